@@ -1,0 +1,1075 @@
+//! AWS adapters: DynamoDB (orders, idempotency, catalog), SQS (work queues), EventBridge
+//! (domain events) and SSM Parameter Store (secrets). The same code runs against AWS and against
+//! the local emulators (DynamoDB Local, moto), selected by the standard `AWS_ENDPOINT_URL_*`
+//! variables.
+
+use crate::catalog::{CatalogDocument, CatalogView, Offer, Supplier};
+use crate::events::DomainEvent;
+use crate::idempotency::{IdempotencyRecord, IdempotencyStatus, IdempotencyStore, PutOutcome};
+use crate::ids::{OrderId, Sku, SupplierId};
+use crate::messages::{Step, WorkMessage};
+use crate::ports::{
+    Catalog, Created, EventPublisher, OrderRef, OrderStore, PortError, PortResult, QueueConsumer,
+    ReceivedMessage, WorkQueue,
+};
+use crate::record::OrderRecord;
+use crate::secrets::SecretBook;
+use crate::status::OrderStatus;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, KeysAndAttributes, ReturnValuesOnConditionCheckFailure,
+};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use chrono::{DateTime, TimeZone, Utc};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+// ---------------------------------------------------------------------------------------------
+// Errors and request counting
+// ---------------------------------------------------------------------------------------------
+
+const TRANSIENT_CODES: &[&str] = &[
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionInProgressException",
+    "RequestThrottled",
+    "KMSThrottlingException",
+];
+
+/// Maps an SDK error to a port error: throttling, 5xx and transport failures are transient.
+pub fn classify<E, R>(op: &str, err: SdkError<E, R>) -> PortError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    let text = format!("{op}: {}", DisplayErrorContext(&err));
+    match &err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            PortError::Transient(text)
+        }
+        SdkError::ServiceError(se) => {
+            let code = se.err().code().unwrap_or("");
+            if TRANSIENT_CODES.contains(&code) || code.contains("Throttl") {
+                PortError::Transient(text)
+            } else {
+                PortError::Permanent(text)
+            }
+        }
+        _ => PortError::Permanent(text),
+    }
+}
+
+/// Counts AWS requests per `Service.Operation` (every attempt, as AWS bills them). Attach one
+/// to each client to measure requests per order.
+#[derive(Debug, Clone, Default)]
+pub struct RequestCounter(Arc<Mutex<BTreeMap<String, u64>>>);
+
+impl RequestCounter {
+    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+        self.0.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+    pub fn reset(&self) {
+        if let Ok(mut m) = self.0.lock() {
+            m.clear();
+        }
+    }
+}
+
+impl Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "DroplineRequestCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let key = cfg
+            .load::<Metadata>()
+            .map(|m| format!("{}.{}", m.service(), m.name()))
+            .unwrap_or_else(|| "unknown".into());
+        if let Ok(mut m) = self.0.lock() {
+            *m.entry(key).or_default() += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Clients for every service the pipeline uses, built once from the environment.
+#[derive(Clone, Debug)]
+pub struct AwsClients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub eventbridge: aws_sdk_eventbridge::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub requests: RequestCounter,
+}
+
+impl AwsClients {
+    /// Loads the shared configuration (region, credentials, `AWS_ENDPOINT_URL_*`) and builds
+    /// the clients. Building is cheap: connections open on first use.
+    pub async fn from_env() -> Self {
+        let conf = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Self::from_conf(&conf)
+    }
+
+    pub fn from_conf(conf: &aws_config::SdkConfig) -> Self {
+        let requests = RequestCounter::default();
+        Self {
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(conf)
+                    .interceptor(requests.clone())
+                    .build(),
+            ),
+            sqs: aws_sdk_sqs::Client::from_conf(
+                aws_sdk_sqs::config::Builder::from(conf)
+                    .interceptor(requests.clone())
+                    .build(),
+            ),
+            eventbridge: aws_sdk_eventbridge::Client::from_conf(
+                aws_sdk_eventbridge::config::Builder::from(conf)
+                    .interceptor(requests.clone())
+                    .build(),
+            ),
+            ssm: aws_sdk_ssm::Client::from_conf(
+                aws_sdk_ssm::config::Builder::from(conf)
+                    .interceptor(requests.clone())
+                    .build(),
+            ),
+            requests,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attribute helpers
+// ---------------------------------------------------------------------------------------------
+
+type Item = HashMap<String, AttributeValue>;
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+fn get_s<'a>(item: &'a Item, k: &str) -> Option<&'a str> {
+    item.get(k).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+fn get_n(item: &Item, k: &str) -> Option<i64> {
+    item.get(k)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+}
+fn ms_to_time(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orders
+// ---------------------------------------------------------------------------------------------
+
+/// Index names and the bucket value of the sparse tracking index (shared with the template).
+pub const STATUS_INDEX: &str = "by-status";
+pub const TRACKING_INDEX: &str = "tracking-due";
+const TRACKING_BUCKET: &str = "DUE";
+
+/// Orders in one DynamoDB table: one item per order (`pk` = order id), the record as JSON in
+/// `body`, and projected attributes for the two indexes (`status`/`status_since`, and the
+/// sparse `tracking_bucket`/`tracking_due_at`).
+pub struct DynamoOrderStore {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl DynamoOrderStore {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn to_item(record: &OrderRecord, version: u64) -> PortResult<Item> {
+        let mut r = record.clone();
+        r.version = version;
+        let body = serde_json::to_string(&r)
+            .map_err(|e| PortError::Permanent(format!("serialize order: {e}")))?;
+        let mut item = Item::new();
+        item.insert("pk".into(), s(record.id.as_str()));
+        item.insert("version".into(), n(version));
+        item.insert("status".into(), s(record.status.as_str()));
+        item.insert(
+            "status_since".into(),
+            n(record.status_since.timestamp_millis()),
+        );
+        item.insert("body".into(), s(body));
+        if let Some(due) = record.tracking_due_at() {
+            item.insert("tracking_bucket".into(), s(TRACKING_BUCKET));
+            item.insert("tracking_due_at".into(), n(due.timestamp_millis()));
+        }
+        Ok(item)
+    }
+
+    fn from_item(item: &Item) -> PortResult<OrderRecord> {
+        let body = get_s(item, "body")
+            .ok_or_else(|| PortError::Permanent("order item has no body".into()))?;
+        let mut r: OrderRecord = serde_json::from_str(body)
+            .map_err(|e| PortError::Permanent(format!("unreadable order item: {e}")))?;
+        if let Some(v) = get_n(item, "version") {
+            r.version = u64::try_from(v).unwrap_or(0);
+        }
+        Ok(r)
+    }
+}
+
+#[async_trait]
+impl OrderStore for DynamoOrderStore {
+    async fn create(&self, record: &OrderRecord) -> PortResult<Created> {
+        let item = Self::to_item(record, 1)?;
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match res {
+            Ok(_) => {
+                let mut stored = record.clone();
+                stored.version = 1;
+                Ok(Created::Created(stored))
+            }
+            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
+                let old = match se.err() {
+                    aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => {
+                        c.item().cloned()
+                    }
+                    _ => None,
+                };
+                match old {
+                    Some(item) => Ok(Created::Existing(Self::from_item(&item)?)),
+                    None => self
+                        .get(&record.id)
+                        .await?
+                        .map(Created::Existing)
+                        .ok_or_else(|| {
+                            PortError::Transient(format!(
+                                "order {} exists but could not be read",
+                                record.id
+                            ))
+                        }),
+                }
+            }
+            Err(e) => Err(classify("PutItem(order)", e)),
+        }
+    }
+
+    async fn get(&self, id: &OrderId) -> PortResult<Option<OrderRecord>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(id.as_str()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify("GetItem(order)", e))?;
+        out.item().map(Self::from_item).transpose()
+    }
+
+    async fn save(&self, record: &OrderRecord) -> PortResult<OrderRecord> {
+        let next = record.version + 1;
+        let item = Self::to_item(record, next)?;
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", n(record.version))
+            .send()
+            .await;
+        match res {
+            Ok(_) => {
+                let mut stored = record.clone();
+                stored.version = next;
+                Ok(stored)
+            }
+            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
+                Err(PortError::Conflict(format!(
+                    "order {} changed since version {}",
+                    record.id, record.version
+                )))
+            }
+            Err(e) => Err(classify("PutItem(order save)", e)),
+        }
+    }
+
+    async fn in_status_since_before(
+        &self,
+        status: OrderStatus,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> PortResult<Vec<OrderRef>> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(STATUS_INDEX)
+                .key_condition_expression("#s = :s AND status_since < :before")
+                .expression_attribute_names("#s", "status")
+                .expression_attribute_values(":s", s(status.as_str()))
+                .expression_attribute_values(":before", n(before.timestamp_millis()))
+                .limit(
+                    i32::try_from(limit.saturating_sub(out.len()))
+                        .unwrap_or(i32::MAX)
+                        .max(1),
+                )
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| classify("Query(by-status)", e))?;
+            for item in page.items() {
+                let (Some(id), Some(since)) = (get_s(item, "pk"), get_n(item, "status_since"))
+                else {
+                    continue;
+                };
+                let Ok(id) = OrderId::new(id) else { continue };
+                out.push(OrderRef {
+                    id,
+                    status,
+                    status_since: ms_to_time(since),
+                });
+            }
+            match page.last_evaluated_key() {
+                Some(k) if out.len() < limit => start = Some(k.clone()),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    async fn tracking_due(&self, now: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(TRACKING_INDEX)
+                .key_condition_expression("tracking_bucket = :b AND tracking_due_at <= :now")
+                .expression_attribute_values(":b", s(TRACKING_BUCKET))
+                .expression_attribute_values(":now", n(now.timestamp_millis()))
+                .limit(
+                    i32::try_from(limit.saturating_sub(out.len()))
+                        .unwrap_or(i32::MAX)
+                        .max(1),
+                )
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| classify("Query(tracking-due)", e))?;
+            for item in page.items() {
+                if let Some(id) = get_s(item, "pk").and_then(|v| OrderId::new(v).ok()) {
+                    out.push(id);
+                }
+            }
+            match page.last_evaluated_key() {
+                Some(k) if out.len() < limit => start = Some(k.clone()),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Idempotency
+// ---------------------------------------------------------------------------------------------
+
+pub struct DynamoIdempotencyStore {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl DynamoIdempotencyStore {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn from_item(item: &Item) -> PortResult<IdempotencyRecord> {
+        let bad = |what: &str| PortError::Permanent(format!("idempotency record without {what}"));
+        Ok(IdempotencyRecord {
+            id: get_s(item, "id").ok_or_else(|| bad("id"))?.to_string(),
+            status: match get_s(item, "status") {
+                Some("COMPLETED") => IdempotencyStatus::Completed,
+                Some("INPROGRESS") => IdempotencyStatus::InProgress,
+                _ => return Err(bad("a known status")),
+            },
+            expiration: get_n(item, "expiration").ok_or_else(|| bad("expiration"))?,
+            in_progress_expiration: get_n(item, "in_progress_expiration"),
+            data: get_s(item, "data").map(String::from),
+            validation: get_s(item, "validation").unwrap_or_default().to_string(),
+        })
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for DynamoIdempotencyStore {
+    async fn put_in_progress(
+        &self,
+        record: &IdempotencyRecord,
+        now: DateTime<Utc>,
+    ) -> PortResult<PutOutcome> {
+        let mut item = Item::new();
+        item.insert("id".into(), s(&record.id));
+        item.insert("status".into(), s(record.status.as_str()));
+        item.insert("expiration".into(), n(record.expiration));
+        if let Some(ms) = record.in_progress_expiration {
+            item.insert("in_progress_expiration".into(), n(ms));
+        }
+        item.insert("validation".into(), s(&record.validation));
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(
+                "attribute_not_exists(id) OR expiration < :now OR (#status = :inprogress AND in_progress_expiration < :now_ms)",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":now", n(now.timestamp()))
+            .expression_attribute_values(":now_ms", n(now.timestamp_millis()))
+            .expression_attribute_values(":inprogress", s(IdempotencyStatus::InProgress.as_str()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(PutOutcome::Acquired),
+            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
+                let old = match se.err() {
+                    aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => {
+                        c.item().cloned()
+                    }
+                    _ => None,
+                };
+                let existing = match old {
+                    Some(item) => Self::from_item(&item)?,
+                    None => self.get(&record.id).await?.ok_or_else(|| {
+                        PortError::Transient(format!("idempotency record {} vanished", record.id))
+                    })?,
+                };
+                Ok(PutOutcome::Exists(existing))
+            }
+            Err(e) => Err(classify("PutItem(idempotency)", e)),
+        }
+    }
+
+    async fn complete(&self, id: &str, data: &str, expiration: i64) -> PortResult<()> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("id", s(id))
+            .update_expression(
+                "SET #status = :c, #data = :d, expiration = :e REMOVE in_progress_expiration",
+            )
+            .condition_expression("attribute_exists(id)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#data", "data")
+            .expression_attribute_values(":c", s(IdempotencyStatus::Completed.as_str()))
+            .expression_attribute_values(":d", s(data))
+            .expression_attribute_values(":e", n(expiration))
+            .send()
+            .await
+            .map_err(|e| classify("UpdateItem(idempotency)", e))?;
+        Ok(())
+    }
+
+    async fn delete(&self, id: &str) -> PortResult<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("id", s(id))
+            .send()
+            .await
+            .map_err(|e| classify("DeleteItem(idempotency)", e))?;
+        Ok(())
+    }
+
+    async fn get(&self, id: &str) -> PortResult<Option<IdempotencyRecord>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("id", s(id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify("GetItem(idempotency)", e))?;
+        out.item().map(Self::from_item).transpose()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Catalog
+// ---------------------------------------------------------------------------------------------
+
+/// The catalog in DynamoDB: `SKU#<sku>` items holding that SKU's offers, `SUPPLIER#<id>` items
+/// holding a supplier profile. An order's view costs one BatchGetItem for its SKUs and one for
+/// the suppliers they reference.
+pub struct DynamoCatalog {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl DynamoCatalog {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    async fn batch_get(&self, keys: Vec<String>) -> PortResult<Vec<Item>> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(100) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(
+                        chunk
+                            .iter()
+                            .map(|k| HashMap::from([("pk".to_string(), s(k))]))
+                            .collect(),
+                    ))
+                    .consistent_read(false)
+                    .build()
+                    .map_err(|e| PortError::Permanent(e.to_string()))?,
+            );
+            let mut rounds = 0;
+            while let Some(req) = pending.take() {
+                rounds += 1;
+                let res = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, req)
+                    .send()
+                    .await
+                    .map_err(|e| classify("BatchGetItem(catalog)", e))?;
+                if let Some(items) = res.responses().and_then(|r| r.get(&self.table)) {
+                    out.extend(items.iter().cloned());
+                }
+                if let Some(next) = res.unprocessed_keys().and_then(|u| u.get(&self.table)) {
+                    if !next.keys().is_empty() {
+                        if rounds >= 5 {
+                            return Err(PortError::Transient(
+                                "catalog reads kept coming back unprocessed".into(),
+                            ));
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(50 << rounds)).await;
+                        pending = Some(next.clone());
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes a whole catalog document (the operator CLI's `catalog load`).
+    pub async fn load(&self, doc: &CatalogDocument) -> PortResult<usize> {
+        let mut by_sku: BTreeMap<&Sku, Vec<&Offer>> = BTreeMap::new();
+        for o in &doc.offers {
+            by_sku.entry(&o.sku).or_default().push(o);
+        }
+        let mut items: Vec<Item> = Vec::new();
+        for (sku, offers) in by_sku {
+            let json =
+                serde_json::to_string(&offers).map_err(|e| PortError::Permanent(e.to_string()))?;
+            items.push(HashMap::from([
+                ("pk".to_string(), s(format!("SKU#{sku}"))),
+                ("offers".to_string(), s(json)),
+            ]));
+        }
+        for sup in &doc.suppliers {
+            let json =
+                serde_json::to_string(sup).map_err(|e| PortError::Permanent(e.to_string()))?;
+            items.push(HashMap::from([
+                ("pk".to_string(), s(format!("SUPPLIER#{}", sup.id))),
+                ("supplier".to_string(), s(json)),
+            ]));
+        }
+        let total = items.len();
+        for chunk in items.chunks(25) {
+            let mut writes = Vec::with_capacity(chunk.len());
+            for item in chunk {
+                let put = aws_sdk_dynamodb::types::PutRequest::builder()
+                    .set_item(Some(item.clone()))
+                    .build()
+                    .map_err(|e| PortError::Permanent(e.to_string()))?;
+                writes.push(
+                    aws_sdk_dynamodb::types::WriteRequest::builder()
+                        .put_request(put)
+                        .build(),
+                );
+            }
+            let mut rounds = 0;
+            while !writes.is_empty() {
+                rounds += 1;
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, writes)
+                    .send()
+                    .await
+                    .map_err(|e| classify("BatchWriteItem(catalog)", e))?;
+                writes = out
+                    .unprocessed_items()
+                    .and_then(|u| u.get(&self.table))
+                    .cloned()
+                    .unwrap_or_default();
+                if !writes.is_empty() {
+                    if rounds >= 8 {
+                        return Err(PortError::Transient(
+                            "catalog writes kept coming back unprocessed".into(),
+                        ));
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(50 << rounds)).await;
+                }
+            }
+        }
+        Ok(total)
+    }
+}
+
+#[async_trait]
+impl Catalog for DynamoCatalog {
+    async fn view(&self, skus: &[Sku]) -> PortResult<CatalogView> {
+        let mut keys: Vec<String> = skus.iter().map(|s| format!("SKU#{s}")).collect();
+        keys.sort();
+        keys.dedup();
+        let mut view = CatalogView::default();
+        for item in self.batch_get(keys).await? {
+            let (Some(pk), Some(json)) = (get_s(&item, "pk"), get_s(&item, "offers")) else {
+                continue;
+            };
+            let Some(sku) = pk.strip_prefix("SKU#").and_then(|v| Sku::new(v).ok()) else {
+                continue;
+            };
+            let offers: Vec<Offer> = serde_json::from_str(json)
+                .map_err(|e| PortError::Permanent(format!("catalog item {pk}: {e}")))?;
+            view.offers.insert(sku, offers);
+        }
+        let mut supplier_keys: Vec<String> = view
+            .offers
+            .values()
+            .flatten()
+            .map(|o| format!("SUPPLIER#{}", o.supplier_id))
+            .collect();
+        supplier_keys.sort();
+        supplier_keys.dedup();
+        if !supplier_keys.is_empty() {
+            for item in self.batch_get(supplier_keys).await? {
+                let Some(json) = get_s(&item, "supplier") else {
+                    continue;
+                };
+                let sup: Supplier = serde_json::from_str(json)
+                    .map_err(|e| PortError::Permanent(format!("catalog supplier item: {e}")))?;
+                view.suppliers.insert(sup.id.clone(), sup);
+            }
+        }
+        Ok(view)
+    }
+
+    async fn supplier(&self, id: &SupplierId) -> PortResult<Option<Supplier>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("SUPPLIER#{id}")))
+            .send()
+            .await
+            .map_err(|e| classify("GetItem(catalog supplier)", e))?;
+        match out.item().and_then(|i| get_s(i, "supplier")) {
+            None => Ok(None),
+            Some(json) => serde_json::from_str(json)
+                .map(Some)
+                .map_err(|e| PortError::Permanent(format!("catalog supplier {id}: {e}"))),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQS
+// ---------------------------------------------------------------------------------------------
+
+/// Queue URLs per step.
+#[derive(Debug, Clone, Default)]
+pub struct QueueUrls {
+    pub urls: HashMap<Step, String>,
+    pub dead_letter_urls: HashMap<Step, String>,
+}
+
+impl QueueUrls {
+    pub fn with(mut self, step: Step, url: impl Into<String>) -> Self {
+        self.urls.insert(step, url.into());
+        self
+    }
+    pub fn with_dlq(mut self, step: Step, url: impl Into<String>) -> Self {
+        self.dead_letter_urls.insert(step, url.into());
+        self
+    }
+}
+
+pub struct SqsWorkQueue {
+    client: aws_sdk_sqs::Client,
+    urls: QueueUrls,
+    /// How long `receive` waits for messages (long polling), seconds.
+    pub wait_seconds: i32,
+}
+
+impl SqsWorkQueue {
+    pub fn new(client: aws_sdk_sqs::Client, urls: QueueUrls) -> Self {
+        Self {
+            client,
+            urls,
+            wait_seconds: 1,
+        }
+    }
+
+    fn url(&self, step: Step) -> PortResult<&str> {
+        self.urls
+            .urls
+            .get(&step)
+            .map(String::as_str)
+            .ok_or_else(|| PortError::Permanent(format!("no queue configured for step {step}")))
+    }
+
+    async fn dlq_url(&self, step: Step) -> PortResult<String> {
+        if let Some(u) = self.urls.dead_letter_urls.get(&step) {
+            return Ok(u.clone());
+        }
+        // Follow the queue's RedrivePolicy to its dead-letter queue.
+        let url = self.url(step)?;
+        let attrs = self
+            .client
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy)
+            .send()
+            .await
+            .map_err(|e| classify("GetQueueAttributes", e))?;
+        let policy = attrs
+            .attributes()
+            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy))
+            .ok_or_else(|| {
+                PortError::Permanent(format!("queue for {step} has no dead-letter queue"))
+            })?;
+        let v: serde_json::Value = serde_json::from_str(policy)
+            .map_err(|e| PortError::Permanent(format!("RedrivePolicy: {e}")))?;
+        let arn = v["deadLetterTargetArn"].as_str().unwrap_or_default();
+        let name = arn.rsplit(':').next().unwrap_or_default();
+        let out = self
+            .client
+            .get_queue_url()
+            .queue_name(name)
+            .send()
+            .await
+            .map_err(|e| classify("GetQueueUrl", e))?;
+        out.queue_url()
+            .map(String::from)
+            .ok_or_else(|| PortError::Permanent(format!("no URL for queue {name}")))
+    }
+
+    async fn receive_from(
+        &self,
+        url: &str,
+        max: usize,
+        visibility: Option<i32>,
+        wait: i32,
+    ) -> PortResult<Vec<ReceivedMessage>> {
+        let mut req = self
+            .client
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(i32::try_from(max.clamp(1, 10)).unwrap_or(10))
+            .wait_time_seconds(wait)
+            .message_system_attribute_names(
+                aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount,
+            )
+            .message_system_attribute_names(
+                aws_sdk_sqs::types::MessageSystemAttributeName::SentTimestamp,
+            );
+        if let Some(v) = visibility {
+            req = req.visibility_timeout(v);
+        }
+        let out = req
+            .send()
+            .await
+            .map_err(|e| classify("ReceiveMessage", e))?;
+        Ok(out
+            .messages()
+            .iter()
+            .map(|m| {
+                let attr = |k: aws_sdk_sqs::types::MessageSystemAttributeName| {
+                    m.attributes()
+                        .and_then(|a| a.get(&k))
+                        .and_then(|v| v.parse::<i64>().ok())
+                };
+                ReceivedMessage {
+                    message_id: m.message_id().unwrap_or_default().to_string(),
+                    receipt: m.receipt_handle().unwrap_or_default().to_string(),
+                    body: m.body().unwrap_or_default().to_string(),
+                    receive_count: attr(
+                        aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount,
+                    )
+                    .and_then(|c| u32::try_from(c).ok())
+                    .unwrap_or(1),
+                    sent_at: ms_to_time(
+                        attr(aws_sdk_sqs::types::MessageSystemAttributeName::SentTimestamp)
+                            .unwrap_or(0),
+                    ),
+                }
+            })
+            .collect())
+    }
+
+    async fn send_bodies(&self, url: &str, bodies: &[String]) -> PortResult<()> {
+        for chunk in bodies.chunks(10) {
+            let entries: Vec<_> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, b)| {
+                    aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                        .id(format!("m{i}"))
+                        .message_body(b)
+                        .build()
+                        .map_err(|e| PortError::Permanent(e.to_string()))
+                })
+                .collect::<PortResult<_>>()?;
+            let mut pending = entries;
+            for attempt in 0..3 {
+                let out = self
+                    .client
+                    .send_message_batch()
+                    .queue_url(url)
+                    .set_entries(Some(pending.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| classify("SendMessageBatch", e))?;
+                if out.failed().is_empty() {
+                    break;
+                }
+                let failed: Vec<&str> = out.failed().iter().map(|f| f.id()).collect();
+                if attempt == 2 {
+                    return Err(PortError::Transient(format!(
+                        "SendMessageBatch: {} entries failed",
+                        failed.len()
+                    )));
+                }
+                pending.retain(|e| failed.contains(&e.id()));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl WorkQueue for SqsWorkQueue {
+    async fn enqueue(&self, step: Step, messages: &[WorkMessage]) -> PortResult<()> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let url = self.url(step)?.to_string();
+        let bodies: Vec<String> = messages.iter().map(WorkMessage::to_json).collect();
+        self.send_bodies(&url, &bodies).await
+    }
+}
+
+#[async_trait]
+impl QueueConsumer for SqsWorkQueue {
+    async fn receive(&self, step: Step, max: usize) -> PortResult<Vec<ReceivedMessage>> {
+        let url = self.url(step)?.to_string();
+        self.receive_from(&url, max, None, self.wait_seconds).await
+    }
+
+    async fn delete(&self, step: Step, receipt: &str) -> PortResult<()> {
+        let url = self.url(step)?;
+        self.client
+            .delete_message()
+            .queue_url(url)
+            .receipt_handle(receipt)
+            .send()
+            .await
+            .map_err(|e| classify("DeleteMessage", e))?;
+        Ok(())
+    }
+
+    async fn peek_dead_letters(&self, step: Step, max: usize) -> PortResult<Vec<ReceivedMessage>> {
+        let url = self.dlq_url(step).await?;
+        let mut out: Vec<ReceivedMessage> = Vec::new();
+        // Each receive hides what it returns for 5 s, so repeated receives page through the queue.
+        while out.len() < max {
+            let page = self.receive_from(&url, max - out.len(), Some(5), 0).await?;
+            if page.is_empty() {
+                break;
+            }
+            for m in page {
+                if !out.iter().any(|o| o.message_id == m.message_id) {
+                    out.push(m);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Moves dead letters back by hand (receive, send, delete): `StartMessageMoveTask` is not
+    /// available on every SQS implementation.
+    async fn redrive(&self, step: Step, max: usize) -> PortResult<usize> {
+        let dlq = self.dlq_url(step).await?;
+        let target = self.url(step)?.to_string();
+        let mut moved = 0;
+        while moved < max {
+            let page = self
+                .receive_from(&dlq, (max - moved).min(10), Some(30), 0)
+                .await?;
+            if page.is_empty() {
+                break;
+            }
+            let bodies: Vec<String> = page.iter().map(|m| m.body.clone()).collect();
+            self.send_bodies(&target, &bodies).await?;
+            for m in &page {
+                self.client
+                    .delete_message()
+                    .queue_url(&dlq)
+                    .receipt_handle(&m.receipt)
+                    .send()
+                    .await
+                    .map_err(|e| classify("DeleteMessage(dlq)", e))?;
+            }
+            moved += page.len();
+        }
+        Ok(moved)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// EventBridge
+// ---------------------------------------------------------------------------------------------
+
+pub struct EventBridgePublisher {
+    client: aws_sdk_eventbridge::Client,
+    bus: String,
+}
+
+impl EventBridgePublisher {
+    pub fn new(client: aws_sdk_eventbridge::Client, bus: impl Into<String>) -> Self {
+        Self {
+            client,
+            bus: bus.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl EventPublisher for EventBridgePublisher {
+    async fn publish(&self, events: &[DomainEvent]) -> PortResult<()> {
+        for chunk in events.chunks(10) {
+            let mut pending: Vec<aws_sdk_eventbridge::types::PutEventsRequestEntry> = chunk
+                .iter()
+                .map(|e| {
+                    aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                        .event_bus_name(&self.bus)
+                        .source(&e.source)
+                        .detail_type(&e.detail_type)
+                        .detail(e.detail.to_string())
+                        .resources(e.order_id.as_str())
+                        .time(aws_sdk_eventbridge::primitives::DateTime::from_millis(
+                            e.time.timestamp_millis(),
+                        ))
+                        .build()
+                })
+                .collect();
+            for attempt in 0..3 {
+                let out = self
+                    .client
+                    .put_events()
+                    .set_entries(Some(pending.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| classify("PutEvents", e))?;
+                if out.failed_entry_count() == 0 {
+                    break;
+                }
+                // Entries come back in request order; keep those that carry an error.
+                let retry: Vec<_> = pending
+                    .iter()
+                    .zip(out.entries())
+                    .filter(|(_, r)| r.error_code().is_some())
+                    .map(|(e, _)| e.clone())
+                    .collect();
+                if attempt == 2 || retry.is_empty() {
+                    return Err(PortError::Transient(format!(
+                        "PutEvents: {} entries failed",
+                        out.failed_entry_count()
+                    )));
+                }
+                pending = retry;
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SSM Parameter Store
+// ---------------------------------------------------------------------------------------------
+
+/// Loads every parameter under `path` (recursively, decrypted) into a secret book, names taken
+/// relative to `path`.
+pub async fn load_secrets(client: &aws_sdk_ssm::Client, path: &str) -> PortResult<SecretBook> {
+    let path = format!("/{}", path.trim_matches('/'));
+    let mut book = SecretBook::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = client
+            .get_parameters_by_path()
+            .path(&path)
+            .recursive(true)
+            .with_decryption(true)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| classify("GetParametersByPath", e))?;
+        for p in out.parameters() {
+            if let (Some(name), Some(value)) = (p.name(), p.value()) {
+                let rel = name.strip_prefix(&path).unwrap_or(name);
+                book.insert(rel, value);
+            }
+        }
+        match out.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    Ok(book)
+}

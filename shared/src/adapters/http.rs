@@ -1,0 +1,222 @@
+//! HTTP adapters: the supplier gateway (purchase orders as signed JSON) and the carrier tracker.
+
+use crate::catalog::Supplier;
+use crate::ports::{CarrierTracker, GatewayError, PortError, PortResult, SupplierGateway};
+use crate::secrets::SecretBook;
+use crate::signature;
+use crate::supplier::{
+    IDEMPOTENCY_HEADER, PurchaseOrderDocument, SIGNATURE_HEADER, SubmitReceipt, TrackingReport,
+};
+use async_trait::async_trait;
+use std::time::Duration;
+
+/// Retry policy for one submission inside one invocation. Failures beyond it go back to the
+/// queue (SQS retries with its visibility timeout, then the dead-letter queue).
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub timeout: Duration,
+    pub max_attempts: u32,
+    pub base_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(5),
+            max_attempts: 3,
+            base_backoff: Duration::from_millis(200),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Exponential backoff with deterministic jitter per attempt (no RNG needed).
+    pub fn backoff(&self, attempt: u32, salt: u64) -> Duration {
+        let base = self.base_backoff.as_millis() as u64;
+        let exp = base.saturating_mul(1u64 << attempt.min(10));
+        let jitter = (salt
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(u64::from(attempt))
+            >> 33)
+            % (base.max(1));
+        Duration::from_millis(exp + jitter)
+    }
+}
+
+pub fn http_client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(2)))
+        .user_agent(concat!("dropline/", env!("CARGO_PKG_VERSION")))
+        .build()
+        // Builder errors only come from TLS back-end initialisation; fall back to the default client.
+        .unwrap_or_default()
+}
+
+/// Sends purchase orders to `https://` supplier endpoints.
+pub struct HttpSupplierGateway {
+    client: reqwest::Client,
+    secrets: SecretBook,
+    policy: RetryPolicy,
+}
+
+impl HttpSupplierGateway {
+    pub fn new(secrets: SecretBook, policy: RetryPolicy) -> Self {
+        Self {
+            client: http_client(policy.timeout),
+            secrets,
+            policy,
+        }
+    }
+
+    async fn attempt(
+        &self,
+        supplier: &Supplier,
+        po: &PurchaseOrderDocument,
+        body: &[u8],
+    ) -> Result<SubmitReceipt, GatewayError> {
+        let mut req = self
+            .client
+            .post(&supplier.endpoint)
+            .header("content-type", "application/json")
+            .header(IDEMPOTENCY_HEADER, &po.idempotency_key)
+            .body(body.to_vec());
+        if let Some(secret) = self.secrets.supplier(supplier.id.as_str()).first() {
+            req = req.header(SIGNATURE_HEADER, signature::sign(secret.as_bytes(), body));
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| GatewayError::Transient(describe(&e)))?;
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        if status.is_success() {
+            return Ok(serde_json::from_str::<SubmitReceipt>(&text).unwrap_or_default());
+        }
+        if status.as_u16() == 409 {
+            // The supplier already has this idempotency key: it holds the order once.
+            return Ok(SubmitReceipt {
+                supplier_reference: None,
+                duplicate: true,
+            });
+        }
+        let snippet: String = text.chars().take(200).collect();
+        if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
+            Err(GatewayError::Transient(format!("HTTP {status}: {snippet}")))
+        } else {
+            Err(GatewayError::Refused(format!("HTTP {status}: {snippet}")))
+        }
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        format!("timed out: {e}")
+    } else if e.is_connect() {
+        format!("connection failed: {e}")
+    } else {
+        e.to_string()
+    }
+}
+
+#[async_trait]
+impl SupplierGateway for HttpSupplierGateway {
+    async fn submit(
+        &self,
+        supplier: &Supplier,
+        po: &PurchaseOrderDocument,
+    ) -> Result<SubmitReceipt, GatewayError> {
+        let body = serde_json::to_vec(po).map_err(|e| GatewayError::Refused(e.to_string()))?;
+        let salt = po.purchase_order_id.seq() as u64 ^ po.idempotency_key.len() as u64;
+        let mut last = GatewayError::Transient("no attempt made".into());
+        for attempt in 0..self.policy.max_attempts.max(1) {
+            if attempt > 0 {
+                tokio::time::sleep(self.policy.backoff(attempt - 1, salt)).await;
+            }
+            match self.attempt(supplier, po, &body).await {
+                Ok(r) => return Ok(r),
+                Err(e @ GatewayError::Refused(_)) => return Err(e),
+                Err(e) => {
+                    tracing::warn!(po = %po.purchase_order_id, supplier = %supplier.id, attempt = attempt + 1, error = %e, "supplier submission failed");
+                    last = e;
+                }
+            }
+        }
+        Err(last)
+    }
+}
+
+/// Asks a tracking API: `GET {base}/trackings/{carrier}/{number}` answering
+/// `{"status": "...", "description": "...", "updated_at": "..."}` (an aggregator's shape).
+pub struct HttpCarrierTracker {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl HttpCarrierTracker {
+    pub fn new(base: &str, timeout: Duration) -> Self {
+        Self {
+            client: http_client(timeout),
+            base: base.trim_end_matches('/').to_string(),
+        }
+    }
+}
+
+fn path_segment(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect()
+}
+
+#[async_trait]
+impl CarrierTracker for HttpCarrierTracker {
+    async fn track(&self, carrier: &str, tracking_number: &str) -> PortResult<TrackingReport> {
+        let url = format!(
+            "{}/trackings/{}/{}",
+            self.base,
+            path_segment(carrier),
+            path_segment(tracking_number)
+        );
+        let resp = self
+            .client
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| PortError::Transient(describe(&e)))?;
+        let status = resp.status();
+        if status.as_u16() == 404 {
+            return Ok(TrackingReport {
+                status: "unknown".into(),
+                description: Some("not known to the carrier yet".into()),
+                updated_at: None,
+            });
+        }
+        if !status.is_success() {
+            let e = format!("tracking API answered HTTP {status}");
+            return Err(if status.is_server_error() || status.as_u16() == 429 {
+                PortError::Transient(e)
+            } else {
+                PortError::Permanent(e)
+            });
+        }
+        resp.json::<TrackingReport>()
+            .await
+            .map_err(|e| PortError::Permanent(format!("unreadable tracking answer: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_bounded_by_jitter() {
+        let p = RetryPolicy::default();
+        let a = p.backoff(0, 7);
+        let b = p.backoff(1, 7);
+        let c = p.backoff(2, 7);
+        assert!(a >= Duration::from_millis(200) && a < Duration::from_millis(400));
+        assert!(b >= Duration::from_millis(400) && b < Duration::from_millis(600));
+        assert!(c >= Duration::from_millis(800) && c < Duration::from_millis(1000));
+    }
+}

@@ -1,0 +1,469 @@
+//! In-memory adapters for the demo, the local runner and unit tests. They keep the semantics of
+//! their AWS counterparts (conditional writes, visibility timeouts, maxReceiveCount redrive,
+//! idempotency conditions) and pass the same contract tests.
+
+use crate::catalog::{CatalogDocument, CatalogView, Supplier};
+use crate::events::DomainEvent;
+use crate::idempotency::{
+    IdempotencyRecord, IdempotencyStatus, IdempotencyStore, PutOutcome, may_overwrite,
+};
+use crate::ids::{OrderId, Sku, SupplierId};
+use crate::messages::{Step, WorkMessage};
+use crate::ports::{
+    Catalog, Clock, Created, EventPublisher, OrderRef, OrderStore, PortError, PortResult,
+    QueueConsumer, ReceivedMessage, WorkQueue,
+};
+use crate::record::OrderRecord;
+use crate::status::OrderStatus;
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Locks a mutex, recovering the data if a panicking thread poisoned it (the maps stay valid).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A clock that only moves when told to.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(start: DateTime<Utc>) -> Self {
+        Self(Mutex::new(start))
+    }
+    pub fn advance(&self, d: Duration) {
+        *lock(&self.0) += d;
+    }
+    pub fn set(&self, t: DateTime<Utc>) {
+        *lock(&self.0) = t;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *lock(&self.0)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// Counts calls per operation, like the AWS adapters' request counters.
+#[derive(Debug, Default)]
+pub struct OpCounter(Mutex<BTreeMap<&'static str, u64>>);
+
+impl OpCounter {
+    pub fn hit(&self, op: &'static str) {
+        *lock(&self.0).entry(op).or_default() += 1;
+    }
+    pub fn snapshot(&self) -> BTreeMap<&'static str, u64> {
+        lock(&self.0).clone()
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryOrderStore {
+    items: Mutex<HashMap<OrderId, OrderRecord>>,
+    pub ops: OpCounter,
+}
+
+impl MemoryOrderStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn all(&self) -> Vec<OrderRecord> {
+        let mut v: Vec<_> = lock(&self.items).values().cloned().collect();
+        v.sort_by(|a, b| {
+            a.receipt
+                .received_at
+                .cmp(&b.receipt.received_at)
+                .then(a.id.cmp(&b.id))
+        });
+        v
+    }
+}
+
+#[async_trait]
+impl OrderStore for MemoryOrderStore {
+    async fn create(&self, record: &OrderRecord) -> PortResult<Created> {
+        self.ops.hit("create");
+        let mut items = lock(&self.items);
+        if let Some(existing) = items.get(&record.id) {
+            return Ok(Created::Existing(existing.clone()));
+        }
+        let mut stored = record.clone();
+        stored.version = 1;
+        items.insert(stored.id.clone(), stored.clone());
+        Ok(Created::Created(stored))
+    }
+
+    async fn get(&self, id: &OrderId) -> PortResult<Option<OrderRecord>> {
+        self.ops.hit("get");
+        Ok(lock(&self.items).get(id).cloned())
+    }
+
+    async fn save(&self, record: &OrderRecord) -> PortResult<OrderRecord> {
+        self.ops.hit("save");
+        let mut items = lock(&self.items);
+        let current = items.get(&record.id).map(|r| r.version);
+        if current != Some(record.version) {
+            return Err(PortError::Conflict(format!(
+                "order {} is at version {:?}, not {}",
+                record.id, current, record.version
+            )));
+        }
+        let mut stored = record.clone();
+        stored.version += 1;
+        items.insert(stored.id.clone(), stored.clone());
+        Ok(stored)
+    }
+
+    async fn in_status_since_before(
+        &self,
+        status: OrderStatus,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> PortResult<Vec<OrderRef>> {
+        self.ops.hit("query_status");
+        let mut v: Vec<OrderRef> = lock(&self.items)
+            .values()
+            .filter(|r| r.status == status && r.status_since < before)
+            .map(|r| OrderRef {
+                id: r.id.clone(),
+                status: r.status,
+                status_since: r.status_since,
+            })
+            .collect();
+        v.sort_by(|a, b| a.status_since.cmp(&b.status_since).then(a.id.cmp(&b.id)));
+        v.truncate(limit);
+        Ok(v)
+    }
+
+    async fn tracking_due(&self, now: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
+        self.ops.hit("query_tracking");
+        let mut v: Vec<(DateTime<Utc>, OrderId)> = lock(&self.items)
+            .values()
+            .filter_map(|r| {
+                r.tracking_due_at()
+                    .filter(|t| *t <= now)
+                    .map(|t| (t, r.id.clone()))
+            })
+            .collect();
+        v.sort();
+        Ok(v.into_iter().take(limit).map(|(_, id)| id).collect())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct QueuedMessage {
+    id: String,
+    body: String,
+    receive_count: u32,
+    invisible_until: DateTime<Utc>,
+    receipt: String,
+    sent_at: DateTime<Utc>,
+}
+
+#[derive(Default)]
+struct QueuePair {
+    main: VecDeque<QueuedMessage>,
+    dead: VecDeque<QueuedMessage>,
+}
+
+/// SQS-like queues, one per step, each with a dead-letter queue.
+pub struct MemoryQueues {
+    clock: Arc<dyn Clock>,
+    queues: Mutex<HashMap<Step, QueuePair>>,
+    seq: AtomicU64,
+    pub visibility_timeout: Duration,
+    pub max_receive_count: u32,
+    pub ops: OpCounter,
+}
+
+impl MemoryQueues {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            clock,
+            queues: Mutex::new(HashMap::new()),
+            seq: AtomicU64::new(0),
+            visibility_timeout: Duration::seconds(30),
+            max_receive_count: 5,
+            ops: OpCounter::default(),
+        }
+    }
+
+    fn next_id(&self, prefix: &str) -> String {
+        format!(
+            "{prefix}-{:08}",
+            self.seq.fetch_add(1, Ordering::Relaxed) + 1
+        )
+    }
+
+    /// Messages waiting (visible or in flight) and dead letters.
+    pub fn depth(&self, step: Step) -> (usize, usize) {
+        let q = lock(&self.queues);
+        q.get(&step)
+            .map(|p| (p.main.len(), p.dead.len()))
+            .unwrap_or((0, 0))
+    }
+
+    /// The bodies of the dead letters of a step.
+    pub fn dead_letter_bodies(&self, step: Step) -> Vec<String> {
+        let q = lock(&self.queues);
+        q.get(&step)
+            .map(|p| p.dead.iter().map(|m| m.body.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Sends a raw body (tests use it to inject poison messages).
+    pub fn send_raw(&self, step: Step, body: &str) {
+        let now = self.clock.now();
+        let msg = QueuedMessage {
+            id: self.next_id("msg"),
+            body: body.to_string(),
+            receive_count: 0,
+            invisible_until: now,
+            receipt: String::new(),
+            sent_at: now,
+        };
+        lock(&self.queues)
+            .entry(step)
+            .or_default()
+            .main
+            .push_back(msg);
+    }
+}
+
+#[async_trait]
+impl WorkQueue for MemoryQueues {
+    async fn enqueue(&self, step: Step, messages: &[WorkMessage]) -> PortResult<()> {
+        self.ops.hit("send");
+        for m in messages {
+            self.send_raw(step, &m.to_json());
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl QueueConsumer for MemoryQueues {
+    async fn receive(&self, step: Step, max: usize) -> PortResult<Vec<ReceivedMessage>> {
+        self.ops.hit("receive");
+        let now = self.clock.now();
+        let mut queues = lock(&self.queues);
+        let pair = queues.entry(step).or_default();
+        // Redrive: a visible message already received maxReceiveCount times goes to the DLQ.
+        let mut i = 0;
+        while i < pair.main.len() {
+            if pair.main[i].invisible_until <= now
+                && pair.main[i].receive_count >= self.max_receive_count
+            {
+                if let Some(m) = pair.main.remove(i) {
+                    pair.dead.push_back(m);
+                }
+            } else {
+                i += 1;
+            }
+        }
+        let mut out = Vec::new();
+        for m in pair.main.iter_mut() {
+            if out.len() >= max {
+                break;
+            }
+            if m.invisible_until > now {
+                continue;
+            }
+            m.receive_count += 1;
+            m.invisible_until = now + self.visibility_timeout;
+            m.receipt = format!("{}#{}", m.id, m.receive_count);
+            out.push(ReceivedMessage {
+                message_id: m.id.clone(),
+                receipt: m.receipt.clone(),
+                body: m.body.clone(),
+                receive_count: m.receive_count,
+                sent_at: m.sent_at,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn delete(&self, step: Step, receipt: &str) -> PortResult<()> {
+        self.ops.hit("delete");
+        let mut queues = lock(&self.queues);
+        if let Some(pair) = queues.get_mut(&step) {
+            pair.main.retain(|m| m.receipt != receipt);
+        }
+        Ok(())
+    }
+
+    async fn peek_dead_letters(&self, step: Step, max: usize) -> PortResult<Vec<ReceivedMessage>> {
+        let queues = lock(&self.queues);
+        Ok(queues
+            .get(&step)
+            .map(|p| {
+                p.dead
+                    .iter()
+                    .take(max)
+                    .map(|m| ReceivedMessage {
+                        message_id: m.id.clone(),
+                        receipt: m.receipt.clone(),
+                        body: m.body.clone(),
+                        receive_count: m.receive_count,
+                        sent_at: m.sent_at,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn redrive(&self, step: Step, max: usize) -> PortResult<usize> {
+        let now = self.clock.now();
+        let mut queues = lock(&self.queues);
+        let pair = queues.entry(step).or_default();
+        let mut moved = 0;
+        while moved < max {
+            let Some(mut m) = pair.dead.pop_front() else {
+                break;
+            };
+            m.receive_count = 0;
+            m.invisible_until = now;
+            pair.main.push_back(m);
+            moved += 1;
+        }
+        Ok(moved)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// Keeps every published event, in order.
+#[derive(Default)]
+pub struct MemoryEventBus {
+    events: Mutex<Vec<DomainEvent>>,
+    pub ops: OpCounter,
+}
+
+impl MemoryEventBus {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn events(&self) -> Vec<DomainEvent> {
+        lock(&self.events).clone()
+    }
+}
+
+#[async_trait]
+impl EventPublisher for MemoryEventBus {
+    async fn publish(&self, events: &[DomainEvent]) -> PortResult<()> {
+        self.ops.hit("put_events");
+        lock(&self.events).extend(events.iter().cloned());
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// The catalog held in memory, indexed by SKU.
+#[derive(Default)]
+pub struct MemoryCatalog {
+    view: CatalogView,
+}
+
+impl MemoryCatalog {
+    pub fn new(doc: &CatalogDocument) -> Self {
+        let mut view = CatalogView::default();
+        for s in &doc.suppliers {
+            view.suppliers.insert(s.id.clone(), s.clone());
+        }
+        for o in &doc.offers {
+            view.offers
+                .entry(o.sku.clone())
+                .or_default()
+                .push(o.clone());
+        }
+        Self { view }
+    }
+}
+
+#[async_trait]
+impl Catalog for MemoryCatalog {
+    async fn view(&self, skus: &[Sku]) -> PortResult<CatalogView> {
+        let mut out = CatalogView::default();
+        for sku in skus {
+            if let Some(offers) = self.view.offers.get(sku) {
+                for o in offers {
+                    if let Some(s) = self.view.suppliers.get(&o.supplier_id) {
+                        out.suppliers
+                            .entry(s.id.clone())
+                            .or_insert_with(|| s.clone());
+                    }
+                }
+                out.offers.insert(sku.clone(), offers.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    async fn supplier(&self, id: &SupplierId) -> PortResult<Option<Supplier>> {
+        Ok(self.view.suppliers.get(id).cloned())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Default)]
+pub struct MemoryIdempotencyStore {
+    records: Mutex<HashMap<String, IdempotencyRecord>>,
+    pub ops: OpCounter,
+}
+
+impl MemoryIdempotencyStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for MemoryIdempotencyStore {
+    async fn put_in_progress(
+        &self,
+        record: &IdempotencyRecord,
+        now: DateTime<Utc>,
+    ) -> PortResult<PutOutcome> {
+        self.ops.hit("put");
+        let mut records = lock(&self.records);
+        if let Some(existing) = records.get(&record.id) {
+            if !may_overwrite(existing, now) {
+                return Ok(PutOutcome::Exists(existing.clone()));
+            }
+        }
+        records.insert(record.id.clone(), record.clone());
+        Ok(PutOutcome::Acquired)
+    }
+
+    async fn complete(&self, id: &str, data: &str, expiration: i64) -> PortResult<()> {
+        self.ops.hit("update");
+        let mut records = lock(&self.records);
+        let r = records
+            .get_mut(id)
+            .ok_or_else(|| PortError::Conflict(format!("no idempotency record {id}")))?;
+        r.status = IdempotencyStatus::Completed;
+        r.data = Some(data.to_string());
+        r.expiration = expiration;
+        r.in_progress_expiration = None;
+        Ok(())
+    }
+
+    async fn delete(&self, id: &str) -> PortResult<()> {
+        self.ops.hit("delete");
+        lock(&self.records).remove(id);
+        Ok(())
+    }
+
+    async fn get(&self, id: &str) -> PortResult<Option<IdempotencyRecord>> {
+        Ok(lock(&self.records).get(id).cloned())
+    }
+}

@@ -1,0 +1,752 @@
+//! Store payloads (Shopify, WooCommerce) mapped into the canonical order.
+//!
+//! Parsing is typed (serde) with the path of the first bad field kept, so a malformed payload
+//! gets an error that names the problem (`line_items[1].quantity: invalid type ...`).
+
+use crate::ids::{ChannelOrderId, Sku, StoreId};
+use crate::money::{Currency, Money};
+use crate::order::{
+    Address, CanonicalOrder, Channel, Contact, FinancialStatus, LineItem, ShippingMethod, Totals,
+};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Deserializer};
+
+/// Why a payload is not an order we can accept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct PayloadError {
+    /// Where in the payload (`line_items[0].price`), or `body` for the whole.
+    pub field: String,
+    pub message: String,
+}
+
+impl PayloadError {
+    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+fn parse_json<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, PayloadError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let field = if matches!(path.as_str(), "." | "?" | "") {
+            "body".to_string()
+        } else {
+            path
+        };
+        let message = if inner.is_syntax() || inner.is_eof() {
+            format!("malformed JSON: {inner}")
+        } else {
+            // serde's message carries "at line L column C"; the path already says where.
+            let m = inner.to_string();
+            m.split(" at line ").next().unwrap_or(&m).to_string()
+        };
+        PayloadError::new(field, message)
+    })
+}
+
+/// A JSON value that may be a number or a numeric string (ids, prices).
+#[derive(Debug, Clone)]
+struct Flex(String);
+
+impl<'de> Deserialize<'de> for Flex {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            S(String),
+            U(u64),
+            I(i64),
+            F(f64),
+        }
+        Ok(Flex(
+            match Raw::deserialize(d)
+                .map_err(|_| serde::de::Error::custom("expected a number or a numeric string"))?
+            {
+                Raw::S(s) => s,
+                Raw::U(u) => u.to_string(),
+                Raw::I(i) => i.to_string(),
+                // Display gives the shortest text that round-trips, so 19.99 stays "19.99".
+                Raw::F(f) => f.to_string(),
+            },
+        ))
+    }
+}
+
+fn money(field: &str, v: Option<&Flex>) -> Result<Money, PayloadError> {
+    match v {
+        None => Ok(Money::ZERO),
+        Some(f) if f.0.trim().is_empty() => Ok(Money::ZERO),
+        Some(f) => Money::parse(&f.0).map_err(|e| PayloadError::new(field, e.to_string())),
+    }
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+fn quantity(field: &str, q: i64) -> Result<u32, PayloadError> {
+    u32::try_from(q).map_err(|_| {
+        PayloadError::new(field, format!("quantity {q} is not a non-negative integer"))
+    })
+}
+
+fn sku(field: &str, s: Option<String>) -> Result<Option<Sku>, PayloadError> {
+    match non_empty(s) {
+        None => Ok(None),
+        Some(s) => Sku::new(s)
+            .map(Some)
+            .map_err(|e| PayloadError::new(field, e.to_string())),
+    }
+}
+
+fn rfc3339(field: &str, s: &str) -> Result<DateTime<Utc>, PayloadError> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|e| {
+            PayloadError::new(field, format!("not an ISO 8601 timestamp with offset: {e}"))
+        })
+}
+
+fn gmt(field: &str, s: &str) -> Result<DateTime<Utc>, PayloadError> {
+    let s = s.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Ok(d.with_timezone(&Utc));
+    }
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S")
+        .map(|n| n.and_utc())
+        .map_err(|e| PayloadError::new(field, format!("not a GMT timestamp: {e}")))
+}
+
+fn channel_order_id(field: &str, id: &Flex) -> Result<ChannelOrderId, PayloadError> {
+    ChannelOrderId::new(id.0.trim()).map_err(|e| PayloadError::new(field, e.to_string()))
+}
+
+fn currency(s: &str) -> Result<Currency, PayloadError> {
+    Currency::parse(s).map_err(|e| PayloadError::new("currency", e.to_string()))
+}
+
+fn country_code(code: Option<String>, name: Option<String>) -> String {
+    match non_empty(code) {
+        Some(c) => c.to_ascii_uppercase(),
+        None => non_empty(name)
+            .map(|n| n.to_ascii_uppercase())
+            .unwrap_or_default(),
+    }
+}
+
+fn full_name(first: Option<String>, last: Option<String>, name: Option<String>) -> String {
+    if let Some(n) = non_empty(name) {
+        return n;
+    }
+    [non_empty(first), non_empty(last)]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shopify
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct ShopifyOrder {
+    id: Flex,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    order_number: Option<Flex>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    contact_email: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+    created_at: String,
+    #[serde(default)]
+    updated_at: Option<String>,
+    currency: String,
+    total_price: Flex,
+    #[serde(default)]
+    total_tax: Option<Flex>,
+    #[serde(default)]
+    total_discounts: Option<Flex>,
+    #[serde(default)]
+    financial_status: Option<String>,
+    #[serde(default)]
+    cancelled_at: Option<String>,
+    #[serde(default)]
+    test: Option<bool>,
+    #[serde(default)]
+    tags: Option<String>,
+    line_items: Vec<ShopifyLine>,
+    #[serde(default)]
+    shipping_address: Option<ShopifyAddress>,
+    #[serde(default)]
+    shipping_lines: Vec<ShopifyShippingLine>,
+    #[serde(default)]
+    customer: Option<ShopifyCustomer>,
+}
+
+#[derive(Deserialize)]
+struct ShopifyLine {
+    id: Flex,
+    #[serde(default)]
+    variant_id: Option<Flex>,
+    #[serde(default)]
+    product_id: Option<Flex>,
+    #[serde(default)]
+    sku: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    variant_title: Option<String>,
+    quantity: i64,
+    price: Flex,
+}
+
+#[derive(Deserialize)]
+struct ShopifyAddress {
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    last_name: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    company: Option<String>,
+    #[serde(default)]
+    address1: Option<String>,
+    #[serde(default)]
+    address2: Option<String>,
+    #[serde(default)]
+    city: Option<String>,
+    #[serde(default)]
+    province: Option<String>,
+    #[serde(default)]
+    province_code: Option<String>,
+    #[serde(default)]
+    zip: Option<String>,
+    #[serde(default)]
+    country: Option<String>,
+    #[serde(default)]
+    country_code: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ShopifyShippingLine {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    price: Option<Flex>,
+}
+
+#[derive(Deserialize)]
+struct ShopifyCustomer {
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+}
+
+/// Maps a Shopify order webhook body (`orders/create`, `orders/updated`, ...).
+pub fn shopify_order(shop_domain: &str, body: &[u8]) -> Result<CanonicalOrder, PayloadError> {
+    let o: ShopifyOrder = parse_json(body)?;
+    let store = StoreId::new(shop_domain.trim().to_ascii_lowercase())
+        .map_err(|e| PayloadError::new("X-Shopify-Shop-Domain", e.to_string()))?;
+    let channel_order_id = channel_order_id("id", &o.id)?;
+    if o.line_items.is_empty() {
+        return Err(PayloadError::new(
+            "line_items",
+            "an order needs at least one line item",
+        ));
+    }
+    let mut lines = Vec::with_capacity(o.line_items.len());
+    for (i, l) in o.line_items.into_iter().enumerate() {
+        let at = |f: &str| format!("line_items[{i}].{f}");
+        lines.push(LineItem {
+            line_id: l.id.0,
+            sku: sku(&at("sku"), l.sku)?,
+            product_id: l.product_id.map(|f| f.0),
+            variant_id: l.variant_id.map(|f| f.0),
+            title: l.title.unwrap_or_default(),
+            variant_title: non_empty(l.variant_title),
+            quantity: quantity(&at("quantity"), l.quantity)?,
+            unit_price: money(&at("price"), Some(&l.price))?,
+        });
+    }
+    let mut shipping = Money::ZERO;
+    for (i, s) in o.shipping_lines.iter().enumerate() {
+        shipping = shipping.plus(money(
+            &format!("shipping_lines[{i}].price"),
+            s.price.as_ref(),
+        )?);
+    }
+    let shipping_method = o.shipping_lines.first().map(|s| ShippingMethod {
+        code: s.code.clone().unwrap_or_default(),
+        title: s.title.clone().unwrap_or_default(),
+        price: shipping,
+    });
+    let created_at = rfc3339("created_at", &o.created_at)?;
+    let updated_at = match &o.updated_at {
+        Some(u) if !u.is_empty() => rfc3339("updated_at", u)?,
+        _ => created_at,
+    };
+    let cancelled_at = match non_empty(o.cancelled_at) {
+        Some(c) => Some(rfc3339("cancelled_at", &c)?),
+        None => None,
+    };
+    let financial_status = match non_empty(o.financial_status) {
+        None => FinancialStatus::Unknown,
+        Some(s) => FinancialStatus::parse(&s).ok_or_else(|| {
+            PayloadError::new(
+                "financial_status",
+                format!("unknown financial status {s:?}"),
+            )
+        })?,
+    };
+    let address_phone = o
+        .shipping_address
+        .as_ref()
+        .and_then(|a| non_empty(a.phone.clone()));
+    let customer = o.customer.unwrap_or(ShopifyCustomer {
+        email: None,
+        phone: None,
+    });
+    let contact = Contact {
+        email: non_empty(o.email)
+            .or(non_empty(o.contact_email))
+            .or(non_empty(customer.email)),
+        phone: non_empty(o.phone)
+            .or(non_empty(customer.phone))
+            .or(address_phone),
+    };
+    let shipping_address = o.shipping_address.map(|a| Address {
+        name: full_name(a.first_name, a.last_name, a.name),
+        company: non_empty(a.company).unwrap_or_default(),
+        line1: non_empty(a.address1).unwrap_or_default(),
+        line2: non_empty(a.address2).unwrap_or_default(),
+        city: non_empty(a.city).unwrap_or_default(),
+        region: non_empty(a.province_code)
+            .or(non_empty(a.province))
+            .unwrap_or_default(),
+        postal_code: non_empty(a.zip).unwrap_or_default(),
+        country: country_code(a.country_code, a.country),
+        phone: non_empty(a.phone).unwrap_or_default(),
+    });
+    let subtotal: Money = lines.iter().map(|l| l.unit_price.times(l.quantity)).sum();
+    let name = non_empty(o.name)
+        .or_else(|| o.order_number.map(|n| format!("#{}", n.0)))
+        .unwrap_or_else(|| format!("#{}", channel_order_id));
+    Ok(CanonicalOrder {
+        channel: Channel::Shopify,
+        store,
+        channel_order_id,
+        name,
+        lines,
+        shipping_address,
+        contact,
+        financial_status,
+        shipping_method,
+        currency: currency(&o.currency)?,
+        totals: Totals {
+            subtotal,
+            shipping,
+            tax: money("total_tax", o.total_tax.as_ref())?,
+            discounts: money("total_discounts", o.total_discounts.as_ref())?,
+            total: money("total_price", Some(&o.total_price))?,
+        },
+        created_at,
+        updated_at,
+        cancelled_at,
+        test: o.test.unwrap_or(false),
+        tags: o
+            .tags
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(String::from)
+            .collect(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// WooCommerce
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct WooOrder {
+    id: Flex,
+    #[serde(default)]
+    number: Option<Flex>,
+    status: String,
+    currency: String,
+    total: Flex,
+    #[serde(default)]
+    total_tax: Option<Flex>,
+    #[serde(default)]
+    shipping_total: Option<Flex>,
+    #[serde(default)]
+    discount_total: Option<Flex>,
+    #[serde(default)]
+    date_created_gmt: Option<String>,
+    #[serde(default)]
+    date_created: Option<String>,
+    #[serde(default)]
+    date_modified_gmt: Option<String>,
+    #[serde(default)]
+    billing: Option<WooAddress>,
+    #[serde(default)]
+    shipping: Option<WooAddress>,
+    line_items: Vec<WooLine>,
+    #[serde(default)]
+    shipping_lines: Vec<WooShippingLine>,
+}
+
+#[derive(Deserialize)]
+struct WooAddress {
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    last_name: Option<String>,
+    #[serde(default)]
+    company: Option<String>,
+    #[serde(default)]
+    address_1: Option<String>,
+    #[serde(default)]
+    address_2: Option<String>,
+    #[serde(default)]
+    city: Option<String>,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    postcode: Option<String>,
+    #[serde(default)]
+    country: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WooLine {
+    id: Flex,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    product_id: Option<Flex>,
+    #[serde(default)]
+    variation_id: Option<Flex>,
+    quantity: i64,
+    #[serde(default)]
+    sku: Option<String>,
+    #[serde(default)]
+    price: Option<Flex>,
+    #[serde(default)]
+    subtotal: Option<Flex>,
+    #[serde(default)]
+    meta_data: Vec<WooMeta>,
+}
+
+#[derive(Deserialize)]
+struct WooMeta {
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    display_value: Option<serde_json::Value>,
+    #[serde(default)]
+    value: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct WooShippingLine {
+    #[serde(default)]
+    method_id: Option<String>,
+    #[serde(default)]
+    method_title: Option<String>,
+    #[serde(default)]
+    total: Option<Flex>,
+}
+
+fn woo_financial_status(status: &str) -> Result<FinancialStatus, PayloadError> {
+    Ok(match status {
+        "processing" | "completed" => FinancialStatus::Paid,
+        "pending" | "on-hold" | "checkout-draft" => FinancialStatus::Pending,
+        "failed" => FinancialStatus::Failed,
+        "refunded" => FinancialStatus::Refunded,
+        "cancelled" => FinancialStatus::Voided,
+        other => {
+            return Err(PayloadError::new(
+                "status",
+                format!("unknown order status {other:?}"),
+            ));
+        }
+    })
+}
+
+/// The variant options of a Woo line: its visible attribute metadata (`pa_size: M`).
+fn woo_variant(meta: &[WooMeta]) -> Option<String> {
+    let parts: Vec<String> = meta
+        .iter()
+        .filter(|m| m.key.as_deref().is_some_and(|k| !k.starts_with('_')))
+        .filter_map(|m| match m.display_value.as_ref().or(m.value.as_ref())? {
+            serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" / "))
+}
+
+/// Maps a WooCommerce order webhook body (`order.created`, `order.updated`).
+pub fn woocommerce_order(source: &str, body: &[u8]) -> Result<CanonicalOrder, PayloadError> {
+    let o: WooOrder = parse_json(body)?;
+    let store = StoreId::new(source.trim().trim_end_matches('/').to_ascii_lowercase())
+        .map_err(|e| PayloadError::new("X-WC-Webhook-Source", e.to_string()))?;
+    let channel_order_id = channel_order_id("id", &o.id)?;
+    if o.line_items.is_empty() {
+        return Err(PayloadError::new(
+            "line_items",
+            "an order needs at least one line item",
+        ));
+    }
+    let financial_status = woo_financial_status(o.status.trim())?;
+    let mut lines = Vec::with_capacity(o.line_items.len());
+    for (i, l) in o.line_items.into_iter().enumerate() {
+        let at = |f: &str| format!("line_items[{i}].{f}");
+        let qty = quantity(&at("quantity"), l.quantity)?;
+        // Woo's `price` is the unit price after discounts; `subtotal` is the line before them.
+        let unit_price = match (&l.subtotal, qty) {
+            (Some(sub), q) if q > 0 && !sub.0.trim().is_empty() => {
+                let line = money(&at("subtotal"), Some(sub))?;
+                Money::new(line.amount() / rust_decimal::Decimal::from(q))
+                    .map_err(|e| PayloadError::new(at("subtotal"), e.to_string()))?
+            }
+            _ => money(&at("price"), l.price.as_ref())?,
+        };
+        let variation = l.variation_id.map(|f| f.0).filter(|v| v != "0");
+        lines.push(LineItem {
+            line_id: l.id.0,
+            sku: sku(&at("sku"), l.sku)?,
+            product_id: l.product_id.map(|f| f.0),
+            variant_id: variation,
+            title: l.name.unwrap_or_default(),
+            variant_title: woo_variant(&l.meta_data),
+            quantity: qty,
+            unit_price,
+        });
+    }
+    let shipping = money("shipping_total", o.shipping_total.as_ref())?;
+    let shipping_method = o.shipping_lines.first().map(|s| ShippingMethod {
+        code: s.method_id.clone().unwrap_or_default(),
+        title: s.method_title.clone().unwrap_or_default(),
+        price: shipping,
+    });
+    if let Some((i, s)) = o
+        .shipping_lines
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.total.is_some())
+    {
+        money(&format!("shipping_lines[{i}].total"), s.total.as_ref())?;
+    }
+    let created_at = match (non_empty(o.date_created_gmt), non_empty(o.date_created)) {
+        (Some(g), _) => gmt("date_created_gmt", &g)?,
+        (None, Some(local)) => gmt("date_created", &local)?,
+        (None, None) => return Err(PayloadError::new("date_created_gmt", "missing")),
+    };
+    let updated_at = match non_empty(o.date_modified_gmt) {
+        Some(m) => gmt("date_modified_gmt", &m)?,
+        None => created_at,
+    };
+    let billing = o.billing;
+    let contact = Contact {
+        email: billing.as_ref().and_then(|b| non_empty(b.email.clone())),
+        phone: billing
+            .as_ref()
+            .and_then(|b| non_empty(b.phone.clone()))
+            .or_else(|| o.shipping.as_ref().and_then(|s| non_empty(s.phone.clone()))),
+    };
+    let shipping_address = o.shipping.map(|a| Address {
+        name: full_name(a.first_name, a.last_name, None),
+        company: non_empty(a.company).unwrap_or_default(),
+        line1: non_empty(a.address_1).unwrap_or_default(),
+        line2: non_empty(a.address_2).unwrap_or_default(),
+        city: non_empty(a.city).unwrap_or_default(),
+        region: non_empty(a.state).unwrap_or_default(),
+        postal_code: non_empty(a.postcode).unwrap_or_default(),
+        country: country_code(a.country, None),
+        phone: non_empty(a.phone).unwrap_or_default(),
+    });
+    let subtotal: Money = lines.iter().map(|l| l.unit_price.times(l.quantity)).sum();
+    let number = o
+        .number
+        .map(|n| n.0)
+        .unwrap_or_else(|| channel_order_id.to_string());
+    Ok(CanonicalOrder {
+        channel: Channel::WooCommerce,
+        store,
+        channel_order_id,
+        name: format!("#{number}"),
+        lines,
+        shipping_address,
+        contact,
+        financial_status,
+        shipping_method,
+        currency: currency(&o.currency)?,
+        totals: Totals {
+            subtotal,
+            shipping,
+            tax: money("total_tax", o.total_tax.as_ref())?,
+            discounts: money("discount_total", o.discount_total.as_ref())?,
+            total: money("total", Some(&o.total))?,
+        },
+        created_at,
+        updated_at,
+        cancelled_at: (o.status == "cancelled").then_some(updated_at),
+        test: false,
+        tags: Vec::new(),
+    })
+}
+
+/// True for WooCommerce's activation ping: a form-encoded `webhook_id=N` body, not JSON.
+pub fn is_woocommerce_ping(content_type: Option<&str>, body: &[u8]) -> bool {
+    let form = content_type.is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    let looks_like_ping = body.starts_with(b"webhook_id=");
+    (form || looks_like_ping)
+        && serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+            .is_ok_and(|pairs| pairs.iter().any(|(k, _)| k == "webhook_id"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn shopify_body() -> serde_json::Value {
+        json!({
+            "id": 450789469u64, "name": "#1001", "email": "ada@example.com", "phone": null,
+            "created_at": "2026-11-20T09:12:44-05:00", "updated_at": "2026-11-20T09:12:45-05:00",
+            "currency": "USD", "total_price": "47.97", "subtotal_price": "39.98", "total_tax": "3.00",
+            "total_discounts": "0.00", "financial_status": "paid", "cancelled_at": null, "test": false,
+            "tags": "vip, summer",
+            "line_items": [
+                {"id": 1, "variant_id": 11, "product_id": 111, "sku": "TEE-BLK-M", "title": "Tee", "variant_title": "Black / M", "quantity": 2, "price": "19.99"}
+            ],
+            "shipping_address": {"first_name": "Ada", "last_name": "Lovelace", "address1": "12 Main St", "address2": "", "city": "Springfield", "province": "Illinois", "province_code": "IL", "zip": "62701", "country": "United States", "country_code": "US", "phone": "555-0100"},
+            "shipping_lines": [{"code": "standard", "title": "Standard", "price": "4.99"}]
+        })
+    }
+
+    #[test]
+    fn maps_a_shopify_order() {
+        let body = serde_json::to_vec(&shopify_body()).unwrap();
+        let o = shopify_order("Demo.myshopify.com", &body).unwrap();
+        assert_eq!(o.channel, Channel::Shopify);
+        assert_eq!(o.store.as_str(), "demo.myshopify.com");
+        assert_eq!(o.channel_order_id.as_str(), "450789469");
+        assert_eq!(o.number(), "1001");
+        assert_eq!(o.lines[0].sku.as_ref().unwrap().as_str(), "TEE-BLK-M");
+        assert_eq!(o.lines[0].quantity, 2);
+        assert_eq!(o.totals.subtotal, Money::parse("39.98").unwrap());
+        assert_eq!(o.totals.shipping, Money::parse("4.99").unwrap());
+        assert_eq!(o.totals.total, Money::parse("47.97").unwrap());
+        assert_eq!(o.financial_status, FinancialStatus::Paid);
+        let a = o.shipping_address.as_ref().unwrap();
+        assert_eq!(
+            (a.region.as_str(), a.country.as_str(), a.name.as_str()),
+            ("IL", "US", "Ada Lovelace")
+        );
+        assert_eq!(o.contact.phone.as_deref(), Some("555-0100"));
+        assert_eq!(o.tags, vec!["vip", "summer"]);
+        assert_eq!(o.created_at.to_rfc3339(), "2026-11-20T14:12:44+00:00");
+    }
+
+    #[test]
+    fn shopify_errors_name_the_field() {
+        let mut b = shopify_body();
+        b["line_items"][0]["quantity"] = json!("two");
+        let e = shopify_order("d.myshopify.com", &serde_json::to_vec(&b).unwrap()).unwrap_err();
+        assert_eq!(e.field, "line_items[0].quantity");
+
+        let mut b = shopify_body();
+        b["line_items"][0]["price"] = json!("cheap");
+        let e = shopify_order("d.myshopify.com", &serde_json::to_vec(&b).unwrap()).unwrap_err();
+        assert_eq!(e.field, "line_items[0].price");
+
+        let mut b = shopify_body();
+        b.as_object_mut().unwrap().remove("line_items");
+        let e = shopify_order("d.myshopify.com", &serde_json::to_vec(&b).unwrap()).unwrap_err();
+        assert!(e.message.contains("line_items"), "{e}");
+
+        let e = shopify_order("d.myshopify.com", b"{not json").unwrap_err();
+        assert_eq!(e.field, "body");
+        assert!(e.message.starts_with("malformed JSON"));
+
+        let e =
+            shopify_order("d.myshopify.com", br#"{"id": 5, "title": "a product"}"#).unwrap_err();
+        assert!(e.message.contains("missing field"), "{e}");
+
+        let mut b = shopify_body();
+        b["line_items"][0]["quantity"] = json!(-1);
+        let e = shopify_order("d.myshopify.com", &serde_json::to_vec(&b).unwrap()).unwrap_err();
+        assert_eq!(e.field, "line_items[0].quantity");
+    }
+
+    #[test]
+    fn maps_a_woocommerce_order() {
+        let body = json!({
+            "id": 727, "number": "727", "status": "processing", "currency": "EUR", "total": "58.90",
+            "total_tax": "9.40", "shipping_total": "4.50", "discount_total": "0.00",
+            "date_created_gmt": "2026-11-20T14:03:11", "date_modified_gmt": "2026-11-20T14:03:12",
+            "billing": {"email": "max@example.org", "phone": ""},
+            "shipping": {"first_name": "Max", "last_name": "Muster", "address_1": "Hauptstr. 5", "city": "Berlin", "state": "", "postcode": "10115", "country": "DE"},
+            "line_items": [{"id": 9, "name": "Mug", "product_id": 3, "variation_id": 0, "quantity": 2, "sku": "MUG-WHT", "price": 22.5, "subtotal": "45.00",
+                            "meta_data": [{"id": 1, "key": "pa_colour", "value": "white", "display_key": "Colour", "display_value": "White"}]}],
+            "shipping_lines": [{"method_id": "flat_rate", "method_title": "Flat rate", "total": "4.50"}]
+        });
+        let o = woocommerce_order(
+            "https://shop.example.org/",
+            &serde_json::to_vec(&body).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(o.store.as_str(), "https://shop.example.org");
+        assert_eq!(o.financial_status, FinancialStatus::Paid);
+        assert_eq!(o.lines[0].unit_price, Money::parse("22.5").unwrap());
+        assert_eq!(o.lines[0].variant_title.as_deref(), Some("White"));
+        assert_eq!(o.lines[0].variant_id, None);
+        assert_eq!(o.contact.email.as_deref(), Some("max@example.org"));
+        assert_eq!(o.contact.phone, None);
+        assert_eq!(o.shipping_method.as_ref().unwrap().code, "flat_rate");
+        assert_eq!(o.name, "#727");
+    }
+
+    #[test]
+    fn woo_ping_is_recognized() {
+        assert!(is_woocommerce_ping(
+            Some("application/x-www-form-urlencoded"),
+            b"webhook_id=7"
+        ));
+        assert!(is_woocommerce_ping(None, b"webhook_id=7"));
+        assert!(!is_woocommerce_ping(
+            Some("application/json"),
+            br#"{"id":1}"#
+        ));
+        assert!(!is_woocommerce_ping(
+            Some("application/x-www-form-urlencoded"),
+            b"foo=bar"
+        ));
+    }
+}

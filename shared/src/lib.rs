@@ -1,0 +1,28 @@
+//! Dropline's shared library: the domain (orders, statuses, rules, decisions) as plain Rust,
+//! the ports it needs from the world, and the adapters that implement them.
+//!
+//! Nothing outside `adapters::aws` knows an AWS type.
+
+pub mod adapters;
+pub mod catalog;
+pub mod channels;
+pub mod config;
+pub mod escalation;
+pub mod events;
+pub mod idempotency;
+pub mod ids;
+pub mod messages;
+pub mod money;
+pub mod order;
+pub mod ports;
+pub mod record;
+pub mod routing;
+pub mod secrets;
+pub mod signature;
+pub mod status;
+pub mod supplier;
+pub mod telemetry;
+pub mod testing;
+pub mod tracking;
+pub mod validation;
+pub mod worker;

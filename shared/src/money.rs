@@ -1,0 +1,146 @@
+//! Money: decimal amounts (never floats) and ISO 4217 currency codes.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("not a decimal amount: {0:?}")]
+    NotDecimal(String),
+    #[error("negative amount: {0}")]
+    Negative(Decimal),
+    #[error("not an ISO 4217 currency code: {0:?}")]
+    Currency(String),
+}
+
+/// A non-negative amount in an order's currency, kept as a decimal with the store's precision.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(try_from = "Decimal", into = "Decimal")]
+pub struct Money(Decimal);
+
+impl Money {
+    pub const ZERO: Money = Money(Decimal::ZERO);
+
+    pub fn new(amount: Decimal) -> Result<Self, MoneyError> {
+        if amount.is_sign_negative() && !amount.is_zero() {
+            return Err(MoneyError::Negative(amount));
+        }
+        Ok(Self(amount.normalize()))
+    }
+
+    /// Parses a store's decimal string ("19.99") or JSON number text.
+    pub fn parse(s: &str) -> Result<Self, MoneyError> {
+        let d = Decimal::from_str(s.trim()).map_err(|_| MoneyError::NotDecimal(s.to_string()))?;
+        Self::new(d)
+    }
+
+    pub fn amount(self) -> Decimal {
+        self.0
+    }
+
+    /// Multiplies a unit price by a quantity.
+    pub fn times(self, qty: u32) -> Money {
+        Money(self.0 * Decimal::from(qty))
+    }
+
+    pub fn plus(self, other: Money) -> Money {
+        Money(self.0 + other.0)
+    }
+
+    /// Rounded to cents, as stores present totals.
+    pub fn cents(self) -> Decimal {
+        self.0.round_dp(2)
+    }
+}
+
+impl TryFrom<Decimal> for Money {
+    type Error = MoneyError;
+    fn try_from(d: Decimal) -> Result<Self, MoneyError> {
+        Self::new(d)
+    }
+}
+impl From<Money> for Decimal {
+    fn from(m: Money) -> Decimal {
+        m.0
+    }
+}
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.2}", self.0)
+    }
+}
+impl std::iter::Sum for Money {
+    fn sum<I: Iterator<Item = Money>>(iter: I) -> Money {
+        iter.fold(Money::ZERO, Money::plus)
+    }
+}
+
+/// An ISO 4217 alphabetic code (three upper-case letters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    pub fn parse(s: &str) -> Result<Self, MoneyError> {
+        let t = s.trim();
+        let b = t.as_bytes();
+        if b.len() != 3 || !b.iter().all(u8::is_ascii_alphabetic) {
+            return Err(MoneyError::Currency(s.to_string()));
+        }
+        Ok(Self([
+            b[0].to_ascii_uppercase(),
+            b[1].to_ascii_uppercase(),
+            b[2].to_ascii_uppercase(),
+        ]))
+    }
+    pub fn as_str(&self) -> &str {
+        // The bytes are ASCII letters by construction, so this is always valid UTF-8.
+        std::str::from_utf8(&self.0).unwrap_or("XXX")
+    }
+}
+impl TryFrom<String> for Currency {
+    type Error = MoneyError;
+    fn try_from(s: String) -> Result<Self, MoneyError> {
+        Self::parse(&s)
+    }
+}
+impl From<Currency> for String {
+    fn from(c: Currency) -> String {
+        c.as_str().to_string()
+    }
+}
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_store_amounts_exactly() {
+        let a = Money::parse("19.99").unwrap();
+        let b = Money::parse("0.01").unwrap();
+        assert_eq!(a.plus(b), Money::parse("20.00").unwrap());
+        assert_eq!(
+            Money::parse("0.10").unwrap().times(3),
+            Money::parse("0.3").unwrap()
+        );
+        assert!(Money::parse("-1").is_err());
+        assert!(Money::parse("abc").is_err());
+        assert_eq!(Money::parse("5").unwrap().to_string(), "5.00");
+    }
+
+    #[test]
+    fn currency_codes() {
+        assert_eq!(Currency::parse("usd").unwrap().as_str(), "USD");
+        assert!(Currency::parse("US").is_err());
+        assert!(Currency::parse("U$D").is_err());
+    }
+}

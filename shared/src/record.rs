@@ -1,0 +1,573 @@
+//! The order aggregate: the canonical order plus everything the pipeline decided about it. One
+//! record is one DynamoDB item, written with an optimistic version check, so a step's whole
+//! change (status, purchase orders, timeline entry) lands atomically or not at all.
+
+use crate::ids::{DeliveryId, OrderId, PurchaseOrderId, Sku, SupplierId};
+use crate::money::Money;
+use crate::order::CanonicalOrder;
+use crate::status::{OrderStatus, PoStatus, TrackingStatus};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("illegal order transition {from} -> {to}")]
+    Order { from: OrderStatus, to: OrderStatus },
+    #[error("illegal purchase order transition {from} -> {to} for {po}")]
+    PurchaseOrder {
+        po: String,
+        from: PoStatus,
+        to: PoStatus,
+    },
+    #[error("no purchase order {0} on this order")]
+    UnknownPurchaseOrder(String),
+}
+
+/// How the order entered the system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub delivery_id: Option<DeliveryId>,
+    pub topic: String,
+    pub received_at: DateTime<Utc>,
+}
+
+/// A category of hold reason (extended by the validation rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldCategory {
+    Address,
+    Payment,
+    Contact,
+    Order,
+    Duplicate,
+    Mapping,
+    Stock,
+    Pricing,
+    Routing,
+    Supplier,
+}
+
+/// One reason an order is held: a machine-readable code and a message for a human.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldReason {
+    pub code: String,
+    pub category: HoldCategory,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl HoldReason {
+    pub fn new(
+        code: &str,
+        category: HoldCategory,
+        field: Option<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            code: code.to_string(),
+            category,
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoLine {
+    pub line_id: String,
+    pub sku: Sku,
+    pub supplier_sku: String,
+    pub title: String,
+    pub quantity: u32,
+    pub unit_cost: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackingCheckpoint {
+    pub at: DateTime<Utc>,
+    pub status: TrackingStatus,
+    /// The carrier's own status word, as received.
+    pub raw_status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub carrier: String,
+    pub tracking_number: String,
+    pub shipped_at: DateTime<Utc>,
+    pub status: TrackingStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_checked_at: Option<DateTime<Utc>>,
+    /// When poll-tracking should look again; `None` once delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_check_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checkpoints: Vec<TrackingCheckpoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchaseOrder {
+    pub id: PurchaseOrderId,
+    /// Human number: the store's order number plus a suffix (`1001-1`).
+    pub number: String,
+    pub supplier_id: SupplierId,
+    pub lines: Vec<PoLine>,
+    pub status: PoStatus,
+    pub status_since: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// The supplier's own reference, when it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplier_reference: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejection: Option<Rejection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipment: Option<Shipment>,
+}
+
+impl PurchaseOrder {
+    /// The idempotency key the supplier can dedupe on: stable for the life of this PO.
+    pub fn idempotency_key(&self) -> String {
+        format!("dropline-po-{}", self.id)
+    }
+}
+
+/// What kind of overdue work an escalation is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationKind {
+    /// An in-flight step did not advance the order in time; the work was enqueued again.
+    StuckInState,
+    /// A purchase order was sent and the supplier has not acknowledged it in time.
+    AcknowledgmentOverdue,
+    /// Accepted but no shipment reported in time.
+    ShipmentOverdue,
+    /// Shipped but not delivered in time.
+    DeliveryOverdue,
+    /// Held and nobody resolved it in time.
+    HoldUnresolved,
+}
+
+impl EscalationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::StuckInState => "stuck_in_state",
+            Self::AcknowledgmentOverdue => "acknowledgment_overdue",
+            Self::ShipmentOverdue => "shipment_overdue",
+            Self::DeliveryOverdue => "delivery_overdue",
+            Self::HoldUnresolved => "hold_unresolved",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Escalation {
+    pub kind: EscalationKind,
+    pub status: OrderStatus,
+    /// The start of the status episode this escalation is about; with `round` it identifies the
+    /// escalation, so overlapping runs record it once.
+    pub status_since: DateTime<Utc>,
+    /// 1 for the first threshold crossed in this episode, 2 for twice the threshold, ...
+    pub round: u32,
+    pub at: DateTime<Utc>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineKind {
+    Status,
+    PurchaseOrder,
+    Tracking,
+    Escalation,
+    Note,
+}
+
+/// One entry of an order's history: what changed, when, and who or what changed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub kind: TimelineKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub po: Option<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+}
+
+/// The order aggregate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderRecord {
+    pub id: OrderId,
+    /// Optimistic concurrency version: the store writes only if the stored version is this one.
+    pub version: u64,
+    pub status: OrderStatus,
+    pub status_since: DateTime<Utc>,
+    pub order: CanonicalOrder,
+    pub receipt: Receipt,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holds: Vec<HoldReason>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purchase_orders: Vec<PurchaseOrder>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub escalations: Vec<Escalation>,
+    #[serde(default)]
+    pub timeline: Vec<TimelineEntry>,
+}
+
+impl OrderRecord {
+    /// A newly received order, version 0 (not stored yet).
+    pub fn received(order: CanonicalOrder, receipt: Receipt) -> Self {
+        let id = OrderId::derive(order.channel, &order.store, &order.channel_order_id);
+        let at = receipt.received_at;
+        Self {
+            id,
+            version: 0,
+            status: OrderStatus::Received,
+            status_since: at,
+            order,
+            receipt,
+            holds: Vec::new(),
+            purchase_orders: Vec::new(),
+            escalations: Vec::new(),
+            timeline: vec![TimelineEntry {
+                at,
+                actor: "ingest".into(),
+                kind: TimelineKind::Status,
+                from: None,
+                to: Some(OrderStatus::Received.as_str().into()),
+                po: None,
+                note: String::new(),
+            }],
+        }
+    }
+
+    /// The one function through which an order changes status.
+    pub fn transition(
+        &mut self,
+        to: OrderStatus,
+        actor: &str,
+        note: impl Into<String>,
+        now: DateTime<Utc>,
+    ) -> Result<(), TransitionError> {
+        if !self.status.can_move_to(to) {
+            return Err(TransitionError::Order {
+                from: self.status,
+                to,
+            });
+        }
+        self.timeline.push(TimelineEntry {
+            at: now,
+            actor: actor.to_string(),
+            kind: TimelineKind::Status,
+            from: Some(self.status.as_str().into()),
+            to: Some(to.as_str().into()),
+            po: None,
+            note: note.into(),
+        });
+        if to != OrderStatus::OnHold {
+            self.holds.clear();
+        }
+        self.status = to;
+        self.status_since = now;
+        Ok(())
+    }
+
+    /// Puts the order on hold with every reason found.
+    pub fn hold(
+        &mut self,
+        reasons: Vec<HoldReason>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), TransitionError> {
+        let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+        let note = format!("held: {}", codes.join(", "));
+        self.transition(OrderStatus::OnHold, actor, note, now)?;
+        self.holds = reasons;
+        Ok(())
+    }
+
+    pub fn po(&self, id: &PurchaseOrderId) -> Option<&PurchaseOrder> {
+        self.purchase_orders.iter().find(|p| &p.id == id)
+    }
+
+    /// The one function through which a purchase order changes status. The order's own status
+    /// follows by roll-up.
+    pub fn transition_po(
+        &mut self,
+        id: &PurchaseOrderId,
+        to: PoStatus,
+        actor: &str,
+        note: impl Into<String>,
+        now: DateTime<Utc>,
+    ) -> Result<(), TransitionError> {
+        let po = self
+            .purchase_orders
+            .iter_mut()
+            .find(|p| &p.id == id)
+            .ok_or_else(|| TransitionError::UnknownPurchaseOrder(id.to_string()))?;
+        if !po.status.can_move_to(to) {
+            return Err(TransitionError::PurchaseOrder {
+                po: id.to_string(),
+                from: po.status,
+                to,
+            });
+        }
+        let from = po.status;
+        po.status = to;
+        po.status_since = now;
+        if to == PoStatus::Submitted {
+            po.submitted_at = Some(now);
+        }
+        self.timeline.push(TimelineEntry {
+            at: now,
+            actor: actor.to_string(),
+            kind: TimelineKind::PurchaseOrder,
+            from: Some(from.as_str().into()),
+            to: Some(to.as_str().into()),
+            po: Some(id.to_string()),
+            note: note.into(),
+        });
+        self.roll_up(actor, now)
+    }
+
+    /// Moves the order's status to what its purchase orders say, if that differs.
+    fn roll_up(&mut self, actor: &str, now: DateTime<Utc>) -> Result<(), TransitionError> {
+        let Some(target) = self.rolled_up_status() else {
+            return Ok(());
+        };
+        if target == self.status {
+            return Ok(());
+        }
+        if target == OrderStatus::OnHold {
+            let reasons = self
+                .purchase_orders
+                .iter()
+                .filter_map(|p| {
+                    let r = p.rejection.as_ref()?;
+                    Some(HoldReason::new(
+                        "supplier_rejected",
+                        HoldCategory::Supplier,
+                        Some(format!("purchase_orders.{}", p.number)),
+                        format!(
+                            "{} rejected purchase order {}: {} ({})",
+                            p.supplier_id, p.number, r.message, r.code
+                        ),
+                    ))
+                })
+                .collect();
+            return self.hold(reasons, actor, now);
+        }
+        self.transition(target, actor, "", now)
+    }
+
+    /// The order status its purchase orders imply, once it has any.
+    pub fn rolled_up_status(&self) -> Option<OrderStatus> {
+        if self.purchase_orders.is_empty()
+            || !matches!(
+                self.status,
+                OrderStatus::Routed
+                    | OrderStatus::Submitted
+                    | OrderStatus::Accepted
+                    | OrderStatus::Shipped
+            )
+        {
+            return None;
+        }
+        let all = |f: fn(PoStatus) -> bool| self.purchase_orders.iter().all(|p| f(p.status));
+        Some(
+            if self
+                .purchase_orders
+                .iter()
+                .any(|p| p.status == PoStatus::Rejected)
+            {
+                OrderStatus::OnHold
+            } else if all(|s| s == PoStatus::Delivered) {
+                OrderStatus::Delivered
+            } else if all(|s| matches!(s, PoStatus::Shipped | PoStatus::Delivered)) {
+                OrderStatus::Shipped
+            } else if all(|s| {
+                matches!(
+                    s,
+                    PoStatus::Accepted | PoStatus::Shipped | PoStatus::Delivered
+                )
+            }) {
+                OrderStatus::Accepted
+            } else if all(|s| s != PoStatus::Pending) {
+                OrderStatus::Submitted
+            } else {
+                OrderStatus::Routed
+            },
+        )
+    }
+
+    /// The earliest time a shipped purchase order is due for a tracking check (projected into
+    /// the `tracking-due` index).
+    pub fn tracking_due_at(&self) -> Option<DateTime<Utc>> {
+        self.purchase_orders
+            .iter()
+            .filter(|p| p.status == PoStatus::Shipped)
+            .filter_map(|p| p.shipment.as_ref()?.next_check_at)
+            .min()
+    }
+
+    pub fn has_escalation(
+        &self,
+        kind: EscalationKind,
+        status_since: DateTime<Utc>,
+        round: u32,
+    ) -> bool {
+        self.escalations
+            .iter()
+            .any(|e| e.kind == kind && e.status_since == status_since && e.round == round)
+    }
+
+    pub fn record_escalation(&mut self, e: Escalation, actor: &str) {
+        self.timeline.push(TimelineEntry {
+            at: e.at,
+            actor: actor.to_string(),
+            kind: TimelineKind::Escalation,
+            from: None,
+            to: Some(e.kind.as_str().into()),
+            po: None,
+            note: e.message.clone(),
+        });
+        self.escalations.push(e);
+    }
+
+    pub fn note(
+        &mut self,
+        actor: &str,
+        kind: TimelineKind,
+        po: Option<&PurchaseOrderId>,
+        note: String,
+        now: DateTime<Utc>,
+    ) {
+        self.timeline.push(TimelineEntry {
+            at: now,
+            actor: actor.to_string(),
+            kind,
+            from: None,
+            to: None,
+            po: po.map(ToString::to_string),
+            note,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::sample_order;
+
+    fn record() -> OrderRecord {
+        let now = Utc::now();
+        OrderRecord::received(
+            sample_order(),
+            Receipt {
+                delivery_id: None,
+                topic: "orders/create".into(),
+                received_at: now,
+            },
+        )
+    }
+
+    fn add_po(r: &mut OrderRecord, seq: u16) -> PurchaseOrderId {
+        let id = PurchaseOrderId::new(r.id.clone(), seq);
+        r.purchase_orders.push(PurchaseOrder {
+            id: id.clone(),
+            number: format!("1001-{seq}"),
+            supplier_id: SupplierId::new("acme").unwrap(),
+            lines: vec![],
+            status: PoStatus::Pending,
+            status_since: Utc::now(),
+            submitted_at: None,
+            supplier_reference: None,
+            rejection: None,
+            shipment: None,
+        });
+        id
+    }
+
+    #[test]
+    fn illegal_moves_are_refused_and_leave_no_trace() {
+        let mut r = record();
+        let before = r.clone();
+        let err = r
+            .transition(OrderStatus::Shipped, "test", "", Utc::now())
+            .unwrap_err();
+        assert_eq!(
+            err,
+            TransitionError::Order {
+                from: OrderStatus::Received,
+                to: OrderStatus::Shipped
+            }
+        );
+        assert_eq!(r, before);
+    }
+
+    #[test]
+    fn purchase_orders_roll_up_into_the_order_status() {
+        let mut r = record();
+        let now = Utc::now();
+        r.transition(OrderStatus::Validated, "validate", "", now)
+            .unwrap();
+        let a = add_po(&mut r, 1);
+        let b = add_po(&mut r, 2);
+        r.transition(OrderStatus::Routed, "route", "", now).unwrap();
+        r.transition_po(&a, PoStatus::Submitted, "notify", "", now)
+            .unwrap();
+        assert_eq!(r.status, OrderStatus::Routed, "one PO still pending");
+        r.transition_po(&b, PoStatus::Submitted, "notify", "", now)
+            .unwrap();
+        assert_eq!(r.status, OrderStatus::Submitted);
+        r.transition_po(&a, PoStatus::Accepted, "supplier", "", now)
+            .unwrap();
+        assert_eq!(r.status, OrderStatus::Submitted);
+        r.transition_po(&b, PoStatus::Shipped, "supplier", "", now)
+            .unwrap();
+        assert_eq!(r.status, OrderStatus::Accepted);
+        r.transition_po(&a, PoStatus::Shipped, "supplier", "", now)
+            .unwrap();
+        assert_eq!(r.status, OrderStatus::Shipped);
+        r.transition_po(&a, PoStatus::Delivered, "tracking", "", now)
+            .unwrap();
+        r.transition_po(&b, PoStatus::Delivered, "tracking", "", now)
+            .unwrap();
+        assert_eq!(r.status, OrderStatus::Delivered);
+        assert!(r.timeline.len() > 10);
+    }
+
+    #[test]
+    fn a_rejection_holds_the_order_with_the_reason() {
+        let mut r = record();
+        let now = Utc::now();
+        r.transition(OrderStatus::Validated, "validate", "", now)
+            .unwrap();
+        let a = add_po(&mut r, 1);
+        r.transition(OrderStatus::Routed, "route", "", now).unwrap();
+        r.transition_po(&a, PoStatus::Submitted, "notify", "", now)
+            .unwrap();
+        r.purchase_orders[0].rejection = Some(Rejection {
+            code: "INVENTORY_OUT_OF_STOCK".into(),
+            message: "gone".into(),
+        });
+        r.transition_po(&a, PoStatus::Rejected, "supplier", "", now)
+            .unwrap();
+        assert_eq!(r.status, OrderStatus::OnHold);
+        assert_eq!(r.holds[0].code, "supplier_rejected");
+    }
+}

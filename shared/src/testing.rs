@@ -1,0 +1,138 @@
+//! Small, fixed fixtures for unit tests and benchmarks across the workspace.
+
+use crate::catalog::{CatalogDocument, CatalogView, Offer, Supplier};
+use crate::ids::{ChannelOrderId, Sku, StoreId, SupplierId};
+use crate::money::{Currency, Money};
+use crate::order::{
+    Address, CanonicalOrder, Channel, Contact, FinancialStatus, LineItem, ShippingMethod, Totals,
+};
+use chrono::{TimeZone, Utc};
+
+fn m(s: &str) -> Money {
+    Money::parse(s).unwrap_or(Money::ZERO)
+}
+
+fn sku(s: &str) -> Sku {
+    Sku::new(s).unwrap_or_else(|e| panic!("fixture SKU {s}: {e}"))
+}
+
+fn supplier_id(s: &str) -> SupplierId {
+    SupplierId::new(s).unwrap_or_else(|e| panic!("fixture supplier {s}: {e}"))
+}
+
+fn line(id: &str, s: &str, title: &str, qty: u32, price: &str) -> LineItem {
+    LineItem {
+        line_id: id.into(),
+        sku: Some(sku(s)),
+        product_id: None,
+        variant_id: None,
+        title: title.into(),
+        variant_title: None,
+        quantity: qty,
+        unit_price: m(price),
+    }
+}
+
+/// A paid, valid three-line US order.
+pub fn sample_order() -> CanonicalOrder {
+    let created = Utc
+        .with_ymd_and_hms(2026, 11, 20, 14, 0, 0)
+        .single()
+        .unwrap_or_default();
+    CanonicalOrder {
+        channel: Channel::Shopify,
+        store: StoreId::new("demo-apparel.myshopify.com").unwrap_or_else(|e| panic!("{e}")),
+        channel_order_id: ChannelOrderId::new("5001").unwrap_or_else(|e| panic!("{e}")),
+        name: "#1001".into(),
+        lines: vec![
+            line("1", "TEE-BLK-M", "Classic Tee", 2, "19.99"),
+            line("2", "HOODIE-GRY-L", "Hoodie", 1, "49.00"),
+            line("3", "MUG-WHT", "Mug", 1, "12.50"),
+        ],
+        shipping_address: Some(Address {
+            name: "Ada Lovelace".into(),
+            company: String::new(),
+            line1: "12 Main St".into(),
+            line2: String::new(),
+            city: "Springfield".into(),
+            region: "IL".into(),
+            postal_code: "62701".into(),
+            country: "US".into(),
+            phone: String::new(),
+        }),
+        contact: Contact {
+            email: Some("ada@example.com".into()),
+            phone: None,
+        },
+        financial_status: FinancialStatus::Paid,
+        shipping_method: Some(ShippingMethod {
+            code: "standard".into(),
+            title: "Standard".into(),
+            price: m("5.00"),
+        }),
+        currency: Currency::parse("USD").unwrap_or_else(|e| panic!("{e}")),
+        totals: Totals {
+            subtotal: m("101.48"),
+            shipping: m("5.00"),
+            tax: m("0"),
+            discounts: m("0"),
+            total: m("106.48"),
+        },
+        created_at: created,
+        updated_at: created,
+        cancelled_at: None,
+        test: false,
+        tags: vec![],
+    }
+}
+
+/// Two suppliers: `acme-us` (US, CA) and `beta-eu` (DE, FR, US).
+pub fn sample_catalog_document() -> CatalogDocument {
+    let offer = |s: &str, sup: &str, stock: u32, active: bool| Offer {
+        sku: sku(s),
+        supplier_id: supplier_id(sup),
+        supplier_sku: format!("{sup}:{s}"),
+        stock,
+        cost: m("5.00"),
+        active,
+    };
+    CatalogDocument {
+        suppliers: vec![
+            Supplier {
+                id: supplier_id("acme-us"),
+                name: "Acme US".into(),
+                ships_to: vec!["US".into(), "CA".into()],
+                endpoint: "sim://acme-us".into(),
+            },
+            Supplier {
+                id: supplier_id("beta-eu"),
+                name: "Beta EU".into(),
+                ships_to: vec!["DE".into(), "FR".into(), "US".into()],
+                endpoint: "sim://beta-eu".into(),
+            },
+        ],
+        offers: vec![
+            offer("TEE-BLK-M", "acme-us", 50, true),
+            offer("HOODIE-GRY-L", "acme-us", 20, true),
+            offer("MUG-WHT", "beta-eu", 5, true),
+            offer("MUG-WHT", "acme-us", 80, true),
+            offer("OLD-1", "acme-us", 10, false),
+        ],
+    }
+}
+
+pub fn sample_catalog() -> CatalogView {
+    view_of(&sample_catalog_document())
+}
+
+/// The whole document as a view (fine for small catalogs and tests).
+pub fn view_of(doc: &CatalogDocument) -> CatalogView {
+    let mut v = CatalogView::default();
+    for s in &doc.suppliers {
+        v.suppliers.insert(s.id.clone(), s.clone());
+    }
+    for o in &doc.offers {
+        v.offers.entry(o.sku.clone()).or_default().push(o.clone());
+    }
+    v
+}

@@ -1,0 +1,154 @@
+//! What every queue-driven step shares: per-message processing with partial batch failures, and
+//! the optimistic read-modify-write loop on an order.
+
+use crate::ids::OrderId;
+use crate::messages::WorkMessage;
+use crate::ports::{OrderStore, PortError};
+use crate::record::OrderRecord;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use std::future::Future;
+
+/// Why a message was not processed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StepError {
+    /// Try again later: the message goes back to the queue and is retried.
+    #[error("retryable: {0}")]
+    Retry(String),
+    /// The message can never be processed: it fails on every receive and so reaches the
+    /// dead-letter queue after maxReceiveCount, its reason logged each time.
+    #[error("unprocessable: {0}")]
+    Poison(String),
+}
+
+impl From<PortError> for StepError {
+    fn from(e: PortError) -> Self {
+        match e {
+            PortError::Transient(_) | PortError::Conflict(_) => StepError::Retry(e.to_string()),
+            PortError::Permanent(_) => StepError::Poison(e.to_string()),
+        }
+    }
+}
+
+/// Runs `handle` on each record of the batch, separately, and reports only the failed ones, so
+/// one bad message never fails its batch-mates.
+pub async fn process_batch<F, Fut>(step: &str, event: SqsEvent, handle: F) -> SqsBatchResponse
+where
+    F: Fn(WorkMessage) -> Fut,
+    Fut: Future<Output = Result<(), StepError>>,
+{
+    let mut response = SqsBatchResponse::default();
+    for record in event.records {
+        let message_id = record.message_id.clone().unwrap_or_default();
+        let body = record.body.as_deref().unwrap_or("");
+        let receive_count = record
+            .attributes
+            .get("ApproximateReceiveCount")
+            .cloned()
+            .unwrap_or_default();
+        let message = match WorkMessage::parse(body) {
+            Ok(m) => m,
+            Err(reason) => {
+                tracing::error!(
+                    step,
+                    message_id,
+                    receive_count,
+                    reason,
+                    "poison message: cannot be parsed; it will reach the dead-letter queue"
+                );
+                fail(&mut response, message_id);
+                continue;
+            }
+        };
+        let order_id = message.order_id.to_string();
+        match handle(message).await {
+            Ok(()) => {}
+            Err(StepError::Retry(reason)) => {
+                tracing::warn!(
+                    step,
+                    message_id,
+                    order_id,
+                    receive_count,
+                    reason,
+                    "message will be retried"
+                );
+                fail(&mut response, message_id);
+            }
+            Err(StepError::Poison(reason)) => {
+                tracing::error!(
+                    step,
+                    message_id,
+                    order_id,
+                    receive_count,
+                    reason,
+                    "poison message: cannot be processed; it will reach the dead-letter queue"
+                );
+                fail(&mut response, message_id);
+            }
+        }
+    }
+    response
+}
+
+fn fail(response: &mut SqsBatchResponse, message_id: String) {
+    if message_id.is_empty() {
+        // Lambda treats an empty identifier as a failure of the whole batch; a record without an
+        // id cannot be reported alone, so this is the only safe answer for it.
+        tracing::error!("record without a message id; failing it");
+    }
+    response.add_failure(message_id);
+}
+
+/// What `update_order` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Updated<T> {
+    pub record: OrderRecord,
+    /// False when `change` found nothing to do (the record is as loaded).
+    pub changed: bool,
+    pub value: T,
+}
+
+/// Loads the order, applies `change` and saves it with the version check, retrying from a fresh
+/// read when another writer got there first. `change` returns `Ok(None)` when there is nothing to
+/// do, `Ok(Some(v))` after changing the record.
+pub async fn update_order<T, F>(
+    store: &dyn OrderStore,
+    id: &OrderId,
+    mut change: F,
+) -> Result<Updated<Option<T>>, StepError>
+where
+    F: FnMut(&mut OrderRecord) -> Result<Option<T>, StepError>,
+{
+    const ATTEMPTS: usize = 8;
+    for attempt in 1..=ATTEMPTS {
+        let Some(current) = store.get(id).await? else {
+            return Err(StepError::Poison(format!("order {id} does not exist")));
+        };
+        let mut next = current.clone();
+        match change(&mut next)? {
+            None => {
+                return Ok(Updated {
+                    record: current,
+                    changed: false,
+                    value: None,
+                });
+            }
+            Some(v) => match store.save(&next).await {
+                Ok(saved) => {
+                    return Ok(Updated {
+                        record: saved,
+                        changed: true,
+                        value: Some(v),
+                    });
+                }
+                Err(PortError::Conflict(_)) if attempt < ATTEMPTS => {
+                    tracing::debug!(order_id = %id, attempt, "version conflict; reloading");
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            },
+        }
+    }
+    Err(StepError::Retry(format!(
+        "order {id}: too many concurrent writers"
+    )))
+}
