@@ -6,6 +6,7 @@
 
 use crate::ids::OrderId;
 use crate::record::OrderRecord;
+use crate::status::OrderStatus;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -35,7 +36,9 @@ impl DomainEvent {
         extra: Value,
         now: DateTime<Utc>,
     ) -> Self {
+        let id = format!("{}/{detail_type}/{discriminator}", record.id);
         let mut detail = json!({
+            "event_id": id,
             "order_id": record.id,
             "order_name": record.order.name,
             "channel": record.order.channel,
@@ -46,21 +49,45 @@ impl DomainEvent {
             d.extend(extra);
         }
         Self {
-            id: format!("{}/{detail_type}/{discriminator}", record.id),
+            id,
             source: format!("{SOURCE_PREFIX}{step}"),
             detail_type: detail_type.to_string(),
             order_id: record.id.clone(),
             time: now,
-            detail: {
-                let mut d = detail;
-                if let Some(o) = d.as_object_mut() {
-                    o.insert(
-                        "event_id".into(),
-                        Value::String(format!("{}/{detail_type}/{discriminator}", record.id)),
-                    );
-                }
-                d
-            },
+            detail,
         }
+    }
+
+    /// The event for the order's current status episode (`OrderValidated`, `OrderHeld`, ...),
+    /// identified by when the episode began, so a republish carries the same id.
+    pub fn for_status(step: &str, record: &OrderRecord, now: DateTime<Utc>) -> Self {
+        let detail_type = match record.status {
+            OrderStatus::Received => "OrderReceived",
+            OrderStatus::Validated => "OrderValidated",
+            OrderStatus::OnHold => "OrderHeld",
+            OrderStatus::Routed => "OrderRouted",
+            OrderStatus::Submitted => "OrderSubmitted",
+            OrderStatus::Accepted => "OrderAccepted",
+            OrderStatus::Shipped => "OrderShipped",
+            OrderStatus::Delivered => "OrderDelivered",
+            OrderStatus::Cancelled => "OrderCancelled",
+        };
+        let extra = match record.status {
+            OrderStatus::OnHold => json!({ "reasons": record.holds }),
+            OrderStatus::Routed => json!({
+                "purchase_orders": record.purchase_orders.iter()
+                    .map(|p| json!({"purchase_order_id": p.id, "number": p.number, "supplier_id": p.supplier_id}))
+                    .collect::<Vec<_>>()
+            }),
+            _ => json!({}),
+        };
+        Self::about(
+            step,
+            detail_type,
+            record,
+            &record.status_since.timestamp_millis().to_string(),
+            extra,
+            now,
+        )
     }
 }

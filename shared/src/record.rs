@@ -424,6 +424,15 @@ impl OrderRecord {
             .min()
     }
 
+    /// Who set the current status (the actor of the last status entry of the timeline).
+    pub fn status_set_by(&self) -> Option<&str> {
+        self.timeline
+            .iter()
+            .rev()
+            .find(|e| e.kind == TimelineKind::Status)
+            .map(|e| e.actor.as_str())
+    }
+
     pub fn has_escalation(
         &self,
         kind: EscalationKind,

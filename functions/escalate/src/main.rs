@@ -1,1 +1,50 @@
-fn main() {}
+//! Escalate Lambda: wiring only. Runs once per scheduled EventBridge event.
+
+use dropline_escalate::Escalate;
+use dropline_shared::adapters::aws::{
+    AwsClients, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue,
+};
+use dropline_shared::config::{optional, required};
+use dropline_shared::escalation::Thresholds;
+use dropline_shared::messages::Step;
+use dropline_shared::ports::SystemClock;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::Value;
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    dropline_shared::telemetry::init();
+    let orders_table = required("DROPLINE_ORDERS_TABLE")?;
+    let event_bus = required("DROPLINE_EVENT_BUS")?;
+    let queues = QueueUrls::default()
+        .with(Step::Validate, required("DROPLINE_VALIDATE_QUEUE_URL")?)
+        .with(Step::Route, required("DROPLINE_ROUTE_QUEUE_URL")?)
+        .with(Step::NotifySupplier, required("DROPLINE_NOTIFY_QUEUE_URL")?);
+    let thresholds = match optional("DROPLINE_ESCALATION_THRESHOLDS") {
+        Some(t) => Thresholds::parse(&t)
+            .map_err(|problem| format!("DROPLINE_ESCALATION_THRESHOLDS: {problem}"))?,
+        None => Thresholds::default(),
+    };
+
+    let aws = AwsClients::from_env().await;
+    let escalate = Arc::new(Escalate {
+        store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
+        queue: Arc::new(SqsWorkQueue::new(aws.sqs.clone(), queues)),
+        events: Arc::new(EventBridgePublisher::new(
+            aws.eventbridge.clone(),
+            event_bus,
+        )),
+        clock: Arc::new(SystemClock),
+        thresholds,
+        batch_size: 100,
+    });
+    lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| {
+        let escalate = escalate.clone();
+        async move {
+            let summary = escalate.run().await?;
+            Ok::<Value, Error>(serde_json::to_value(summary)?)
+        }
+    }))
+    .await
+}

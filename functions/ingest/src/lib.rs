@@ -1,1 +1,567 @@
+//! Ingest: the HTTP entry point. Store webhooks (Shopify, WooCommerce) become stored orders;
+//! supplier callbacks (acknowledgments, shipments) update purchase orders.
+//!
+//! A webhook is answered 2xx only once its order is durably stored. The order id is derived from
+//! (channel, store, channel order id), so a redelivery or a re-send of the same order finds the
+//! stored one instead of creating a second; the delivery id is an idempotency key whose stored
+//! answer is replayed.
 
+use chrono::{DateTime, Duration, Utc};
+use dropline_shared::channels::{self, PayloadError};
+use dropline_shared::events::DomainEvent;
+use dropline_shared::idempotency::{
+    Begin, Idempotency, IdempotencyError, IdempotencyStore, payload_hash,
+};
+use dropline_shared::ids::{DeliveryId, PurchaseOrderId, SupplierId};
+use dropline_shared::messages::{Step, WorkMessage};
+use dropline_shared::order::CanonicalOrder;
+use dropline_shared::ports::{Clock, Created, EventPublisher, OrderStore, WorkQueue};
+use dropline_shared::record::{OrderRecord, Receipt, Rejection, Shipment};
+use dropline_shared::secrets::SecretBook;
+use dropline_shared::signature;
+use dropline_shared::status::{OrderStatus, PoStatus, TrackingStatus};
+use dropline_shared::supplier::{AckStatus, SIGNATURE_HEADER, SupplierEvent};
+use dropline_shared::worker::{StepError, update_order};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub mod lambda;
+
+/// An HTTP request, independent of where it came from (API Gateway, the dev server, tests).
+#[derive(Debug, Clone)]
+pub struct WebRequest {
+    pub method: String,
+    pub path: String,
+    pub headers: http::HeaderMap,
+    pub body: bytes::Bytes,
+    /// When the invocation must have answered (Lambda's deadline); bounds idempotency locks.
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+impl WebRequest {
+    pub fn post(path: &str, headers: &[(&str, &str)], body: impl Into<bytes::Bytes>) -> Self {
+        let mut map = http::HeaderMap::new();
+        for (k, v) in headers {
+            if let (Ok(k), Ok(v)) = (
+                http::HeaderName::try_from(*k),
+                http::HeaderValue::try_from(*v),
+            ) {
+                map.append(k, v);
+            }
+        }
+        Self {
+            method: "POST".into(),
+            path: path.into(),
+            headers: map,
+            body: body.into(),
+            deadline: None,
+        }
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// A JSON answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebResponse {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl WebResponse {
+    fn new(status: u16, body: Value) -> Self {
+        Self { status, body }
+    }
+    fn error(status: u16, code: &str, message: impl Into<String>) -> Self {
+        Self::new(status, json!({"error": code, "message": message.into()}))
+    }
+    fn invalid(e: &PayloadError) -> Self {
+        Self::new(
+            400,
+            json!({"error": "invalid_payload", "field": e.field, "message": e.message}),
+        )
+    }
+}
+
+/// The ingest service: everything built once at init.
+pub struct Ingest {
+    pub store: Arc<dyn OrderStore>,
+    pub idempotency: Idempotency<dyn IdempotencyStore>,
+    pub queue: Arc<dyn WorkQueue>,
+    pub events: Arc<dyn EventPublisher>,
+    pub secrets: SecretBook,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Which endpoint a path names. API Gateway may prefix a stage name; only the tail counts.
+enum Route {
+    Shopify,
+    WooCommerce,
+    SupplierEvents(String),
+}
+
+fn route(path: &str) -> Option<Route> {
+    let segs: Vec<&str> = path
+        .trim_end_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    match segs.as_slice() {
+        [.., "webhooks", "shopify"] => Some(Route::Shopify),
+        [.., "webhooks", "woocommerce"] => Some(Route::WooCommerce),
+        [.., "suppliers", id, "events"] => Some(Route::SupplierEvents((*id).to_string())),
+        _ => None,
+    }
+}
+
+const SHOPIFY_HMAC: &str = "x-shopify-hmac-sha256";
+const WOO_SIGNATURE: &str = "x-wc-webhook-signature";
+
+impl Ingest {
+    pub async fn handle(&self, req: WebRequest) -> WebResponse {
+        let Some(r) = route(&req.path) else {
+            return WebResponse::error(404, "not_found", format!("no endpoint at {}", req.path));
+        };
+        if !req.method.eq_ignore_ascii_case("POST") {
+            return WebResponse::error(405, "method_not_allowed", "use POST");
+        }
+        match r {
+            Route::Shopify => self.shopify(&req).await,
+            Route::WooCommerce => self.woocommerce(&req).await,
+            Route::SupplierEvents(id) => self.supplier_event(&req, &id).await,
+        }
+    }
+
+    async fn shopify(&self, req: &WebRequest) -> WebResponse {
+        let shop = req.header("x-shopify-shop-domain").unwrap_or("");
+        let secrets = self.secrets.shopify(shop);
+        if !verified(&secrets, req, SHOPIFY_HMAC) {
+            return unauthorized("shopify", shop);
+        }
+        if shop.is_empty() {
+            return WebResponse::error(400, "missing_header", "X-Shopify-Shop-Domain is required");
+        }
+        let topic = req.header("x-shopify-topic").unwrap_or("orders/create");
+        if !topic.starts_with("orders/") {
+            return WebResponse::error(
+                400,
+                "unsupported_topic",
+                format!("topic {topic} is not an order topic"),
+            );
+        }
+        let order = match channels::shopify_order(shop, &req.body) {
+            Ok(o) => o,
+            Err(e) => return WebResponse::invalid(&e),
+        };
+        self.accept(order, req.header("x-shopify-webhook-id"), topic, req)
+            .await
+    }
+
+    async fn woocommerce(&self, req: &WebRequest) -> WebResponse {
+        if channels::is_woocommerce_ping(req.header("content-type"), &req.body) {
+            // WooCommerce counts the activation ping as delivered only on exactly 200.
+            tracing::info!(channel = "woocommerce", "activation ping acknowledged");
+            return WebResponse::new(200, json!({"status": "ping_acknowledged"}));
+        }
+        let source = req.header("x-wc-webhook-source").unwrap_or("");
+        let secrets = self.secrets.woocommerce(source);
+        if !verified(&secrets, req, WOO_SIGNATURE) {
+            return unauthorized("woocommerce", source);
+        }
+        if source.is_empty() {
+            return WebResponse::error(400, "missing_header", "X-WC-Webhook-Source is required");
+        }
+        let topic = req.header("x-wc-webhook-topic").unwrap_or("order.created");
+        if !topic.starts_with("order.") {
+            return WebResponse::error(
+                400,
+                "unsupported_topic",
+                format!("topic {topic} is not an order topic"),
+            );
+        }
+        let order = match channels::woocommerce_order(source, &req.body) {
+            Ok(o) => o,
+            Err(e) => return WebResponse::invalid(&e),
+        };
+        self.accept(order, req.header("x-wc-webhook-delivery-id"), topic, req)
+            .await
+    }
+
+    /// Stores a mapped order exactly once and hands it to validation.
+    async fn accept(
+        &self,
+        order: CanonicalOrder,
+        delivery: Option<&str>,
+        topic: &str,
+        req: &WebRequest,
+    ) -> WebResponse {
+        let now = self.clock.now();
+        let delivery_id = delivery.and_then(|d| DeliveryId::new(d).ok());
+        let record = OrderRecord::received(
+            order,
+            Receipt {
+                delivery_id: delivery_id.clone(),
+                topic: topic.to_string(),
+                received_at: now,
+            },
+        );
+        let order_id = record.id.clone();
+        // The delivery key includes the order: WooCommerce delivery ids are only unique per second.
+        let key = format!(
+            "ingest:{}:{}",
+            record.order.channel,
+            payload_hash(
+                format!(
+                    "{}\0{}\0{}",
+                    record.order.store,
+                    record.order.channel_order_id,
+                    delivery.unwrap_or("-")
+                )
+                .as_bytes()
+            )
+        );
+        let deadline = req.deadline.unwrap_or(now + Duration::seconds(10));
+        match self
+            .idempotency
+            .begin(&key, &payload_hash(&req.body), now, deadline)
+            .await
+        {
+            Ok(Begin::Completed(stored)) => {
+                tracing::info!(order_id = %order_id, "redelivery of a completed webhook; replaying the stored answer");
+                let mut body: Value = serde_json::from_str(&stored).unwrap_or_else(|_| json!({}));
+                body["duplicate_delivery"] = json!(true);
+                return WebResponse::new(200, body);
+            }
+            Ok(Begin::Proceed) => {}
+            Err(IdempotencyError::InProgress(_)) => {
+                return WebResponse::error(
+                    409,
+                    "in_progress",
+                    "this delivery is being processed; retry later",
+                );
+            }
+            Err(IdempotencyError::PayloadMismatch(_)) => {
+                tracing::warn!(order_id = %order_id, "delivery id reused with a different payload");
+                return WebResponse::error(
+                    409,
+                    "delivery_id_reused",
+                    "this delivery id was used for a different payload",
+                );
+            }
+            Err(IdempotencyError::Store(e)) => {
+                tracing::error!(order_id = %order_id, error = %e, "idempotency store unavailable");
+                return WebResponse::error(503, "unavailable", "try again later");
+            }
+        }
+
+        let answer = match self.store.create(&record).await {
+            Ok(Created::Created(stored)) => {
+                tracing::info!(order_id = %order_id, channel = %stored.order.channel, lines = stored.order.lines.len(), "order received");
+                self.push_on(&stored, "ingest").await;
+                let event = DomainEvent::for_status("ingest", &stored, now);
+                if let Err(e) = self.events.publish(&[event]).await {
+                    tracing::warn!(order_id = %order_id, error = %e, "OrderReceived not published");
+                }
+                json!({"status": "accepted", "order_id": order_id})
+            }
+            Ok(Created::Existing(existing)) => {
+                tracing::info!(order_id = %order_id, status = %existing.status, "order already stored; not creating it twice");
+                if existing.status == OrderStatus::Received {
+                    // The first attempt may have died between the write and the enqueue.
+                    self.push_on(&existing, "redelivery").await;
+                }
+                json!({"status": "duplicate", "order_id": order_id, "order_status": existing.status})
+            }
+            Err(e) => {
+                tracing::error!(order_id = %order_id, error = %e, "order not stored");
+                if let Err(e) = self.idempotency.abandon(&key).await {
+                    tracing::warn!(order_id = %order_id, error = %e, "idempotency record not released; it expires at the deadline");
+                }
+                return WebResponse::error(
+                    503,
+                    "unavailable",
+                    "the order could not be stored; retry",
+                );
+            }
+        };
+        if let Err(e) = self
+            .idempotency
+            .complete(&key, &answer.to_string(), now)
+            .await
+        {
+            // The order is stored; a redelivery will find it by id.
+            tracing::warn!(order_id = %order_id, error = %e, "idempotency record not completed");
+        }
+        WebResponse::new(200, answer)
+    }
+
+    /// Enqueues validation. A failure is logged, not returned: the order is durable, and the
+    /// escalation sweep re-enqueues orders that stay RECEIVED.
+    async fn push_on(&self, record: &OrderRecord, cause: &str) {
+        let msg = WorkMessage::order(record.id.clone(), cause);
+        if let Err(e) = self.queue.enqueue(Step::Validate, &[msg]).await {
+            tracing::error!(order_id = %record.id, error = %e, "validation not enqueued; the escalation sweep will retry");
+        }
+    }
+
+    async fn supplier_event(&self, req: &WebRequest, supplier: &str) -> WebResponse {
+        let Ok(supplier_id) = SupplierId::new(supplier) else {
+            return WebResponse::error(404, "unknown_supplier", "no such supplier");
+        };
+        let secrets = self.secrets.supplier(supplier_id.as_str());
+        if !verified(&secrets, req, &SIGNATURE_HEADER.to_ascii_lowercase()) {
+            return unauthorized("supplier", supplier_id.as_str());
+        }
+        let event: SupplierEvent = match serde_json::from_slice(&req.body) {
+            Ok(e) => e,
+            Err(e) => {
+                let msg = e.to_string();
+                return WebResponse::new(
+                    400,
+                    json!({"error": "invalid_payload", "field": "body", "message": msg}),
+                );
+            }
+        };
+        let Ok(po_id) = PurchaseOrderId::parse(event.purchase_order_id()) else {
+            return WebResponse::error(404, "unknown_purchase_order", "no such purchase order");
+        };
+        let now = self.clock.now();
+        let actor = format!("supplier:{supplier_id}");
+        let mut verdict: Option<WebResponse> = None;
+        let result = update_order(self.store.as_ref(), po_id.order_id(), |r| {
+            let Some(po) = r.po(&po_id) else {
+                verdict = Some(WebResponse::error(
+                    404,
+                    "unknown_purchase_order",
+                    "no such purchase order",
+                ));
+                return Err(StepError::Poison("unknown purchase order".into()));
+            };
+            if po.supplier_id != supplier_id {
+                verdict = Some(WebResponse::error(
+                    403,
+                    "wrong_supplier",
+                    "this purchase order belongs to another supplier",
+                ));
+                return Err(StepError::Poison("wrong supplier".into()));
+            }
+            match apply_supplier_event(r, &po_id, &event, &actor, now) {
+                Ok(change) => Ok(change),
+                Err(conflict) => {
+                    verdict = Some(WebResponse::error(409, "conflict", conflict.clone()));
+                    Err(StepError::Poison(conflict))
+                }
+            }
+        })
+        .await;
+        match result {
+            Ok(u) => {
+                let po_status = u.record.po(&po_id).map(|p| p.status);
+                if let Some(detail_type) = u.value {
+                    tracing::info!(order_id = %u.record.id, po = %po_id, status = ?po_status, "supplier event recorded");
+                    let mut events = vec![DomainEvent::about(
+                        "ingest",
+                        detail_type,
+                        &u.record,
+                        &po_id.to_string(),
+                        json!({"purchase_order_id": po_id, "supplier_id": supplier_id}),
+                        now,
+                    )];
+                    if u.record.status == OrderStatus::OnHold {
+                        events.push(DomainEvent::for_status("ingest", &u.record, now));
+                    }
+                    if let Err(e) = self.events.publish(&events).await {
+                        tracing::warn!(order_id = %u.record.id, error = %e, "supplier event not published");
+                    }
+                }
+                WebResponse::new(
+                    200,
+                    json!({
+                        "status": if u.changed { "recorded" } else { "unchanged" },
+                        "purchase_order_id": po_id,
+                        "purchase_order_status": po_status,
+                    }),
+                )
+            }
+            Err(e) => match verdict {
+                Some(v) => v,
+                None => match e {
+                    StepError::Poison(m) if m.contains("does not exist") => {
+                        WebResponse::error(404, "unknown_purchase_order", "no such purchase order")
+                    }
+                    other => {
+                        tracing::error!(po = %po_id, error = %other, "supplier event not recorded");
+                        WebResponse::error(503, "unavailable", "try again later")
+                    }
+                },
+            },
+        }
+    }
+}
+
+fn verified(secrets: &[&str], req: &WebRequest, header: &str) -> bool {
+    match req.header(header) {
+        Some(sig) => signature::verify(secrets, &req.body, sig),
+        None => false,
+    }
+}
+
+fn unauthorized(channel: &str, scope: &str) -> WebResponse {
+    // The scope (shop domain, site, supplier id) is no personal data; it helps find misconfigured secrets.
+    tracing::warn!(
+        channel,
+        scope,
+        "signature missing or invalid; nothing stored"
+    );
+    WebResponse::error(
+        401,
+        "invalid_signature",
+        "the request signature does not verify",
+    )
+}
+
+/// Applies a supplier callback to the order. Returns the event to publish when something
+/// changed, `None` when the callback repeats what is recorded, or a conflict message.
+pub fn apply_supplier_event(
+    r: &mut OrderRecord,
+    po_id: &PurchaseOrderId,
+    event: &SupplierEvent,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<&'static str>, String> {
+    let status = r
+        .po(po_id)
+        .map(|p| p.status)
+        .ok_or("unknown purchase order")?;
+    let err = |e: dropline_shared::record::TransitionError| e.to_string();
+    // A callback can overtake our own record of the submission (the supplier answers before
+    // notify-supplier saved SUBMITTED): the callback itself proves the PO was received.
+    let ensure_submitted = |r: &mut OrderRecord| -> Result<(), String> {
+        if r.po(po_id).map(|p| p.status) == Some(PoStatus::Pending) {
+            r.transition_po(
+                po_id,
+                PoStatus::Submitted,
+                actor,
+                "implied by the supplier's callback",
+                now,
+            )
+            .map_err(err)?;
+        }
+        Ok(())
+    };
+    match event {
+        SupplierEvent::Acknowledgment {
+            status: AckStatus::Accepted,
+            supplier_reference,
+            ..
+        } => match status {
+            PoStatus::Pending | PoStatus::Submitted => {
+                ensure_submitted(r)?;
+                set_reference(r, po_id, supplier_reference.clone());
+                r.transition_po(po_id, PoStatus::Accepted, actor, "", now)
+                    .map_err(err)?;
+                Ok(Some("PurchaseOrderAccepted"))
+            }
+            // Already accepted, or further along: an acknowledgment arriving late changes nothing.
+            PoStatus::Accepted | PoStatus::Shipped | PoStatus::Delivered => Ok(None),
+            PoStatus::Rejected | PoStatus::Cancelled => {
+                Err(format!("purchase order is {status}; it cannot be accepted"))
+            }
+        },
+        SupplierEvent::Acknowledgment {
+            status: AckStatus::Rejected,
+            reason_code,
+            message,
+            ..
+        } => match status {
+            PoStatus::Pending | PoStatus::Submitted | PoStatus::Accepted => {
+                ensure_submitted(r)?;
+                if let Some(po) = r.purchase_orders.iter_mut().find(|p| &p.id == po_id) {
+                    po.rejection = Some(Rejection {
+                        code: reason_code.clone().unwrap_or_else(|| "OTHER".into()),
+                        message: message.clone().unwrap_or_default(),
+                    });
+                }
+                r.transition_po(
+                    po_id,
+                    PoStatus::Rejected,
+                    actor,
+                    reason_code.clone().unwrap_or_default(),
+                    now,
+                )
+                .map_err(err)?;
+                Ok(Some("PurchaseOrderRejected"))
+            }
+            PoStatus::Rejected => Ok(None),
+            PoStatus::Shipped | PoStatus::Delivered | PoStatus::Cancelled => {
+                Err(format!("purchase order is {status}; it cannot be rejected"))
+            }
+        },
+        SupplierEvent::Shipment {
+            carrier,
+            tracking_number,
+            shipped_at,
+            ..
+        } => {
+            if carrier.trim().is_empty() || tracking_number.trim().is_empty() {
+                return Err("a shipment needs a carrier and a tracking number".into());
+            }
+            match status {
+                PoStatus::Pending | PoStatus::Submitted | PoStatus::Accepted => {
+                    ensure_submitted(r)?;
+                    if let Some(po) = r.purchase_orders.iter_mut().find(|p| &p.id == po_id) {
+                        po.shipment = Some(Shipment {
+                            carrier: carrier.trim().to_string(),
+                            tracking_number: tracking_number.trim().to_string(),
+                            shipped_at: shipped_at.unwrap_or(now),
+                            status: TrackingStatus::InfoReceived,
+                            last_checked_at: None,
+                            next_check_at: Some(
+                                now + dropline_shared::tracking::first_check_after(),
+                            ),
+                            checkpoints: Vec::new(),
+                        });
+                    }
+                    r.transition_po(
+                        po_id,
+                        PoStatus::Shipped,
+                        actor,
+                        format!("{carrier} {tracking_number}"),
+                        now,
+                    )
+                    .map_err(err)?;
+                    Ok(Some("PurchaseOrderShipped"))
+                }
+                PoStatus::Shipped | PoStatus::Delivered => {
+                    let same = r
+                        .po(po_id)
+                        .and_then(|p| p.shipment.as_ref())
+                        .is_some_and(|s| s.tracking_number == tracking_number.trim());
+                    if same {
+                        Ok(None)
+                    } else {
+                        Err("purchase order already shipped with another tracking number".into())
+                    }
+                }
+                PoStatus::Rejected | PoStatus::Cancelled => {
+                    Err(format!("purchase order is {status}; it cannot ship"))
+                }
+            }
+        }
+    }
+}
+
+fn set_reference(r: &mut OrderRecord, po_id: &PurchaseOrderId, reference: Option<String>) {
+    if let (Some(po), Some(reference)) = (
+        r.purchase_orders.iter_mut().find(|p| &p.id == po_id),
+        reference,
+    ) {
+        po.supplier_reference = Some(reference);
+    }
+}

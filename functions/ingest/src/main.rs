@@ -1,1 +1,55 @@
-fn main() {}
+//! Ingest Lambda: wiring only. Reads configuration, builds clients and loads secrets once, then
+//! serves API Gateway requests.
+
+use dropline_ingest::Ingest;
+use dropline_shared::adapters::aws::{
+    AwsClients, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, QueueUrls,
+    SqsWorkQueue, load_secrets,
+};
+use dropline_shared::config::required;
+use dropline_shared::idempotency::Idempotency;
+use dropline_shared::messages::Step;
+use dropline_shared::ports::SystemClock;
+use lambda_http::{Error, service_fn};
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    dropline_shared::telemetry::init();
+    let orders_table = required("DROPLINE_ORDERS_TABLE")?;
+    let idempotency_table = required("DROPLINE_IDEMPOTENCY_TABLE")?;
+    let validate_queue = required("DROPLINE_VALIDATE_QUEUE_URL")?;
+    let event_bus = required("DROPLINE_EVENT_BUS")?;
+    let secrets_path = required("DROPLINE_SECRETS_PATH")?;
+
+    let aws = AwsClients::from_env().await;
+    let secrets = load_secrets(&aws.ssm, &secrets_path).await?;
+    if secrets.is_empty() {
+        tracing::warn!(path = %secrets_path, "no secrets found: every webhook will be refused with 401");
+    }
+    let ingest = Arc::new(Ingest {
+        store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
+        idempotency: Idempotency::new(
+            Arc::new(DynamoIdempotencyStore::new(
+                aws.dynamodb.clone(),
+                idempotency_table,
+            )),
+            chrono::Duration::hours(24),
+        ),
+        queue: Arc::new(SqsWorkQueue::new(
+            aws.sqs.clone(),
+            QueueUrls::default().with(Step::Validate, validate_queue),
+        )),
+        events: Arc::new(EventBridgePublisher::new(
+            aws.eventbridge.clone(),
+            event_bus,
+        )),
+        secrets,
+        clock: Arc::new(SystemClock),
+    });
+    lambda_http::run(service_fn(move |req| {
+        let ingest = ingest.clone();
+        async move { dropline_ingest::lambda::handle(&ingest, req).await }
+    }))
+    .await
+}

@@ -1,1 +1,204 @@
+//! Notify supplier: sends one purchase order to its supplier and records it as SUBMITTED.
+//!
+//! A supplier never receives the same purchase order twice from us:
+//! * an idempotency record keyed on the purchase order id is taken before the send, with a lock
+//!   longer than any invocation, so concurrent or redelivered messages wait instead of resending;
+//! * the stored result of a completed send is replayed if the state write after it was lost;
+//! * every request carries an `Idempotency-Key` the supplier dedupes on, which covers the one
+//!   case left (a crash after the supplier received the request but before we stored that).
 
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use chrono::Duration;
+use dropline_shared::events::DomainEvent;
+use dropline_shared::idempotency::{
+    Begin, Idempotency, IdempotencyError, IdempotencyStore, payload_hash,
+};
+use dropline_shared::messages::WorkMessage;
+use dropline_shared::ports::{
+    Catalog, Clock, EventPublisher, GatewayError, OrderStore, SupplierGateway,
+};
+use dropline_shared::record::Rejection;
+use dropline_shared::status::{OrderStatus, PoStatus};
+use dropline_shared::supplier::{PurchaseOrderDocument, SubmitReceipt};
+use dropline_shared::worker::{StepError, process_batch, update_order};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::sync::Arc;
+
+pub const ACTOR: &str = "notify-supplier";
+
+pub struct NotifySupplier {
+    pub store: Arc<dyn OrderStore>,
+    pub catalog: Arc<dyn Catalog>,
+    pub gateway: Arc<dyn SupplierGateway>,
+    pub idempotency: Idempotency<dyn IdempotencyStore>,
+    pub events: Arc<dyn EventPublisher>,
+    pub clock: Arc<dyn Clock>,
+    /// How long a send holds its purchase order's lock: longer than an invocation can run, so
+    /// a retry never overlaps a send still in flight.
+    pub send_lock: Duration,
+}
+
+/// What the idempotency record stores about a send.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+enum SendOutcome {
+    Delivered { receipt: SubmitReceipt },
+    Refused { reason: String },
+}
+
+impl NotifySupplier {
+    pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+        process_batch(ACTOR, event, |m| self.process(m)).await
+    }
+
+    pub async fn process(&self, message: WorkMessage) -> Result<(), StepError> {
+        let Some(po_id) = message.po_id.clone() else {
+            return Err(StepError::Poison(
+                "notify-supplier needs a purchase order id".into(),
+            ));
+        };
+        let order_id = po_id.order_id().clone();
+        let Some(record) = self.store.get(&order_id).await? else {
+            return Err(StepError::Poison(format!(
+                "order {order_id} does not exist"
+            )));
+        };
+        let Some(po) = record.po(&po_id).cloned() else {
+            return Err(StepError::Poison(format!(
+                "order {order_id} has no purchase order {po_id}"
+            )));
+        };
+        if po.status != PoStatus::Pending {
+            tracing::info!(order_id = %order_id, po = %po_id, status = %po.status, "purchase order already sent");
+            return Ok(());
+        }
+        if record.status != OrderStatus::Routed {
+            tracing::info!(order_id = %order_id, po = %po_id, status = %record.status, "order no longer routed; not sending");
+            return Ok(());
+        }
+        let supplier = self
+            .catalog
+            .supplier(&po.supplier_id)
+            .await?
+            .ok_or_else(|| {
+                StepError::Poison(format!("supplier {} is not configured", po.supplier_id))
+            })?;
+        let document = PurchaseOrderDocument::build(&record, &po);
+        let body = serde_json::to_vec(&document).map_err(|e| StepError::Poison(e.to_string()))?;
+        let key = format!("notify:{po_id}");
+        let now = self.clock.now();
+
+        let outcome = match self
+            .idempotency
+            .begin(&key, &payload_hash(&body), now, now + self.send_lock)
+            .await
+        {
+            Ok(Begin::Completed(stored)) => {
+                tracing::info!(order_id = %order_id, po = %po_id, "already sent; recording the stored outcome");
+                serde_json::from_str::<SendOutcome>(&stored).map_err(|e| {
+                    StepError::Poison(format!("unreadable stored send outcome: {e}"))
+                })?
+            }
+            Ok(Begin::Proceed) => match self.gateway.submit(&supplier, &document).await {
+                Ok(receipt) => {
+                    let outcome = SendOutcome::Delivered { receipt };
+                    self.remember(&key, &outcome).await;
+                    outcome
+                }
+                Err(GatewayError::Refused(reason)) => {
+                    tracing::warn!(order_id = %order_id, po = %po_id, supplier = %supplier.id, reason, "supplier refused the purchase order");
+                    let outcome = SendOutcome::Refused { reason };
+                    self.remember(&key, &outcome).await;
+                    outcome
+                }
+                Err(GatewayError::Transient(reason)) => {
+                    // Free the key so the retry (SQS redelivery) sends again.
+                    if let Err(e) = self.idempotency.abandon(&key).await {
+                        tracing::warn!(order_id = %order_id, po = %po_id, error = %e, "lock not released; it expires on its own");
+                    }
+                    return Err(StepError::Retry(format!(
+                        "supplier {} unreachable: {reason}",
+                        supplier.id
+                    )));
+                }
+            },
+            Err(IdempotencyError::InProgress(_)) => {
+                return Err(StepError::Retry(format!(
+                    "purchase order {po_id} is being sent by another invocation"
+                )));
+            }
+            Err(IdempotencyError::PayloadMismatch(_)) => {
+                return Err(StepError::Poison(format!(
+                    "purchase order {po_id} changed after it was sent; not sending a second version"
+                )));
+            }
+            Err(IdempotencyError::Store(e)) => return Err(e.into()),
+        };
+
+        let now = self.clock.now();
+        let updated = update_order(self.store.as_ref(), &order_id, |r| {
+            if r.po(&po_id).map(|p| p.status) != Some(PoStatus::Pending) {
+                return Ok(None);
+            }
+            let to_error =
+                |e: dropline_shared::record::TransitionError| StepError::Poison(e.to_string());
+            match &outcome {
+                SendOutcome::Delivered { receipt } => {
+                    if let Some(p) = r.purchase_orders.iter_mut().find(|p| p.id == po_id) {
+                        if p.supplier_reference.is_none() {
+                            p.supplier_reference = receipt.supplier_reference.clone();
+                        }
+                    }
+                    r.transition_po(&po_id, PoStatus::Submitted, ACTOR, "", now)
+                        .map_err(to_error)?;
+                    Ok(Some("PurchaseOrderSubmitted"))
+                }
+                SendOutcome::Refused { reason } => {
+                    r.transition_po(&po_id, PoStatus::Submitted, ACTOR, "", now)
+                        .map_err(to_error)?;
+                    if let Some(p) = r.purchase_orders.iter_mut().find(|p| p.id == po_id) {
+                        p.rejection = Some(Rejection {
+                            code: "SUBMISSION_REFUSED".into(),
+                            message: reason.clone(),
+                        });
+                    }
+                    r.transition_po(&po_id, PoStatus::Rejected, ACTOR, "submission refused", now)
+                        .map_err(to_error)?;
+                    Ok(Some("PurchaseOrderRejected"))
+                }
+            }
+        })
+        .await?;
+        if let Some(detail_type) = updated.value {
+            let r = &updated.record;
+            tracing::info!(order_id = %order_id, po = %po_id, supplier = %supplier.id, event = detail_type, "purchase order recorded");
+            let mut events = vec![DomainEvent::about(
+                ACTOR,
+                detail_type,
+                r,
+                &po_id.to_string(),
+                json!({"purchase_order_id": po_id, "po_number": po.number, "supplier_id": po.supplier_id}),
+                now,
+            )];
+            if r.status_since == now && r.status_set_by() == Some(ACTOR) {
+                events.push(DomainEvent::for_status(ACTOR, r, now));
+            }
+            self.events.publish(&events).await?;
+        }
+        Ok(())
+    }
+
+    async fn remember(&self, key: &str, outcome: &SendOutcome) {
+        let data = serde_json::to_string(outcome).unwrap_or_default();
+        if let Err(e) = self
+            .idempotency
+            .complete(key, &data, self.clock.now())
+            .await
+        {
+            // The lock then holds until it expires; the retry after that resends with the same
+            // Idempotency-Key, which the supplier dedupes.
+            tracing::warn!(key, error = %e, "send outcome not stored");
+        }
+    }
+}

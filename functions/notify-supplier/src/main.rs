@@ -1,1 +1,59 @@
-fn main() {}
+//! Notify-supplier Lambda: wiring only. Reads configuration, builds clients and loads supplier
+//! secrets once, then consumes its SQS queue with partial batch failures.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use dropline_notify_supplier::NotifySupplier;
+use dropline_shared::adapters::aws::{
+    AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher,
+    load_secrets,
+};
+use dropline_shared::adapters::http::{HttpSupplierGateway, RetryPolicy};
+use dropline_shared::config::{parsed_or, required};
+use dropline_shared::idempotency::Idempotency;
+use dropline_shared::ports::SystemClock;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    dropline_shared::telemetry::init();
+    let orders_table = required("DROPLINE_ORDERS_TABLE")?;
+    let idempotency_table = required("DROPLINE_IDEMPOTENCY_TABLE")?;
+    let catalog_table = required("DROPLINE_CATALOG_TABLE")?;
+    let event_bus = required("DROPLINE_EVENT_BUS")?;
+    let secrets_path = required("DROPLINE_SECRETS_PATH")?;
+    let timeout_ms: u64 = parsed_or("DROPLINE_SUPPLIER_TIMEOUT_MS", 5000)?;
+    let max_attempts: u32 = parsed_or("DROPLINE_SUPPLIER_MAX_ATTEMPTS", 3)?;
+
+    let aws = AwsClients::from_env().await;
+    let secrets = load_secrets(&aws.ssm, &secrets_path).await?;
+    let policy = RetryPolicy {
+        timeout: Duration::from_millis(timeout_ms),
+        max_attempts,
+        ..RetryPolicy::default()
+    };
+    let step = Arc::new(NotifySupplier {
+        store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
+        catalog: Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), catalog_table)),
+        gateway: Arc::new(HttpSupplierGateway::new(secrets, policy)),
+        idempotency: Idempotency::new(
+            Arc::new(DynamoIdempotencyStore::new(
+                aws.dynamodb.clone(),
+                idempotency_table,
+            )),
+            chrono::Duration::days(7),
+        ),
+        events: Arc::new(EventBridgePublisher::new(
+            aws.eventbridge.clone(),
+            event_bus,
+        )),
+        clock: Arc::new(SystemClock),
+        send_lock: chrono::Duration::minutes(15),
+    });
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let step = step.clone();
+        async move { Ok::<SqsBatchResponse, Error>(step.handle(event.payload).await) }
+    }))
+    .await
+}

@@ -1,1 +1,165 @@
+//! Poll tracking: on a schedule, finds shipped purchase orders due for a check (through the
+//! `tracking-due` index, never a scan), asks the carrier tracker, and records the normalized
+//! status. Delivered purchase orders roll the order up to DELIVERED.
+//!
+//! Overlapping runs are harmless: a status is recorded only when it differs from the stored one,
+//! under the order's version check.
 
+use chrono::{DateTime, Utc};
+use dropline_shared::events::DomainEvent;
+use dropline_shared::ids::PurchaseOrderId;
+use dropline_shared::ports::{CarrierTracker, Clock, EventPublisher, OrderStore};
+use dropline_shared::record::TrackingCheckpoint;
+use dropline_shared::status::{OrderStatus, PoStatus, TrackingStatus};
+use dropline_shared::supplier::TrackingReport;
+use dropline_shared::tracking::next_check_after;
+use dropline_shared::worker::{StepError, update_order};
+use serde::Serialize;
+use serde_json::json;
+use std::sync::Arc;
+
+pub const ACTOR: &str = "poll-tracking";
+
+pub struct PollTracking {
+    pub store: Arc<dyn OrderStore>,
+    pub tracker: Arc<dyn CarrierTracker>,
+    pub events: Arc<dyn EventPublisher>,
+    pub clock: Arc<dyn Clock>,
+    /// Orders looked at per run.
+    pub batch_size: usize,
+}
+
+/// What a run did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct PollSummary {
+    pub orders_due: usize,
+    pub parcels_checked: usize,
+    pub status_changes: usize,
+    pub delivered: usize,
+    pub exceptions: usize,
+    pub errors: usize,
+}
+
+impl PollTracking {
+    pub async fn run(&self) -> Result<PollSummary, StepError> {
+        let now = self.clock.now();
+        let due = self.store.tracking_due(now, self.batch_size).await?;
+        let mut summary = PollSummary {
+            orders_due: due.len(),
+            ..Default::default()
+        };
+        for order_id in due {
+            if let Err(e) = self.poll_order(&order_id, now, &mut summary).await {
+                summary.errors += 1;
+                tracing::warn!(order_id = %order_id, error = %e, "tracking not updated");
+            }
+        }
+        tracing::info!(?summary, "tracking run done");
+        Ok(summary)
+    }
+
+    async fn poll_order(
+        &self,
+        order_id: &dropline_shared::ids::OrderId,
+        now: DateTime<Utc>,
+        summary: &mut PollSummary,
+    ) -> Result<(), StepError> {
+        let Some(record) = self.store.get(order_id).await? else {
+            return Ok(());
+        };
+        let mut reports: Vec<(PurchaseOrderId, TrackingReport)> = Vec::new();
+        for po in &record.purchase_orders {
+            let Some(shipment) = &po.shipment else {
+                continue;
+            };
+            if po.status != PoStatus::Shipped || shipment.next_check_at.is_none_or(|t| t > now) {
+                continue;
+            }
+            summary.parcels_checked += 1;
+            match self
+                .tracker
+                .track(&shipment.carrier, &shipment.tracking_number)
+                .await
+            {
+                Ok(report) => reports.push((po.id.clone(), report)),
+                Err(e) => {
+                    summary.errors += 1;
+                    tracing::warn!(order_id = %order_id, po = %po.id, error = %e, "carrier did not answer");
+                }
+            }
+        }
+        if reports.is_empty() {
+            return Ok(());
+        }
+        let updated = update_order(self.store.as_ref(), order_id, |r| {
+            let mut changes: Vec<(PurchaseOrderId, TrackingStatus)> = Vec::new();
+            for (po_id, report) in &reports {
+                let status = TrackingStatus::normalize(&report.status);
+                let Some(po) = r.purchase_orders.iter_mut().find(|p| &p.id == po_id) else {
+                    continue;
+                };
+                if po.status != PoStatus::Shipped {
+                    continue;
+                }
+                let Some(shipment) = po.shipment.as_mut() else {
+                    continue;
+                };
+                shipment.last_checked_at = Some(now);
+                shipment.next_check_at = next_check_after(status).map(|d| now + d);
+                if shipment.status != status && status != TrackingStatus::Unknown {
+                    shipment.status = status;
+                    shipment.checkpoints.push(TrackingCheckpoint {
+                        at: report.updated_at.unwrap_or(now),
+                        status,
+                        raw_status: report.status.clone(),
+                        description: report.description.clone(),
+                    });
+                    changes.push((po_id.clone(), status));
+                }
+            }
+            for (po_id, status) in &changes {
+                r.note(
+                    ACTOR,
+                    dropline_shared::record::TimelineKind::Tracking,
+                    Some(po_id),
+                    status.to_string(),
+                    now,
+                );
+                if *status == TrackingStatus::Delivered {
+                    r.transition_po(po_id, PoStatus::Delivered, ACTOR, "", now)
+                        .map_err(|e| StepError::Poison(e.to_string()))?;
+                }
+            }
+            // Saved even without a change: the next check time moved.
+            Ok(Some(changes))
+        })
+        .await?;
+        let changes = updated.value.unwrap_or_default();
+        let r = &updated.record;
+        let mut events = Vec::new();
+        for (po_id, status) in &changes {
+            summary.status_changes += 1;
+            match status {
+                TrackingStatus::Delivered => summary.delivered += 1,
+                TrackingStatus::Exception => summary.exceptions += 1,
+                _ => {}
+            }
+            tracing::info!(order_id = %order_id, po = %po_id, status = %status, "tracking status changed");
+            events.push(DomainEvent::about(
+                ACTOR,
+                "TrackingUpdated",
+                r,
+                &format!("{po_id}/{status}"),
+                json!({"purchase_order_id": po_id, "tracking_status": status}),
+                now,
+            ));
+        }
+        if r.status == OrderStatus::Delivered && r.status_since == now {
+            events.push(DomainEvent::for_status(ACTOR, r, now));
+        }
+        if !events.is_empty() {
+            self.events.publish(&events).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,1 +1,49 @@
-fn main() {}
+//! Poll-tracking Lambda: wiring only. Runs once per scheduled EventBridge event.
+
+use dropline_poll_tracking::PollTracking;
+use dropline_shared::adapters::aws::{AwsClients, DynamoOrderStore, EventBridgePublisher};
+use dropline_shared::adapters::http::HttpCarrierTracker;
+use dropline_shared::config::{optional, parsed_or, required};
+use dropline_shared::ports::SystemClock;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    dropline_shared::telemetry::init();
+    let orders_table = required("DROPLINE_ORDERS_TABLE")?;
+    let event_bus = required("DROPLINE_EVENT_BUS")?;
+    let carrier_api = optional("DROPLINE_CARRIER_API_URL");
+    let batch_size: usize = parsed_or("DROPLINE_TRACKING_BATCH_SIZE", 50)?;
+
+    let aws = AwsClients::from_env().await;
+    let tracker = match carrier_api {
+        Some(url) => Arc::new(HttpCarrierTracker::new(&url, Duration::from_secs(5))),
+        None => {
+            tracing::warn!(
+                "DROPLINE_CARRIER_API_URL is not set: tracking checks will fail until it is"
+            );
+            Arc::new(HttpCarrierTracker::unconfigured())
+        }
+    };
+    let poll = Arc::new(PollTracking {
+        store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
+        tracker,
+        events: Arc::new(EventBridgePublisher::new(
+            aws.eventbridge.clone(),
+            event_bus,
+        )),
+        clock: Arc::new(SystemClock),
+        batch_size,
+    });
+    lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| {
+        let poll = poll.clone();
+        async move {
+            let summary = poll.run().await?;
+            Ok::<Value, Error>(serde_json::to_value(summary)?)
+        }
+    }))
+    .await
+}

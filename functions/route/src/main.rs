@@ -1,1 +1,44 @@
-fn main() {}
+//! Route Lambda: wiring only. Reads configuration and builds clients once, then consumes
+//! its SQS queue with partial batch failures.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use dropline_route::Route;
+use dropline_shared::adapters::aws::{
+    AwsClients, DynamoCatalog, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue,
+};
+use dropline_shared::config::required;
+use dropline_shared::messages::Step;
+use dropline_shared::ports::SystemClock;
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    dropline_shared::telemetry::init();
+    let orders_table = required("DROPLINE_ORDERS_TABLE")?;
+    let catalog_table = required("DROPLINE_CATALOG_TABLE")?;
+    let next_queue = required("DROPLINE_NOTIFY_QUEUE_URL")?;
+    let event_bus = required("DROPLINE_EVENT_BUS")?;
+
+    let aws = AwsClients::from_env().await;
+    let step = Arc::new(Route {
+        store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
+        catalog: Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), catalog_table)),
+        queue: Arc::new(SqsWorkQueue::new(
+            aws.sqs.clone(),
+            QueueUrls::default().with(Step::NotifySupplier, next_queue),
+        )),
+        events: Arc::new(EventBridgePublisher::new(
+            aws.eventbridge.clone(),
+            event_bus,
+        )),
+
+        clock: Arc::new(SystemClock),
+    });
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let step = step.clone();
+        async move { Ok::<SqsBatchResponse, Error>(step.handle(event.payload).await) }
+    }))
+    .await
+}

@@ -1,1 +1,96 @@
+//! Validate: checks a received order against the rules and the catalog, then moves it to
+//! VALIDATED (and on to routing) or ON_HOLD with every reason found.
+//!
+//! Idempotent under redelivery: the transition is a conditional write from RECEIVED; a message
+//! for an order already validated re-sends it to routing (the first attempt may have died before
+//! the enqueue) and otherwise does nothing.
 
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use dropline_shared::events::DomainEvent;
+use dropline_shared::ids::Sku;
+use dropline_shared::messages::{Step, WorkMessage};
+use dropline_shared::ports::{Catalog, Clock, EventPublisher, OrderStore, WorkQueue};
+use dropline_shared::status::OrderStatus;
+use dropline_shared::validation::{ValidationPolicy, validate};
+use dropline_shared::worker::{StepError, process_batch, update_order};
+use std::sync::Arc;
+
+pub const ACTOR: &str = "validate";
+
+pub struct Validate {
+    pub store: Arc<dyn OrderStore>,
+    pub catalog: Arc<dyn Catalog>,
+    pub queue: Arc<dyn WorkQueue>,
+    pub events: Arc<dyn EventPublisher>,
+    pub policy: ValidationPolicy,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Validate {
+    pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+        process_batch(ACTOR, event, |m| self.process(m)).await
+    }
+
+    pub async fn process(&self, message: WorkMessage) -> Result<(), StepError> {
+        let id = &message.order_id;
+        let Some(record) = self.store.get(id).await? else {
+            return Err(StepError::Poison(format!("order {id} does not exist")));
+        };
+        let mut record = record;
+        let mut changed = false;
+        if record.status == OrderStatus::Received {
+            let skus: Vec<Sku> = record
+                .order
+                .lines
+                .iter()
+                .filter_map(|l| l.sku.clone())
+                .collect();
+            let catalog = self.catalog.view(&skus).await?;
+            let reasons = validate(&record.order, &catalog, &self.policy);
+            let now = self.clock.now();
+            let updated = update_order(self.store.as_ref(), id, |r| {
+                if r.status != OrderStatus::Received {
+                    return Ok(None);
+                }
+                let result = if reasons.is_empty() {
+                    r.transition(OrderStatus::Validated, ACTOR, "", now)
+                } else {
+                    r.hold(reasons.clone(), ACTOR, now)
+                };
+                result.map_err(|e| StepError::Poison(e.to_string()))?;
+                Ok(Some(()))
+            })
+            .await?;
+            record = updated.record;
+            changed = updated.changed;
+            match record.status {
+                OrderStatus::Validated => tracing::info!(order_id = %id, "order validated"),
+                OrderStatus::OnHold => {
+                    let codes: Vec<&str> = record.holds.iter().map(|h| h.code.as_str()).collect();
+                    tracing::info!(order_id = %id, reasons = ?codes, "order held");
+                }
+                _ => {}
+            }
+        }
+        if record.status_set_by() != Some(ACTOR)
+            || !matches!(record.status, OrderStatus::Validated | OrderStatus::OnHold)
+        {
+            tracing::debug!(order_id = %id, status = %record.status, "nothing to validate");
+            return Ok(());
+        }
+        if !changed {
+            tracing::info!(order_id = %id, status = %record.status, "redelivered; finishing what the first attempt began");
+        }
+        // Push on, then tell the world; both are repeated on redelivery, so a crash between the
+        // state write and here loses nothing.
+        if record.status == OrderStatus::Validated {
+            self.queue
+                .enqueue(Step::Route, &[WorkMessage::order(id.clone(), ACTOR)])
+                .await?;
+        }
+        self.events
+            .publish(&[DomainEvent::for_status(ACTOR, &record, self.clock.now())])
+            .await?;
+        Ok(())
+    }
+}

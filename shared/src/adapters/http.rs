@@ -154,6 +154,14 @@ pub struct HttpCarrierTracker {
 }
 
 impl HttpCarrierTracker {
+    /// A tracker with no API behind it: every check fails with a clear reason.
+    pub fn unconfigured() -> Self {
+        Self {
+            client: http_client(Duration::from_secs(1)),
+            base: String::new(),
+        }
+    }
+
     pub fn new(base: &str, timeout: Duration) -> Self {
         Self {
             client: http_client(timeout),
@@ -171,6 +179,11 @@ fn path_segment(s: &str) -> String {
 #[async_trait]
 impl CarrierTracker for HttpCarrierTracker {
     async fn track(&self, carrier: &str, tracking_number: &str) -> PortResult<TrackingReport> {
+        if self.base.is_empty() {
+            return Err(PortError::Permanent(
+                "no carrier tracking API configured (DROPLINE_CARRIER_API_URL)".into(),
+            ));
+        }
         let url = format!(
             "{}/trackings/{}/{}",
             self.base,
