@@ -1,1 +1,7 @@
+//! The `dropline` operator CLI, the in-process demo, and the local runner shared by `make dev`
+//! and the tests.
 
+pub mod demo;
+pub mod pipeline;
+pub mod render;
+pub mod sim;

@@ -373,7 +373,10 @@ impl Ingest {
                         json!({"purchase_order_id": po_id, "supplier_id": supplier_id}),
                         now,
                     )];
-                    if u.record.status == OrderStatus::OnHold {
+                    if u.record.status_since == now
+                        && u.record.status_set_by() == Some(actor.as_str())
+                    {
+                        // The callback moved the order itself (accepted, shipped, held).
                         events.push(DomainEvent::for_status("ingest", &u.record, now));
                     }
                     if let Err(e) = self.events.publish(&events).await {

@@ -1,0 +1,48 @@
+# Dropline: the commands. `make demo` and `make test` are the two that matter.
+.PHONY: demo test unit lint dev bench build lambda sam-build emulators-up emulators-down clean
+
+CARGO ?= cargo
+
+## Replay the bundled sample orders through the whole pipeline, in process (no AWS, no emulators).
+demo:
+	$(CARGO) run --quiet -p dropline-cli --bin dropline -- demo
+
+## Install what is needed, start DynamoDB Local and moto, run every test, stop them.
+test:
+	scripts/test.sh
+
+## Unit tests only (no emulators).
+unit:
+	$(CARGO) test --workspace --lib
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## The pipeline on the emulators: HTTP on 127.0.0.1:3000, queue pollers, schedules, simulated partners.
+dev:
+	scripts/tools.sh
+	scripts/dev.sh
+
+## Measurements (see docs/BENCHMARKS.md).
+bench:
+	scripts/bench.sh
+
+build:
+	$(CARGO) build --workspace --release --bins
+
+## arm64 Lambda bootstraps through SAM (cargo-lambda from PyPI cross-compiles with Zig).
+sam-build:
+	scripts/tools.sh lambda
+	PATH="$(CURDIR)/.tools/venv/bin:$$PATH" .tools/venv/bin/sam build --beta-features
+
+emulators-up:
+	scripts/tools.sh
+	scripts/emulators.sh start
+
+emulators-down:
+	scripts/emulators.sh stop
+
+clean:
+	$(CARGO) clean
+	rm -rf .aws-sam .run

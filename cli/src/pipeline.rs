@@ -1,0 +1,133 @@
+//! The whole pipeline in one process: the six handlers, and a runner that plays Lambda's SQS
+//! event source mapping (batches of up to 10, partial batch failures, deletes only what
+//! succeeded; redrive to the dead-letter queue is the queue's own) and the schedules.
+//! Used by the demo (memory adapters), `make dev` and the tests (emulators).
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use dropline_escalate::{Escalate, EscalationSummary};
+use dropline_ingest::Ingest;
+use dropline_notify_supplier::NotifySupplier;
+use dropline_poll_tracking::{PollSummary, PollTracking};
+use dropline_route::Route;
+use dropline_shared::messages::Step;
+use dropline_shared::ports::{PortResult, QueueConsumer, ReceivedMessage};
+use dropline_validate::Validate;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+pub struct Pipeline {
+    pub ingest: Arc<Ingest>,
+    pub validate: Arc<Validate>,
+    pub route: Arc<Route>,
+    pub notify: Arc<NotifySupplier>,
+    pub poll: Arc<PollTracking>,
+    pub escalate: Arc<Escalate>,
+    pub consumer: Arc<dyn QueueConsumer>,
+}
+
+/// What one pass over a queue did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pumped {
+    pub received: usize,
+    pub failed: usize,
+}
+
+/// Builds the SQS event Lambda would hand a function for these messages.
+pub fn sqs_event(messages: &[ReceivedMessage]) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    for m in messages {
+        let mut record = SqsMessage::default();
+        record.message_id = Some(m.message_id.clone());
+        record.receipt_handle = Some(m.receipt.clone());
+        record.body = Some(m.body.clone());
+        record.attributes.insert(
+            "ApproximateReceiveCount".into(),
+            m.receive_count.to_string(),
+        );
+        record.attributes.insert(
+            "SentTimestamp".into(),
+            m.sent_at.timestamp_millis().to_string(),
+        );
+        record.event_source = Some("aws:sqs".into());
+        event.records.push(record);
+    }
+    event
+}
+
+impl Pipeline {
+    /// Receives one batch from `step`'s queue, runs the step's handler on it and deletes the
+    /// messages it did not report as failed.
+    pub async fn pump(&self, step: Step) -> PortResult<Pumped> {
+        let batch = self.consumer.receive(step, 10).await?;
+        if batch.is_empty() {
+            return Ok(Pumped::default());
+        }
+        let event = sqs_event(&batch);
+        let response = match step {
+            Step::Validate => self.validate.handle(event).await,
+            Step::Route => self.route.handle(event).await,
+            Step::NotifySupplier => self.notify.handle(event).await,
+        };
+        let failed: HashSet<String> = response
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect();
+        for m in &batch {
+            if !failed.contains(&m.message_id) {
+                self.consumer.delete(step, &m.receipt).await?;
+            }
+        }
+        Ok(Pumped {
+            received: batch.len(),
+            failed: failed.len(),
+        })
+    }
+
+    /// Pumps every queue until a full pass receives nothing. Returns messages handled.
+    pub async fn drain(&self) -> PortResult<usize> {
+        let mut total = 0;
+        loop {
+            let mut pass = 0;
+            for step in Step::ALL {
+                loop {
+                    let p = self.pump(step).await?;
+                    pass += p.received;
+                    if p.received == 0 || p.failed == p.received {
+                        break;
+                    }
+                }
+            }
+            total += pass;
+            if pass == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    pub async fn poll_tracking(&self) -> PollSummary {
+        match self.poll.run().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "tracking run failed");
+                PollSummary {
+                    errors: 1,
+                    ..Default::default()
+                }
+            }
+        }
+    }
+
+    pub async fn escalate(&self) -> EscalationSummary {
+        match self.escalate.run().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "escalation run failed");
+                EscalationSummary {
+                    errors: 1,
+                    ..Default::default()
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `make test`: installs what it needs, starts the emulators, lints the template, runs every test
+# (unit, contract, integration, end-to-end, binaries), and stops the emulators, also on failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+
+scripts/tools.sh
+scripts/emulators.sh start
+trap 'scripts/emulators.sh stop' EXIT
+# shellcheck disable=SC1091
+source .run/env
+
+echo "== template: cfn-lint and sam validate --lint"
+.tools/venv/bin/cfn-lint infra/template.yaml
+.tools/venv/bin/sam validate --lint -t infra/template.yaml
+
+echo "== build (the binary tests run the real function binaries)"
+cargo build --workspace --bins
+
+echo "== tests"
+cargo test --workspace --no-fail-fast 2>&1 | tee .run/test.log
+status=${PIPESTATUS[0]}
+end=$(date +%s)
+echo "make test took $((end - start)) s"
+exit "$status"
