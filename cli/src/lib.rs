@@ -2,6 +2,7 @@
 //! and the tests.
 
 pub mod demo;
+pub mod local;
 pub mod pipeline;
 pub mod render;
 pub mod sim;

@@ -1,1 +1,326 @@
+//! Test support: the emulator environment, a whole pipeline stack on the emulators, the contract
+//! suites every adapter must pass, and a stand-in for the Lambda Runtime API.
 
+pub mod contract;
+pub mod runtime_api;
+
+use chrono::Utc;
+use dropline_cli::local::{Infra, QueueSettings, provision, put_secret, serve_ingest};
+use dropline_cli::pipeline::Pipeline;
+use dropline_cli::sim::{
+    HttpCarrierSim, HttpSupplierSim, SupplierBehaviour, serve_carrier, serve_suppliers,
+};
+use dropline_escalate::Escalate;
+use dropline_ingest::Ingest;
+use dropline_notify_supplier::NotifySupplier;
+use dropline_poll_tracking::PollTracking;
+use dropline_route::Route;
+use dropline_shared::adapters::aws::{
+    AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher,
+    SqsWorkQueue, load_secrets,
+};
+use dropline_shared::adapters::http::{HttpCarrierTracker, HttpSupplierGateway, RetryPolicy};
+use dropline_shared::adapters::memory::ManualClock;
+use dropline_shared::catalog::CatalogDocument;
+use dropline_shared::escalation::Thresholds;
+use dropline_shared::idempotency::Idempotency;
+use dropline_shared::ports::EventPublisher;
+use dropline_shared::validation::ValidationPolicy;
+use dropline_validate::Validate;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Fails the test with instructions when the emulators are not running.
+pub fn require_emulators() {
+    if std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_err()
+        || std::env::var("AWS_ENDPOINT_URL_SQS").is_err()
+    {
+        panic!(
+            "integration tests need DynamoDB Local and moto: run `make test`, or `make emulators-up` then \
+             `source .run/env` before `cargo test`"
+        );
+    }
+}
+
+pub async fn aws() -> AwsClients {
+    require_emulators();
+    AwsClients::from_env().await
+}
+
+/// A name no other test uses (tests share the emulators and run in parallel).
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..10]
+    )
+}
+
+pub const SHOPIFY_SECRET: &str = dropline_cli::demo::SHOPIFY_SECRET;
+pub const WOO_SECRET: &str = dropline_cli::demo::WOO_SECRET;
+
+/// Options for a stack.
+#[derive(Clone)]
+pub struct StackOptions {
+    pub queues: QueueSettings,
+    pub supplier_behaviour: HashMap<String, SupplierBehaviour>,
+}
+
+impl Default for StackOptions {
+    fn default() -> Self {
+        Self {
+            queues: QueueSettings {
+                visibility_timeout_s: 2,
+                max_receive_count: 3,
+            },
+            supplier_behaviour: HashMap::new(),
+        }
+    }
+}
+
+/// The whole pipeline on the emulators: real DynamoDB Local and moto over HTTP with the real
+/// SDK, ingest served over HTTP, a simulated supplier and carrier on loopback.
+pub struct Stack {
+    pub aws: AwsClients,
+    pub infra: Infra,
+    pub clock: Arc<ManualClock>,
+    pub store: Arc<DynamoOrderStore>,
+    pub queues: Arc<SqsWorkQueue>,
+    pub idempotency: Arc<DynamoIdempotencyStore>,
+    pub pipeline: Pipeline,
+    pub ingest_addr: SocketAddr,
+    pub suppliers: HttpSupplierSim,
+    pub carrier: HttpCarrierSim,
+    pub catalog: CatalogDocument,
+    pub http: reqwest::Client,
+    pub secrets: dropline_shared::secrets::SecretBook,
+    pub events: Arc<dyn EventPublisher>,
+}
+
+impl Stack {
+    pub async fn start(opts: StackOptions) -> Stack {
+        let aws = aws().await;
+        let infra = provision(&aws, &unique("dl"), opts.queues)
+            .await
+            .expect("provision");
+        let mut doc = dropline_cli::demo::catalog().expect("demo catalog");
+        put_secret(&aws, &infra, "shopify", SHOPIFY_SECRET)
+            .await
+            .expect("secret");
+        put_secret(&aws, &infra, "woocommerce", WOO_SECRET)
+            .await
+            .expect("secret");
+        let mut supplier_secrets = HashMap::new();
+        for s in &doc.suppliers {
+            let secret = dropline_cli::demo::supplier_secret(s.id.as_str());
+            put_secret(&aws, &infra, &format!("suppliers/{}", s.id), &secret)
+                .await
+                .expect("secret");
+            supplier_secrets.insert(s.id.to_string(), secret);
+        }
+        let secrets = load_secrets(&aws.ssm, &infra.secrets_path)
+            .await
+            .expect("load secrets");
+        let secrets_for_tests = secrets.clone();
+
+        let clock = Arc::new(ManualClock::new(Utc::now()));
+        let store = Arc::new(DynamoOrderStore::new(
+            aws.dynamodb.clone(),
+            &infra.orders_table,
+        ));
+        let idempotency = Arc::new(DynamoIdempotencyStore::new(
+            aws.dynamodb.clone(),
+            &infra.idempotency_table,
+        ));
+        let mut sqs = SqsWorkQueue::new(aws.sqs.clone(), infra.queues.clone());
+        sqs.wait_seconds = 0;
+        let queues = Arc::new(sqs);
+        let events: Arc<dyn EventPublisher> = Arc::new(EventBridgePublisher::new(
+            aws.eventbridge.clone(),
+            &infra.event_bus,
+        ));
+        let catalog = Arc::new(DynamoCatalog::new(
+            aws.dynamodb.clone(),
+            &infra.catalog_table,
+        ));
+        let ingest = Arc::new(Ingest {
+            store: store.clone(),
+            idempotency: Idempotency::new(idempotency.clone(), chrono::Duration::hours(24)),
+            queue: queues.clone(),
+            events: events.clone(),
+            secrets: secrets.clone(),
+            clock: clock.clone(),
+        });
+        let ingest_addr = serve_ingest("127.0.0.1:0".parse().expect("addr"), ingest.clone())
+            .await
+            .expect("serve ingest");
+        let suppliers = serve_suppliers(
+            "127.0.0.1:0".parse().expect("addr"),
+            supplier_secrets,
+            opts.supplier_behaviour.clone(),
+            format!("http://{ingest_addr}"),
+            false,
+        )
+        .await
+        .expect("serve suppliers");
+        for s in &mut doc.suppliers {
+            s.endpoint = suppliers.endpoint(s.id.as_str());
+        }
+        catalog.load(&doc).await.expect("load catalog");
+        let carrier = serve_carrier("127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("serve carrier");
+
+        let policy = RetryPolicy {
+            timeout: std::time::Duration::from_secs(2),
+            max_attempts: 2,
+            base_backoff: std::time::Duration::from_millis(20),
+        };
+        let pipeline = Pipeline {
+            ingest,
+            validate: Arc::new(Validate {
+                store: store.clone(),
+                catalog: catalog.clone(),
+                queue: queues.clone(),
+                events: events.clone(),
+                policy: ValidationPolicy::default(),
+                clock: clock.clone(),
+            }),
+            route: Arc::new(Route {
+                store: store.clone(),
+                catalog: catalog.clone(),
+                queue: queues.clone(),
+                events: events.clone(),
+                clock: clock.clone(),
+            }),
+            notify: Arc::new(NotifySupplier {
+                store: store.clone(),
+                catalog: catalog.clone(),
+                gateway: Arc::new(HttpSupplierGateway::new(secrets, policy)),
+                idempotency: Idempotency::new(idempotency.clone(), chrono::Duration::days(7)),
+                events: events.clone(),
+                clock: clock.clone(),
+                send_lock: chrono::Duration::minutes(15),
+            }),
+            poll: Arc::new(PollTracking {
+                store: store.clone(),
+                tracker: Arc::new(HttpCarrierTracker::new(
+                    &carrier.base_url(),
+                    std::time::Duration::from_secs(2),
+                )),
+                events: events.clone(),
+                clock: clock.clone(),
+                batch_size: 50,
+            }),
+            escalate: Arc::new(Escalate {
+                store: store.clone(),
+                queue: queues.clone(),
+                events: events.clone(),
+                clock: clock.clone(),
+                thresholds: Thresholds::default(),
+                batch_size: 100,
+            }),
+            consumer: queues.clone(),
+        };
+        Stack {
+            aws,
+            infra,
+            clock,
+            store,
+            queues,
+            idempotency,
+            pipeline,
+            ingest_addr,
+            suppliers,
+            carrier,
+            catalog: doc,
+            http: reqwest::Client::new(),
+            secrets: secrets_for_tests,
+            events,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.ingest_addr, path)
+    }
+
+    /// Posts a demo delivery (signed with `secret`) to ingest over HTTP.
+    pub async fn post_delivery(
+        &self,
+        d: &dropline_cli::demo::Delivery,
+        secret: &str,
+    ) -> (u16, serde_json::Value) {
+        let req = d.request(secret);
+        let mut builder = self.http.post(self.url(&req.path)).body(req.body.to_vec());
+        for (k, v) in req.headers.iter() {
+            builder = builder.header(k, v);
+        }
+        let resp = builder.send().await.expect("post to ingest");
+        let status = resp.status().as_u16();
+        let body = resp.json().await.unwrap_or(serde_json::Value::Null);
+        (status, body)
+    }
+
+    /// Drains the queues until nothing is left, waiting out visibility timeouts of failed
+    /// messages (bounded).
+    pub async fn settle(&self) {
+        for _ in 0..30 {
+            self.pipeline.drain().await.expect("drain");
+            let mut waiting = 0;
+            for step in dropline_shared::messages::Step::ALL {
+                waiting += self.queue_depth(step).await;
+            }
+            if waiting == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    }
+
+    /// Messages in a step's queue, visible or in flight.
+    pub async fn queue_depth(&self, step: dropline_shared::messages::Step) -> usize {
+        self.depth(&self.infra.queues.urls[&step]).await
+    }
+
+    pub async fn dlq_depth(&self, step: dropline_shared::messages::Step) -> usize {
+        self.depth(&self.infra.queues.dead_letter_urls[&step]).await
+    }
+
+    async fn depth(&self, url: &str) -> usize {
+        use aws_sdk_sqs::types::QueueAttributeName as A;
+        let out = self
+            .aws
+            .sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(A::ApproximateNumberOfMessages)
+            .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .expect("queue attributes");
+        let get = |k: A| {
+            out.attributes()
+                .and_then(|a| a.get(&k))
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0)
+        };
+        get(A::ApproximateNumberOfMessages) + get(A::ApproximateNumberOfMessagesNotVisible)
+    }
+}
+
+/// The first bundled Shopify happy-path delivery.
+pub fn shopify_delivery() -> dropline_cli::demo::Delivery {
+    dropline_cli::demo::deliveries()
+        .expect("deliveries")
+        .into_iter()
+        .find(|d| d.case == "ok_us_single")
+        .expect("ok_us_single delivery")
+}
+
+pub fn delivery(case: &str) -> dropline_cli::demo::Delivery {
+    dropline_cli::demo::deliveries()
+        .expect("deliveries")
+        .into_iter()
+        .find(|d| d.case == case)
+        .unwrap_or_else(|| panic!("no bundled delivery {case}"))
+}

@@ -1,0 +1,335 @@
+//! Each function's real binary, started against a stand-in for the Lambda Runtime API and the
+//! emulators, handed one event: the deployable artefacts and their wiring (configuration,
+//! clients, secrets at init) are tested, not only the handlers.
+//!
+//! Needs the binaries built first (`cargo build --workspace --bins`; `make test` does it).
+
+use dropline_cli::local::{QueueSettings, provision, put_secret};
+use dropline_cli::sim::serve_suppliers;
+use dropline_shared::adapters::aws::{DynamoCatalog, DynamoOrderStore};
+use dropline_shared::ids::{OrderId, PurchaseOrderId};
+use dropline_shared::messages::WorkMessage;
+use dropline_shared::ports::OrderStore;
+use dropline_shared::status::{OrderStatus, PoStatus};
+use dropline_tests::runtime_api::{Outcome, RuntimeApi};
+use dropline_tests::{aws, shopify_delivery, unique};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+fn binary(name: &str) -> PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let path = target.join("debug").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace --bins` first (make test does)",
+        path.display()
+    );
+    path
+}
+
+/// A running function binary and its runtime API.
+struct Function {
+    api: RuntimeApi,
+    child: tokio::process::Child,
+    init: Duration,
+}
+
+async fn start(name: &str, env: &[(&str, String)]) -> Function {
+    let api = RuntimeApi::start().await;
+    let mut cmd = tokio::process::Command::new(binary(name));
+    cmd.env("AWS_LAMBDA_RUNTIME_API", api.endpoint())
+        .env("AWS_LAMBDA_FUNCTION_NAME", format!("dropline-{name}"))
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .env(
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            format!("/aws/lambda/dropline-{name}"),
+        )
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let started = Instant::now();
+    let child = cmd.spawn().expect("spawn function binary");
+    let first = api.wait_first_poll(Duration::from_secs(20)).await;
+    let first = first.unwrap_or_else(|| {
+        panic!(
+            "{name} never polled for work (init error: {:?})",
+            api.init_error()
+        )
+    });
+    let init = first.duration_since(started);
+    println!(
+        "{name}: exec to first runtime poll {:.1} ms",
+        init.as_secs_f64() * 1000.0
+    );
+    Function { api, child, init }
+}
+
+impl Function {
+    async fn invoke(&self, event: Value) -> Value {
+        match self.api.invoke(&event, Duration::from_secs(30)).await {
+            Some(Outcome::Response(v)) => v,
+            Some(Outcome::Error(e)) => panic!("function answered an error: {e}"),
+            None => panic!("no answer"),
+        }
+    }
+    async fn stop(mut self) -> Duration {
+        let _ = self.child.kill().await;
+        self.init
+    }
+}
+
+fn api_gateway_event(path: &str, headers: &HashMap<String, String>, body: &str) -> Value {
+    json!({
+        "version": "2.0",
+        "routeKey": format!("POST {path}"),
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "000000000000", "apiId": "local", "domainName": "local.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "local", "requestId": "r-1", "routeKey": format!("POST {path}"), "stage": "$default",
+            "time": "21/Nov/2026:05:00:00 +0000", "timeEpoch": 1_795_000_000_000u64,
+            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "Shopify-Captain-Hook"}
+        },
+        "body": body,
+        "isBase64Encoded": false
+    })
+}
+
+fn sqs_event(bodies: &[(&str, String)]) -> Value {
+    let records: Vec<Value> = bodies
+        .iter()
+        .map(|(id, body)| {
+            json!({
+                "messageId": id, "receiptHandle": format!("rh-{id}"), "body": body,
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795000000000"},
+                "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:q", "awsRegion": "us-east-1"
+            })
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+fn scheduled_event() -> Value {
+    json!({
+        "version": "0", "id": "e-1", "detail-type": "Scheduled Event", "source": "aws.events",
+        "account": "000000000000", "time": "2026-11-21T05:00:00Z", "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:000000000000:rule/dropline"], "detail": {}
+    })
+}
+
+#[tokio::test]
+async fn each_function_binary_serves_one_event_through_the_runtime_api() {
+    let aws = aws().await;
+    let infra = provision(&aws, &unique("bin"), QueueSettings::default())
+        .await
+        .expect("provision");
+    put_secret(&aws, &infra, "shopify", dropline_tests::SHOPIFY_SECRET)
+        .await
+        .expect("secret");
+    let mut doc = dropline_cli::demo::catalog().expect("catalog");
+    let mut supplier_secrets = HashMap::new();
+    for s in &doc.suppliers {
+        let secret = dropline_cli::demo::supplier_secret(s.id.as_str());
+        put_secret(&aws, &infra, &format!("suppliers/{}", s.id), &secret)
+            .await
+            .expect("secret");
+        supplier_secrets.insert(s.id.to_string(), secret);
+    }
+    let sim = serve_suppliers(
+        "127.0.0.1:0".parse().expect("addr"),
+        supplier_secrets,
+        HashMap::new(),
+        "http://127.0.0.1:9".into(),
+        false,
+    )
+    .await
+    .expect("supplier sim");
+    for s in &mut doc.suppliers {
+        s.endpoint = sim.endpoint(s.id.as_str());
+    }
+    DynamoCatalog::new(aws.dynamodb.clone(), &infra.catalog_table)
+        .load(&doc)
+        .await
+        .expect("catalog");
+    let store = DynamoOrderStore::new(aws.dynamodb.clone(), &infra.orders_table);
+
+    let q = |s: dropline_shared::messages::Step| infra.queues.urls[&s].clone();
+    use dropline_shared::messages::Step;
+    let common = vec![
+        ("DROPLINE_ORDERS_TABLE", infra.orders_table.clone()),
+        (
+            "DROPLINE_IDEMPOTENCY_TABLE",
+            infra.idempotency_table.clone(),
+        ),
+        ("DROPLINE_CATALOG_TABLE", infra.catalog_table.clone()),
+        ("DROPLINE_EVENT_BUS", infra.event_bus.clone()),
+        ("DROPLINE_SECRETS_PATH", infra.secrets_path.clone()),
+        ("DROPLINE_VALIDATE_QUEUE_URL", q(Step::Validate)),
+        ("DROPLINE_ROUTE_QUEUE_URL", q(Step::Route)),
+        ("DROPLINE_NOTIFY_QUEUE_URL", q(Step::NotifySupplier)),
+    ];
+    let mut inits = Vec::new();
+
+    // ingest: a signed Shopify webhook in an API Gateway HTTP API event.
+    let d = shopify_delivery();
+    let req = d.request(dropline_tests::SHOPIFY_SECRET);
+    let headers: HashMap<String, String> = req
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    let body = String::from_utf8(req.body.to_vec()).expect("utf8");
+    let f = start("ingest", &common).await;
+    let answer = f
+        .invoke(api_gateway_event("/webhooks/shopify", &headers, &body))
+        .await;
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    let reply: Value =
+        serde_json::from_str(answer["body"].as_str().unwrap_or("")).expect("json body");
+    let order_id = OrderId::new(reply["order_id"].as_str().expect("order id")).expect("valid id");
+    let forged = f
+        .invoke(api_gateway_event(
+            "/webhooks/shopify",
+            &{
+                let mut h = headers.clone();
+                h.insert("x-shopify-hmac-sha256".into(), "AAAA".into());
+                h
+            },
+            &body,
+        ))
+        .await;
+    assert_eq!(forged["statusCode"], 401);
+    inits.push(("ingest", f.stop().await));
+    assert_eq!(
+        store
+            .get(&order_id)
+            .await
+            .expect("get")
+            .expect("stored")
+            .status,
+        OrderStatus::Received
+    );
+
+    // validate: its SQS message plus a poison one in the same batch.
+    let msg = WorkMessage::order(order_id.clone(), "test").to_json();
+    let f = start("validate", &common).await;
+    let answer = f
+        .invoke(sqs_event(&[
+            ("m-good", msg.clone()),
+            ("m-poison", "not json".into()),
+        ]))
+        .await;
+    assert_eq!(
+        answer["batchItemFailures"],
+        json!([{"itemIdentifier": "m-poison"}]),
+        "{answer}"
+    );
+    inits.push(("validate", f.stop().await));
+    assert_eq!(
+        store
+            .get(&order_id)
+            .await
+            .expect("get")
+            .expect("stored")
+            .status,
+        OrderStatus::Validated
+    );
+
+    // route
+    let f = start("route", &common).await;
+    let answer = f.invoke(sqs_event(&[("m-1", msg.clone())])).await;
+    assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
+    inits.push(("route", f.stop().await));
+    let r = store.get(&order_id).await.expect("get").expect("stored");
+    assert_eq!(r.status, OrderStatus::Routed);
+
+    // notify-supplier: the purchase order goes to the (simulated) supplier over HTTP.
+    let po = PurchaseOrderId::new(order_id.clone(), 1);
+    let f = start("notify-supplier", &common).await;
+    let answer = f
+        .invoke(sqs_event(&[(
+            "m-1",
+            WorkMessage::purchase_order(po.clone(), "test").to_json(),
+        )]))
+        .await;
+    assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
+    inits.push(("notify-supplier", f.stop().await));
+    let r = store.get(&order_id).await.expect("get").expect("stored");
+    assert_eq!(r.po(&po).map(|p| p.status), Some(PoStatus::Submitted));
+    assert_eq!(sim.requests(), 1);
+
+    // poll-tracking and escalate: scheduled events, answered with a summary.
+    let mut env = common.clone();
+    env.push(("DROPLINE_CARRIER_API_URL", "http://127.0.0.1:9".into()));
+    let f = start("poll-tracking", &env).await;
+    let answer = f.invoke(scheduled_event()).await;
+    assert_eq!(answer["orders_due"], 0, "{answer}");
+    inits.push(("poll-tracking", f.stop().await));
+
+    let mut env = common.clone();
+    env.push(("DROPLINE_ESCALATION_THRESHOLDS", "submitted=1s".into()));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let f = start("escalate", &env).await;
+    let answer = f.invoke(scheduled_event()).await;
+    assert_eq!(
+        answer["escalated"], 1,
+        "the submitted order is overdue against a 1 s limit: {answer}"
+    );
+    inits.push(("escalate", f.stop().await));
+    let r = store.get(&order_id).await.expect("get").expect("stored");
+    assert_eq!(r.escalations.len(), 1);
+
+    for (name, init) in inits {
+        println!(
+            "init {name}: {:.1} ms (debug build)",
+            init.as_secs_f64() * 1000.0
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_function_with_missing_configuration_reports_an_init_error() {
+    let api = RuntimeApi::start().await;
+    let mut child = tokio::process::Command::new(binary("validate"))
+        .env("AWS_LAMBDA_RUNTIME_API", api.endpoint())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "dropline-validate")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env_remove("DROPLINE_ORDERS_TABLE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn");
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert!(
+        !status.success(),
+        "a misconfigured function exits instead of serving"
+    );
+    let mut err = String::new();
+    use tokio::io::AsyncReadExt;
+    if let Some(mut e) = child.stderr.take() {
+        e.read_to_string(&mut err).await.ok();
+    }
+    assert!(
+        err.contains("DROPLINE_ORDERS_TABLE"),
+        "the error names the variable: {err}"
+    );
+}

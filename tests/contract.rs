@@ -1,0 +1,145 @@
+//! The contract suites against both adapters of each port: memory, and AWS on the emulators.
+
+use dropline_cli::local::{QueueSettings, provision};
+use dropline_shared::adapters::aws::{
+    DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, SqsWorkQueue,
+};
+use dropline_shared::adapters::memory::{
+    ManualClock, MemoryCatalog, MemoryEventBus, MemoryIdempotencyStore, MemoryOrderStore,
+    MemoryQueues,
+};
+use dropline_shared::testing::sample_catalog_document;
+use dropline_tests::contract::{self, PassTime};
+use dropline_tests::{aws, unique};
+use std::sync::Arc;
+
+#[tokio::test]
+async fn order_store_memory() {
+    contract::order_store(&MemoryOrderStore::new()).await;
+}
+
+#[tokio::test]
+async fn order_store_dynamodb() {
+    let aws = aws().await;
+    let infra = provision(&aws, &unique("ct"), QueueSettings::default())
+        .await
+        .expect("provision");
+    contract::order_store(&DynamoOrderStore::new(
+        aws.dynamodb.clone(),
+        &infra.orders_table,
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn idempotency_memory() {
+    contract::idempotency_store(Arc::new(MemoryIdempotencyStore::new())).await;
+}
+
+#[tokio::test]
+async fn idempotency_dynamodb() {
+    let aws = aws().await;
+    let infra = provision(&aws, &unique("ct"), QueueSettings::default())
+        .await
+        .expect("provision");
+    contract::idempotency_store(Arc::new(DynamoIdempotencyStore::new(
+        aws.dynamodb.clone(),
+        &infra.idempotency_table,
+    )))
+    .await;
+}
+
+#[tokio::test]
+async fn work_queue_memory() {
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let mut q = MemoryQueues::new(clock.clone());
+    q.visibility_timeout = chrono::Duration::seconds(2);
+    q.max_receive_count = 3;
+    let c = clock.clone();
+    let pass: PassTime = Box::new(move |s| {
+        c.advance(chrono::Duration::seconds(s as i64));
+        Box::pin(async {})
+    });
+    contract::work_queue(&q, pass, 2, 3).await;
+}
+
+#[tokio::test]
+async fn work_queue_sqs() {
+    let aws = aws().await;
+    let settings = QueueSettings {
+        visibility_timeout_s: 1,
+        max_receive_count: 3,
+    };
+    let infra = provision(&aws, &unique("ct"), settings)
+        .await
+        .expect("provision");
+    let mut q = SqsWorkQueue::new(aws.sqs.clone(), infra.queues.clone());
+    q.wait_seconds = 0;
+    let pass: PassTime =
+        Box::new(|s| Box::pin(tokio::time::sleep(std::time::Duration::from_secs(s))));
+    contract::work_queue(&q, pass, 1, 3).await;
+}
+
+#[tokio::test]
+async fn work_queue_sqs_finds_its_dead_letter_queue_from_the_redrive_policy() {
+    use dropline_shared::messages::Step;
+    use dropline_shared::ports::QueueConsumer;
+    let aws = aws().await;
+    let infra = provision(&aws, &unique("ct"), QueueSettings::default())
+        .await
+        .expect("provision");
+    let mut urls = infra.queues.clone();
+    urls.dead_letter_urls.clear();
+    let q = SqsWorkQueue::new(aws.sqs.clone(), urls);
+    assert!(
+        q.peek_dead_letters(Step::Route, 10)
+            .await
+            .expect("peek via RedrivePolicy")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn event_publisher_memory() {
+    let bus = MemoryEventBus::new();
+    contract::event_publisher(&bus).await;
+    assert_eq!(bus.events().len(), 12);
+}
+
+#[tokio::test]
+async fn event_publisher_eventbridge() {
+    let aws = aws().await;
+    let infra = provision(&aws, &unique("ct"), QueueSettings::default())
+        .await
+        .expect("provision");
+    aws.requests.reset();
+    contract::event_publisher(&EventBridgePublisher::new(
+        aws.eventbridge.clone(),
+        &infra.event_bus,
+    ))
+    .await;
+    let calls = aws.requests.snapshot();
+    assert_eq!(
+        calls.get("EventBridge.PutEvents"),
+        Some(&2),
+        "12 events in two PutEvents calls, none for an empty list: {calls:?}"
+    );
+}
+
+#[tokio::test]
+async fn catalog_memory() {
+    let doc = sample_catalog_document();
+    contract::catalog(&MemoryCatalog::new(&doc), &doc).await;
+}
+
+#[tokio::test]
+async fn catalog_dynamodb() {
+    let aws = aws().await;
+    let infra = provision(&aws, &unique("ct"), QueueSettings::default())
+        .await
+        .expect("provision");
+    let doc = sample_catalog_document();
+    let c = DynamoCatalog::new(aws.dynamodb.clone(), &infra.catalog_table);
+    c.load(&doc).await.expect("load");
+    contract::catalog(&c, &doc).await;
+}

@@ -1,0 +1,491 @@
+//! The pipeline end to end on the emulators (DynamoDB Local, moto over real HTTP with the real
+//! SDK): the happy path, duplicates, bad signatures, poison messages and crashes.
+
+use async_trait::async_trait;
+use chrono::Duration;
+use dropline_ingest::Ingest;
+use dropline_shared::idempotency::Idempotency;
+use dropline_shared::ids::{OrderId, PurchaseOrderId, SupplierId};
+use dropline_shared::messages::{Step, WorkMessage};
+use dropline_shared::ports::{OrderStore, PortResult, WorkQueue};
+use dropline_shared::signature;
+use dropline_shared::status::{OrderStatus, PoStatus};
+use dropline_shared::supplier::{AckStatus, SIGNATURE_HEADER, SupplierEvent};
+use dropline_tests::{Stack, StackOptions, delivery, shopify_delivery};
+use std::sync::Arc;
+
+fn order_id_of(d: &dropline_cli::demo::Delivery) -> OrderId {
+    let body = d.body();
+    let order =
+        dropline_shared::channels::shopify_order(&d.store, &body).expect("bundled order maps");
+    OrderId::derive(order.channel, &order.store, &order.channel_order_id)
+}
+
+async fn order(stack: &Stack, id: &OrderId) -> dropline_shared::record::OrderRecord {
+    stack
+        .store
+        .get(id)
+        .await
+        .expect("get")
+        .expect("order stored")
+}
+
+async fn post_callback(stack: &Stack, supplier: &str, secret: &str, event: &SupplierEvent) -> u16 {
+    let body = serde_json::to_vec(event).expect("json");
+    stack
+        .http
+        .post(stack.url(&format!("/suppliers/{supplier}/events")))
+        .header("content-type", "application/json")
+        .header(SIGNATURE_HEADER, signature::sign(secret.as_bytes(), &body))
+        .body(body)
+        .send()
+        .await
+        .expect("post")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_signed_webhook_travels_to_delivered() {
+    let stack = Stack::start(StackOptions::default()).await;
+    stack.aws.requests.reset();
+    let d = shopify_delivery();
+    let id = order_id_of(&d);
+
+    let (status, body) = stack
+        .post_delivery(&d, dropline_tests::SHOPIFY_SECRET)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "accepted");
+    assert_eq!(body["order_id"], id.as_str());
+    assert_eq!(
+        order(&stack, &id).await.status,
+        OrderStatus::Received,
+        "durable before the answer"
+    );
+
+    stack.settle().await;
+    let r = order(&stack, &id).await;
+    assert_eq!(
+        r.status,
+        OrderStatus::Submitted,
+        "validated, routed and sent: {:?}",
+        r.timeline
+    );
+    assert_eq!(r.purchase_orders.len(), 1);
+    let po = &r.purchase_orders[0];
+    assert_eq!(po.number, "1001-1");
+    assert_eq!(
+        stack
+            .suppliers
+            .received_per_supplier()
+            .get(po.supplier_id.as_str()),
+        Some(&1)
+    );
+
+    // Supplier callbacks must be authentic and about the supplier's own purchase orders.
+    let ack = SupplierEvent::Acknowledgment {
+        purchase_order_id: po.id.to_string(),
+        status: AckStatus::Accepted,
+        reason_code: None,
+        message: None,
+        supplier_reference: None,
+    };
+    let other = if po.supplier_id.as_str() == "eurodrop-de" {
+        "northwind-us"
+    } else {
+        "eurodrop-de"
+    };
+    assert_eq!(
+        post_callback(&stack, po.supplier_id.as_str(), "wrong-secret", &ack).await,
+        401
+    );
+    let other_secret = dropline_cli::demo::supplier_secret(other);
+    assert_eq!(
+        post_callback(&stack, other, &other_secret, &ack).await,
+        403,
+        "another supplier's PO"
+    );
+    let unknown = SupplierEvent::Acknowledgment {
+        purchase_order_id: PurchaseOrderId::new(OrderId::new("o_0000000000000000").expect("id"), 1)
+            .to_string(),
+        status: AckStatus::Accepted,
+        reason_code: None,
+        message: None,
+        supplier_reference: None,
+    };
+    let own_secret = dropline_cli::demo::supplier_secret(po.supplier_id.as_str());
+    assert_eq!(
+        post_callback(&stack, po.supplier_id.as_str(), &own_secret, &unknown).await,
+        404
+    );
+    assert_eq!(
+        order(&stack, &id).await.version,
+        r.version,
+        "refused callbacks change nothing"
+    );
+
+    // The simulated supplier accepts and ships, calling back over HTTP.
+    let statuses = stack.suppliers.deliver_callbacks().await;
+    assert_eq!(statuses, vec![200, 200]);
+    let r = order(&stack, &id).await;
+    assert_eq!(r.status, OrderStatus::Shipped);
+    let shipment = r.purchase_orders[0]
+        .shipment
+        .clone()
+        .expect("shipment recorded");
+
+    // Poll tracking on its schedule until the carrier reports delivery.
+    for _ in 0..6 {
+        stack.clock.advance(Duration::hours(6));
+        let summary = stack.pipeline.poll_tracking().await;
+        assert_eq!(summary.errors, 0, "{summary:?}");
+        if order(&stack, &id).await.status == OrderStatus::Delivered {
+            break;
+        }
+    }
+    let r = order(&stack, &id).await;
+    assert_eq!(
+        r.status,
+        OrderStatus::Delivered,
+        "tracking {} ended {:?}",
+        shipment.tracking_number,
+        r.purchase_orders[0].shipment
+    );
+    assert_eq!(r.purchase_orders[0].status, PoStatus::Delivered);
+    assert_eq!(
+        stack.suppliers.requests(),
+        1,
+        "the supplier got one request, once"
+    );
+
+    let calls = stack.aws.requests.snapshot();
+    println!("AWS requests for one order, webhook to delivered: {calls:?}");
+    assert!(
+        !calls.keys().any(|k| k.ends_with(".Scan")),
+        "never a table scan: {calls:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_same_webhook_three_times_concurrently_makes_one_order_and_one_purchase_order() {
+    let stack = Stack::start(StackOptions::default()).await;
+    let d = shopify_delivery();
+    let id = order_id_of(&d);
+    let (a, b, c) = tokio::join!(
+        stack.post_delivery(&d, dropline_tests::SHOPIFY_SECRET),
+        stack.post_delivery(&d, dropline_tests::SHOPIFY_SECRET),
+        stack.post_delivery(&d, dropline_tests::SHOPIFY_SECRET),
+    );
+    let mut statuses = vec![a.0, b.0, c.0];
+    for (status, body) in [&a, &b, &c] {
+        assert!(*status == 200 || *status == 409, "{status} {body}");
+    }
+    assert!(statuses.contains(&200), "one delivery is accepted");
+    // A store retries what was not answered 2xx (here: "in progress"); retries are answered 200.
+    for s in statuses.iter_mut().filter(|s| **s != 200) {
+        for _ in 0..20 {
+            let (status, _) = stack
+                .post_delivery(&d, dropline_tests::SHOPIFY_SECRET)
+                .await;
+            if status == 200 {
+                *s = status;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+    assert_eq!(statuses, vec![200, 200, 200]);
+    // The same order re-sent under a new delivery id (as orders/updated would) is not a new order.
+    let mut resent = d.clone();
+    resent.delivery_id = "b0c1d2e3-0000-4000-8000-000000000001".into();
+    let (status, body) = stack
+        .post_delivery(&resent, dropline_tests::SHOPIFY_SECRET)
+        .await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("duplicate")));
+
+    stack.settle().await;
+    let r = order(&stack, &id).await;
+    assert_eq!(r.purchase_orders.len(), 1);
+    assert_eq!(r.status, OrderStatus::Submitted);
+    let received: usize = stack.suppliers.received_per_supplier().values().sum();
+    assert_eq!(received, 1, "one purchase order reached the supplier");
+    assert_eq!(stack.suppliers.requests(), 1, "and it was sent once");
+    let created = r
+        .timeline
+        .iter()
+        .filter(|e| e.to.as_deref() == Some("RECEIVED"))
+        .count();
+    assert_eq!(created, 1, "one order record");
+}
+
+#[tokio::test]
+async fn a_bad_signature_is_refused_and_nothing_is_stored() {
+    let stack = Stack::start(StackOptions::default()).await;
+    let d = shopify_delivery();
+    let id = order_id_of(&d);
+    let (status, body) = stack.post_delivery(&d, "not-the-secret").await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"], "invalid_signature");
+    // No signature at all.
+    let resp = stack
+        .http
+        .post(stack.url("/webhooks/shopify"))
+        .header("x-shopify-shop-domain", d.store.as_str())
+        .body(d.body())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status().as_u16(), 401);
+    assert!(
+        stack.store.get(&id).await.expect("get").is_none(),
+        "no order stored"
+    );
+    assert_eq!(
+        stack.queue_depth(Step::Validate).await,
+        0,
+        "nothing enqueued"
+    );
+    let scan = stack
+        .aws
+        .dynamodb
+        .scan()
+        .table_name(&stack.infra.idempotency_table)
+        .send()
+        .await
+        .expect("scan (test only)");
+    assert_eq!(scan.count(), 0, "no idempotency record either");
+}
+
+#[tokio::test]
+async fn a_malformed_body_gets_a_400_naming_the_problem() {
+    let stack = Stack::start(StackOptions::default()).await;
+    let mut d = shopify_delivery();
+    let mut payload = d.payload.clone().expect("payload");
+    payload["line_items"][0]["quantity"] = serde_json::json!("three");
+    d.payload = Some(payload);
+    let (status, body) = stack
+        .post_delivery(&d, dropline_tests::SHOPIFY_SECRET)
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_payload");
+    assert_eq!(body["field"], "line_items[0].quantity");
+    let mut d = shopify_delivery();
+    d.payload = None;
+    d.raw_body = Some("{\"id\": 1, \"line_items\": [".into());
+    let (status, body) = stack
+        .post_delivery(&d, dropline_tests::SHOPIFY_SECRET)
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("malformed JSON"),
+        "{body}"
+    );
+    // WooCommerce's activation ping: 200, nothing stored.
+    let ping = delivery("woo_ping");
+    let (status, body) = stack.post_delivery(&ping, "").await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("ping_acknowledged"))
+    );
+    assert_eq!(stack.queue_depth(Step::Validate).await, 0);
+}
+
+#[tokio::test]
+async fn a_poison_message_reaches_the_dlq_and_its_batch_mates_succeed() {
+    let stack = Stack::start(StackOptions::default()).await;
+    let good_a = delivery("ok_gb_multi");
+    let good_b = delivery("ok_fr_single");
+    // The two good orders are stored; their validation messages share a batch with the poison.
+    let (sa, _) = stack
+        .post_delivery(&good_a, dropline_tests::SHOPIFY_SECRET)
+        .await;
+    let (sb, _) = stack
+        .post_delivery(&good_b, dropline_tests::WOO_SECRET)
+        .await;
+    assert_eq!((sa, sb), (200, 200));
+    stack
+        .aws
+        .sqs
+        .send_message()
+        .queue_url(&stack.infra.queues.urls[&Step::Validate])
+        .message_body("{\"order_id\": \"this is not an order id\"}")
+        .send()
+        .await
+        .expect("send poison");
+
+    let first = stack.pipeline.pump(Step::Validate).await.expect("pump");
+    assert_eq!(first.failed, 1, "only the poison message fails: {first:?}");
+    assert_eq!(first.received, 3);
+    for _ in 0..20 {
+        if stack.dlq_depth(Step::Validate).await == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        stack.pipeline.pump(Step::Validate).await.expect("pump");
+    }
+    assert_eq!(
+        stack.dlq_depth(Step::Validate).await,
+        1,
+        "after maxReceiveCount it is a dead letter"
+    );
+    assert_eq!(stack.queue_depth(Step::Validate).await, 0);
+    use dropline_shared::ports::QueueConsumer;
+    let dead = stack
+        .queues
+        .peek_dead_letters(Step::Validate, 10)
+        .await
+        .expect("peek");
+    assert_eq!(dead[0].body, "{\"order_id\": \"this is not an order id\"}");
+    for d in [&good_a, &good_b] {
+        let body = d.body();
+        let o = if d.channel == "woocommerce" {
+            dropline_shared::channels::woocommerce_order(&d.store, &body)
+        } else {
+            dropline_shared::channels::shopify_order(&d.store, &body)
+        }
+        .expect("maps");
+        let id = OrderId::derive(o.channel, &o.store, &o.channel_order_id);
+        assert_eq!(
+            order(&stack, &id).await.status,
+            OrderStatus::Validated,
+            "batch-mate processed"
+        );
+    }
+}
+
+/// A queue whose send never completes: with a timeout around the handler, the handler's future is
+/// dropped at that await point, exactly as if the process had died there.
+struct DeadQueue;
+
+#[async_trait]
+impl WorkQueue for DeadQueue {
+    async fn enqueue(&self, _step: Step, _messages: &[WorkMessage]) -> PortResult<()> {
+        std::future::pending().await
+    }
+}
+
+/// Runs ingest until it is about to enqueue, then "kills the process".
+async fn crash_after_order_write(stack: &Stack, d: &dropline_cli::demo::Delivery) {
+    let crashing = Ingest {
+        store: stack.store.clone(),
+        idempotency: Idempotency::new(stack.idempotency.clone(), Duration::hours(24)),
+        queue: Arc::new(DeadQueue),
+        events: stack.events.clone(),
+        secrets: stack.secrets.clone(),
+        clock: stack.clock.clone(),
+    };
+    let mut req = d.request(dropline_tests::SHOPIFY_SECRET);
+    req.deadline = Some(stack.clock.now_plus(Duration::seconds(3)));
+    let outcome =
+        tokio::time::timeout(std::time::Duration::from_secs(2), crashing.handle(req)).await;
+    assert!(outcome.is_err(), "the process died before answering");
+}
+
+trait ClockExt {
+    fn now_plus(&self, d: Duration) -> chrono::DateTime<chrono::Utc>;
+}
+impl ClockExt for dropline_shared::adapters::memory::ManualClock {
+    fn now_plus(&self, d: Duration) -> chrono::DateTime<chrono::Utc> {
+        use dropline_shared::ports::Clock;
+        self.now() + d
+    }
+}
+
+#[tokio::test]
+async fn a_crash_between_order_write_and_enqueue_is_recovered_by_the_redelivery() {
+    let stack = Stack::start(StackOptions::default()).await;
+    let d = shopify_delivery();
+    let id = order_id_of(&d);
+    crash_after_order_write(&stack, &d).await;
+    assert_eq!(
+        order(&stack, &id).await.status,
+        OrderStatus::Received,
+        "stored, never enqueued"
+    );
+    assert_eq!(stack.queue_depth(Step::Validate).await, 0);
+
+    // Shopify got no answer, so it redelivers; by then the dead invocation's lock has expired.
+    stack.clock.advance(Duration::seconds(5));
+    let (status, body) = stack
+        .post_delivery(&d, dropline_tests::SHOPIFY_SECRET)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    stack.settle().await;
+    let r = order(&stack, &id).await;
+    assert_eq!(r.status, OrderStatus::Submitted);
+    assert_eq!(
+        stack.suppliers.requests(),
+        1,
+        "the order reached the supplier, once"
+    );
+}
+
+#[tokio::test]
+async fn a_crash_between_order_write_and_enqueue_is_recovered_by_the_sweep() {
+    let stack = Stack::start(StackOptions::default()).await;
+    let d = shopify_delivery();
+    let id = order_id_of(&d);
+    crash_after_order_write(&stack, &d).await;
+    // No redelivery this time: the scheduled escalation run finds the order stuck in RECEIVED.
+    stack.clock.advance(Duration::minutes(6));
+    let summary = stack.pipeline.escalate().await;
+    assert_eq!(summary.requeued, 1, "{summary:?}");
+    let again = stack.pipeline.escalate().await;
+    assert_eq!(
+        again.escalated, 0,
+        "an overlapping run escalates nothing twice"
+    );
+    stack.settle().await;
+    let r = order(&stack, &id).await;
+    assert_eq!(r.status, OrderStatus::Submitted, "{:?}", r.timeline);
+    assert_eq!(
+        stack.suppliers.requests(),
+        1,
+        "the order reached the supplier, once"
+    );
+    assert_eq!(r.escalations.len(), 1);
+}
+
+#[tokio::test]
+async fn a_supplier_outage_is_retried_through_the_queue_then_lands_in_the_dlq() {
+    let mut opts = StackOptions::default();
+    let always_down = dropline_cli::sim::SupplierBehaviour {
+        fail_first: usize::MAX,
+        ..Default::default()
+    };
+    for s in ["northwind-us", "eurodrop-de", "pacific-au"] {
+        opts.supplier_behaviour
+            .insert(s.into(), always_down.clone());
+    }
+    let stack = Stack::start(opts).await;
+    let d = shopify_delivery();
+    let id = order_id_of(&d);
+    stack
+        .post_delivery(&d, dropline_tests::SHOPIFY_SECRET)
+        .await;
+    for _ in 0..30 {
+        stack.pipeline.drain().await.expect("drain");
+        if stack.dlq_depth(Step::NotifySupplier).await == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    }
+    assert_eq!(
+        stack.dlq_depth(Step::NotifySupplier).await,
+        1,
+        "the purchase order message is a dead letter"
+    );
+    let r = order(&stack, &id).await;
+    assert_eq!(
+        r.purchase_orders[0].status,
+        PoStatus::Pending,
+        "never recorded as sent"
+    );
+    // 3 receives x 2 attempts each (bounded retries with backoff inside an invocation).
+    assert_eq!(stack.suppliers.requests(), 6);
+    let _ = SupplierId::new("x");
+}

@@ -1,0 +1,376 @@
+//! The SAM template and the code agree: every function crate has a resource that builds its
+//! binary, every environment variable a function reads is set for it, every queue has a
+//! dead-letter queue with an alarm, consumers report partial batch failures with a visibility
+//! timeout of at least 6x their timeout, and the tables have the keys and indexes the code uses.
+
+use serde_yaml::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn template() -> Value {
+    let text = std::fs::read_to_string(root().join("infra/template.yaml"))
+        .expect("read infra/template.yaml");
+    serde_yaml::from_str(&text).expect("template is YAML")
+}
+
+/// The logical id a `!Ref X` / `!GetAtt X.Attr` points at.
+fn target(v: &Value) -> Option<String> {
+    match v {
+        Value::Tagged(t) if t.tag == "!Ref" || t.tag == "Ref" => t.value.as_str().map(String::from),
+        Value::Tagged(t) if t.tag == "!GetAtt" || t.tag == "GetAtt" => t
+            .value
+            .as_str()
+            .map(|s| s.split('.').next().unwrap_or("").to_string()),
+        Value::Mapping(m) => m
+            .get("Ref")
+            .and_then(Value::as_str)
+            .map(String::from)
+            .or_else(|| {
+                m.get("Fn::GetAtt")
+                    .and_then(|g| g.get(0))
+                    .and_then(Value::as_str)
+                    .map(String::from)
+            }),
+        _ => None,
+    }
+}
+
+fn resources(t: &Value) -> BTreeMap<String, Value> {
+    t["Resources"]
+        .as_mapping()
+        .expect("Resources")
+        .iter()
+        .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), v.clone()))
+        .collect()
+}
+
+fn of_type<'a>(res: &'a BTreeMap<String, Value>, ty: &str) -> Vec<(&'a String, &'a Value)> {
+    res.iter()
+        .filter(|(_, v)| v["Type"].as_str() == Some(ty))
+        .collect()
+}
+
+/// Function crates: (directory, binary name).
+fn function_crates() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(root().join("functions")).expect("functions/") {
+        let dir = entry.expect("entry").path();
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).expect("crate manifest");
+        let bin = manifest
+            .split("[[bin]]")
+            .nth(1)
+            .and_then(|b| b.lines().find(|l| l.trim_start().starts_with("name")))
+            .and_then(|l| l.split('"').nth(1))
+            .expect("a [[bin]] with a name")
+            .to_string();
+        out.push((
+            dir.file_name().expect("name").to_string_lossy().to_string(),
+            bin,
+        ));
+    }
+    out.sort();
+    out
+}
+
+/// Every `"DROPLINE_..."` string literal in a crate's sources.
+fn env_vars_read(dir: &Path) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![dir.join("src")];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("src dir") {
+            let p = entry.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&p).expect("source");
+                for piece in text.split('"').skip(1).step_by(2) {
+                    if piece.starts_with("DROPLINE_")
+                        && piece
+                            .chars()
+                            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                    {
+                        out.insert(piece.to_string());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_function_crate_has_a_resource_building_its_binary() {
+    let t = template();
+    let res = resources(&t);
+    let functions = of_type(&res, "AWS::Serverless::Function");
+    let crates = function_crates();
+    assert_eq!(crates.len(), 6, "six function crates: {crates:?}");
+    for (dir, bin) in &crates {
+        let found: Vec<_> = functions
+            .iter()
+            .filter(|(_, f)| {
+                f["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(bin.as_str())
+            })
+            .collect();
+        assert_eq!(
+            found.len(),
+            1,
+            "functions/{dir}: one resource builds binary {bin}"
+        );
+        let (name, f) = found[0];
+        let p = &f["Properties"];
+        assert_eq!(
+            f["Metadata"]["BuildMethod"].as_str(),
+            Some("rust-cargolambda"),
+            "{name}"
+        );
+        assert_eq!(p["Runtime"].as_str(), Some("provided.al2023"), "{name}");
+        assert_eq!(p["Architectures"][0].as_str(), Some("arm64"), "{name}");
+        assert_eq!(p["Handler"].as_str(), Some("bootstrap"), "{name}");
+    }
+    assert_eq!(functions.len(), crates.len(), "no resource without a crate");
+}
+
+#[test]
+fn every_environment_variable_a_function_reads_is_set_for_it() {
+    let t = template();
+    let res = resources(&t);
+    let globals: BTreeSet<String> = t["Globals"]["Function"]["Environment"]["Variables"]
+        .as_mapping()
+        .map(|m| {
+            m.keys()
+                .filter_map(|k| k.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    for (dir, bin) in function_crates() {
+        let (name, f) = of_type(&res, "AWS::Serverless::Function")
+            .into_iter()
+            .find(|(_, f)| {
+                f["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(bin.as_str())
+            })
+            .expect("resource");
+        let set: BTreeSet<String> = f["Properties"]["Environment"]["Variables"]
+            .as_mapping()
+            .map(|m| {
+                m.keys()
+                    .filter_map(|k| k.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let read = env_vars_read(&root().join("functions").join(&dir));
+        assert!(!read.is_empty(), "functions/{dir} reads its configuration");
+        for var in &read {
+            assert!(
+                set.contains(var) || globals.contains(var),
+                "{name} (functions/{dir}) reads {var} but the template does not set it"
+            );
+        }
+        // Every variable references something real (a resource or a parameter) or is a literal.
+        for (k, v) in f["Properties"]["Environment"]["Variables"]
+            .as_mapping()
+            .into_iter()
+            .flatten()
+        {
+            if let Some(id) = target(v) {
+                let known = res.contains_key(&id) || t["Parameters"].get(id.as_str()).is_some();
+                assert!(known, "{name}: {k:?} refers to unknown {id}");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_queue_has_a_dead_letter_queue_with_an_alarm_and_consumers_are_safe() {
+    let t = template();
+    let res = resources(&t);
+    let queues = of_type(&res, "AWS::SQS::Queue");
+    let dlqs: BTreeSet<String> = queues
+        .iter()
+        .filter_map(|(_, q)| target(&q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]))
+        .collect();
+    let sources: Vec<_> = queues.iter().filter(|(n, _)| !dlqs.contains(*n)).collect();
+    assert_eq!(
+        sources.len(),
+        3,
+        "one queue per link: validate, route, notify-supplier"
+    );
+    let alarmed: BTreeSet<String> = of_type(&res, "AWS::CloudWatch::Alarm")
+        .iter()
+        .filter_map(|(_, a)| {
+            a["Properties"]["Dimensions"]
+                .as_sequence()?
+                .iter()
+                .find_map(|d| target(&d["Value"]))
+        })
+        .collect();
+    for (name, q) in &sources {
+        let dlq = target(&q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+            .unwrap_or_else(|| panic!("{name} has no dead-letter queue"));
+        assert!(res.contains_key(&dlq), "{name}: DLQ {dlq} exists");
+        assert!(
+            q["Properties"]["RedrivePolicy"]["maxReceiveCount"]
+                .as_u64()
+                .is_some_and(|n| n >= 1),
+            "{name}"
+        );
+        assert!(
+            alarmed.contains(&dlq),
+            "the DLQ {dlq} of {name} has an alarm"
+        );
+        let dlq_retention = res[&dlq]["Properties"]["MessageRetentionPeriod"]
+            .as_u64()
+            .unwrap_or(345_600);
+        let retention = q["Properties"]["MessageRetentionPeriod"]
+            .as_u64()
+            .unwrap_or(345_600);
+        assert!(
+            dlq_retention > retention,
+            "{dlq} keeps messages longer than {name}"
+        );
+
+        // Its consumer: partial batch failures, and a visibility timeout >= 6x its timeout.
+        let consumers: Vec<_> = of_type(&res, "AWS::Serverless::Function")
+            .into_iter()
+            .filter_map(|(fname, f)| {
+                let events = f["Properties"]["Events"].as_mapping()?;
+                let e = events.values().find(|e| {
+                    e["Type"].as_str() == Some("SQS")
+                        && target(&e["Properties"]["Queue"]).as_deref() == Some(name.as_str())
+                })?;
+                Some((fname, f, e.clone()))
+            })
+            .collect();
+        assert_eq!(consumers.len(), 1, "{name} has one consumer");
+        let (fname, f, event) = &consumers[0];
+        let types = &event["Properties"]["FunctionResponseTypes"];
+        assert!(
+            types.as_sequence().is_some_and(|s| s
+                .iter()
+                .any(|v| v.as_str() == Some("ReportBatchItemFailures"))),
+            "{fname} reports batch item failures"
+        );
+        let timeout = f["Properties"]["Timeout"]
+            .as_u64()
+            .or(t["Globals"]["Function"]["Timeout"].as_u64())
+            .unwrap_or(3);
+        let visibility = q["Properties"]["VisibilityTimeout"].as_u64().unwrap_or(30);
+        assert!(
+            visibility >= 6 * timeout,
+            "{name}: visibility {visibility} s < 6 x {fname} timeout {timeout} s"
+        );
+    }
+}
+
+#[test]
+fn tables_match_the_code() {
+    let t = template();
+    let res = resources(&t);
+    let tables = of_type(&res, "AWS::DynamoDB::Table");
+    assert_eq!(tables.len(), 3);
+    for (name, table) in &tables {
+        let p = &table["Properties"];
+        assert_eq!(p["BillingMode"].as_str(), Some("PAY_PER_REQUEST"), "{name}");
+        assert_eq!(
+            p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(),
+            Some(true),
+            "{name}"
+        );
+    }
+    let orders = &res["OrdersTable"]["Properties"];
+    assert_eq!(orders["KeySchema"][0]["AttributeName"].as_str(), Some("pk"));
+    let indexes: BTreeMap<String, (String, String)> = orders["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .expect("indexes")
+        .iter()
+        .map(|i| {
+            let ks = &i["KeySchema"];
+            (
+                i["IndexName"].as_str().unwrap_or_default().to_string(),
+                (
+                    ks[0]["AttributeName"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    ks[1]["AttributeName"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                ),
+            )
+        })
+        .collect();
+    use dropline_shared::adapters::aws::{STATUS_INDEX, TRACKING_INDEX};
+    assert_eq!(
+        indexes.get(STATUS_INDEX),
+        Some(&("status".to_string(), "status_since".to_string()))
+    );
+    assert_eq!(
+        indexes.get(TRACKING_INDEX),
+        Some(&("tracking_bucket".to_string(), "tracking_due_at".to_string()))
+    );
+    let idem = &res["IdempotencyTable"]["Properties"];
+    assert_eq!(idem["KeySchema"][0]["AttributeName"].as_str(), Some("id"));
+    assert_eq!(
+        idem["TimeToLiveSpecification"]["AttributeName"].as_str(),
+        Some("expiration")
+    );
+    assert_eq!(
+        idem["TimeToLiveSpecification"]["Enabled"].as_bool(),
+        Some(true)
+    );
+}
+
+#[test]
+fn the_schedules_and_routes_exist() {
+    let t = template();
+    let res = resources(&t);
+    let mut routes = BTreeSet::new();
+    let mut schedules = BTreeSet::new();
+    for (name, f) in of_type(&res, "AWS::Serverless::Function") {
+        for e in f["Properties"]["Events"]
+            .as_mapping()
+            .into_iter()
+            .flat_map(|m| m.values())
+        {
+            match e["Type"].as_str() {
+                Some("HttpApi") => {
+                    routes.insert(format!(
+                        "{} {}",
+                        e["Properties"]["Method"]
+                            .as_str()
+                            .unwrap_or("")
+                            .to_uppercase(),
+                        e["Properties"]["Path"].as_str().unwrap_or("")
+                    ));
+                }
+                Some("Schedule") | Some("ScheduleV2") => {
+                    schedules.insert(name.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+    let expected: BTreeSet<String> = [
+        "POST /webhooks/shopify",
+        "POST /webhooks/woocommerce",
+        "POST /suppliers/{supplier_id}/events",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(routes, expected);
+    assert_eq!(
+        schedules,
+        [
+            "EscalateFunction".to_string(),
+            "PollTrackingFunction".to_string()
+        ]
+        .into_iter()
+        .collect()
+    );
+}
