@@ -23,4 +23,7 @@ cargo test --workspace --no-fail-fast 2>&1 | tee .run/test.log
 status=${PIPESTATUS[0]}
 end=$(date +%s)
 echo "make test took $((end - start)) s"
+# One closing line over every test binary (cargo's own last line is a doc-test run).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
+     END { printf "%d passed, %d failed\n", p, f }' .run/test.log
 exit "$status"

@@ -47,10 +47,7 @@ async fn start(name: &str, env: &[(&str, String)]) -> Function {
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env(
-            "AWS_LAMBDA_LOG_GROUP_NAME",
-            format!("/aws/lambda/dropline-{name}"),
-        )
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/dropline-{name}"))
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -62,17 +59,9 @@ async fn start(name: &str, env: &[(&str, String)]) -> Function {
     let started = Instant::now();
     let child = cmd.spawn().expect("spawn function binary");
     let first = api.wait_first_poll(Duration::from_secs(20)).await;
-    let first = first.unwrap_or_else(|| {
-        panic!(
-            "{name} never polled for work (init error: {:?})",
-            api.init_error()
-        )
-    });
+    let first = first.unwrap_or_else(|| panic!("{name} never polled for work (init error: {:?})", api.init_error()));
     let init = first.duration_since(started);
-    println!(
-        "{name}: exec to first runtime poll {:.1} ms",
-        init.as_secs_f64() * 1000.0
-    );
+    println!("{name}: exec to first runtime poll {:.1} ms", init.as_secs_f64() * 1000.0);
     Function { api, child, init }
 }
 
@@ -134,19 +123,13 @@ fn scheduled_event() -> Value {
 #[tokio::test]
 async fn each_function_binary_serves_one_event_through_the_runtime_api() {
     let aws = aws().await;
-    let infra = provision(&aws, &unique("bin"), QueueSettings::default())
-        .await
-        .expect("provision");
-    put_secret(&aws, &infra, "shopify", dropline_tests::SHOPIFY_SECRET)
-        .await
-        .expect("secret");
+    let infra = provision(&aws, &unique("bin"), QueueSettings::default()).await.expect("provision");
+    put_secret(&aws, &infra, "shopify", dropline_tests::SHOPIFY_SECRET).await.expect("secret");
     let mut doc = dropline_cli::demo::catalog().expect("catalog");
     let mut supplier_secrets = HashMap::new();
     for s in &doc.suppliers {
         let secret = dropline_cli::demo::supplier_secret(s.id.as_str());
-        put_secret(&aws, &infra, &format!("suppliers/{}", s.id), &secret)
-            .await
-            .expect("secret");
+        put_secret(&aws, &infra, &format!("suppliers/{}", s.id), &secret).await.expect("secret");
         supplier_secrets.insert(s.id.to_string(), secret);
     }
     let sim = serve_suppliers(
@@ -161,20 +144,14 @@ async fn each_function_binary_serves_one_event_through_the_runtime_api() {
     for s in &mut doc.suppliers {
         s.endpoint = sim.endpoint(s.id.as_str());
     }
-    DynamoCatalog::new(aws.dynamodb.clone(), &infra.catalog_table)
-        .load(&doc)
-        .await
-        .expect("catalog");
+    DynamoCatalog::new(aws.dynamodb.clone(), &infra.catalog_table).load(&doc).await.expect("catalog");
     let store = DynamoOrderStore::new(aws.dynamodb.clone(), &infra.orders_table);
 
     let q = |s: dropline_shared::messages::Step| infra.queues.urls[&s].clone();
     use dropline_shared::messages::Step;
     let common = vec![
         ("DROPLINE_ORDERS_TABLE", infra.orders_table.clone()),
-        (
-            "DROPLINE_IDEMPOTENCY_TABLE",
-            infra.idempotency_table.clone(),
-        ),
+        ("DROPLINE_IDEMPOTENCY_TABLE", infra.idempotency_table.clone()),
         ("DROPLINE_CATALOG_TABLE", infra.catalog_table.clone()),
         ("DROPLINE_EVENT_BUS", infra.event_bus.clone()),
         ("DROPLINE_SECRETS_PATH", infra.secrets_path.clone()),
@@ -187,19 +164,13 @@ async fn each_function_binary_serves_one_event_through_the_runtime_api() {
     // ingest: a signed Shopify webhook in an API Gateway HTTP API event.
     let d = shopify_delivery();
     let req = d.request(dropline_tests::SHOPIFY_SECRET);
-    let headers: HashMap<String, String> = req
-        .headers
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-        .collect();
+    let headers: HashMap<String, String> =
+        req.headers.iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string())).collect();
     let body = String::from_utf8(req.body.to_vec()).expect("utf8");
     let f = start("ingest", &common).await;
-    let answer = f
-        .invoke(api_gateway_event("/webhooks/shopify", &headers, &body))
-        .await;
+    let answer = f.invoke(api_gateway_event("/webhooks/shopify", &headers, &body)).await;
     assert_eq!(answer["statusCode"], 200, "{answer}");
-    let reply: Value =
-        serde_json::from_str(answer["body"].as_str().unwrap_or("")).expect("json body");
+    let reply: Value = serde_json::from_str(answer["body"].as_str().unwrap_or("")).expect("json body");
     let order_id = OrderId::new(reply["order_id"].as_str().expect("order id")).expect("valid id");
     let forged = f
         .invoke(api_gateway_event(
@@ -214,40 +185,15 @@ async fn each_function_binary_serves_one_event_through_the_runtime_api() {
         .await;
     assert_eq!(forged["statusCode"], 401);
     inits.push(("ingest", f.stop().await));
-    assert_eq!(
-        store
-            .get(&order_id)
-            .await
-            .expect("get")
-            .expect("stored")
-            .status,
-        OrderStatus::Received
-    );
+    assert_eq!(store.get(&order_id).await.expect("get").expect("stored").status, OrderStatus::Received);
 
     // validate: its SQS message plus a poison one in the same batch.
     let msg = WorkMessage::order(order_id.clone(), "test").to_json();
     let f = start("validate", &common).await;
-    let answer = f
-        .invoke(sqs_event(&[
-            ("m-good", msg.clone()),
-            ("m-poison", "not json".into()),
-        ]))
-        .await;
-    assert_eq!(
-        answer["batchItemFailures"],
-        json!([{"itemIdentifier": "m-poison"}]),
-        "{answer}"
-    );
+    let answer = f.invoke(sqs_event(&[("m-good", msg.clone()), ("m-poison", "not json".into())])).await;
+    assert_eq!(answer["batchItemFailures"], json!([{"itemIdentifier": "m-poison"}]), "{answer}");
     inits.push(("validate", f.stop().await));
-    assert_eq!(
-        store
-            .get(&order_id)
-            .await
-            .expect("get")
-            .expect("stored")
-            .status,
-        OrderStatus::Validated
-    );
+    assert_eq!(store.get(&order_id).await.expect("get").expect("stored").status, OrderStatus::Validated);
 
     // route
     let f = start("route", &common).await;
@@ -260,12 +206,7 @@ async fn each_function_binary_serves_one_event_through_the_runtime_api() {
     // notify-supplier: the purchase order goes to the (simulated) supplier over HTTP.
     let po = PurchaseOrderId::new(order_id.clone(), 1);
     let f = start("notify-supplier", &common).await;
-    let answer = f
-        .invoke(sqs_event(&[(
-            "m-1",
-            WorkMessage::purchase_order(po.clone(), "test").to_json(),
-        )]))
-        .await;
+    let answer = f.invoke(sqs_event(&[("m-1", WorkMessage::purchase_order(po.clone(), "test").to_json())])).await;
     assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
     inits.push(("notify-supplier", f.stop().await));
     let r = store.get(&order_id).await.expect("get").expect("stored");
@@ -285,19 +226,13 @@ async fn each_function_binary_serves_one_event_through_the_runtime_api() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let f = start("escalate", &env).await;
     let answer = f.invoke(scheduled_event()).await;
-    assert_eq!(
-        answer["escalated"], 1,
-        "the submitted order is overdue against a 1 s limit: {answer}"
-    );
+    assert_eq!(answer["escalated"], 1, "the submitted order is overdue against a 1 s limit: {answer}");
     inits.push(("escalate", f.stop().await));
     let r = store.get(&order_id).await.expect("get").expect("stored");
     assert_eq!(r.escalations.len(), 1);
 
     for (name, init) in inits {
-        println!(
-            "init {name}: {:.1} ms (debug build)",
-            init.as_secs_f64() * 1000.0
-        );
+        println!("init {name}: {:.1} ms (debug build)", init.as_secs_f64() * 1000.0);
     }
 }
 
@@ -315,21 +250,12 @@ async fn a_function_with_missing_configuration_reports_an_init_error() {
         .kill_on_drop(true)
         .spawn()
         .expect("spawn");
-    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
-        .await
-        .expect("exits")
-        .expect("status");
-    assert!(
-        !status.success(),
-        "a misconfigured function exits instead of serving"
-    );
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait()).await.expect("exits").expect("status");
+    assert!(!status.success(), "a misconfigured function exits instead of serving");
     let mut err = String::new();
     use tokio::io::AsyncReadExt;
     if let Some(mut e) = child.stderr.take() {
         e.read_to_string(&mut err).await.ok();
     }
-    assert!(
-        err.contains("DROPLINE_ORDERS_TABLE"),
-        "the error names the variable: {err}"
-    );
+    assert!(err.contains("DROPLINE_ORDERS_TABLE"), "the error names the variable: {err}");
 }

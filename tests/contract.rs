@@ -5,8 +5,7 @@ use dropline_shared::adapters::aws::{
     DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, SqsWorkQueue,
 };
 use dropline_shared::adapters::memory::{
-    ManualClock, MemoryCatalog, MemoryEventBus, MemoryIdempotencyStore, MemoryOrderStore,
-    MemoryQueues,
+    ManualClock, MemoryCatalog, MemoryEventBus, MemoryIdempotencyStore, MemoryOrderStore, MemoryQueues,
 };
 use dropline_shared::testing::sample_catalog_document;
 use dropline_tests::contract::{self, PassTime};
@@ -21,14 +20,8 @@ async fn order_store_memory() {
 #[tokio::test]
 async fn order_store_dynamodb() {
     let aws = aws().await;
-    let infra = provision(&aws, &unique("ct"), QueueSettings::default())
-        .await
-        .expect("provision");
-    contract::order_store(&DynamoOrderStore::new(
-        aws.dynamodb.clone(),
-        &infra.orders_table,
-    ))
-    .await;
+    let infra = provision(&aws, &unique("ct"), QueueSettings::default()).await.expect("provision");
+    contract::order_store(&DynamoOrderStore::new(aws.dynamodb.clone(), &infra.orders_table)).await;
 }
 
 #[tokio::test]
@@ -39,14 +32,9 @@ async fn idempotency_memory() {
 #[tokio::test]
 async fn idempotency_dynamodb() {
     let aws = aws().await;
-    let infra = provision(&aws, &unique("ct"), QueueSettings::default())
-        .await
-        .expect("provision");
-    contract::idempotency_store(Arc::new(DynamoIdempotencyStore::new(
-        aws.dynamodb.clone(),
-        &infra.idempotency_table,
-    )))
-    .await;
+    let infra = provision(&aws, &unique("ct"), QueueSettings::default()).await.expect("provision");
+    contract::idempotency_store(Arc::new(DynamoIdempotencyStore::new(aws.dynamodb.clone(), &infra.idempotency_table)))
+        .await;
 }
 
 #[tokio::test]
@@ -66,17 +54,11 @@ async fn work_queue_memory() {
 #[tokio::test]
 async fn work_queue_sqs() {
     let aws = aws().await;
-    let settings = QueueSettings {
-        visibility_timeout_s: 1,
-        max_receive_count: 3,
-    };
-    let infra = provision(&aws, &unique("ct"), settings)
-        .await
-        .expect("provision");
+    let settings = QueueSettings { visibility_timeout_s: 1, max_receive_count: 3 };
+    let infra = provision(&aws, &unique("ct"), settings).await.expect("provision");
     let mut q = SqsWorkQueue::new(aws.sqs.clone(), infra.queues.clone());
     q.wait_seconds = 0;
-    let pass: PassTime =
-        Box::new(|s| Box::pin(tokio::time::sleep(std::time::Duration::from_secs(s))));
+    let pass: PassTime = Box::new(|s| Box::pin(tokio::time::sleep(std::time::Duration::from_secs(s))));
     contract::work_queue(&q, pass, 1, 3).await;
 }
 
@@ -85,18 +67,11 @@ async fn work_queue_sqs_finds_its_dead_letter_queue_from_the_redrive_policy() {
     use dropline_shared::messages::Step;
     use dropline_shared::ports::QueueConsumer;
     let aws = aws().await;
-    let infra = provision(&aws, &unique("ct"), QueueSettings::default())
-        .await
-        .expect("provision");
+    let infra = provision(&aws, &unique("ct"), QueueSettings::default()).await.expect("provision");
     let mut urls = infra.queues.clone();
     urls.dead_letter_urls.clear();
     let q = SqsWorkQueue::new(aws.sqs.clone(), urls);
-    assert!(
-        q.peek_dead_letters(Step::Route, 10)
-            .await
-            .expect("peek via RedrivePolicy")
-            .is_empty()
-    );
+    assert!(q.peek_dead_letters(Step::Route, 10).await.expect("peek via RedrivePolicy").is_empty());
 }
 
 #[tokio::test]
@@ -109,15 +84,9 @@ async fn event_publisher_memory() {
 #[tokio::test]
 async fn event_publisher_eventbridge() {
     let aws = aws().await;
-    let infra = provision(&aws, &unique("ct"), QueueSettings::default())
-        .await
-        .expect("provision");
+    let infra = provision(&aws, &unique("ct"), QueueSettings::default()).await.expect("provision");
     aws.requests.reset();
-    contract::event_publisher(&EventBridgePublisher::new(
-        aws.eventbridge.clone(),
-        &infra.event_bus,
-    ))
-    .await;
+    contract::event_publisher(&EventBridgePublisher::new(aws.eventbridge.clone(), &infra.event_bus)).await;
     let calls = aws.requests.snapshot();
     assert_eq!(
         calls.get("EventBridge.PutEvents"),
@@ -135,9 +104,7 @@ async fn catalog_memory() {
 #[tokio::test]
 async fn catalog_dynamodb() {
     let aws = aws().await;
-    let infra = provision(&aws, &unique("ct"), QueueSettings::default())
-        .await
-        .expect("provision");
+    let infra = provision(&aws, &unique("ct"), QueueSettings::default()).await.expect("provision");
     let doc = sample_catalog_document();
     let c = DynamoCatalog::new(aws.dynamodb.clone(), &infra.catalog_table);
     c.load(&doc).await.expect("load");

@@ -16,18 +16,12 @@ use std::sync::Arc;
 
 fn order_id_of(d: &dropline_cli::demo::Delivery) -> OrderId {
     let body = d.body();
-    let order =
-        dropline_shared::channels::shopify_order(&d.store, &body).expect("bundled order maps");
+    let order = dropline_shared::channels::shopify_order(&d.store, &body).expect("bundled order maps");
     OrderId::derive(order.channel, &order.store, &order.channel_order_id)
 }
 
 async fn order(stack: &Stack, id: &OrderId) -> dropline_shared::record::OrderRecord {
-    stack
-        .store
-        .get(id)
-        .await
-        .expect("get")
-        .expect("order stored")
+    stack.store.get(id).await.expect("get").expect("order stored")
 }
 
 async fn post_callback(stack: &Stack, supplier: &str, secret: &str, event: &SupplierEvent) -> u16 {
@@ -52,36 +46,19 @@ async fn a_signed_webhook_travels_to_delivered() {
     let d = shopify_delivery();
     let id = order_id_of(&d);
 
-    let (status, body) = stack
-        .post_delivery(&d, dropline_tests::SHOPIFY_SECRET)
-        .await;
+    let (status, body) = stack.post_delivery(&d, dropline_tests::SHOPIFY_SECRET).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "accepted");
     assert_eq!(body["order_id"], id.as_str());
-    assert_eq!(
-        order(&stack, &id).await.status,
-        OrderStatus::Received,
-        "durable before the answer"
-    );
+    assert_eq!(order(&stack, &id).await.status, OrderStatus::Received, "durable before the answer");
 
     stack.settle().await;
     let r = order(&stack, &id).await;
-    assert_eq!(
-        r.status,
-        OrderStatus::Submitted,
-        "validated, routed and sent: {:?}",
-        r.timeline
-    );
+    assert_eq!(r.status, OrderStatus::Submitted, "validated, routed and sent: {:?}", r.timeline);
     assert_eq!(r.purchase_orders.len(), 1);
     let po = &r.purchase_orders[0];
     assert_eq!(po.number, "1001-1");
-    assert_eq!(
-        stack
-            .suppliers
-            .received_per_supplier()
-            .get(po.supplier_id.as_str()),
-        Some(&1)
-    );
+    assert_eq!(stack.suppliers.received_per_supplier().get(po.supplier_id.as_str()), Some(&1));
 
     // Supplier callbacks must be authentic and about the supplier's own purchase orders.
     let ack = SupplierEvent::Acknowledgment {
@@ -91,49 +68,27 @@ async fn a_signed_webhook_travels_to_delivered() {
         message: None,
         supplier_reference: None,
     };
-    let other = if po.supplier_id.as_str() == "eurodrop-de" {
-        "northwind-us"
-    } else {
-        "eurodrop-de"
-    };
-    assert_eq!(
-        post_callback(&stack, po.supplier_id.as_str(), "wrong-secret", &ack).await,
-        401
-    );
+    let other = if po.supplier_id.as_str() == "eurodrop-de" { "northwind-us" } else { "eurodrop-de" };
+    assert_eq!(post_callback(&stack, po.supplier_id.as_str(), "wrong-secret", &ack).await, 401);
     let other_secret = dropline_cli::demo::supplier_secret(other);
-    assert_eq!(
-        post_callback(&stack, other, &other_secret, &ack).await,
-        403,
-        "another supplier's PO"
-    );
+    assert_eq!(post_callback(&stack, other, &other_secret, &ack).await, 403, "another supplier's PO");
     let unknown = SupplierEvent::Acknowledgment {
-        purchase_order_id: PurchaseOrderId::new(OrderId::new("o_0000000000000000").expect("id"), 1)
-            .to_string(),
+        purchase_order_id: PurchaseOrderId::new(OrderId::new("o_0000000000000000").expect("id"), 1).to_string(),
         status: AckStatus::Accepted,
         reason_code: None,
         message: None,
         supplier_reference: None,
     };
     let own_secret = dropline_cli::demo::supplier_secret(po.supplier_id.as_str());
-    assert_eq!(
-        post_callback(&stack, po.supplier_id.as_str(), &own_secret, &unknown).await,
-        404
-    );
-    assert_eq!(
-        order(&stack, &id).await.version,
-        r.version,
-        "refused callbacks change nothing"
-    );
+    assert_eq!(post_callback(&stack, po.supplier_id.as_str(), &own_secret, &unknown).await, 404);
+    assert_eq!(order(&stack, &id).await.version, r.version, "refused callbacks change nothing");
 
     // The simulated supplier accepts and ships, calling back over HTTP.
     let statuses = stack.suppliers.deliver_callbacks().await;
     assert_eq!(statuses, vec![200, 200]);
     let r = order(&stack, &id).await;
     assert_eq!(r.status, OrderStatus::Shipped);
-    let shipment = r.purchase_orders[0]
-        .shipment
-        .clone()
-        .expect("shipment recorded");
+    let shipment = r.purchase_orders[0].shipment.clone().expect("shipment recorded");
 
     // Poll tracking on its schedule until the carrier reports delivery.
     for _ in 0..6 {
@@ -153,18 +108,11 @@ async fn a_signed_webhook_travels_to_delivered() {
         r.purchase_orders[0].shipment
     );
     assert_eq!(r.purchase_orders[0].status, PoStatus::Delivered);
-    assert_eq!(
-        stack.suppliers.requests(),
-        1,
-        "the supplier got one request, once"
-    );
+    assert_eq!(stack.suppliers.requests(), 1, "the supplier got one request, once");
 
     let calls = stack.aws.requests.snapshot();
     println!("AWS requests for one order, webhook to delivered: {calls:?}");
-    assert!(
-        !calls.keys().any(|k| k.ends_with(".Scan")),
-        "never a table scan: {calls:?}"
-    );
+    assert!(!calls.keys().any(|k| k.ends_with(".Scan")), "never a table scan: {calls:?}");
 }
 
 #[tokio::test]
@@ -185,9 +133,7 @@ async fn the_same_webhook_three_times_concurrently_makes_one_order_and_one_purch
     // A store retries what was not answered 2xx (here: "in progress"); retries are answered 200.
     for s in statuses.iter_mut().filter(|s| **s != 200) {
         for _ in 0..20 {
-            let (status, _) = stack
-                .post_delivery(&d, dropline_tests::SHOPIFY_SECRET)
-                .await;
+            let (status, _) = stack.post_delivery(&d, dropline_tests::SHOPIFY_SECRET).await;
             if status == 200 {
                 *s = status;
                 break;
@@ -199,9 +145,7 @@ async fn the_same_webhook_three_times_concurrently_makes_one_order_and_one_purch
     // The same order re-sent under a new delivery id (as orders/updated would) is not a new order.
     let mut resent = d.clone();
     resent.delivery_id = "b0c1d2e3-0000-4000-8000-000000000001".into();
-    let (status, body) = stack
-        .post_delivery(&resent, dropline_tests::SHOPIFY_SECRET)
-        .await;
+    let (status, body) = stack.post_delivery(&resent, dropline_tests::SHOPIFY_SECRET).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("duplicate")));
 
     stack.settle().await;
@@ -211,11 +155,7 @@ async fn the_same_webhook_three_times_concurrently_makes_one_order_and_one_purch
     let received: usize = stack.suppliers.received_per_supplier().values().sum();
     assert_eq!(received, 1, "one purchase order reached the supplier");
     assert_eq!(stack.suppliers.requests(), 1, "and it was sent once");
-    let created = r
-        .timeline
-        .iter()
-        .filter(|e| e.to.as_deref() == Some("RECEIVED"))
-        .count();
+    let created = r.timeline.iter().filter(|e| e.to.as_deref() == Some("RECEIVED")).count();
     assert_eq!(created, 1, "one order record");
 }
 
@@ -237,23 +177,10 @@ async fn a_bad_signature_is_refused_and_nothing_is_stored() {
         .await
         .expect("post");
     assert_eq!(resp.status().as_u16(), 401);
-    assert!(
-        stack.store.get(&id).await.expect("get").is_none(),
-        "no order stored"
-    );
-    assert_eq!(
-        stack.queue_depth(Step::Validate).await,
-        0,
-        "nothing enqueued"
-    );
-    let scan = stack
-        .aws
-        .dynamodb
-        .scan()
-        .table_name(&stack.infra.idempotency_table)
-        .send()
-        .await
-        .expect("scan (test only)");
+    assert!(stack.store.get(&id).await.expect("get").is_none(), "no order stored");
+    assert_eq!(stack.queue_depth(Step::Validate).await, 0, "nothing enqueued");
+    let scan =
+        stack.aws.dynamodb.scan().table_name(&stack.infra.idempotency_table).send().await.expect("scan (test only)");
     assert_eq!(scan.count(), 0, "no idempotency record either");
 }
 
@@ -264,33 +191,20 @@ async fn a_malformed_body_gets_a_400_naming_the_problem() {
     let mut payload = d.payload.clone().expect("payload");
     payload["line_items"][0]["quantity"] = serde_json::json!("three");
     d.payload = Some(payload);
-    let (status, body) = stack
-        .post_delivery(&d, dropline_tests::SHOPIFY_SECRET)
-        .await;
+    let (status, body) = stack.post_delivery(&d, dropline_tests::SHOPIFY_SECRET).await;
     assert_eq!(status, 400);
     assert_eq!(body["error"], "invalid_payload");
     assert_eq!(body["field"], "line_items[0].quantity");
     let mut d = shopify_delivery();
     d.payload = None;
     d.raw_body = Some("{\"id\": 1, \"line_items\": [".into());
-    let (status, body) = stack
-        .post_delivery(&d, dropline_tests::SHOPIFY_SECRET)
-        .await;
+    let (status, body) = stack.post_delivery(&d, dropline_tests::SHOPIFY_SECRET).await;
     assert_eq!(status, 400);
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap_or("")
-            .starts_with("malformed JSON"),
-        "{body}"
-    );
+    assert!(body["message"].as_str().unwrap_or("").starts_with("malformed JSON"), "{body}");
     // WooCommerce's activation ping: 200, nothing stored.
     let ping = delivery("woo_ping");
     let (status, body) = stack.post_delivery(&ping, "").await;
-    assert_eq!(
-        (status, body["status"].as_str()),
-        (200, Some("ping_acknowledged"))
-    );
+    assert_eq!((status, body["status"].as_str()), (200, Some("ping_acknowledged")));
     assert_eq!(stack.queue_depth(Step::Validate).await, 0);
 }
 
@@ -300,12 +214,8 @@ async fn a_poison_message_reaches_the_dlq_and_its_batch_mates_succeed() {
     let good_a = delivery("ok_gb_multi");
     let good_b = delivery("ok_fr_single");
     // The two good orders are stored; their validation messages share a batch with the poison.
-    let (sa, _) = stack
-        .post_delivery(&good_a, dropline_tests::SHOPIFY_SECRET)
-        .await;
-    let (sb, _) = stack
-        .post_delivery(&good_b, dropline_tests::WOO_SECRET)
-        .await;
+    let (sa, _) = stack.post_delivery(&good_a, dropline_tests::SHOPIFY_SECRET).await;
+    let (sb, _) = stack.post_delivery(&good_b, dropline_tests::WOO_SECRET).await;
     assert_eq!((sa, sb), (200, 200));
     stack
         .aws
@@ -327,18 +237,10 @@ async fn a_poison_message_reaches_the_dlq_and_its_batch_mates_succeed() {
         tokio::time::sleep(std::time::Duration::from_millis(700)).await;
         stack.pipeline.pump(Step::Validate).await.expect("pump");
     }
-    assert_eq!(
-        stack.dlq_depth(Step::Validate).await,
-        1,
-        "after maxReceiveCount it is a dead letter"
-    );
+    assert_eq!(stack.dlq_depth(Step::Validate).await, 1, "after maxReceiveCount it is a dead letter");
     assert_eq!(stack.queue_depth(Step::Validate).await, 0);
     use dropline_shared::ports::QueueConsumer;
-    let dead = stack
-        .queues
-        .peek_dead_letters(Step::Validate, 10)
-        .await
-        .expect("peek");
+    let dead = stack.queues.peek_dead_letters(Step::Validate, 10).await.expect("peek");
     assert_eq!(dead[0].body, "{\"order_id\": \"this is not an order id\"}");
     for d in [&good_a, &good_b] {
         let body = d.body();
@@ -349,11 +251,7 @@ async fn a_poison_message_reaches_the_dlq_and_its_batch_mates_succeed() {
         }
         .expect("maps");
         let id = OrderId::derive(o.channel, &o.store, &o.channel_order_id);
-        assert_eq!(
-            order(&stack, &id).await.status,
-            OrderStatus::Validated,
-            "batch-mate processed"
-        );
+        assert_eq!(order(&stack, &id).await.status, OrderStatus::Validated, "batch-mate processed");
     }
 }
 
@@ -380,8 +278,7 @@ async fn crash_after_order_write(stack: &Stack, d: &dropline_cli::demo::Delivery
     };
     let mut req = d.request(dropline_tests::SHOPIFY_SECRET);
     req.deadline = Some(stack.clock.now_plus(Duration::seconds(3)));
-    let outcome =
-        tokio::time::timeout(std::time::Duration::from_secs(2), crashing.handle(req)).await;
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(2), crashing.handle(req)).await;
     assert!(outcome.is_err(), "the process died before answering");
 }
 
@@ -401,27 +298,17 @@ async fn a_crash_between_order_write_and_enqueue_is_recovered_by_the_redelivery(
     let d = shopify_delivery();
     let id = order_id_of(&d);
     crash_after_order_write(&stack, &d).await;
-    assert_eq!(
-        order(&stack, &id).await.status,
-        OrderStatus::Received,
-        "stored, never enqueued"
-    );
+    assert_eq!(order(&stack, &id).await.status, OrderStatus::Received, "stored, never enqueued");
     assert_eq!(stack.queue_depth(Step::Validate).await, 0);
 
     // Shopify got no answer, so it redelivers; by then the dead invocation's lock has expired.
     stack.clock.advance(Duration::seconds(5));
-    let (status, body) = stack
-        .post_delivery(&d, dropline_tests::SHOPIFY_SECRET)
-        .await;
+    let (status, body) = stack.post_delivery(&d, dropline_tests::SHOPIFY_SECRET).await;
     assert_eq!(status, 200, "{body}");
     stack.settle().await;
     let r = order(&stack, &id).await;
     assert_eq!(r.status, OrderStatus::Submitted);
-    assert_eq!(
-        stack.suppliers.requests(),
-        1,
-        "the order reached the supplier, once"
-    );
+    assert_eq!(stack.suppliers.requests(), 1, "the order reached the supplier, once");
 }
 
 #[tokio::test]
@@ -435,38 +322,25 @@ async fn a_crash_between_order_write_and_enqueue_is_recovered_by_the_sweep() {
     let summary = stack.pipeline.escalate().await;
     assert_eq!(summary.requeued, 1, "{summary:?}");
     let again = stack.pipeline.escalate().await;
-    assert_eq!(
-        again.escalated, 0,
-        "an overlapping run escalates nothing twice"
-    );
+    assert_eq!(again.escalated, 0, "an overlapping run escalates nothing twice");
     stack.settle().await;
     let r = order(&stack, &id).await;
     assert_eq!(r.status, OrderStatus::Submitted, "{:?}", r.timeline);
-    assert_eq!(
-        stack.suppliers.requests(),
-        1,
-        "the order reached the supplier, once"
-    );
+    assert_eq!(stack.suppliers.requests(), 1, "the order reached the supplier, once");
     assert_eq!(r.escalations.len(), 1);
 }
 
 #[tokio::test]
 async fn a_supplier_outage_is_retried_through_the_queue_then_lands_in_the_dlq() {
     let mut opts = StackOptions::default();
-    let always_down = dropline_cli::sim::SupplierBehaviour {
-        fail_first: usize::MAX,
-        ..Default::default()
-    };
+    let always_down = dropline_cli::sim::SupplierBehaviour { fail_first: usize::MAX, ..Default::default() };
     for s in ["northwind-us", "eurodrop-de", "pacific-au"] {
-        opts.supplier_behaviour
-            .insert(s.into(), always_down.clone());
+        opts.supplier_behaviour.insert(s.into(), always_down.clone());
     }
     let stack = Stack::start(opts).await;
     let d = shopify_delivery();
     let id = order_id_of(&d);
-    stack
-        .post_delivery(&d, dropline_tests::SHOPIFY_SECRET)
-        .await;
+    stack.post_delivery(&d, dropline_tests::SHOPIFY_SECRET).await;
     for _ in 0..30 {
         stack.pipeline.drain().await.expect("drain");
         if stack.dlq_depth(Step::NotifySupplier).await == 1 {
@@ -474,17 +348,9 @@ async fn a_supplier_outage_is_retried_through_the_queue_then_lands_in_the_dlq() 
         }
         tokio::time::sleep(std::time::Duration::from_millis(700)).await;
     }
-    assert_eq!(
-        stack.dlq_depth(Step::NotifySupplier).await,
-        1,
-        "the purchase order message is a dead letter"
-    );
+    assert_eq!(stack.dlq_depth(Step::NotifySupplier).await, 1, "the purchase order message is a dead letter");
     let r = order(&stack, &id).await;
-    assert_eq!(
-        r.purchase_orders[0].status,
-        PoStatus::Pending,
-        "never recorded as sent"
-    );
+    assert_eq!(r.purchase_orders[0].status, PoStatus::Pending, "never recorded as sent");
     // 3 receives x 2 attempts each (bounded retries with backoff inside an invocation).
     assert_eq!(stack.suppliers.requests(), 6);
     let _ = SupplierId::new("x");

@@ -12,8 +12,7 @@ fn root() -> PathBuf {
 }
 
 fn template() -> Value {
-    let text = std::fs::read_to_string(root().join("infra/template.yaml"))
-        .expect("read infra/template.yaml");
+    let text = std::fs::read_to_string(root().join("infra/template.yaml")).expect("read infra/template.yaml");
     serde_yaml::from_str(&text).expect("template is YAML")
 }
 
@@ -21,20 +20,14 @@ fn template() -> Value {
 fn target(v: &Value) -> Option<String> {
     match v {
         Value::Tagged(t) if t.tag == "!Ref" || t.tag == "Ref" => t.value.as_str().map(String::from),
-        Value::Tagged(t) if t.tag == "!GetAtt" || t.tag == "GetAtt" => t
-            .value
-            .as_str()
-            .map(|s| s.split('.').next().unwrap_or("").to_string()),
+        Value::Tagged(t) if t.tag == "!GetAtt" || t.tag == "GetAtt" => {
+            t.value.as_str().map(|s| s.split('.').next().unwrap_or("").to_string())
+        }
         Value::Mapping(m) => m
             .get("Ref")
             .and_then(Value::as_str)
             .map(String::from)
-            .or_else(|| {
-                m.get("Fn::GetAtt")
-                    .and_then(|g| g.get(0))
-                    .and_then(Value::as_str)
-                    .map(String::from)
-            }),
+            .or_else(|| m.get("Fn::GetAtt").and_then(|g| g.get(0)).and_then(Value::as_str).map(String::from)),
         _ => None,
     }
 }
@@ -49,9 +42,7 @@ fn resources(t: &Value) -> BTreeMap<String, Value> {
 }
 
 fn of_type<'a>(res: &'a BTreeMap<String, Value>, ty: &str) -> Vec<(&'a String, &'a Value)> {
-    res.iter()
-        .filter(|(_, v)| v["Type"].as_str() == Some(ty))
-        .collect()
+    res.iter().filter(|(_, v)| v["Type"].as_str() == Some(ty)).collect()
 }
 
 /// Function crates: (directory, binary name).
@@ -67,10 +58,7 @@ fn function_crates() -> Vec<(String, String)> {
             .and_then(|l| l.split('"').nth(1))
             .expect("a [[bin]] with a name")
             .to_string();
-        out.push((
-            dir.file_name().expect("name").to_string_lossy().to_string(),
-            bin,
-        ));
+        out.push((dir.file_name().expect("name").to_string_lossy().to_string(), bin));
     }
     out.sort();
     out
@@ -89,9 +77,7 @@ fn env_vars_read(dir: &Path) -> BTreeSet<String> {
                 let text = std::fs::read_to_string(&p).expect("source");
                 for piece in text.split('"').skip(1).step_by(2) {
                     if piece.starts_with("DROPLINE_")
-                        && piece
-                            .chars()
-                            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                        && piece.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
                     {
                         out.insert(piece.to_string());
                     }
@@ -112,22 +98,12 @@ fn every_function_crate_has_a_resource_building_its_binary() {
     for (dir, bin) in &crates {
         let found: Vec<_> = functions
             .iter()
-            .filter(|(_, f)| {
-                f["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(bin.as_str())
-            })
+            .filter(|(_, f)| f["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(bin.as_str()))
             .collect();
-        assert_eq!(
-            found.len(),
-            1,
-            "functions/{dir}: one resource builds binary {bin}"
-        );
+        assert_eq!(found.len(), 1, "functions/{dir}: one resource builds binary {bin}");
         let (name, f) = found[0];
         let p = &f["Properties"];
-        assert_eq!(
-            f["Metadata"]["BuildMethod"].as_str(),
-            Some("rust-cargolambda"),
-            "{name}"
-        );
+        assert_eq!(f["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"), "{name}");
         assert_eq!(p["Runtime"].as_str(), Some("provided.al2023"), "{name}");
         assert_eq!(p["Architectures"][0].as_str(), Some("arm64"), "{name}");
         assert_eq!(p["Handler"].as_str(), Some("bootstrap"), "{name}");
@@ -141,26 +117,16 @@ fn every_environment_variable_a_function_reads_is_set_for_it() {
     let res = resources(&t);
     let globals: BTreeSet<String> = t["Globals"]["Function"]["Environment"]["Variables"]
         .as_mapping()
-        .map(|m| {
-            m.keys()
-                .filter_map(|k| k.as_str().map(String::from))
-                .collect()
-        })
+        .map(|m| m.keys().filter_map(|k| k.as_str().map(String::from)).collect())
         .unwrap_or_default();
     for (dir, bin) in function_crates() {
         let (name, f) = of_type(&res, "AWS::Serverless::Function")
             .into_iter()
-            .find(|(_, f)| {
-                f["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(bin.as_str())
-            })
+            .find(|(_, f)| f["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(bin.as_str()))
             .expect("resource");
         let set: BTreeSet<String> = f["Properties"]["Environment"]["Variables"]
             .as_mapping()
-            .map(|m| {
-                m.keys()
-                    .filter_map(|k| k.as_str().map(String::from))
-                    .collect()
-            })
+            .map(|m| m.keys().filter_map(|k| k.as_str().map(String::from)).collect())
             .unwrap_or_default();
         let read = env_vars_read(&root().join("functions").join(&dir));
         assert!(!read.is_empty(), "functions/{dir} reads its configuration");
@@ -171,11 +137,7 @@ fn every_environment_variable_a_function_reads_is_set_for_it() {
             );
         }
         // Every variable references something real (a resource or a parameter) or is a literal.
-        for (k, v) in f["Properties"]["Environment"]["Variables"]
-            .as_mapping()
-            .into_iter()
-            .flatten()
-        {
+        for (k, v) in f["Properties"]["Environment"]["Variables"].as_mapping().into_iter().flatten() {
             if let Some(id) = target(v) {
                 let known = res.contains_key(&id) || t["Parameters"].get(id.as_str()).is_some();
                 assert!(known, "{name}: {k:?} refers to unknown {id}");
@@ -189,49 +151,23 @@ fn every_queue_has_a_dead_letter_queue_with_an_alarm_and_consumers_are_safe() {
     let t = template();
     let res = resources(&t);
     let queues = of_type(&res, "AWS::SQS::Queue");
-    let dlqs: BTreeSet<String> = queues
-        .iter()
-        .filter_map(|(_, q)| target(&q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]))
-        .collect();
+    let dlqs: BTreeSet<String> =
+        queues.iter().filter_map(|(_, q)| target(&q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])).collect();
     let sources: Vec<_> = queues.iter().filter(|(n, _)| !dlqs.contains(*n)).collect();
-    assert_eq!(
-        sources.len(),
-        3,
-        "one queue per link: validate, route, notify-supplier"
-    );
+    assert_eq!(sources.len(), 3, "one queue per link: validate, route, notify-supplier");
     let alarmed: BTreeSet<String> = of_type(&res, "AWS::CloudWatch::Alarm")
         .iter()
-        .filter_map(|(_, a)| {
-            a["Properties"]["Dimensions"]
-                .as_sequence()?
-                .iter()
-                .find_map(|d| target(&d["Value"]))
-        })
+        .filter_map(|(_, a)| a["Properties"]["Dimensions"].as_sequence()?.iter().find_map(|d| target(&d["Value"])))
         .collect();
     for (name, q) in &sources {
         let dlq = target(&q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
             .unwrap_or_else(|| panic!("{name} has no dead-letter queue"));
         assert!(res.contains_key(&dlq), "{name}: DLQ {dlq} exists");
-        assert!(
-            q["Properties"]["RedrivePolicy"]["maxReceiveCount"]
-                .as_u64()
-                .is_some_and(|n| n >= 1),
-            "{name}"
-        );
-        assert!(
-            alarmed.contains(&dlq),
-            "the DLQ {dlq} of {name} has an alarm"
-        );
-        let dlq_retention = res[&dlq]["Properties"]["MessageRetentionPeriod"]
-            .as_u64()
-            .unwrap_or(345_600);
-        let retention = q["Properties"]["MessageRetentionPeriod"]
-            .as_u64()
-            .unwrap_or(345_600);
-        assert!(
-            dlq_retention > retention,
-            "{dlq} keeps messages longer than {name}"
-        );
+        assert!(q["Properties"]["RedrivePolicy"]["maxReceiveCount"].as_u64().is_some_and(|n| n >= 1), "{name}");
+        assert!(alarmed.contains(&dlq), "the DLQ {dlq} of {name} has an alarm");
+        let dlq_retention = res[&dlq]["Properties"]["MessageRetentionPeriod"].as_u64().unwrap_or(345_600);
+        let retention = q["Properties"]["MessageRetentionPeriod"].as_u64().unwrap_or(345_600);
+        assert!(dlq_retention > retention, "{dlq} keeps messages longer than {name}");
 
         // Its consumer: partial batch failures, and a visibility timeout >= 6x its timeout.
         let consumers: Vec<_> = of_type(&res, "AWS::Serverless::Function")
@@ -249,20 +185,12 @@ fn every_queue_has_a_dead_letter_queue_with_an_alarm_and_consumers_are_safe() {
         let (fname, f, event) = &consumers[0];
         let types = &event["Properties"]["FunctionResponseTypes"];
         assert!(
-            types.as_sequence().is_some_and(|s| s
-                .iter()
-                .any(|v| v.as_str() == Some("ReportBatchItemFailures"))),
+            types.as_sequence().is_some_and(|s| s.iter().any(|v| v.as_str() == Some("ReportBatchItemFailures"))),
             "{fname} reports batch item failures"
         );
-        let timeout = f["Properties"]["Timeout"]
-            .as_u64()
-            .or(t["Globals"]["Function"]["Timeout"].as_u64())
-            .unwrap_or(3);
+        let timeout = f["Properties"]["Timeout"].as_u64().or(t["Globals"]["Function"]["Timeout"].as_u64()).unwrap_or(3);
         let visibility = q["Properties"]["VisibilityTimeout"].as_u64().unwrap_or(30);
-        assert!(
-            visibility >= 6 * timeout,
-            "{name}: visibility {visibility} s < 6 x {fname} timeout {timeout} s"
-        );
+        assert!(visibility >= 6 * timeout, "{name}: visibility {visibility} s < 6 x {fname} timeout {timeout} s");
     }
 }
 
@@ -275,11 +203,7 @@ fn tables_match_the_code() {
     for (name, table) in &tables {
         let p = &table["Properties"];
         assert_eq!(p["BillingMode"].as_str(), Some("PAY_PER_REQUEST"), "{name}");
-        assert_eq!(
-            p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(),
-            Some(true),
-            "{name}"
-        );
+        assert_eq!(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(), Some(true), "{name}");
     }
     let orders = &res["OrdersTable"]["Properties"];
     assert_eq!(orders["KeySchema"][0]["AttributeName"].as_str(), Some("pk"));
@@ -292,37 +216,19 @@ fn tables_match_the_code() {
             (
                 i["IndexName"].as_str().unwrap_or_default().to_string(),
                 (
-                    ks[0]["AttributeName"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string(),
-                    ks[1]["AttributeName"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string(),
+                    ks[0]["AttributeName"].as_str().unwrap_or_default().to_string(),
+                    ks[1]["AttributeName"].as_str().unwrap_or_default().to_string(),
                 ),
             )
         })
         .collect();
     use dropline_shared::adapters::aws::{STATUS_INDEX, TRACKING_INDEX};
-    assert_eq!(
-        indexes.get(STATUS_INDEX),
-        Some(&("status".to_string(), "status_since".to_string()))
-    );
-    assert_eq!(
-        indexes.get(TRACKING_INDEX),
-        Some(&("tracking_bucket".to_string(), "tracking_due_at".to_string()))
-    );
+    assert_eq!(indexes.get(STATUS_INDEX), Some(&("status".to_string(), "status_since".to_string())));
+    assert_eq!(indexes.get(TRACKING_INDEX), Some(&("tracking_bucket".to_string(), "tracking_due_at".to_string())));
     let idem = &res["IdempotencyTable"]["Properties"];
     assert_eq!(idem["KeySchema"][0]["AttributeName"].as_str(), Some("id"));
-    assert_eq!(
-        idem["TimeToLiveSpecification"]["AttributeName"].as_str(),
-        Some("expiration")
-    );
-    assert_eq!(
-        idem["TimeToLiveSpecification"]["Enabled"].as_bool(),
-        Some(true)
-    );
+    assert_eq!(idem["TimeToLiveSpecification"]["AttributeName"].as_str(), Some("expiration"));
+    assert_eq!(idem["TimeToLiveSpecification"]["Enabled"].as_bool(), Some(true));
 }
 
 #[test]
@@ -332,19 +238,12 @@ fn the_schedules_and_routes_exist() {
     let mut routes = BTreeSet::new();
     let mut schedules = BTreeSet::new();
     for (name, f) in of_type(&res, "AWS::Serverless::Function") {
-        for e in f["Properties"]["Events"]
-            .as_mapping()
-            .into_iter()
-            .flat_map(|m| m.values())
-        {
+        for e in f["Properties"]["Events"].as_mapping().into_iter().flat_map(|m| m.values()) {
             match e["Type"].as_str() {
                 Some("HttpApi") => {
                     routes.insert(format!(
                         "{} {}",
-                        e["Properties"]["Method"]
-                            .as_str()
-                            .unwrap_or("")
-                            .to_uppercase(),
+                        e["Properties"]["Method"].as_str().unwrap_or("").to_uppercase(),
                         e["Properties"]["Path"].as_str().unwrap_or("")
                     ));
                 }
@@ -355,22 +254,11 @@ fn the_schedules_and_routes_exist() {
             }
         }
     }
-    let expected: BTreeSet<String> = [
-        "POST /webhooks/shopify",
-        "POST /webhooks/woocommerce",
-        "POST /suppliers/{supplier_id}/events",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let expected: BTreeSet<String> =
+        ["POST /webhooks/shopify", "POST /webhooks/woocommerce", "POST /suppliers/{supplier_id}/events"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
     assert_eq!(routes, expected);
-    assert_eq!(
-        schedules,
-        [
-            "EscalateFunction".to_string(),
-            "PollTrackingFunction".to_string()
-        ]
-        .into_iter()
-        .collect()
-    );
+    assert_eq!(schedules, ["EscalateFunction".to_string(), "PollTrackingFunction".to_string()].into_iter().collect());
 }

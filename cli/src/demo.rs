@@ -11,8 +11,7 @@ use dropline_notify_supplier::NotifySupplier;
 use dropline_poll_tracking::PollTracking;
 use dropline_route::Route;
 use dropline_shared::adapters::memory::{
-    ManualClock, MemoryCatalog, MemoryEventBus, MemoryIdempotencyStore, MemoryOrderStore,
-    MemoryQueues,
+    ManualClock, MemoryCatalog, MemoryEventBus, MemoryIdempotencyStore, MemoryOrderStore, MemoryQueues,
 };
 use dropline_shared::catalog::CatalogDocument;
 use dropline_shared::escalation::Thresholds;
@@ -70,10 +69,9 @@ impl Delivery {
         let body = self.body();
         let sig = signature::sign(secret.as_bytes(), &body);
         let (path, headers): (&str, Vec<(&str, &str)>) = match self.channel.as_str() {
-            "woocommerce" if self.raw_body.is_some() => (
-                "/webhooks/woocommerce",
-                vec![("content-type", "application/x-www-form-urlencoded")],
-            ),
+            "woocommerce" if self.raw_body.is_some() => {
+                ("/webhooks/woocommerce", vec![("content-type", "application/x-www-form-urlencoded")])
+            }
             "woocommerce" => (
                 "/webhooks/woocommerce",
                 vec![
@@ -99,11 +97,7 @@ impl Delivery {
     }
 
     pub fn secret(&self) -> &'static str {
-        if self.channel == "woocommerce" {
-            WOO_SECRET
-        } else {
-            SHOPIFY_SECRET
-        }
+        if self.channel == "woocommerce" { WOO_SECRET } else { SHOPIFY_SECRET }
     }
 }
 
@@ -133,10 +127,7 @@ pub struct DemoWorld {
 
 /// Wires the six handlers on memory adapters and simulated partners.
 pub fn world(doc: &CatalogDocument) -> DemoWorld {
-    let start = Utc
-        .with_ymd_and_hms(2026, 11, 20, 15, 0, 0)
-        .single()
-        .unwrap_or_else(Utc::now);
+    let start = Utc.with_ymd_and_hms(2026, 11, 20, 15, 0, 0).single().unwrap_or_else(Utc::now);
     let clock = Arc::new(ManualClock::new(start));
     let store = Arc::new(MemoryOrderStore::new());
     let queues = Arc::new(MemoryQueues::new(clock.clone()));
@@ -145,14 +136,9 @@ pub fn world(doc: &CatalogDocument) -> DemoWorld {
     let catalog = Arc::new(MemoryCatalog::new(doc));
     let suppliers = Arc::new(SimulatedSuppliers::default());
     let carrier = Arc::new(SimulatedCarrier::default());
-    let mut secrets = SecretBook::new()
-        .with("shopify", SHOPIFY_SECRET)
-        .with("woocommerce", WOO_SECRET);
+    let mut secrets = SecretBook::new().with("shopify", SHOPIFY_SECRET).with("woocommerce", WOO_SECRET);
     for s in &doc.suppliers {
-        secrets.insert(
-            &format!("suppliers/{}", s.id),
-            &supplier_secret(s.id.as_str()),
-        );
+        secrets.insert(&format!("suppliers/{}", s.id), &supplier_secret(s.id.as_str()));
     }
     let pipeline = Pipeline {
         ingest: Arc::new(Ingest {
@@ -204,16 +190,7 @@ pub fn world(doc: &CatalogDocument) -> DemoWorld {
         }),
         consumer: queues.clone(),
     };
-    DemoWorld {
-        clock,
-        store,
-        queues,
-        bus,
-        idempotency,
-        suppliers,
-        carrier,
-        pipeline,
-    }
+    DemoWorld { clock, store, queues, bus, idempotency, suppliers, carrier, pipeline }
 }
 
 impl DemoWorld {
@@ -225,10 +202,7 @@ impl DemoWorld {
             let sig = signature::sign(supplier_secret(&supplier).as_bytes(), &body);
             let req = WebRequest::post(
                 &format!("/suppliers/{supplier}/events"),
-                &[
-                    ("content-type", "application/json"),
-                    (SIGNATURE_HEADER, sig.as_str()),
-                ],
+                &[("content-type", "application/json"), (SIGNATURE_HEADER, sig.as_str())],
                 body,
             );
             let answer = self.pipeline.ingest.handle(req).await;
@@ -247,8 +221,7 @@ impl DemoWorld {
             if in_flight == 0 {
                 break;
             }
-            self.clock
-                .advance(self.queues.visibility_timeout + Duration::seconds(1));
+            self.clock.advance(self.queues.visibility_timeout + Duration::seconds(1));
         }
         Ok(total)
     }
@@ -278,25 +251,13 @@ pub async fn run() -> Result<String, String> {
         let forged = p.ingest.handle(first.request("not-the-secret")).await;
         let label = answer_label(forged.status, &forged.body);
         *answers.entry(label.clone()).or_default() += 1;
-        lines.push(format!(
-            "  {:<30} {:<12} {}",
-            "forged_signature", first.channel, label
-        ));
+        lines.push(format!("  {:<30} {:<12} {}", "forged_signature", first.channel, label));
         let mut not_order = first.clone();
         not_order.payload = Some(serde_json::json!({"id": 42, "title": "a product, not an order"}));
         let bad = p.ingest.handle(not_order.request(not_order.secret())).await;
-        let label = format!(
-            "{} ({})",
-            answer_label(bad.status, &bad.body),
-            bad.body["message"].as_str().unwrap_or("")
-        );
-        *answers
-            .entry(answer_label(bad.status, &bad.body))
-            .or_default() += 1;
-        lines.push(format!(
-            "  {:<30} {:<12} {}",
-            "not_an_order", not_order.channel, label
-        ));
+        let label = format!("{} ({})", answer_label(bad.status, &bad.body), bad.body["message"].as_str().unwrap_or(""));
+        *answers.entry(answer_label(bad.status, &bad.body)).or_default() += 1;
+        lines.push(format!("  {:<30} {:<12} {}", "not_an_order", not_order.channel, label));
     }
 
     // 2. Suppliers acknowledge and ship (their callbacks come back through ingest).
@@ -305,8 +266,7 @@ pub async fn run() -> Result<String, String> {
     w.settle().await?;
 
     // 3. A poison message in the validation queue: it fails on every receive and reaches the DLQ.
-    w.queues
-        .send_raw(Step::Validate, "{\"order_id\": \"not an order id\"}");
+    w.queues.send_raw(Step::Validate, "{\"order_id\": \"not an order id\"}");
     w.settle().await?;
 
     // 4. Tracking runs on its schedule while parcels travel.
@@ -322,13 +282,9 @@ pub async fn run() -> Result<String, String> {
     let again = p.escalate().await;
 
     let orders = w.store.all();
-    writeln!(
-        out,
-        "Dropline demo: {} store webhooks replayed through all six handlers",
-        deliveries.len() + 2
-    )
-    .ok();
-    writeln!(out, "(in process: memory store, queues and event bus; simulated suppliers and carrier; no network)\n").ok();
+    writeln!(out, "Dropline demo: {} store webhooks replayed through all six handlers", deliveries.len() + 2).ok();
+    writeln!(out, "(in process: memory store, queues and event bus; simulated suppliers and carrier; no network)\n")
+        .ok();
 
     writeln!(out, "INGEST  {} deliveries", deliveries.len() + 2).ok();
     for l in &lines {
@@ -336,34 +292,22 @@ pub async fn run() -> Result<String, String> {
     }
     writeln!(out, "  answers: {}", join_counts(&answers)).ok();
 
-    let validated = count_by(&orders, |r| {
-        actor_moved(r, "validate", OrderStatus::Validated)
-    });
-    let held_validate: Vec<&OrderRecord> = orders
-        .iter()
-        .filter(|r| actor_moved(r, "validate", OrderStatus::OnHold))
-        .collect();
+    let validated = count_by(&orders, |r| actor_moved(r, "validate", OrderStatus::Validated));
+    let held_validate: Vec<&OrderRecord> =
+        orders.iter().filter(|r| actor_moved(r, "validate", OrderStatus::OnHold)).collect();
     let mut hold_codes: BTreeMap<String, usize> = BTreeMap::new();
     for r in &held_validate {
         for h in held_reasons(r, "validate") {
             *hold_codes.entry(h).or_default() += 1;
         }
     }
-    writeln!(
-        out,
-        "\nVALIDATE  {} orders stored, {} validated, {} held",
-        orders.len(),
-        validated,
-        held_validate.len()
-    )
-    .ok();
+    writeln!(out, "\nVALIDATE  {} orders stored, {} validated, {} held", orders.len(), validated, held_validate.len())
+        .ok();
     writeln!(out, "  holds by reason: {}", join_counts(&hold_codes)).ok();
 
     let routed = count_by(&orders, |r| actor_moved(r, "route", OrderStatus::Routed));
-    let held_route: Vec<&OrderRecord> = orders
-        .iter()
-        .filter(|r| actor_moved(r, "route", OrderStatus::OnHold))
-        .collect();
+    let held_route: Vec<&OrderRecord> =
+        orders.iter().filter(|r| actor_moved(r, "route", OrderStatus::OnHold)).collect();
     let mut route_codes: BTreeMap<String, usize> = BTreeMap::new();
     for r in &held_route {
         for h in held_reasons(r, "route") {
@@ -374,20 +318,8 @@ pub async fn run() -> Result<String, String> {
     for po in orders.iter().flat_map(|r| &r.purchase_orders) {
         *per_supplier.entry(po.supplier_id.to_string()).or_default() += 1;
     }
-    writeln!(
-        out,
-        "\nROUTE  {} routed, {} held ({})",
-        routed,
-        held_route.len(),
-        join_counts(&route_codes)
-    )
-    .ok();
-    writeln!(
-        out,
-        "  purchase orders per supplier: {}",
-        join_counts(&per_supplier)
-    )
-    .ok();
+    writeln!(out, "\nROUTE  {} routed, {} held ({})", routed, held_route.len(), join_counts(&route_codes)).ok();
+    writeln!(out, "  purchase orders per supplier: {}", join_counts(&per_supplier)).ok();
 
     let submitted = orders
         .iter()
@@ -411,21 +343,12 @@ pub async fn run() -> Result<String, String> {
     writeln!(
         out,
         "  supplier callbacks: {}",
-        join_counts(
-            &callbacks
-                .iter()
-                .map(|(k, v)| (format!("HTTP {k}"), *v))
-                .collect()
-        )
+        join_counts(&callbacks.iter().map(|(k, v)| (format!("HTTP {k}"), *v)).collect())
     )
     .ok();
 
     let mut tracking: BTreeMap<String, usize> = BTreeMap::new();
-    for s in orders
-        .iter()
-        .flat_map(|r| &r.purchase_orders)
-        .filter_map(|p| p.shipment.as_ref())
-    {
+    for s in orders.iter().flat_map(|r| &r.purchase_orders).filter_map(|p| p.shipment.as_ref()) {
         *tracking.entry(s.status.to_string()).or_default() += 1;
     }
     let checks: usize = polls.iter().map(|s| s.parcels_checked).sum();
@@ -437,12 +360,7 @@ pub async fn run() -> Result<String, String> {
         join_counts(&tracking)
     )
     .ok();
-    writeln!(
-        out,
-        "  purchase orders by status: {}",
-        join_counts(&po_status)
-    )
-    .ok();
+    writeln!(out, "  purchase orders by status: {}", join_counts(&po_status)).ok();
 
     writeln!(
         out,
@@ -455,10 +373,7 @@ pub async fn run() -> Result<String, String> {
     )
     .ok();
 
-    let dlq: Vec<String> = Step::ALL
-        .iter()
-        .map(|s| format!("{} {}", s, w.queues.depth(*s).1))
-        .collect();
+    let dlq: Vec<String> = Step::ALL.iter().map(|s| format!("{} {}", s, w.queues.depth(*s).1)).collect();
     writeln!(out, "\nDEAD-LETTER QUEUES  {}", dlq.join(", ")).ok();
     for body in w.queues.dead_letter_bodies(Step::Validate) {
         writeln!(out, "  validate DLQ: {body}").ok();
@@ -468,38 +383,18 @@ pub async fn run() -> Result<String, String> {
     for e in w.bus.events() {
         *events.entry(e.detail_type).or_default() += 1;
     }
-    writeln!(
-        out,
-        "\nEVENTS  {} published: {}",
-        events.values().sum::<usize>(),
-        join_counts(&events)
-    )
-    .ok();
+    writeln!(out, "\nEVENTS  {} published: {}", events.values().sum::<usize>(), join_counts(&events)).ok();
 
     writeln!(out, "\nORDERS").ok();
-    writeln!(
-        out,
-        "  {:<7} {:<12} {:<3} {:<10} detail",
-        "order", "channel", "to", "status"
-    )
-    .ok();
+    writeln!(out, "  {:<7} {:<12} {:<3} {:<10} detail", "order", "channel", "to", "status").ok();
     for r in &orders {
         let detail = match r.status {
-            OrderStatus::OnHold => r
-                .holds
-                .iter()
-                .map(|h| h.code.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+            OrderStatus::OnHold => r.holds.iter().map(|h| h.code.as_str()).collect::<Vec<_>>().join(", "),
             _ => r
                 .purchase_orders
                 .iter()
                 .map(|p| {
-                    let t = p
-                        .shipment
-                        .as_ref()
-                        .map(|s| format!(" {}", s.status))
-                        .unwrap_or_default();
+                    let t = p.shipment.as_ref().map(|s| format!(" {}", s.status)).unwrap_or_default();
                     format!("{} {} {}{}", p.number, p.supplier_id, p.status, t)
                 })
                 .collect::<Vec<_>>()
@@ -516,18 +411,12 @@ pub async fn run() -> Result<String, String> {
         )
         .ok();
     }
-    let delivered = orders
-        .iter()
-        .filter(|r| r.status == OrderStatus::Delivered)
-        .count();
+    let delivered = orders.iter().filter(|r| r.status == OrderStatus::Delivered).count();
     let exceptions = orders
         .iter()
         .flat_map(|r| &r.purchase_orders)
         .filter(|p| {
-            p.status == PoStatus::Shipped
-                && p.shipment
-                    .as_ref()
-                    .is_some_and(|s| s.status.to_string() == "exception")
+            p.status == PoStatus::Shipped && p.shipment.as_ref().is_some_and(|s| s.status.to_string() == "exception")
         })
         .count();
     writeln!(
@@ -535,10 +424,7 @@ pub async fn run() -> Result<String, String> {
         "\n{} orders: {} delivered, {} on hold, {} parcel(s) in exception; clock at {}",
         orders.len(),
         delivered,
-        orders
-            .iter()
-            .filter(|r| r.status == OrderStatus::OnHold)
-            .count(),
+        orders.iter().filter(|r| r.status == OrderStatus::OnHold).count(),
         exceptions,
         w.clock.now().format("%Y-%m-%d %H:%M UTC")
     )
@@ -547,15 +433,8 @@ pub async fn run() -> Result<String, String> {
 }
 
 fn answer_label(status: u16, body: &serde_json::Value) -> String {
-    let word = body["status"]
-        .as_str()
-        .or(body["error"].as_str())
-        .unwrap_or("");
-    let dup = if body["duplicate_delivery"].as_bool() == Some(true) {
-        " (replayed)"
-    } else {
-        ""
-    };
+    let word = body["status"].as_str().or(body["error"].as_str()).unwrap_or("");
+    let dup = if body["duplicate_delivery"].as_bool() == Some(true) { " (replayed)" } else { "" };
     format!("{status} {word}{dup}")
 }
 
@@ -563,10 +442,7 @@ fn join_counts(m: &BTreeMap<String, usize>) -> String {
     if m.is_empty() {
         return "none".into();
     }
-    m.iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
 }
 
 fn count_by(orders: &[OrderRecord], f: impl Fn(&OrderRecord) -> bool) -> usize {
@@ -574,25 +450,17 @@ fn count_by(orders: &[OrderRecord], f: impl Fn(&OrderRecord) -> bool) -> usize {
 }
 
 fn actor_moved(r: &OrderRecord, actor: &str, to: OrderStatus) -> bool {
-    r.timeline.iter().any(|e| {
-        e.kind == TimelineKind::Status && e.actor == actor && e.to.as_deref() == Some(to.as_str())
-    })
+    r.timeline
+        .iter()
+        .any(|e| e.kind == TimelineKind::Status && e.actor == actor && e.to.as_deref() == Some(to.as_str()))
 }
 
 /// The hold codes recorded when `actor` held the order (from the timeline note).
 fn held_reasons(r: &OrderRecord, actor: &str) -> Vec<String> {
     r.timeline
         .iter()
-        .filter(|e| {
-            e.kind == TimelineKind::Status && e.actor == actor && e.to.as_deref() == Some("ON_HOLD")
-        })
-        .flat_map(|e| {
-            e.note
-                .trim_start_matches("held: ")
-                .split(", ")
-                .map(String::from)
-                .collect::<Vec<_>>()
-        })
+        .filter(|e| e.kind == TimelineKind::Status && e.actor == actor && e.to.as_deref() == Some("ON_HOLD"))
+        .flat_map(|e| e.note.trim_start_matches("held: ").split(", ").map(String::from).collect::<Vec<_>>())
         .filter(|c| !c.is_empty())
         .collect()
 }

@@ -2,6 +2,7 @@
 //! and the tests.
 
 pub mod demo;
+pub mod dev;
 pub mod local;
 pub mod pipeline;
 pub mod render;

@@ -3,8 +3,8 @@
 //! the ingest handler over HTTP with API Gateway's routes. Used by `make dev` and the tests.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 use axum::Router;
 use axum::body::Bytes;
@@ -38,10 +38,7 @@ pub struct QueueSettings {
 
 impl Default for QueueSettings {
     fn default() -> Self {
-        Self {
-            visibility_timeout_s: 30,
-            max_receive_count: 5,
-        }
+        Self { visibility_timeout_s: 30, max_receive_count: 5 }
     }
 }
 
@@ -50,27 +47,14 @@ fn err(what: &str, e: impl std::fmt::Display) -> String {
 }
 
 fn key(name: &str, t: KeyType) -> Result<KeySchemaElement, String> {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(t)
-        .build()
-        .map_err(|e| err("key schema", e))
+    KeySchemaElement::builder().attribute_name(name).key_type(t).build().map_err(|e| err("key schema", e))
 }
 
 fn attr(name: &str, t: ScalarAttributeType) -> Result<AttributeDefinition, String> {
-    AttributeDefinition::builder()
-        .attribute_name(name)
-        .attribute_type(t)
-        .build()
-        .map_err(|e| err("attribute", e))
+    AttributeDefinition::builder().attribute_name(name).attribute_type(t).build().map_err(|e| err("attribute", e))
 }
 
-fn gsi(
-    name: &str,
-    hash: &str,
-    range: &str,
-    projection: ProjectionType,
-) -> Result<GlobalSecondaryIndex, String> {
+fn gsi(name: &str, hash: &str, range: &str, projection: ProjectionType) -> Result<GlobalSecondaryIndex, String> {
     GlobalSecondaryIndex::builder()
         .index_name(name)
         .key_schema(key(hash, KeyType::Hash)?)
@@ -102,25 +86,13 @@ async fn create_table(
     }
     match req.send().await {
         Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_in_use_exception()) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(err(
-            &format!("create table {name}"),
-            aws_sdk_dynamodb::error::DisplayErrorContext(e),
-        )),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => Ok(()),
+        Err(e) => Err(err(&format!("create table {name}"), aws_sdk_dynamodb::error::DisplayErrorContext(e))),
     }
 }
 
 /// Creates (or reuses) everything the pipeline needs, named after `prefix`.
-pub async fn provision(
-    aws: &AwsClients,
-    prefix: &str,
-    settings: QueueSettings,
-) -> Result<Infra, String> {
+pub async fn provision(aws: &AwsClients, prefix: &str, settings: QueueSettings) -> Result<Infra, String> {
     let infra_name = |s: &str| format!("{prefix}-{s}");
     let orders_table = infra_name("orders");
     let idempotency_table = infra_name("idempotency");
@@ -137,12 +109,7 @@ pub async fn provision(
         ],
         vec![
             gsi(STATUS_INDEX, "status", "status_since", ProjectionType::All)?,
-            gsi(
-                TRACKING_INDEX,
-                "tracking_bucket",
-                "tracking_due_at",
-                ProjectionType::KeysOnly,
-            )?,
+            gsi(TRACKING_INDEX, "tracking_bucket", "tracking_due_at", ProjectionType::KeysOnly)?,
         ],
     )
     .await?;
@@ -152,13 +119,8 @@ pub async fn provision(
         .attribute_name("expiration")
         .build()
         .map_err(|e| err("ttl", e))?;
-    if let Err(e) = aws
-        .dynamodb
-        .update_time_to_live()
-        .table_name(&idempotency_table)
-        .time_to_live_specification(ttl)
-        .send()
-        .await
+    if let Err(e) =
+        aws.dynamodb.update_time_to_live().table_name(&idempotency_table).time_to_live_specification(ttl).send().await
     {
         // Emulators may not implement TTL; expiry is always checked in code anyway.
         tracing::debug!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(e), "TTL not enabled");
@@ -171,10 +133,7 @@ pub async fn provision(
             .sqs
             .create_queue()
             .queue_name(infra_name(&format!("{step}-dlq")))
-            .attributes(
-                aws_sdk_sqs::types::QueueAttributeName::MessageRetentionPeriod,
-                "1209600",
-            )
+            .attributes(aws_sdk_sqs::types::QueueAttributeName::MessageRetentionPeriod, "1209600")
             .send()
             .await
             .map_err(|e| err("create DLQ", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
@@ -192,15 +151,13 @@ pub async fn provision(
             .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
             .cloned()
             .unwrap_or_default();
-        let policy = serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": settings.max_receive_count}).to_string();
+        let policy =
+            serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": settings.max_receive_count}).to_string();
         let q = aws
             .sqs
             .create_queue()
             .queue_name(infra_name(step.as_str()))
-            .attributes(
-                aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy,
-                policy,
-            )
+            .attributes(aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy, policy)
             .attributes(
                 aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout,
                 settings.visibility_timeout_s.to_string(),
@@ -208,27 +165,14 @@ pub async fn provision(
             .send()
             .await
             .map_err(|e| err("create queue", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
-        queues = queues
-            .with(step, q.queue_url().unwrap_or_default())
-            .with_dlq(step, dlq_url);
+        queues = queues.with(step, q.queue_url().unwrap_or_default()).with_dlq(step, dlq_url);
     }
 
     let event_bus = infra_name("bus");
-    if let Err(e) = aws
-        .eventbridge
-        .create_event_bus()
-        .name(&event_bus)
-        .send()
-        .await
-    {
-        let already = e
-            .as_service_error()
-            .is_some_and(|s| s.is_resource_already_exists_exception());
+    if let Err(e) = aws.eventbridge.create_event_bus().name(&event_bus).send().await {
+        let already = e.as_service_error().is_some_and(|s| s.is_resource_already_exists_exception());
         if !already {
-            return Err(err(
-                "create event bus",
-                aws_sdk_eventbridge::error::DisplayErrorContext(e),
-            ));
+            return Err(err("create event bus", aws_sdk_eventbridge::error::DisplayErrorContext(e)));
         }
     }
     Ok(Infra {
@@ -243,12 +187,7 @@ pub async fn provision(
 }
 
 /// Stores a secret as a SecureString parameter under the infra's secrets path.
-pub async fn put_secret(
-    aws: &AwsClients,
-    infra: &Infra,
-    name: &str,
-    value: &str,
-) -> Result<(), String> {
+pub async fn put_secret(aws: &AwsClients, infra: &Infra, name: &str, value: &str) -> Result<(), String> {
     aws.ssm
         .put_parameter()
         .name(format!("{}/{}", infra.secrets_path, name.trim_matches('/')))
@@ -269,20 +208,10 @@ async fn ingest_route(
     body: Bytes,
 ) -> impl IntoResponse {
     let answer = ingest
-        .handle(WebRequest {
-            method: method.to_string(),
-            path: uri.path().to_string(),
-            headers,
-            body,
-            deadline: None,
-        })
+        .handle(WebRequest { method: method.to_string(), path: uri.path().to_string(), headers, body, deadline: None })
         .await;
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (
-        status,
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        answer.body.to_string(),
-    )
+    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], answer.body.to_string())
 }
 
 /// Serves `ingest` on `addr` with the API's routes; returns the bound address.

@@ -1,17 +1,17 @@
 //! `dropline`: operate the pipeline from a terminal, against AWS or the local emulators
-//! (endpoints and region from the standard AWS environment variables), and run the demo.
+//! (endpoints, region and credentials from the standard AWS environment variables), run the
+//! demo, and run the dev stack.
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use dropline_shared::adapters::aws::{AwsClients, DynamoCatalog, DynamoOrderStore, QueueUrls, SqsWorkQueue};
+use dropline_shared::catalog::CatalogDocument;
 use dropline_shared::ids::OrderId;
-use dropline_shared::ports::OrderStore;
+use dropline_shared::messages::{Step, WorkMessage};
+use dropline_shared::ports::{OrderStore, QueueConsumer};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "dropline",
-    version,
-    about = "Operate the Dropline order pipeline"
-)]
+#[command(name = "dropline", version, about = "Operate the Dropline order pipeline")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -21,10 +21,43 @@ struct Cli {
 enum Command {
     /// Replay the bundled sample of store orders through the whole pipeline, in process.
     Demo,
+    /// Run the pipeline on the emulators (what `make dev` runs).
+    Dev {
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: std::net::SocketAddr,
+        #[arg(long, default_value = "127.0.0.1:3001")]
+        suppliers_listen: std::net::SocketAddr,
+        #[arg(long, default_value = "127.0.0.1:3002")]
+        carrier_listen: std::net::SocketAddr,
+        /// Use this carrier tracking API instead of the simulated carrier.
+        #[arg(long, env = "DROPLINE_CARRIER_API_URL")]
+        carrier_url: Option<String>,
+        /// Name prefix of the tables, queues and bus.
+        #[arg(long, default_value = "dev")]
+        prefix: String,
+        /// Seconds between tracking runs.
+        #[arg(long, default_value_t = 60)]
+        poll_every: u64,
+        /// Seconds between escalation runs.
+        #[arg(long, default_value_t = 60)]
+        escalate_every: u64,
+        #[arg(long, env = "DROPLINE_ESCALATION_THRESHOLDS")]
+        thresholds: Option<String>,
+    },
     /// Inspect orders.
     Order {
         #[command(subcommand)]
         command: OrderCommand,
+    },
+    /// Inspect and redrive dead-letter queues.
+    Dlq {
+        #[command(subcommand)]
+        command: DlqCommand,
+    },
+    /// Manage the catalog of suppliers and offers.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
     },
 }
 
@@ -37,8 +70,77 @@ enum OrderCommand {
         /// Print the stored record as JSON.
         #[arg(long)]
         json: bool,
-        /// The orders table.
         #[arg(long, env = "DROPLINE_ORDERS_TABLE")]
+        table: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StepArg {
+    Validate,
+    Route,
+    #[value(alias = "notify")]
+    NotifySupplier,
+}
+
+impl From<StepArg> for Step {
+    fn from(s: StepArg) -> Step {
+        match s {
+            StepArg::Validate => Step::Validate,
+            StepArg::Route => Step::Route,
+            StepArg::NotifySupplier => Step::NotifySupplier,
+        }
+    }
+}
+
+#[derive(clap::Args)]
+struct QueueArgs {
+    /// The step whose dead-letter queue to use.
+    step: StepArg,
+    /// The step's queue URL (its DLQ is found from the queue's redrive policy). Defaults to
+    /// DROPLINE_VALIDATE_QUEUE_URL, DROPLINE_ROUTE_QUEUE_URL or DROPLINE_NOTIFY_QUEUE_URL.
+    #[arg(long)]
+    queue_url: Option<String>,
+}
+
+impl QueueArgs {
+    fn url(&self) -> Result<String, String> {
+        let var = match self.step {
+            StepArg::Validate => "DROPLINE_VALIDATE_QUEUE_URL",
+            StepArg::Route => "DROPLINE_ROUTE_QUEUE_URL",
+            StepArg::NotifySupplier => "DROPLINE_NOTIFY_QUEUE_URL",
+        };
+        self.queue_url
+            .clone()
+            .or_else(|| std::env::var(var).ok())
+            .ok_or_else(|| format!("give --queue-url or set {var}"))
+    }
+}
+
+#[derive(Subcommand)]
+enum DlqCommand {
+    /// List the messages waiting in a step's dead-letter queue, with why they can't be processed.
+    List {
+        #[command(flatten)]
+        queue: QueueArgs,
+        #[arg(long, default_value_t = 50)]
+        max: usize,
+    },
+    /// Move messages from a step's dead-letter queue back to its queue.
+    Redrive {
+        #[command(flatten)]
+        queue: QueueArgs,
+        #[arg(long, default_value_t = 1000)]
+        max: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Load a catalog document (suppliers and offers, JSON) into the catalog table.
+    Load {
+        file: std::path::PathBuf,
+        #[arg(long, env = "DROPLINE_CATALOG_TABLE")]
         table: String,
     },
 }
@@ -62,23 +164,45 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             print!("{report}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Order {
-            command: OrderCommand::Show { id, json, table },
+        Command::Dev {
+            listen,
+            suppliers_listen,
+            carrier_listen,
+            carrier_url,
+            prefix,
+            poll_every,
+            escalate_every,
+            thresholds,
         } => {
+            dropline_shared::telemetry::init_text();
+            let thresholds = match thresholds {
+                Some(t) => dropline_shared::escalation::Thresholds::parse(&t)?,
+                None => dropline_shared::escalation::Thresholds::default(),
+            };
+            dropline_cli::dev::run(dropline_cli::dev::DevOptions {
+                listen,
+                suppliers_listen,
+                carrier_listen,
+                carrier_url,
+                prefix,
+                poll_every: std::time::Duration::from_secs(poll_every.max(1)),
+                escalate_every: std::time::Duration::from_secs(escalate_every.max(1)),
+                thresholds,
+            })
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Order { command: OrderCommand::Show { id, json, table } } => {
             let id = OrderId::new(id).map_err(|e| e.to_string())?;
-            let aws = dropline_shared::adapters::aws::AwsClients::from_env().await;
-            let store =
-                dropline_shared::adapters::aws::DynamoOrderStore::new(aws.dynamodb.clone(), table);
+            let aws = AwsClients::from_env().await;
+            let store = DynamoOrderStore::new(aws.dynamodb.clone(), table);
             match store.get(&id).await.map_err(|e| e.to_string())? {
                 None => {
                     eprintln!("no order {id}");
                     Ok(ExitCode::from(1))
                 }
                 Some(r) if json => {
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?
-                    );
+                    println!("{}", serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?);
                     Ok(ExitCode::SUCCESS)
                 }
                 Some(r) => {
@@ -86,6 +210,50 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                     Ok(ExitCode::SUCCESS)
                 }
             }
+        }
+        Command::Dlq { command } => {
+            let aws = AwsClients::from_env().await;
+            match command {
+                DlqCommand::List { queue, max } => {
+                    let step: Step = queue.step.into();
+                    let q = SqsWorkQueue::new(aws.sqs.clone(), QueueUrls::default().with(step, queue.url()?));
+                    let dead = q.peek_dead_letters(step, max).await.map_err(|e| e.to_string())?;
+                    println!("{} message(s) in the {step} dead-letter queue", dead.len());
+                    for m in dead {
+                        let verdict = match WorkMessage::parse(&m.body) {
+                            Ok(w) => format!(
+                                "order {} (failed in processing; see the function's logs for this order id)",
+                                w.order_id
+                            ),
+                            Err(e) => format!("unreadable: {e}"),
+                        };
+                        println!(
+                            "  {}  received {}x, sent {}  {}\n    body: {}",
+                            m.message_id,
+                            m.receive_count,
+                            m.sent_at.to_rfc3339(),
+                            verdict,
+                            m.body
+                        );
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                DlqCommand::Redrive { queue, max } => {
+                    let step: Step = queue.step.into();
+                    let q = SqsWorkQueue::new(aws.sqs.clone(), QueueUrls::default().with(step, queue.url()?));
+                    let moved = q.redrive(step, max).await.map_err(|e| e.to_string())?;
+                    println!("moved {moved} message(s) back to the {step} queue");
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
+        }
+        Command::Catalog { command: CatalogCommand::Load { file, table } } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let doc = CatalogDocument::parse(&file.display().to_string(), &text).map_err(|e| e.to_string())?;
+            let aws = AwsClients::from_env().await;
+            let n = DynamoCatalog::new(aws.dynamodb.clone(), table).load(&doc).await.map_err(|e| e.to_string())?;
+            println!("loaded {} supplier(s), {} offer(s) ({n} items)", doc.suppliers.len(), doc.offers.len());
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -40,14 +40,8 @@ pub fn sqs_event(messages: &[ReceivedMessage]) -> SqsEvent {
         record.message_id = Some(m.message_id.clone());
         record.receipt_handle = Some(m.receipt.clone());
         record.body = Some(m.body.clone());
-        record.attributes.insert(
-            "ApproximateReceiveCount".into(),
-            m.receive_count.to_string(),
-        );
-        record.attributes.insert(
-            "SentTimestamp".into(),
-            m.sent_at.timestamp_millis().to_string(),
-        );
+        record.attributes.insert("ApproximateReceiveCount".into(), m.receive_count.to_string());
+        record.attributes.insert("SentTimestamp".into(), m.sent_at.timestamp_millis().to_string());
         record.event_source = Some("aws:sqs".into());
         event.records.push(record);
     }
@@ -68,20 +62,13 @@ impl Pipeline {
             Step::Route => self.route.handle(event).await,
             Step::NotifySupplier => self.notify.handle(event).await,
         };
-        let failed: HashSet<String> = response
-            .batch_item_failures
-            .into_iter()
-            .map(|f| f.item_identifier)
-            .collect();
+        let failed: HashSet<String> = response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
         for m in &batch {
             if !failed.contains(&m.message_id) {
                 self.consumer.delete(step, &m.receipt).await?;
             }
         }
-        Ok(Pumped {
-            received: batch.len(),
-            failed: failed.len(),
-        })
+        Ok(Pumped { received: batch.len(), failed: failed.len() })
     }
 
     /// Pumps every queue until a full pass receives nothing. Returns messages handled.
@@ -110,10 +97,7 @@ impl Pipeline {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(error = %e, "tracking run failed");
-                PollSummary {
-                    errors: 1,
-                    ..Default::default()
-                }
+                PollSummary { errors: 1, ..Default::default() }
             }
         }
     }
@@ -123,10 +107,7 @@ impl Pipeline {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(error = %e, "escalation run failed");
-                EscalationSummary {
-                    errors: 1,
-                    ..Default::default()
-                }
+                EscalationSummary { errors: 1, ..Default::default() }
             }
         }
     }

@@ -7,41 +7,12 @@ use std::fmt::Write as _;
 pub fn order(r: &OrderRecord) -> String {
     let mut out = String::new();
     let o = &r.order;
-    writeln!(
-        out,
-        "Order {} ({} {} on {})",
-        r.id, o.channel, o.name, o.store
-    )
-    .ok();
-    writeln!(
-        out,
-        "  status      {} since {}",
-        r.status,
-        r.status_since.to_rfc3339()
-    )
-    .ok();
+    writeln!(out, "Order {} ({} {} on {})", r.id, o.channel, o.name, o.store).ok();
+    writeln!(out, "  status      {} since {}", r.status, r.status_since.to_rfc3339()).ok();
     writeln!(out, "  version     {}", r.version).ok();
-    writeln!(
-        out,
-        "  received    {} (topic {})",
-        r.receipt.received_at.to_rfc3339(),
-        r.receipt.topic
-    )
-    .ok();
-    writeln!(
-        out,
-        "  payment     {}, total {} {}",
-        o.financial_status.as_str(),
-        o.totals.total,
-        o.currency
-    )
-    .ok();
-    writeln!(
-        out,
-        "  ships to    {}",
-        o.destination_country().unwrap_or("(no address)")
-    )
-    .ok();
+    writeln!(out, "  received    {} (topic {})", r.receipt.received_at.to_rfc3339(), r.receipt.topic).ok();
+    writeln!(out, "  payment     {}, total {} {}", o.financial_status.as_str(), o.totals.total, o.currency).ok();
+    writeln!(out, "  ships to    {}", o.destination_country().unwrap_or("(no address)")).ok();
     writeln!(out, "  lines").ok();
     for l in &o.lines {
         writeln!(
@@ -57,14 +28,7 @@ pub fn order(r: &OrderRecord) -> String {
     if !r.holds.is_empty() {
         writeln!(out, "  holds").ok();
         for h in &r.holds {
-            writeln!(
-                out,
-                "    {} [{}] {}",
-                h.code,
-                h.field.as_deref().unwrap_or("-"),
-                h.message
-            )
-            .ok();
+            writeln!(out, "    {} [{}] {}", h.code, h.field.as_deref().unwrap_or("-"), h.message).ok();
         }
     }
     if !r.purchase_orders.is_empty() {
@@ -75,26 +39,13 @@ pub fn order(r: &OrderRecord) -> String {
                 .as_ref()
                 .map(|s| format!(", {} {} ({})", s.carrier, s.tracking_number, s.status))
                 .unwrap_or_default();
-            writeln!(
-                out,
-                "    {} {} -> {}: {}{}",
-                p.number, p.id, p.supplier_id, p.status, ship
-            )
-            .ok();
+            writeln!(out, "    {} {} -> {}: {}{}", p.number, p.id, p.supplier_id, p.status, ship).ok();
         }
     }
     if !r.escalations.is_empty() {
         writeln!(out, "  escalations").ok();
         for e in &r.escalations {
-            writeln!(
-                out,
-                "    {} {} (round {}): {}",
-                e.at.to_rfc3339(),
-                e.kind.as_str(),
-                e.round,
-                e.message
-            )
-            .ok();
+            writeln!(out, "    {} {} (round {}): {}", e.at.to_rfc3339(), e.kind.as_str(), e.round, e.message).ok();
         }
     }
     writeln!(out, "  timeline").ok();
@@ -105,11 +56,7 @@ pub fn order(r: &OrderRecord) -> String {
             _ => String::new(),
         };
         let po = e.po.as_ref().map(|p| format!(" [{p}]")).unwrap_or_default();
-        let note = if e.note.is_empty() {
-            String::new()
-        } else {
-            format!(" - {}", e.note)
-        };
+        let note = if e.note.is_empty() { String::new() } else { format!(" - {}", e.note) };
         writeln!(
             out,
             "    {}  {:<16} {:?}{} {}{}",

@@ -13,8 +13,8 @@ use dropline_shared::catalog::Supplier;
 use dropline_shared::ports::{CarrierTracker, GatewayError, PortResult, SupplierGateway};
 use dropline_shared::signature;
 use dropline_shared::supplier::{
-    AckStatus, IDEMPOTENCY_HEADER, PurchaseOrderDocument, SIGNATURE_HEADER, SubmitReceipt,
-    SupplierEvent, TrackingReport,
+    AckStatus, IDEMPOTENCY_HEADER, PurchaseOrderDocument, SIGNATURE_HEADER, SubmitReceipt, SupplierEvent,
+    TrackingReport,
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -49,11 +49,7 @@ pub struct SupplierBook {
 /// The decision for a newly received purchase order: acknowledgment, then shipment if accepted.
 pub fn respond(doc: &PurchaseOrderDocument, behaviour: &SupplierBehaviour) -> Vec<SupplierEvent> {
     let po = doc.purchase_order_id.to_string();
-    if let Some(line) = doc
-        .lines
-        .iter()
-        .find(|l| behaviour.reject_skus.contains(&l.supplier_sku))
-    {
+    if let Some(line) = doc.lines.iter().find(|l| behaviour.reject_skus.contains(&l.supplier_sku)) {
         return vec![SupplierEvent::Acknowledgment {
             purchase_order_id: po,
             status: AckStatus::Rejected,
@@ -63,22 +59,14 @@ pub fn respond(doc: &PurchaseOrderDocument, behaviour: &SupplierBehaviour) -> Ve
         }];
     }
     let digest = Sha256::digest(po.as_bytes());
-    let digits: String = digest
-        .iter()
-        .take(8)
-        .map(|b| format!("{:02}", b % 100))
-        .collect();
+    let digits: String = digest.iter().take(8).map(|b| format!("{:02}", b % 100)).collect();
     vec![
         SupplierEvent::Acknowledgment {
             purchase_order_id: po.clone(),
             status: AckStatus::Accepted,
             reason_code: None,
             message: None,
-            supplier_reference: Some(format!(
-                "{}-{}",
-                doc.supplier_id.as_str().to_ascii_uppercase(),
-                &digits[..6]
-            )),
+            supplier_reference: Some(format!("{}-{}", doc.supplier_id.as_str().to_ascii_uppercase(), &digits[..6])),
         },
         SupplierEvent::Shipment {
             purchase_order_id: po,
@@ -139,21 +127,10 @@ impl SimulatedSuppliers {
 
 #[async_trait]
 impl SupplierGateway for SimulatedSuppliers {
-    async fn submit(
-        &self,
-        supplier: &Supplier,
-        po: &PurchaseOrderDocument,
-    ) -> Result<SubmitReceipt, GatewayError> {
-        let behaviour = self
-            .behaviour
-            .get(supplier.id.as_str())
-            .cloned()
-            .unwrap_or_default();
+    async fn submit(&self, supplier: &Supplier, po: &PurchaseOrderDocument) -> Result<SubmitReceipt, GatewayError> {
+        let behaviour = self.behaviour.get(supplier.id.as_str()).cloned().unwrap_or_default();
         match lock(&self.book).receive(supplier.id.as_str(), po.clone(), &behaviour) {
-            Ok(duplicate) => Ok(SubmitReceipt {
-                supplier_reference: None,
-                duplicate,
-            }),
+            Ok(duplicate) => Ok(SubmitReceipt { supplier_reference: None, duplicate }),
             Err(()) => Err(GatewayError::Transient("simulated outage".into())),
         }
     }
@@ -174,16 +151,9 @@ impl SimulatedCarrier {
         let n = checks.entry(tracking_number.to_string()).or_default();
         *n += 1;
         let exceptional = Sha256::digest(tracking_number.as_bytes())[0] % 8 == 0;
-        let status = if exceptional && *n >= 3 {
-            "return_to_sender"
-        } else {
-            PROGRESSION[(*n).min(PROGRESSION.len()) - 1]
-        };
-        TrackingReport {
-            status: status.into(),
-            description: Some(format!("simulated scan {n}")),
-            updated_at: None,
-        }
+        let status =
+            if exceptional && *n >= 3 { "return_to_sender" } else { PROGRESSION[(*n).min(PROGRESSION.len()) - 1] };
+        TrackingReport { status: status.into(), description: Some(format!("simulated scan {n}")), updated_at: None }
     }
 }
 
@@ -249,10 +219,7 @@ impl HttpSupplierSim {
 pub async fn send_callback(state: &SupplierSimState, supplier: &str, event: &SupplierEvent) -> u16 {
     let body = serde_json::to_vec(event).unwrap_or_default();
     let secret = state.secrets.get(supplier).cloned().unwrap_or_default();
-    let url = format!(
-        "{}/suppliers/{supplier}/events",
-        state.callback_base.trim_end_matches('/')
-    );
+    let url = format!("{}/suppliers/{supplier}/events", state.callback_base.trim_end_matches('/'));
     match state
         .client
         .post(url)
@@ -277,40 +244,22 @@ async fn supplier_orders(
     body: Bytes,
 ) -> (StatusCode, String) {
     if let Some(secret) = state.secrets.get(&supplier) {
-        let sig = headers
-            .get(SIGNATURE_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let sig = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
         if !signature::verify(&[secret.as_str()], &body, sig) {
-            return (
-                StatusCode::UNAUTHORIZED,
-                r#"{"error":"invalid_signature"}"#.into(),
-            );
+            return (StatusCode::UNAUTHORIZED, r#"{"error":"invalid_signature"}"#.into());
         }
     }
     let Ok(doc) = serde_json::from_slice::<PurchaseOrderDocument>(&body) else {
-        return (
-            StatusCode::BAD_REQUEST,
-            r#"{"error":"invalid_purchase_order"}"#.into(),
-        );
+        return (StatusCode::BAD_REQUEST, r#"{"error":"invalid_purchase_order"}"#.into());
     };
-    let key = headers
-        .get(IDEMPOTENCY_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let key = headers.get(IDEMPOTENCY_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
     if key != doc.idempotency_key {
-        return (
-            StatusCode::BAD_REQUEST,
-            r#"{"error":"idempotency_key_mismatch"}"#.into(),
-        );
+        return (StatusCode::BAD_REQUEST, r#"{"error":"idempotency_key_mismatch"}"#.into());
     }
     let behaviour = state.behaviour.get(&supplier).cloned().unwrap_or_default();
     let result = lock(&state.book).receive(&supplier, doc, &behaviour);
     match result {
-        Err(()) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            r#"{"error":"simulated_outage"}"#.into(),
-        ),
+        Err(()) => (StatusCode::SERVICE_UNAVAILABLE, r#"{"error":"simulated_outage"}"#.into()),
         Ok(duplicate) => {
             if state.auto_callback && !duplicate {
                 let state = state.clone();
@@ -323,10 +272,7 @@ async fn supplier_orders(
                     }
                 });
             }
-            (
-                StatusCode::OK,
-                serde_json::json!({"duplicate": duplicate}).to_string(),
-            )
+            (StatusCode::OK, serde_json::json!({"duplicate": duplicate}).to_string())
         }
     }
 }
@@ -347,9 +293,7 @@ pub async fn serve_suppliers(
         client: reqwest::Client::new(),
         auto_callback,
     });
-    let app = Router::new()
-        .route("/suppliers/{id}/orders", post(supplier_orders))
-        .with_state(state.clone());
+    let app = Router::new().route("/suppliers/{id}/orders", post(supplier_orders)).with_state(state.clone());
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
@@ -378,8 +322,7 @@ pub async fn serve_carrier(addr: SocketAddr) -> std::io::Result<HttpCarrierSim> 
         .route(
             "/trackings/{carrier}/{number}",
             get(
-                |State(c): State<Arc<SimulatedCarrier>>,
-                 Path((_carrier, number)): Path<(String, String)>| async move {
+                |State(c): State<Arc<SimulatedCarrier>>, Path((_carrier, number)): Path<(String, String)>| async move {
                     axum::Json(c.answer(&number))
                 },
             ),

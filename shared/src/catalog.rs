@@ -17,9 +17,7 @@ pub struct Supplier {
 
 impl Supplier {
     pub fn ships_to(&self, country: &str) -> bool {
-        self.ships_to
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case(country))
+        self.ships_to.iter().any(|c| c.eq_ignore_ascii_case(country))
     }
 }
 
@@ -58,35 +56,23 @@ impl CatalogDocument {
     /// Parses and checks a catalog document: every offer names a known supplier, no supplier is
     /// listed twice, no (SKU, supplier) pair is offered twice.
     pub fn parse(file: &str, text: &str) -> Result<Self, CatalogError> {
-        let invalid = |message: String| CatalogError::Invalid {
-            file: file.to_string(),
-            message,
-        };
+        let invalid = |message: String| CatalogError::Invalid { file: file.to_string(), message };
         let de = &mut serde_json::Deserializer::from_str(text);
-        let doc: CatalogDocument = serde_path_to_error::deserialize(de)
-            .map_err(|e| invalid(format!("{}: {}", e.path(), e.inner())))?;
+        let doc: CatalogDocument =
+            serde_path_to_error::deserialize(de).map_err(|e| invalid(format!("{}: {}", e.path(), e.inner())))?;
         let mut seen = std::collections::HashSet::new();
         for (i, s) in doc.suppliers.iter().enumerate() {
             if !seen.insert(&s.id) {
-                return Err(invalid(format!(
-                    "suppliers[{i}].id: supplier {} listed twice",
-                    s.id
-                )));
+                return Err(invalid(format!("suppliers[{i}].id: supplier {} listed twice", s.id)));
             }
         }
         let mut pairs = std::collections::HashSet::new();
         for (i, o) in doc.offers.iter().enumerate() {
             if !seen.contains(&o.supplier_id) {
-                return Err(invalid(format!(
-                    "offers[{i}].supplier_id: unknown supplier {}",
-                    o.supplier_id
-                )));
+                return Err(invalid(format!("offers[{i}].supplier_id: unknown supplier {}", o.supplier_id)));
             }
             if !pairs.insert((&o.sku, &o.supplier_id)) {
-                return Err(invalid(format!(
-                    "offers[{i}]: {} offered twice by {}",
-                    o.sku, o.supplier_id
-                )));
+                return Err(invalid(format!("offers[{i}]: {} offered twice by {}", o.sku, o.supplier_id)));
             }
         }
         Ok(doc)

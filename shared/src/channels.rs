@@ -5,9 +5,7 @@
 
 use crate::ids::{ChannelOrderId, Sku, StoreId};
 use crate::money::{Currency, Money};
-use crate::order::{
-    Address, CanonicalOrder, Channel, Contact, FinancialStatus, LineItem, ShippingMethod, Totals,
-};
+use crate::order::{Address, CanonicalOrder, Channel, Contact, FinancialStatus, LineItem, ShippingMethod, Totals};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Deserializer};
 
@@ -22,10 +20,7 @@ pub struct PayloadError {
 
 impl PayloadError {
     fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -34,11 +29,7 @@ fn parse_json<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, PayloadErr
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let field = if matches!(path.as_str(), "." | "?" | "") {
-            "body".to_string()
-        } else {
-            path
-        };
+        let field = if matches!(path.as_str(), "." | "?" | "") { "body".to_string() } else { path };
         let message = if inner.is_syntax() || inner.is_eof() {
             format!("malformed JSON: {inner}")
         } else {
@@ -65,9 +56,7 @@ impl<'de> Deserialize<'de> for Flex {
             F(f64),
         }
         Ok(Flex(
-            match Raw::deserialize(d)
-                .map_err(|_| serde::de::Error::custom("expected a number or a numeric string"))?
-            {
+            match Raw::deserialize(d).map_err(|_| serde::de::Error::custom("expected a number or a numeric string"))? {
                 Raw::S(s) => s,
                 Raw::U(u) => u.to_string(),
                 Raw::I(i) => i.to_string(),
@@ -91,26 +80,20 @@ fn non_empty(s: Option<String>) -> Option<String> {
 }
 
 fn quantity(field: &str, q: i64) -> Result<u32, PayloadError> {
-    u32::try_from(q).map_err(|_| {
-        PayloadError::new(field, format!("quantity {q} is not a non-negative integer"))
-    })
+    u32::try_from(q).map_err(|_| PayloadError::new(field, format!("quantity {q} is not a non-negative integer")))
 }
 
 fn sku(field: &str, s: Option<String>) -> Result<Option<Sku>, PayloadError> {
     match non_empty(s) {
         None => Ok(None),
-        Some(s) => Sku::new(s)
-            .map(Some)
-            .map_err(|e| PayloadError::new(field, e.to_string())),
+        Some(s) => Sku::new(s).map(Some).map_err(|e| PayloadError::new(field, e.to_string())),
     }
 }
 
 fn rfc3339(field: &str, s: &str) -> Result<DateTime<Utc>, PayloadError> {
     DateTime::parse_from_rfc3339(s.trim())
         .map(|d| d.with_timezone(&Utc))
-        .map_err(|e| {
-            PayloadError::new(field, format!("not an ISO 8601 timestamp with offset: {e}"))
-        })
+        .map_err(|e| PayloadError::new(field, format!("not an ISO 8601 timestamp with offset: {e}")))
 }
 
 fn gmt(field: &str, s: &str) -> Result<DateTime<Utc>, PayloadError> {
@@ -134,9 +117,7 @@ fn currency(s: &str) -> Result<Currency, PayloadError> {
 fn country_code(code: Option<String>, name: Option<String>) -> String {
     match non_empty(code) {
         Some(c) => c.to_ascii_uppercase(),
-        None => non_empty(name)
-            .map(|n| n.to_ascii_uppercase())
-            .unwrap_or_default(),
+        None => non_empty(name).map(|n| n.to_ascii_uppercase()).unwrap_or_default(),
     }
 }
 
@@ -144,11 +125,7 @@ fn full_name(first: Option<String>, last: Option<String>, name: Option<String>) 
     if let Some(n) = non_empty(name) {
         return n;
     }
-    [non_empty(first), non_empty(last)]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ")
+    [non_empty(first), non_empty(last)].into_iter().flatten().collect::<Vec<_>>().join(" ")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -266,10 +243,7 @@ pub fn shopify_order(shop_domain: &str, body: &[u8]) -> Result<CanonicalOrder, P
         .map_err(|e| PayloadError::new("X-Shopify-Shop-Domain", e.to_string()))?;
     let channel_order_id = channel_order_id("id", &o.id)?;
     if o.line_items.is_empty() {
-        return Err(PayloadError::new(
-            "line_items",
-            "an order needs at least one line item",
-        ));
+        return Err(PayloadError::new("line_items", "an order needs at least one line item"));
     }
     let mut lines = Vec::with_capacity(o.line_items.len());
     for (i, l) in o.line_items.into_iter().enumerate() {
@@ -287,10 +261,7 @@ pub fn shopify_order(shop_domain: &str, body: &[u8]) -> Result<CanonicalOrder, P
     }
     let mut shipping = Money::ZERO;
     for (i, s) in o.shipping_lines.iter().enumerate() {
-        shipping = shipping.plus(money(
-            &format!("shipping_lines[{i}].price"),
-            s.price.as_ref(),
-        )?);
+        shipping = shipping.plus(money(&format!("shipping_lines[{i}].price"), s.price.as_ref())?);
     }
     let shipping_method = o.shipping_lines.first().map(|s| ShippingMethod {
         code: s.code.clone().unwrap_or_default(),
@@ -308,28 +279,14 @@ pub fn shopify_order(shop_domain: &str, body: &[u8]) -> Result<CanonicalOrder, P
     };
     let financial_status = match non_empty(o.financial_status) {
         None => FinancialStatus::Unknown,
-        Some(s) => FinancialStatus::parse(&s).ok_or_else(|| {
-            PayloadError::new(
-                "financial_status",
-                format!("unknown financial status {s:?}"),
-            )
-        })?,
+        Some(s) => FinancialStatus::parse(&s)
+            .ok_or_else(|| PayloadError::new("financial_status", format!("unknown financial status {s:?}")))?,
     };
-    let address_phone = o
-        .shipping_address
-        .as_ref()
-        .and_then(|a| non_empty(a.phone.clone()));
-    let customer = o.customer.unwrap_or(ShopifyCustomer {
-        email: None,
-        phone: None,
-    });
+    let address_phone = o.shipping_address.as_ref().and_then(|a| non_empty(a.phone.clone()));
+    let customer = o.customer.unwrap_or(ShopifyCustomer { email: None, phone: None });
     let contact = Contact {
-        email: non_empty(o.email)
-            .or(non_empty(o.contact_email))
-            .or(non_empty(customer.email)),
-        phone: non_empty(o.phone)
-            .or(non_empty(customer.phone))
-            .or(address_phone),
+        email: non_empty(o.email).or(non_empty(o.contact_email)).or(non_empty(customer.email)),
+        phone: non_empty(o.phone).or(non_empty(customer.phone)).or(address_phone),
     };
     let shipping_address = o.shipping_address.map(|a| Address {
         name: full_name(a.first_name, a.last_name, a.name),
@@ -337,9 +294,7 @@ pub fn shopify_order(shop_domain: &str, body: &[u8]) -> Result<CanonicalOrder, P
         line1: non_empty(a.address1).unwrap_or_default(),
         line2: non_empty(a.address2).unwrap_or_default(),
         city: non_empty(a.city).unwrap_or_default(),
-        region: non_empty(a.province_code)
-            .or(non_empty(a.province))
-            .unwrap_or_default(),
+        region: non_empty(a.province_code).or(non_empty(a.province)).unwrap_or_default(),
         postal_code: non_empty(a.zip).unwrap_or_default(),
         country: country_code(a.country_code, a.country),
         phone: non_empty(a.phone).unwrap_or_default(),
@@ -488,10 +443,7 @@ fn woo_financial_status(status: &str) -> Result<FinancialStatus, PayloadError> {
         "refunded" => FinancialStatus::Refunded,
         "cancelled" => FinancialStatus::Voided,
         other => {
-            return Err(PayloadError::new(
-                "status",
-                format!("unknown order status {other:?}"),
-            ));
+            return Err(PayloadError::new("status", format!("unknown order status {other:?}")));
         }
     })
 }
@@ -517,10 +469,7 @@ pub fn woocommerce_order(source: &str, body: &[u8]) -> Result<CanonicalOrder, Pa
         .map_err(|e| PayloadError::new("X-WC-Webhook-Source", e.to_string()))?;
     let channel_order_id = channel_order_id("id", &o.id)?;
     if o.line_items.is_empty() {
-        return Err(PayloadError::new(
-            "line_items",
-            "an order needs at least one line item",
-        ));
+        return Err(PayloadError::new("line_items", "an order needs at least one line item"));
     }
     let financial_status = woo_financial_status(o.status.trim())?;
     let mut lines = Vec::with_capacity(o.line_items.len());
@@ -554,12 +503,7 @@ pub fn woocommerce_order(source: &str, body: &[u8]) -> Result<CanonicalOrder, Pa
         title: s.method_title.clone().unwrap_or_default(),
         price: shipping,
     });
-    if let Some((i, s)) = o
-        .shipping_lines
-        .iter()
-        .enumerate()
-        .find(|(_, s)| s.total.is_some())
-    {
+    if let Some((i, s)) = o.shipping_lines.iter().enumerate().find(|(_, s)| s.total.is_some()) {
         money(&format!("shipping_lines[{i}].total"), s.total.as_ref())?;
     }
     let created_at = match (non_empty(o.date_created_gmt), non_empty(o.date_created)) {
@@ -591,10 +535,7 @@ pub fn woocommerce_order(source: &str, body: &[u8]) -> Result<CanonicalOrder, Pa
         phone: non_empty(a.phone).unwrap_or_default(),
     });
     let subtotal: Money = lines.iter().map(|l| l.unit_price.times(l.quantity)).sum();
-    let number = o
-        .number
-        .map(|n| n.0)
-        .unwrap_or_else(|| channel_order_id.to_string());
+    let number = o.number.map(|n| n.0).unwrap_or_else(|| channel_order_id.to_string());
     Ok(CanonicalOrder {
         channel: Channel::WooCommerce,
         store,
@@ -665,10 +606,7 @@ mod tests {
         assert_eq!(o.totals.total, Money::parse("47.97").unwrap());
         assert_eq!(o.financial_status, FinancialStatus::Paid);
         let a = o.shipping_address.as_ref().unwrap();
-        assert_eq!(
-            (a.region.as_str(), a.country.as_str(), a.name.as_str()),
-            ("IL", "US", "Ada Lovelace")
-        );
+        assert_eq!((a.region.as_str(), a.country.as_str(), a.name.as_str()), ("IL", "US", "Ada Lovelace"));
         assert_eq!(o.contact.phone.as_deref(), Some("555-0100"));
         assert_eq!(o.tags, vec!["vip", "summer"]);
         assert_eq!(o.created_at.to_rfc3339(), "2026-11-20T14:12:44+00:00");
@@ -695,8 +633,7 @@ mod tests {
         assert_eq!(e.field, "body");
         assert!(e.message.starts_with("malformed JSON"));
 
-        let e =
-            shopify_order("d.myshopify.com", br#"{"id": 5, "title": "a product"}"#).unwrap_err();
+        let e = shopify_order("d.myshopify.com", br#"{"id": 5, "title": "a product"}"#).unwrap_err();
         assert!(e.message.contains("missing field"), "{e}");
 
         let mut b = shopify_body();
@@ -717,11 +654,7 @@ mod tests {
                             "meta_data": [{"id": 1, "key": "pa_colour", "value": "white", "display_key": "Colour", "display_value": "White"}]}],
             "shipping_lines": [{"method_id": "flat_rate", "method_title": "Flat rate", "total": "4.50"}]
         });
-        let o = woocommerce_order(
-            "https://shop.example.org/",
-            &serde_json::to_vec(&body).unwrap(),
-        )
-        .unwrap();
+        let o = woocommerce_order("https://shop.example.org/", &serde_json::to_vec(&body).unwrap()).unwrap();
         assert_eq!(o.store.as_str(), "https://shop.example.org");
         assert_eq!(o.financial_status, FinancialStatus::Paid);
         assert_eq!(o.lines[0].unit_price, Money::parse("22.5").unwrap());
@@ -735,18 +668,9 @@ mod tests {
 
     #[test]
     fn woo_ping_is_recognized() {
-        assert!(is_woocommerce_ping(
-            Some("application/x-www-form-urlencoded"),
-            b"webhook_id=7"
-        ));
+        assert!(is_woocommerce_ping(Some("application/x-www-form-urlencoded"), b"webhook_id=7"));
         assert!(is_woocommerce_ping(None, b"webhook_id=7"));
-        assert!(!is_woocommerce_ping(
-            Some("application/json"),
-            br#"{"id":1}"#
-        ));
-        assert!(!is_woocommerce_ping(
-            Some("application/x-www-form-urlencoded"),
-            b"foo=bar"
-        ));
+        assert!(!is_woocommerce_ping(Some("application/json"), br#"{"id":1}"#));
+        assert!(!is_woocommerce_ping(Some("application/x-www-form-urlencoded"), b"foo=bar"));
     }
 }

@@ -30,9 +30,6 @@ where
 {
     match optional(name) {
         None => Ok(default),
-        Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
-            name,
-            problem: e.to_string(),
-        }),
+        Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError::Invalid { name, problem: e.to_string() }),
     }
 }

@@ -21,9 +21,7 @@ impl Default for Thresholds {
 /// Parses `30s`, `5m`, `24h`, `14d`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let split = s
-        .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(|| format!("{s:?}: missing unit (s, m, h, d)"))?;
+    let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(|| format!("{s:?}: missing unit (s, m, h, d)"))?;
     let (n, unit) = s.split_at(split);
     let n: i64 = n.parse().map_err(|_| format!("{s:?}: not a number"))?;
     if n <= 0 {
@@ -42,11 +40,8 @@ impl Thresholds {
     pub fn parse(s: &str) -> Result<Self, String> {
         let mut map = BTreeMap::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (k, v) = part
-                .split_once('=')
-                .ok_or_else(|| format!("{part:?}: expected status=duration"))?;
-            let status =
-                OrderStatus::parse(k.trim()).ok_or_else(|| format!("{k:?}: unknown status"))?;
+            let (k, v) = part.split_once('=').ok_or_else(|| format!("{part:?}: expected status=duration"))?;
+            let status = OrderStatus::parse(k.trim()).ok_or_else(|| format!("{k:?}: unknown status"))?;
             if status.is_terminal() {
                 return Err(format!("{k:?}: a terminal status has no limit"));
             }
@@ -74,11 +69,7 @@ pub struct EscalationPlan {
 
 /// Decides whether `record` is overdue in its current status and, if this round of this episode
 /// was not escalated yet, what to record and re-enqueue.
-pub fn plan(
-    record: &OrderRecord,
-    thresholds: &Thresholds,
-    now: DateTime<Utc>,
-) -> Option<EscalationPlan> {
+pub fn plan(record: &OrderRecord, thresholds: &Thresholds, now: DateTime<Utc>) -> Option<EscalationPlan> {
     let limit = thresholds.get(record.status)?;
     let waited = now - record.status_since;
     if waited <= limit {
@@ -86,8 +77,7 @@ pub fn plan(
     }
     // One escalation per threshold crossed in this status episode: overlapping runs compute the
     // same round, so only one of them records it.
-    let round = u32::try_from(waited.num_milliseconds() / limit.num_milliseconds().max(1))
-        .unwrap_or(u32::MAX);
+    let round = u32::try_from(waited.num_milliseconds() / limit.num_milliseconds().max(1)).unwrap_or(u32::MAX);
     let id = &record.id;
     let cause = "escalate";
     let (kind, requeue, message) = match record.status {
@@ -106,19 +96,10 @@ pub fn plan(
                 .purchase_orders
                 .iter()
                 .filter(|p| p.status == PoStatus::Pending)
-                .map(|p| {
-                    (
-                        Step::NotifySupplier,
-                        WorkMessage::purchase_order(p.id.clone(), cause),
-                    )
-                })
+                .map(|p| (Step::NotifySupplier, WorkMessage::purchase_order(p.id.clone(), cause)))
                 .collect();
             let n = pending.len();
-            (
-                EscalationKind::StuckInState,
-                pending,
-                format!("{n} purchase order(s) not sent in time; sent again"),
-            )
+            (EscalationKind::StuckInState, pending, format!("{n} purchase order(s) not sent in time; sent again"))
         }
         OrderStatus::Submitted => {
             let waiting: Vec<String> = record
@@ -130,30 +111,18 @@ pub fn plan(
             (
                 EscalationKind::AcknowledgmentOverdue,
                 vec![],
-                format!(
-                    "no acknowledgment after {}: {}",
-                    human(waited),
-                    waiting.join(", ")
-                ),
+                format!("no acknowledgment after {}: {}", human(waited), waiting.join(", ")),
             )
         }
-        OrderStatus::Accepted => (
-            EscalationKind::ShipmentOverdue,
-            vec![],
-            format!("accepted but not shipped after {}", human(waited)),
-        ),
-        OrderStatus::Shipped => (
-            EscalationKind::DeliveryOverdue,
-            vec![],
-            format!("shipped but not delivered after {}", human(waited)),
-        ),
+        OrderStatus::Accepted => {
+            (EscalationKind::ShipmentOverdue, vec![], format!("accepted but not shipped after {}", human(waited)))
+        }
+        OrderStatus::Shipped => {
+            (EscalationKind::DeliveryOverdue, vec![], format!("shipped but not delivered after {}", human(waited)))
+        }
         OrderStatus::OnHold => {
             let codes: Vec<&str> = record.holds.iter().map(|h| h.code.as_str()).collect();
-            (
-                EscalationKind::HoldUnresolved,
-                vec![],
-                format!("on hold for {} ({})", human(waited), codes.join(", ")),
-            )
+            (EscalationKind::HoldUnresolved, vec![], format!("on hold for {} ({})", human(waited), codes.join(", ")))
         }
         OrderStatus::Delivered | OrderStatus::Cancelled => return None,
     };
@@ -198,23 +167,14 @@ mod tests {
         assert!(Thresholds::parse("bogus=5m").is_err());
         assert!(Thresholds::parse("delivered=5m").is_err());
         assert!(Thresholds::parse("received=0m").is_err());
-        assert_eq!(
-            Thresholds::default().get(OrderStatus::Shipped),
-            Some(Duration::days(14))
-        );
+        assert_eq!(Thresholds::default().get(OrderStatus::Shipped), Some(Duration::days(14)));
     }
 
     #[test]
     fn a_stuck_order_is_requeued_once_per_round() {
         let t0 = Utc::now();
-        let mut r = OrderRecord::received(
-            sample_order(),
-            Receipt {
-                delivery_id: None,
-                topic: "t".into(),
-                received_at: t0,
-            },
-        );
+        let mut r =
+            OrderRecord::received(sample_order(), Receipt { delivery_id: None, topic: "t".into(), received_at: t0 });
         let th = Thresholds::default();
         assert!(plan(&r, &th, t0 + Duration::minutes(4)).is_none());
         let p = plan(&r, &th, t0 + Duration::minutes(6)).unwrap();
@@ -222,10 +182,7 @@ mod tests {
         assert_eq!(p.requeue.len(), 1);
         assert_eq!(p.requeue[0].0, Step::Validate);
         r.record_escalation(p.escalation, "escalate");
-        assert!(
-            plan(&r, &th, t0 + Duration::minutes(7)).is_none(),
-            "same round: nothing new"
-        );
+        assert!(plan(&r, &th, t0 + Duration::minutes(7)).is_none(), "same round: nothing new");
         let p2 = plan(&r, &th, t0 + Duration::minutes(11)).unwrap();
         assert_eq!(p2.escalation.round, 2);
     }

@@ -81,13 +81,6 @@ impl DomainEvent {
             }),
             _ => json!({}),
         };
-        Self::about(
-            step,
-            detail_type,
-            record,
-            &record.status_since.timestamp_millis().to_string(),
-            extra,
-            now,
-        )
+        Self::about(step, detail_type, record, &record.status_since.timestamp_millis().to_string(), extra, now)
     }
 }

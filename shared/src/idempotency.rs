@@ -53,9 +53,7 @@ impl IdempotencyRecord {
     }
     pub fn lock_expired(&self, now: DateTime<Utc>) -> bool {
         self.status == IdempotencyStatus::InProgress
-            && self
-                .in_progress_expiration
-                .is_some_and(|ms| ms < now.timestamp_millis())
+            && self.in_progress_expiration.is_some_and(|ms| ms < now.timestamp_millis())
     }
 }
 
@@ -72,11 +70,7 @@ pub enum PutOutcome {
 pub trait IdempotencyStore: Send + Sync {
     /// Puts `record` if `attribute_not_exists(id) OR expiration < now_s OR (status = INPROGRESS
     /// AND in_progress_expiration < now_ms)`; otherwise returns the existing record.
-    async fn put_in_progress(
-        &self,
-        record: &IdempotencyRecord,
-        now: DateTime<Utc>,
-    ) -> PortResult<PutOutcome>;
+    async fn put_in_progress(&self, record: &IdempotencyRecord, now: DateTime<Utc>) -> PortResult<PutOutcome>;
     /// Marks the record COMPLETED with `data` and a new `expiration`.
     async fn complete(&self, id: &str, data: &str, expiration: i64) -> PortResult<()>;
     async fn delete(&self, id: &str) -> PortResult<()>;
@@ -146,16 +140,8 @@ impl<S: IdempotencyStore + ?Sized> Idempotency<S> {
         }
     }
 
-    pub async fn complete(
-        &self,
-        key: &str,
-        data: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), IdempotencyError> {
-        Ok(self
-            .store
-            .complete(key, data, (now + self.ttl).timestamp())
-            .await?)
+    pub async fn complete(&self, key: &str, data: &str, now: DateTime<Utc>) -> Result<(), IdempotencyError> {
+        Ok(self.store.complete(key, data, (now + self.ttl).timestamp()).await?)
     }
 
     /// Frees the key after a failure, so a retry runs the operation again.

@@ -13,29 +13,15 @@ pub struct InvalidId {
     pub reason: String,
 }
 
-fn check(
-    kind: &'static str,
-    s: &str,
-    max: usize,
-    allowed: impl Fn(char) -> bool,
-) -> Result<(), InvalidId> {
+fn check(kind: &'static str, s: &str, max: usize, allowed: impl Fn(char) -> bool) -> Result<(), InvalidId> {
     if s.is_empty() {
-        return Err(InvalidId {
-            kind,
-            reason: "empty".into(),
-        });
+        return Err(InvalidId { kind, reason: "empty".into() });
     }
     if s.len() > max {
-        return Err(InvalidId {
-            kind,
-            reason: format!("longer than {max} characters"),
-        });
+        return Err(InvalidId { kind, reason: format!("longer than {max} characters") });
     }
     if let Some(c) = s.chars().find(|c| !allowed(*c)) {
-        return Err(InvalidId {
-            kind,
-            reason: format!("character {c:?} not allowed"),
-        });
+        return Err(InvalidId { kind, reason: format!("character {c:?} not allowed") });
     }
     Ok(())
 }
@@ -117,11 +103,7 @@ string_id!(
 
 impl OrderId {
     /// The deterministic id of a channel order. Same inputs, same id, on every machine.
-    pub fn derive(
-        channel: crate::order::Channel,
-        store: &StoreId,
-        channel_order_id: &ChannelOrderId,
-    ) -> Self {
+    pub fn derive(channel: crate::order::Channel, store: &StoreId, channel_order_id: &ChannelOrderId) -> Self {
         let mut h = Sha256::new();
         h.update(channel.as_str().as_bytes());
         h.update([0u8]);
@@ -166,13 +148,8 @@ impl PurchaseOrderId {
         self.seq
     }
     pub fn parse(s: &str) -> Result<Self, InvalidId> {
-        let bad = |reason: &str| InvalidId {
-            kind: "purchase order id",
-            reason: reason.into(),
-        };
-        let (order, seq) = s
-            .rsplit_once('-')
-            .ok_or_else(|| bad("expected <order id>-<n>"))?;
+        let bad = |reason: &str| InvalidId { kind: "purchase order id", reason: reason.into() };
+        let (order, seq) = s.rsplit_once('-').ok_or_else(|| bad("expected <order id>-<n>"))?;
         let seq: u16 = seq.parse().map_err(|_| bad("sequence is not a number"))?;
         if seq == 0 {
             return Err(bad("sequence starts at 1"));

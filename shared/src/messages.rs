@@ -23,9 +23,7 @@ impl Step {
         }
     }
     pub fn parse(s: &str) -> Option<Step> {
-        Self::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s || (s == "notify" && *st == Step::NotifySupplier))
+        Self::ALL.into_iter().find(|st| st.as_str() == s || (s == "notify" && *st == Step::NotifySupplier))
     }
 }
 
@@ -49,32 +47,20 @@ pub struct WorkMessage {
 
 impl WorkMessage {
     pub fn order(order_id: OrderId, cause: &str) -> Self {
-        Self {
-            order_id,
-            po_id: None,
-            cause: cause.into(),
-        }
+        Self { order_id, po_id: None, cause: cause.into() }
     }
     pub fn purchase_order(po_id: PurchaseOrderId, cause: &str) -> Self {
-        Self {
-            order_id: po_id.order_id().clone(),
-            po_id: Some(po_id),
-            cause: cause.into(),
-        }
+        Self { order_id: po_id.order_id().clone(), po_id: Some(po_id), cause: cause.into() }
     }
     pub fn to_json(&self) -> String {
         // A struct of strings always serializes.
         serde_json::to_string(self).unwrap_or_default()
     }
     pub fn parse(body: &str) -> Result<Self, String> {
-        let m: WorkMessage =
-            serde_json::from_str(body).map_err(|e| format!("not a work message: {e}"))?;
+        let m: WorkMessage = serde_json::from_str(body).map_err(|e| format!("not a work message: {e}"))?;
         if let Some(po) = &m.po_id {
             if po.order_id() != &m.order_id {
-                return Err(format!(
-                    "purchase order {po} does not belong to order {}",
-                    m.order_id
-                ));
+                return Err(format!("purchase order {po} does not belong to order {}", m.order_id));
             }
         }
         Ok(m)
@@ -92,12 +78,7 @@ mod tests {
         assert_eq!(WorkMessage::parse(&m.to_json()).unwrap(), m);
         assert!(WorkMessage::parse("garbage").is_err());
         assert!(WorkMessage::parse(r#"{"order_id":"bad id!"}"#).is_err());
-        assert!(
-            WorkMessage::parse(
-                r#"{"order_id":"o_0000000000000001","po_id":"o_0000000000000002-1"}"#
-            )
-            .is_err()
-        );
+        assert!(WorkMessage::parse(r#"{"order_id":"o_0000000000000001","po_id":"o_0000000000000002-1"}"#).is_err());
         assert_eq!(Step::parse("notify"), Some(Step::NotifySupplier));
     }
 }

@@ -16,9 +16,7 @@ pub enum MoneyError {
 }
 
 /// A non-negative amount in an order's currency, kept as a decimal with the store's precision.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(try_from = "Decimal", into = "Decimal")]
 pub struct Money(Decimal);
 
@@ -91,11 +89,7 @@ impl Currency {
         if b.len() != 3 || !b.iter().all(u8::is_ascii_alphabetic) {
             return Err(MoneyError::Currency(s.to_string()));
         }
-        Ok(Self([
-            b[0].to_ascii_uppercase(),
-            b[1].to_ascii_uppercase(),
-            b[2].to_ascii_uppercase(),
-        ]))
+        Ok(Self([b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase(), b[2].to_ascii_uppercase()]))
     }
     pub fn as_str(&self) -> &str {
         // The bytes are ASCII letters by construction, so this is always valid UTF-8.
@@ -128,10 +122,7 @@ mod tests {
         let a = Money::parse("19.99").unwrap();
         let b = Money::parse("0.01").unwrap();
         assert_eq!(a.plus(b), Money::parse("20.00").unwrap());
-        assert_eq!(
-            Money::parse("0.10").unwrap().times(3),
-            Money::parse("0.3").unwrap()
-        );
+        assert_eq!(Money::parse("0.10").unwrap().times(3), Money::parse("0.3").unwrap());
         assert!(Money::parse("-1").is_err());
         assert!(Money::parse("abc").is_err());
         assert_eq!(Money::parse("5").unwrap().to_string(), "5.00");

@@ -168,9 +168,6 @@ impl CanonicalOrder {
     }
 
     pub fn destination_country(&self) -> Option<&str> {
-        self.shipping_address
-            .as_ref()
-            .map(|a| a.country.as_str())
-            .filter(|c| !c.is_empty())
+        self.shipping_address.as_ref().map(|a| a.country.as_str()).filter(|c| !c.is_empty())
     }
 }

@@ -100,6 +100,8 @@ pub trait EventPublisher: Send + Sync {
 pub trait Catalog: Send + Sync {
     /// The offers for `skus` and every supplier they reference.
     async fn view(&self, skus: &[Sku]) -> PortResult<CatalogView>;
+    /// The offers for `skus` only (`suppliers` left empty): what validation needs.
+    async fn offers(&self, skus: &[Sku]) -> PortResult<CatalogView>;
     async fn supplier(&self, id: &SupplierId) -> PortResult<Option<Supplier>>;
 }
 
@@ -117,11 +119,7 @@ pub enum GatewayError {
 /// Sends purchase orders to suppliers.
 #[async_trait]
 pub trait SupplierGateway: Send + Sync {
-    async fn submit(
-        &self,
-        supplier: &Supplier,
-        po: &PurchaseOrderDocument,
-    ) -> Result<SubmitReceipt, GatewayError>;
+    async fn submit(&self, supplier: &Supplier, po: &PurchaseOrderDocument) -> Result<SubmitReceipt, GatewayError>;
 }
 
 /// Asks a carrier (or an aggregator) where a parcel is.

@@ -14,11 +14,7 @@ pub enum TransitionError {
     #[error("illegal order transition {from} -> {to}")]
     Order { from: OrderStatus, to: OrderStatus },
     #[error("illegal purchase order transition {from} -> {to} for {po}")]
-    PurchaseOrder {
-        po: String,
-        from: PoStatus,
-        to: PoStatus,
-    },
+    PurchaseOrder { po: String, from: PoStatus, to: PoStatus },
     #[error("no purchase order {0} on this order")]
     UnknownPurchaseOrder(String),
 }
@@ -58,18 +54,8 @@ pub struct HoldReason {
 }
 
 impl HoldReason {
-    pub fn new(
-        code: &str,
-        category: HoldCategory,
-        field: Option<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            code: code.to_string(),
-            category,
-            field,
-            message: message.into(),
-        }
+    pub fn new(code: &str, category: HoldCategory, field: Option<String>, message: impl Into<String>) -> Self {
+        Self { code: code.to_string(), category, field, message: message.into() }
     }
 }
 
@@ -264,10 +250,7 @@ impl OrderRecord {
         now: DateTime<Utc>,
     ) -> Result<(), TransitionError> {
         if !self.status.can_move_to(to) {
-            return Err(TransitionError::Order {
-                from: self.status,
-                to,
-            });
+            return Err(TransitionError::Order { from: self.status, to });
         }
         self.timeline.push(TimelineEntry {
             at: now,
@@ -287,12 +270,7 @@ impl OrderRecord {
     }
 
     /// Puts the order on hold with every reason found.
-    pub fn hold(
-        &mut self,
-        reasons: Vec<HoldReason>,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), TransitionError> {
+    pub fn hold(&mut self, reasons: Vec<HoldReason>, actor: &str, now: DateTime<Utc>) -> Result<(), TransitionError> {
         let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
         let note = format!("held: {}", codes.join(", "));
         self.transition(OrderStatus::OnHold, actor, note, now)?;
@@ -320,11 +298,7 @@ impl OrderRecord {
             .find(|p| &p.id == id)
             .ok_or_else(|| TransitionError::UnknownPurchaseOrder(id.to_string()))?;
         if !po.status.can_move_to(to) {
-            return Err(TransitionError::PurchaseOrder {
-                po: id.to_string(),
-                from: po.status,
-                to,
-            });
+            return Err(TransitionError::PurchaseOrder { po: id.to_string(), from: po.status, to });
         }
         let from = po.status;
         po.status = to;
@@ -362,10 +336,7 @@ impl OrderRecord {
                         "supplier_rejected",
                         HoldCategory::Supplier,
                         Some(format!("purchase_orders.{}", p.number)),
-                        format!(
-                            "{} rejected purchase order {}: {} ({})",
-                            p.supplier_id, p.number, r.message, r.code
-                        ),
+                        format!("{} rejected purchase order {}: {} ({})", p.supplier_id, p.number, r.message, r.code),
                     ))
                 })
                 .collect();
@@ -379,39 +350,25 @@ impl OrderRecord {
         if self.purchase_orders.is_empty()
             || !matches!(
                 self.status,
-                OrderStatus::Routed
-                    | OrderStatus::Submitted
-                    | OrderStatus::Accepted
-                    | OrderStatus::Shipped
+                OrderStatus::Routed | OrderStatus::Submitted | OrderStatus::Accepted | OrderStatus::Shipped
             )
         {
             return None;
         }
         let all = |f: fn(PoStatus) -> bool| self.purchase_orders.iter().all(|p| f(p.status));
-        Some(
-            if self
-                .purchase_orders
-                .iter()
-                .any(|p| p.status == PoStatus::Rejected)
-            {
-                OrderStatus::OnHold
-            } else if all(|s| s == PoStatus::Delivered) {
-                OrderStatus::Delivered
-            } else if all(|s| matches!(s, PoStatus::Shipped | PoStatus::Delivered)) {
-                OrderStatus::Shipped
-            } else if all(|s| {
-                matches!(
-                    s,
-                    PoStatus::Accepted | PoStatus::Shipped | PoStatus::Delivered
-                )
-            }) {
-                OrderStatus::Accepted
-            } else if all(|s| s != PoStatus::Pending) {
-                OrderStatus::Submitted
-            } else {
-                OrderStatus::Routed
-            },
-        )
+        Some(if self.purchase_orders.iter().any(|p| p.status == PoStatus::Rejected) {
+            OrderStatus::OnHold
+        } else if all(|s| s == PoStatus::Delivered) {
+            OrderStatus::Delivered
+        } else if all(|s| matches!(s, PoStatus::Shipped | PoStatus::Delivered)) {
+            OrderStatus::Shipped
+        } else if all(|s| matches!(s, PoStatus::Accepted | PoStatus::Shipped | PoStatus::Delivered)) {
+            OrderStatus::Accepted
+        } else if all(|s| s != PoStatus::Pending) {
+            OrderStatus::Submitted
+        } else {
+            OrderStatus::Routed
+        })
     }
 
     /// The earliest time a shipped purchase order is due for a tracking check (projected into
@@ -426,22 +383,11 @@ impl OrderRecord {
 
     /// Who set the current status (the actor of the last status entry of the timeline).
     pub fn status_set_by(&self) -> Option<&str> {
-        self.timeline
-            .iter()
-            .rev()
-            .find(|e| e.kind == TimelineKind::Status)
-            .map(|e| e.actor.as_str())
+        self.timeline.iter().rev().find(|e| e.kind == TimelineKind::Status).map(|e| e.actor.as_str())
     }
 
-    pub fn has_escalation(
-        &self,
-        kind: EscalationKind,
-        status_since: DateTime<Utc>,
-        round: u32,
-    ) -> bool {
-        self.escalations
-            .iter()
-            .any(|e| e.kind == kind && e.status_since == status_since && e.round == round)
+    pub fn has_escalation(&self, kind: EscalationKind, status_since: DateTime<Utc>, round: u32) -> bool {
+        self.escalations.iter().any(|e| e.kind == kind && e.status_since == status_since && e.round == round)
     }
 
     pub fn record_escalation(&mut self, e: Escalation, actor: &str) {
@@ -486,11 +432,7 @@ mod tests {
         let now = Utc::now();
         OrderRecord::received(
             sample_order(),
-            Receipt {
-                delivery_id: None,
-                topic: "orders/create".into(),
-                received_at: now,
-            },
+            Receipt { delivery_id: None, topic: "orders/create".into(), received_at: now },
         )
     }
 
@@ -515,16 +457,8 @@ mod tests {
     fn illegal_moves_are_refused_and_leave_no_trace() {
         let mut r = record();
         let before = r.clone();
-        let err = r
-            .transition(OrderStatus::Shipped, "test", "", Utc::now())
-            .unwrap_err();
-        assert_eq!(
-            err,
-            TransitionError::Order {
-                from: OrderStatus::Received,
-                to: OrderStatus::Shipped
-            }
-        );
+        let err = r.transition(OrderStatus::Shipped, "test", "", Utc::now()).unwrap_err();
+        assert_eq!(err, TransitionError::Order { from: OrderStatus::Received, to: OrderStatus::Shipped });
         assert_eq!(r, before);
     }
 
@@ -532,30 +466,22 @@ mod tests {
     fn purchase_orders_roll_up_into_the_order_status() {
         let mut r = record();
         let now = Utc::now();
-        r.transition(OrderStatus::Validated, "validate", "", now)
-            .unwrap();
+        r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
         let a = add_po(&mut r, 1);
         let b = add_po(&mut r, 2);
         r.transition(OrderStatus::Routed, "route", "", now).unwrap();
-        r.transition_po(&a, PoStatus::Submitted, "notify", "", now)
-            .unwrap();
+        r.transition_po(&a, PoStatus::Submitted, "notify", "", now).unwrap();
         assert_eq!(r.status, OrderStatus::Routed, "one PO still pending");
-        r.transition_po(&b, PoStatus::Submitted, "notify", "", now)
-            .unwrap();
+        r.transition_po(&b, PoStatus::Submitted, "notify", "", now).unwrap();
         assert_eq!(r.status, OrderStatus::Submitted);
-        r.transition_po(&a, PoStatus::Accepted, "supplier", "", now)
-            .unwrap();
+        r.transition_po(&a, PoStatus::Accepted, "supplier", "", now).unwrap();
         assert_eq!(r.status, OrderStatus::Submitted);
-        r.transition_po(&b, PoStatus::Shipped, "supplier", "", now)
-            .unwrap();
+        r.transition_po(&b, PoStatus::Shipped, "supplier", "", now).unwrap();
         assert_eq!(r.status, OrderStatus::Accepted);
-        r.transition_po(&a, PoStatus::Shipped, "supplier", "", now)
-            .unwrap();
+        r.transition_po(&a, PoStatus::Shipped, "supplier", "", now).unwrap();
         assert_eq!(r.status, OrderStatus::Shipped);
-        r.transition_po(&a, PoStatus::Delivered, "tracking", "", now)
-            .unwrap();
-        r.transition_po(&b, PoStatus::Delivered, "tracking", "", now)
-            .unwrap();
+        r.transition_po(&a, PoStatus::Delivered, "tracking", "", now).unwrap();
+        r.transition_po(&b, PoStatus::Delivered, "tracking", "", now).unwrap();
         assert_eq!(r.status, OrderStatus::Delivered);
         assert!(r.timeline.len() > 10);
     }
@@ -564,18 +490,13 @@ mod tests {
     fn a_rejection_holds_the_order_with_the_reason() {
         let mut r = record();
         let now = Utc::now();
-        r.transition(OrderStatus::Validated, "validate", "", now)
-            .unwrap();
+        r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
         let a = add_po(&mut r, 1);
         r.transition(OrderStatus::Routed, "route", "", now).unwrap();
-        r.transition_po(&a, PoStatus::Submitted, "notify", "", now)
-            .unwrap();
-        r.purchase_orders[0].rejection = Some(Rejection {
-            code: "INVENTORY_OUT_OF_STOCK".into(),
-            message: "gone".into(),
-        });
-        r.transition_po(&a, PoStatus::Rejected, "supplier", "", now)
-            .unwrap();
+        r.transition_po(&a, PoStatus::Submitted, "notify", "", now).unwrap();
+        r.purchase_orders[0].rejection =
+            Some(Rejection { code: "INVENTORY_OUT_OF_STOCK".into(), message: "gone".into() });
+        r.transition_po(&a, PoStatus::Rejected, "supplier", "", now).unwrap();
         assert_eq!(r.status, OrderStatus::OnHold);
         assert_eq!(r.holds[0].code, "supplier_rejected");
     }

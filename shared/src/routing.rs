@@ -20,13 +20,7 @@ pub struct PlannedPo {
 }
 
 impl PlannedPo {
-    pub fn into_purchase_order(
-        self,
-        order_id: &OrderId,
-        number: &str,
-        seq: u16,
-        now: DateTime<Utc>,
-    ) -> PurchaseOrder {
+    pub fn into_purchase_order(self, order_id: &OrderId, number: &str, seq: u16, now: DateTime<Utc>) -> PurchaseOrder {
         PurchaseOrder {
             id: PurchaseOrderId::new(order_id.clone(), seq),
             number: format!("{number}-{seq}"),
@@ -43,10 +37,7 @@ impl PlannedPo {
 }
 
 /// Plans purchase orders for a validated order, or says why some line can't be placed.
-pub fn plan(
-    order: &CanonicalOrder,
-    catalog: &CatalogView,
-) -> Result<Vec<PlannedPo>, Vec<HoldReason>> {
+pub fn plan(order: &CanonicalOrder, catalog: &CatalogView) -> Result<Vec<PlannedPo>, Vec<HoldReason>> {
     let country = order.destination_country().unwrap_or("");
     let mut plans: Vec<PlannedPo> = Vec::new();
     let mut problems = Vec::new();
@@ -67,10 +58,7 @@ pub fn plan(
             let refusal = if !offer.active {
                 Some("discontinued".to_string())
             } else if offer.stock < line.quantity {
-                Some(format!(
-                    "{} in stock, {} needed",
-                    offer.stock, line.quantity
-                ))
+                Some(format!("{} in stock, {} needed", offer.stock, line.quantity))
             } else if supplier.is_none() {
                 Some("supplier not configured".to_string())
             } else if !supplier.is_some_and(|s| s.ships_to(country)) {
@@ -87,20 +75,12 @@ pub fn plan(
             }
         });
         let Some(offer) = chosen else {
-            let detail = if why_not.is_empty() {
-                "no supplier carries it".to_string()
-            } else {
-                why_not.join("; ")
-            };
+            let detail = if why_not.is_empty() { "no supplier carries it".to_string() } else { why_not.join("; ") };
             problems.push(HoldReason::new(
                 "no_supplier_for_line",
                 HoldCategory::Routing,
                 field,
-                format!(
-                    "no supplier can fill line {} (SKU {sku} x{}): {detail}",
-                    i + 1,
-                    line.quantity
-                ),
+                format!("no supplier can fill line {} (SKU {sku} x{}): {detail}", i + 1, line.quantity),
             ));
             continue;
         };
@@ -112,22 +92,12 @@ pub fn plan(
             quantity: line.quantity,
             unit_cost: offer.cost,
         };
-        match plans
-            .iter_mut()
-            .find(|p| p.supplier_id == offer.supplier_id)
-        {
+        match plans.iter_mut().find(|p| p.supplier_id == offer.supplier_id) {
             Some(p) => p.lines.push(po_line),
-            None => plans.push(PlannedPo {
-                supplier_id: offer.supplier_id.clone(),
-                lines: vec![po_line],
-            }),
+            None => plans.push(PlannedPo { supplier_id: offer.supplier_id.clone(), lines: vec![po_line] }),
         }
     }
-    if problems.is_empty() {
-        Ok(plans)
-    } else {
-        Err(problems)
-    }
+    if problems.is_empty() { Ok(plans) } else { Err(problems) }
 }
 
 #[cfg(test)]
@@ -158,18 +128,8 @@ mod tests {
         o.shipping_address.as_mut().unwrap().country = "JP".into();
         let reasons = plan(&o, &sample_catalog()).unwrap_err();
         assert_eq!(reasons.len(), 3);
-        assert!(
-            reasons[0]
-                .message
-                .contains("acme-us: 50 in stock, 1000 needed"),
-            "{}",
-            reasons[0].message
-        );
-        assert!(
-            reasons[1].message.contains("does not ship to JP"),
-            "{}",
-            reasons[1].message
-        );
+        assert!(reasons[0].message.contains("acme-us: 50 in stock, 1000 needed"), "{}", reasons[0].message);
+        assert!(reasons[1].message.contains("does not ship to JP"), "{}", reasons[1].message);
     }
 
     #[test]

@@ -24,11 +24,7 @@ impl SecretBook {
     pub fn insert(&mut self, name: &str, value: &str) {
         let name = name.trim_matches('/').to_ascii_lowercase();
         let list = self.entries.entry(name).or_default();
-        for s in value
-            .split([',', '\n'])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        for s in value.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()) {
             list.push(s.to_string());
         }
     }
@@ -39,10 +35,7 @@ impl SecretBook {
     }
 
     pub fn get(&self, name: &str) -> &[String] {
-        self.entries
-            .get(&name.to_ascii_lowercase())
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        self.entries.get(&name.to_ascii_lowercase()).map(Vec::as_slice).unwrap_or(&[])
     }
 
     pub fn len(&self) -> usize {
@@ -60,31 +53,19 @@ impl SecretBook {
 
     /// Secrets for a WooCommerce site (by host): its own, then the default.
     pub fn woocommerce(&self, source: &str) -> Vec<&str> {
-        let host = source
-            .trim()
-            .trim_start_matches("https://")
-            .trim_start_matches("http://")
-            .split('/')
-            .next()
-            .unwrap_or("");
+        let host =
+            source.trim().trim_start_matches("https://").trim_start_matches("http://").split('/').next().unwrap_or("");
         self.scoped("woocommerce", host)
     }
 
     pub fn supplier(&self, supplier_id: &str) -> Vec<&str> {
-        self.get(&format!("suppliers/{supplier_id}"))
-            .iter()
-            .map(String::as_str)
-            .collect()
+        self.get(&format!("suppliers/{supplier_id}")).iter().map(String::as_str).collect()
     }
 
     fn scoped(&self, channel: &str, scope: &str) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
         if !scope.is_empty() {
-            out.extend(
-                self.get(&format!("{channel}/{scope}"))
-                    .iter()
-                    .map(String::as_str),
-            );
+            out.extend(self.get(&format!("{channel}/{scope}")).iter().map(String::as_str));
         }
         out.extend(self.get(channel).iter().map(String::as_str));
         out
@@ -103,10 +84,7 @@ mod tests {
             .with("woocommerce/shop.example.org", "woo")
             .with("/suppliers/acme/", "s1");
         assert_eq!(b.shopify("other.myshopify.com"), vec!["app-secret"]);
-        assert_eq!(
-            b.shopify("special.myshopify.com"),
-            vec!["new", "old", "app-secret"]
-        );
+        assert_eq!(b.shopify("special.myshopify.com"), vec!["new", "old", "app-secret"]);
         assert_eq!(b.woocommerce("https://shop.example.org"), vec!["woo"]);
         assert!(b.woocommerce("https://elsewhere.example.org").is_empty());
         assert_eq!(b.supplier("acme"), vec!["s1"]);

@@ -11,8 +11,7 @@ type HmacSha256 = Hmac<Sha256>;
 /// supplier protocol send).
 pub fn sign(secret: &[u8], body: &[u8]) -> String {
     // HMAC accepts keys of any length, so `new_from_slice` cannot fail.
-    let mut mac = HmacSha256::new_from_slice(secret)
-        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    let mut mac = HmacSha256::new_from_slice(secret).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
     mac.update(body);
     STANDARD.encode(mac.finalize().into_bytes())
 }
@@ -44,10 +43,7 @@ mod tests {
         let body = br#"{"id":1}"#;
         let sig = sign(b"secret", body);
         assert!(verify(&["secret"], body, &sig));
-        assert!(
-            verify(&["old", "secret"], body, &sig),
-            "rotation: either secret verifies"
-        );
+        assert!(verify(&["old", "secret"], body, &sig), "rotation: either secret verifies");
         assert!(!verify(&["other"], body, &sig));
         assert!(!verify(&["secret"], b"{\"id\":2}", &sig));
         assert!(!verify(&["secret"], body, "not base64!"));

@@ -53,9 +53,7 @@ impl OrderStatus {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|st| st.as_str().eq_ignore_ascii_case(s))
+        Self::ALL.into_iter().find(|st| st.as_str().eq_ignore_ascii_case(s))
     }
 
     pub fn is_terminal(self) -> bool {
@@ -181,25 +179,17 @@ impl TrackingStatus {
 
     /// Maps a carrier's status word (several vocabularies) to ours.
     pub fn normalize(raw: &str) -> TrackingStatus {
-        let k: String = raw
-            .trim()
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .map(|c| c.to_ascii_lowercase())
-            .collect();
+        let k: String =
+            raw.trim().chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect();
         match k.as_str() {
-            "pending" | "inforeceived" | "pretransit" | "labelcreated" | "accepted" => {
-                Self::InfoReceived
-            }
-            "intransit" | "transit" | "deliverydelayed" | "arrivedatfacility" | "departed" => {
-                Self::InTransit
-            }
+            "pending" | "inforeceived" | "pretransit" | "labelcreated" | "accepted" => Self::InfoReceived,
+            "intransit" | "transit" | "deliverydelayed" | "arrivedatfacility" | "departed" => Self::InTransit,
             "outfordelivery" => Self::OutForDelivery,
             "availableforpickup" | "readyforpickup" => Self::AvailableForPickup,
             "attemptfail" | "deliveryfailed" | "failedattempt" => Self::AttemptFail,
             "delivered" => Self::Delivered,
-            "exception" | "failure" | "returntosender" | "returned" | "cancelled" | "error"
-            | "onhold" | "lost" | "damaged" | "expired" => Self::Exception,
+            "exception" | "failure" | "returntosender" | "returned" | "cancelled" | "error" | "onhold" | "lost"
+            | "damaged" | "expired" => Self::Exception,
             _ => Self::Unknown,
         }
     }
@@ -251,30 +241,12 @@ mod tests {
 
     #[test]
     fn tracking_vocabularies_normalize() {
-        assert_eq!(
-            TrackingStatus::normalize("InTransit"),
-            TrackingStatus::InTransit
-        );
-        assert_eq!(
-            TrackingStatus::normalize("in_transit"),
-            TrackingStatus::InTransit
-        );
-        assert_eq!(
-            TrackingStatus::normalize("out_for_delivery"),
-            TrackingStatus::OutForDelivery
-        );
-        assert_eq!(
-            TrackingStatus::normalize("Delivered"),
-            TrackingStatus::Delivered
-        );
-        assert_eq!(
-            TrackingStatus::normalize("return_to_sender"),
-            TrackingStatus::Exception
-        );
-        assert_eq!(
-            TrackingStatus::normalize("pre_transit"),
-            TrackingStatus::InfoReceived
-        );
+        assert_eq!(TrackingStatus::normalize("InTransit"), TrackingStatus::InTransit);
+        assert_eq!(TrackingStatus::normalize("in_transit"), TrackingStatus::InTransit);
+        assert_eq!(TrackingStatus::normalize("out_for_delivery"), TrackingStatus::OutForDelivery);
+        assert_eq!(TrackingStatus::normalize("Delivered"), TrackingStatus::Delivered);
+        assert_eq!(TrackingStatus::normalize("return_to_sender"), TrackingStatus::Exception);
+        assert_eq!(TrackingStatus::normalize("pre_transit"), TrackingStatus::InfoReceived);
         assert_eq!(TrackingStatus::normalize("weird"), TrackingStatus::Unknown);
     }
 }

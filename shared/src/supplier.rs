@@ -112,12 +112,8 @@ pub enum SupplierEvent {
 impl SupplierEvent {
     pub fn purchase_order_id(&self) -> &str {
         match self {
-            SupplierEvent::Acknowledgment {
-                purchase_order_id, ..
-            }
-            | SupplierEvent::Shipment {
-                purchase_order_id, ..
-            } => purchase_order_id,
+            SupplierEvent::Acknowledgment { purchase_order_id, .. }
+            | SupplierEvent::Shipment { purchase_order_id, .. } => purchase_order_id,
         }
     }
 }

@@ -3,9 +3,7 @@
 use crate::catalog::{CatalogDocument, CatalogView, Offer, Supplier};
 use crate::ids::{ChannelOrderId, Sku, StoreId, SupplierId};
 use crate::money::{Currency, Money};
-use crate::order::{
-    Address, CanonicalOrder, Channel, Contact, FinancialStatus, LineItem, ShippingMethod, Totals,
-};
+use crate::order::{Address, CanonicalOrder, Channel, Contact, FinancialStatus, LineItem, ShippingMethod, Totals};
 use chrono::{TimeZone, Utc};
 
 fn m(s: &str) -> Money {
@@ -35,10 +33,7 @@ fn line(id: &str, s: &str, title: &str, qty: u32, price: &str) -> LineItem {
 
 /// A paid, valid three-line US order.
 pub fn sample_order() -> CanonicalOrder {
-    let created = Utc
-        .with_ymd_and_hms(2026, 11, 20, 14, 0, 0)
-        .single()
-        .unwrap_or_default();
+    let created = Utc.with_ymd_and_hms(2026, 11, 20, 14, 0, 0).single().unwrap_or_default();
     CanonicalOrder {
         channel: Channel::Shopify,
         store: StoreId::new("demo-apparel.myshopify.com").unwrap_or_else(|e| panic!("{e}")),
@@ -60,16 +55,9 @@ pub fn sample_order() -> CanonicalOrder {
             country: "US".into(),
             phone: String::new(),
         }),
-        contact: Contact {
-            email: Some("ada@example.com".into()),
-            phone: None,
-        },
+        contact: Contact { email: Some("ada@example.com".into()), phone: None },
         financial_status: FinancialStatus::Paid,
-        shipping_method: Some(ShippingMethod {
-            code: "standard".into(),
-            title: "Standard".into(),
-            price: m("5.00"),
-        }),
+        shipping_method: Some(ShippingMethod { code: "standard".into(), title: "Standard".into(), price: m("5.00") }),
         currency: Currency::parse("USD").unwrap_or_else(|e| panic!("{e}")),
         totals: Totals {
             subtotal: m("101.48"),

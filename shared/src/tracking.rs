@@ -13,9 +13,9 @@ pub fn next_check_after(status: TrackingStatus) -> Option<Duration> {
     Some(match status {
         TrackingStatus::Delivered => return None,
         TrackingStatus::OutForDelivery => Duration::hours(2),
-        TrackingStatus::InTransit
-        | TrackingStatus::AttemptFail
-        | TrackingStatus::AvailableForPickup => Duration::hours(6),
+        TrackingStatus::InTransit | TrackingStatus::AttemptFail | TrackingStatus::AvailableForPickup => {
+            Duration::hours(6)
+        }
         TrackingStatus::InfoReceived | TrackingStatus::Unknown => Duration::hours(12),
         TrackingStatus::Exception => Duration::hours(24),
     })

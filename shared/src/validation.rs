@@ -15,9 +15,7 @@ pub struct ValidationPolicy {
 
 impl Default for ValidationPolicy {
     fn default() -> Self {
-        Self {
-            accepted_financial_statuses: vec![FinancialStatus::Paid],
-        }
+        Self { accepted_financial_statuses: vec![FinancialStatus::Paid] }
     }
 }
 
@@ -26,43 +24,31 @@ impl ValidationPolicy {
     pub fn parse_statuses(s: &str) -> Result<Self, String> {
         let mut out = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            out.push(
-                FinancialStatus::parse(part)
-                    .ok_or_else(|| format!("unknown financial status {part:?}"))?,
-            );
+            out.push(FinancialStatus::parse(part).ok_or_else(|| format!("unknown financial status {part:?}"))?);
         }
         if out.is_empty() {
             return Err("at least one financial status must be accepted".into());
         }
-        Ok(Self {
-            accepted_financial_statuses: out,
-        })
+        Ok(Self { accepted_financial_statuses: out })
     }
 }
 
 /// Countries whose addresses carry no postal code.
 const NO_POSTAL_CODE: &[&str] = &[
-    "AE", "AG", "AO", "AW", "BF", "BI", "BJ", "BO", "BS", "BW", "BZ", "CD", "CF", "CG", "CI", "CK",
-    "CM", "DJ", "DM", "ER", "FJ", "GA", "GD", "GH", "GM", "GQ", "GY", "HK", "IE", "KI", "KM", "KN",
-    "LC", "ML", "MO", "MR", "MW", "NR", "NU", "QA", "RW", "SB", "SC", "SL", "SR", "ST", "SY", "TD",
-    "TG", "TK", "TL", "TO", "TV", "UG", "VU", "YE", "ZW",
+    "AE", "AG", "AO", "AW", "BF", "BI", "BJ", "BO", "BS", "BW", "BZ", "CD", "CF", "CG", "CI", "CK", "CM", "DJ", "DM",
+    "ER", "FJ", "GA", "GD", "GH", "GM", "GQ", "GY", "HK", "IE", "KI", "KM", "KN", "LC", "ML", "MO", "MR", "MW", "NR",
+    "NU", "QA", "RW", "SB", "SC", "SL", "SR", "ST", "SY", "TD", "TG", "TK", "TL", "TO", "TV", "UG", "VU", "YE", "ZW",
 ];
 
 /// Countries whose addresses need a state, province or region.
-const REGION_REQUIRED: &[&str] = &[
-    "US", "CA", "AU", "BR", "MX", "IN", "JP", "CN", "AR", "MY", "ID",
-];
+const REGION_REQUIRED: &[&str] = &["US", "CA", "AU", "BR", "MX", "IN", "JP", "CN", "AR", "MY", "ID"];
 
 fn reason(code: &str, category: HoldCategory, field: &str, message: String) -> HoldReason {
     HoldReason::new(code, category, Some(field.to_string()), message)
 }
 
 /// Every reason the order cannot proceed; empty when it may.
-pub fn validate(
-    order: &CanonicalOrder,
-    catalog: &CatalogView,
-    policy: &ValidationPolicy,
-) -> Vec<HoldReason> {
+pub fn validate(order: &CanonicalOrder, catalog: &CatalogView, policy: &ValidationPolicy) -> Vec<HoldReason> {
     let mut out = Vec::new();
 
     if order.cancelled_at.is_some() {
@@ -74,31 +60,15 @@ pub fn validate(
         ));
     }
     if order.test {
-        out.push(reason(
-            "test_order",
-            HoldCategory::Order,
-            "test",
-            "a test order never goes to a supplier".into(),
-        ));
+        out.push(reason("test_order", HoldCategory::Order, "test", "a test order never goes to a supplier".into()));
     }
-    if !policy
-        .accepted_financial_statuses
-        .contains(&order.financial_status)
-    {
-        let accepted: Vec<&str> = policy
-            .accepted_financial_statuses
-            .iter()
-            .map(|s| s.as_str())
-            .collect();
+    if !policy.accepted_financial_statuses.contains(&order.financial_status) {
+        let accepted: Vec<&str> = policy.accepted_financial_statuses.iter().map(|s| s.as_str()).collect();
         out.push(reason(
             "payment_not_accepted",
             HoldCategory::Payment,
             "financial_status",
-            format!(
-                "payment is {}; accepted: {}",
-                order.financial_status.as_str(),
-                accepted.join(", ")
-            ),
+            format!("payment is {}; accepted: {}", order.financial_status.as_str(), accepted.join(", ")),
         ));
     }
 
@@ -131,9 +101,7 @@ pub fn validate(
             if REGION_REQUIRED.contains(&country.as_str()) {
                 missing(&a.region, "region", "state or province");
             }
-            if !country.is_empty()
-                && (country.len() != 2 || !country.bytes().all(|b| b.is_ascii_alphabetic()))
-            {
+            if !country.is_empty() && (country.len() != 2 || !country.bytes().all(|b| b.is_ascii_alphabetic())) {
                 out.push(reason(
                     "address_country_invalid",
                     HoldCategory::Address,
@@ -169,11 +137,7 @@ pub fn validate(
                 "sku_missing",
                 HoldCategory::Mapping,
                 &field("sku"),
-                format!(
-                    "line {} ({}) has no SKU to map to a supplier item",
-                    i + 1,
-                    line.title
-                ),
+                format!("line {} ({}) has no SKU to map to a supplier item", i + 1, line.title),
             )),
             Some(sku) => {
                 let offers = catalog.offers_for(sku);
@@ -209,14 +173,7 @@ mod tests {
 
     #[test]
     fn a_good_order_passes() {
-        assert!(
-            validate(
-                &sample_order(),
-                &sample_catalog(),
-                &ValidationPolicy::default()
-            )
-            .is_empty()
-        );
+        assert!(validate(&sample_order(), &sample_catalog(), &ValidationPolicy::default()).is_empty());
     }
 
     #[test]
@@ -250,10 +207,7 @@ mod tests {
         let mut o = sample_order();
         o.financial_status = FinancialStatus::Authorized;
         let strict = ValidationPolicy::default();
-        assert_eq!(
-            codes(&validate(&o, &sample_catalog(), &strict)),
-            vec!["payment_not_accepted"]
-        );
+        assert_eq!(codes(&validate(&o, &sample_catalog(), &strict)), vec!["payment_not_accepted"]);
         let lenient = ValidationPolicy::parse_statuses("paid, authorized").unwrap();
         assert!(validate(&o, &sample_catalog(), &lenient).is_empty());
         assert!(ValidationPolicy::parse_statuses("").is_err());

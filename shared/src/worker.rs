@@ -40,11 +40,7 @@ where
     for record in event.records {
         let message_id = record.message_id.clone().unwrap_or_default();
         let body = record.body.as_deref().unwrap_or("");
-        let receive_count = record
-            .attributes
-            .get("ApproximateReceiveCount")
-            .cloned()
-            .unwrap_or_default();
+        let receive_count = record.attributes.get("ApproximateReceiveCount").cloned().unwrap_or_default();
         let message = match WorkMessage::parse(body) {
             Ok(m) => m,
             Err(reason) => {
@@ -63,14 +59,7 @@ where
         match handle(message).await {
             Ok(()) => {}
             Err(StepError::Retry(reason)) => {
-                tracing::warn!(
-                    step,
-                    message_id,
-                    order_id,
-                    receive_count,
-                    reason,
-                    "message will be retried"
-                );
+                tracing::warn!(step, message_id, order_id, receive_count, reason, "message will be retried");
                 fail(&mut response, message_id);
             }
             Err(StepError::Poison(reason)) => {
@@ -113,33 +102,40 @@ pub struct Updated<T> {
 pub async fn update_order<T, F>(
     store: &dyn OrderStore,
     id: &OrderId,
+    change: F,
+) -> Result<Updated<Option<T>>, StepError>
+where
+    F: FnMut(&mut OrderRecord) -> Result<Option<T>, StepError>,
+{
+    update_from(store, id, None, change).await
+}
+
+/// Like `update_order`, starting from a record the caller has just read (saving that read);
+/// a version conflict reloads.
+pub async fn update_from<T, F>(
+    store: &dyn OrderStore,
+    id: &OrderId,
+    loaded: Option<OrderRecord>,
     mut change: F,
 ) -> Result<Updated<Option<T>>, StepError>
 where
     F: FnMut(&mut OrderRecord) -> Result<Option<T>, StepError>,
 {
     const ATTEMPTS: usize = 8;
+    let mut loaded = loaded;
     for attempt in 1..=ATTEMPTS {
-        let Some(current) = store.get(id).await? else {
-            return Err(StepError::Poison(format!("order {id} does not exist")));
+        let current = match loaded.take() {
+            Some(r) => r,
+            None => match store.get(id).await? {
+                Some(r) => r,
+                None => return Err(StepError::Poison(format!("order {id} does not exist"))),
+            },
         };
         let mut next = current.clone();
         match change(&mut next)? {
-            None => {
-                return Ok(Updated {
-                    record: current,
-                    changed: false,
-                    value: None,
-                });
-            }
+            None => return Ok(Updated { record: current, changed: false, value: None }),
             Some(v) => match store.save(&next).await {
-                Ok(saved) => {
-                    return Ok(Updated {
-                        record: saved,
-                        changed: true,
-                        value: Some(v),
-                    });
-                }
+                Ok(saved) => return Ok(Updated { record: saved, changed: true, value: Some(v) }),
                 Err(PortError::Conflict(_)) if attempt < ATTEMPTS => {
                     tracing::debug!(order_id = %id, attempt, "version conflict; reloading");
                     continue;
@@ -148,7 +144,5 @@ where
             },
         }
     }
-    Err(StepError::Retry(format!(
-        "order {id}: too many concurrent writers"
-    )))
+    Err(StepError::Retry(format!("order {id}: too many concurrent writers")))
 }

@@ -5,14 +5,11 @@ use chrono::{DateTime, Duration, Utc};
 use dropline_shared::catalog::CatalogDocument;
 use dropline_shared::events::DomainEvent;
 use dropline_shared::idempotency::{
-    Begin, Idempotency, IdempotencyError, IdempotencyRecord, IdempotencyStatus, IdempotencyStore,
-    PutOutcome,
+    Begin, Idempotency, IdempotencyError, IdempotencyRecord, IdempotencyStatus, IdempotencyStore, PutOutcome,
 };
 use dropline_shared::ids::{ChannelOrderId, PurchaseOrderId, Sku, SupplierId};
 use dropline_shared::messages::{Step, WorkMessage};
-use dropline_shared::ports::{
-    Catalog, Created, EventPublisher, OrderStore, PortError, QueueConsumer, WorkQueue,
-};
+use dropline_shared::ports::{Catalog, Created, EventPublisher, OrderStore, PortError, QueueConsumer, WorkQueue};
 use dropline_shared::record::{OrderRecord, PurchaseOrder, Receipt, Shipment};
 use dropline_shared::status::{OrderStatus, PoStatus, TrackingStatus};
 use dropline_shared::testing::sample_order;
@@ -23,16 +20,8 @@ use std::sync::Arc;
 /// A fresh order record with a distinct channel order id.
 pub fn new_record(n: u32, at: DateTime<Utc>) -> OrderRecord {
     let mut o = sample_order();
-    o.channel_order_id =
-        ChannelOrderId::new(format!("{}{n}", uuid::Uuid::new_v4().simple())).expect("id");
-    OrderRecord::received(
-        o,
-        Receipt {
-            delivery_id: None,
-            topic: "orders/create".into(),
-            received_at: at,
-        },
-    )
+    o.channel_order_id = ChannelOrderId::new(format!("{}{n}", uuid::Uuid::new_v4().simple())).expect("id");
+    OrderRecord::received(o, Receipt { delivery_id: None, topic: "orders/create".into(), received_at: at })
 }
 
 pub async fn order_store(store: &dyn OrderStore) {
@@ -53,23 +42,11 @@ pub async fn order_store(store: &dyn OrderStore) {
         Created::Existing(e) => assert_eq!(e, created, "the stored record, unchanged"),
         Created::Created(_) => panic!("a second create must not overwrite"),
     }
-    assert!(
-        store
-            .get(&new_record(9, t0).id)
-            .await
-            .expect("get")
-            .is_none()
-    );
+    assert!(store.get(&new_record(9, t0).id).await.expect("get").is_none());
 
     // Optimistic concurrency: a save from a stale version is a conflict.
     let mut v1 = got.clone();
-    v1.transition(
-        OrderStatus::Validated,
-        "test",
-        "",
-        t0 + Duration::minutes(1),
-    )
-    .expect("move");
+    v1.transition(OrderStatus::Validated, "test", "", t0 + Duration::minutes(1)).expect("move");
     let v2 = store.save(&v1).await.expect("save");
     assert_eq!(v2.version, 2);
     assert_eq!(store.get(&r.id).await.expect("get").expect("stored"), v2);
@@ -80,20 +57,8 @@ pub async fn order_store(store: &dyn OrderStore) {
     // Two writers from the same version: exactly one wins.
     let (a, b) = (v2.clone(), v2.clone());
     let (ra, rb) = tokio::join!(store.save(&a), store.save(&b));
-    assert_eq!(
-        [ra.is_ok(), rb.is_ok()].iter().filter(|x| **x).count(),
-        1,
-        "one of two concurrent saves wins"
-    );
-    assert_eq!(
-        store
-            .get(&r.id)
-            .await
-            .expect("get")
-            .expect("stored")
-            .version,
-        3
-    );
+    assert_eq!([ra.is_ok(), rb.is_ok()].iter().filter(|x| **x).count(), 1, "one of two concurrent saves wins");
+    assert_eq!(store.get(&r.id).await.expect("get").expect("stored").version, 3);
 
     // The status index: orders in a status since before a time, oldest first, limited.
     let mut ids = Vec::new();
@@ -103,31 +68,14 @@ pub async fn order_store(store: &dyn OrderStore) {
         ids.push(rec.id);
     }
     let found = store
-        .in_status_since_before(
-            OrderStatus::Received,
-            Utc::now() - Duration::minutes(35),
-            10,
-        )
+        .in_status_since_before(OrderStatus::Received, Utc::now() - Duration::minutes(35), 10)
         .await
         .expect("query");
     let found_ids: Vec<_> = found.iter().map(|o| o.id.clone()).collect();
-    assert_eq!(
-        found_ids,
-        vec![ids[0].clone(), ids[1].clone()],
-        "oldest first, only those before the cutoff"
-    );
-    let limited = store
-        .in_status_since_before(OrderStatus::Received, Utc::now(), 1)
-        .await
-        .expect("query");
+    assert_eq!(found_ids, vec![ids[0].clone(), ids[1].clone()], "oldest first, only those before the cutoff");
+    let limited = store.in_status_since_before(OrderStatus::Received, Utc::now(), 1).await.expect("query");
     assert_eq!(limited.len(), 1);
-    assert!(
-        store
-            .in_status_since_before(OrderStatus::Shipped, Utc::now(), 10)
-            .await
-            .expect("query")
-            .is_empty()
-    );
+    assert!(store.in_status_since_before(OrderStatus::Shipped, Utc::now(), 10).await.expect("query").is_empty());
 
     // The tracking index: only orders with a shipped purchase order due now.
     let now = Utc::now();
@@ -163,10 +111,7 @@ pub async fn order_store(store: &dyn OrderStore) {
         Created::Existing(_) => panic!("new"),
     };
     store.create(&later).await.expect("create");
-    assert_eq!(
-        store.tracking_due(now, 10).await.expect("due"),
-        vec![shipped.id.clone()]
-    );
+    assert_eq!(store.tracking_due(now, 10).await.expect("due"), vec![shipped.id.clone()]);
     // Once nothing is left to check, the order leaves the index.
     let mut done = stored.clone();
     if let Some(s) = done.purchase_orders[0].shipment.as_mut() {
@@ -192,10 +137,7 @@ pub async fn idempotency_store(store: Arc<dyn IdempotencyStore>) {
         (now + Duration::hours(1)).timestamp(),
         Some((now + Duration::seconds(30)).timestamp_millis()),
     );
-    assert_eq!(
-        store.put_in_progress(&live, now).await.expect("put"),
-        PutOutcome::Acquired
-    );
+    assert_eq!(store.put_in_progress(&live, now).await.expect("put"), PutOutcome::Acquired);
     match store.put_in_progress(&live, now).await.expect("put") {
         PutOutcome::Exists(e) => {
             assert_eq!(e.status, IdempotencyStatus::InProgress);
@@ -205,18 +147,8 @@ pub async fn idempotency_store(store: Arc<dyn IdempotencyStore>) {
     }
     // A lock past its in_progress_expiration frees the key.
     let later = now + Duration::seconds(31);
-    assert_eq!(
-        store.put_in_progress(&live, later).await.expect("put"),
-        PutOutcome::Acquired
-    );
-    store
-        .complete(
-            &key,
-            "{\"answer\":1}",
-            (now + Duration::hours(1)).timestamp(),
-        )
-        .await
-        .expect("complete");
+    assert_eq!(store.put_in_progress(&live, later).await.expect("put"), PutOutcome::Acquired);
+    store.complete(&key, "{\"answer\":1}", (now + Duration::hours(1)).timestamp()).await.expect("complete");
     let got = store.get(&key).await.expect("get").expect("exists");
     assert_eq!(got.status, IdempotencyStatus::Completed);
     assert_eq!(got.data.as_deref(), Some("{\"answer\":1}"));
@@ -227,58 +159,26 @@ pub async fn idempotency_store(store: Arc<dyn IdempotencyStore>) {
     }
     // Expired completed records are overwritten (TTL may lag; expiry is checked in the condition).
     let much_later = now + Duration::hours(2);
-    assert_eq!(
-        store.put_in_progress(&live, much_later).await.expect("put"),
-        PutOutcome::Acquired
-    );
+    assert_eq!(store.put_in_progress(&live, much_later).await.expect("put"), PutOutcome::Acquired);
     store.delete(&key).await.expect("delete");
     assert!(store.get(&key).await.expect("get").is_none());
 
     // The protocol on top.
     let idem = Idempotency::new(store.clone(), Duration::hours(1));
     let k2 = format!("contract:{}", uuid::Uuid::new_v4());
-    assert_eq!(
-        idem.begin(&k2, "p", now, now + Duration::seconds(5))
-            .await
-            .expect("begin"),
-        Begin::Proceed
-    );
-    assert!(matches!(
-        idem.begin(&k2, "p", now, now).await,
-        Err(IdempotencyError::InProgress(_))
-    ));
-    assert!(matches!(
-        idem.begin(&k2, "other", now, now).await,
-        Err(IdempotencyError::PayloadMismatch(_))
-    ));
+    assert_eq!(idem.begin(&k2, "p", now, now + Duration::seconds(5)).await.expect("begin"), Begin::Proceed);
+    assert!(matches!(idem.begin(&k2, "p", now, now).await, Err(IdempotencyError::InProgress(_))));
+    assert!(matches!(idem.begin(&k2, "other", now, now).await, Err(IdempotencyError::PayloadMismatch(_))));
     idem.complete(&k2, "result", now).await.expect("complete");
-    assert_eq!(
-        idem.begin(&k2, "p", now, now).await.expect("begin"),
-        Begin::Completed("result".into())
-    );
+    assert_eq!(idem.begin(&k2, "p", now, now).await.expect("begin"), Begin::Completed("result".into()));
     let k3 = format!("contract:{}", uuid::Uuid::new_v4());
-    assert_eq!(
-        idem.begin(&k3, "p", now, now).await.expect("begin"),
-        Begin::Proceed
-    );
+    assert_eq!(idem.begin(&k3, "p", now, now).await.expect("begin"), Begin::Proceed);
     idem.abandon(&k3).await.expect("abandon");
-    assert_eq!(
-        idem.begin(&k3, "p", now, now).await.expect("begin"),
-        Begin::Proceed,
-        "after a failure the key is free"
-    );
+    assert_eq!(idem.begin(&k3, "p", now, now).await.expect("begin"), Begin::Proceed, "after a failure the key is free");
     // A deadline already past still locks until now: never "no lock".
     let k4 = format!("contract:{}", uuid::Uuid::new_v4());
-    assert_eq!(
-        idem.begin(&k4, "p", now, now - Duration::seconds(10))
-            .await
-            .expect("begin"),
-        Begin::Proceed
-    );
-    assert!(matches!(
-        idem.begin(&k4, "p", now, now).await,
-        Err(IdempotencyError::InProgress(_))
-    ));
+    assert_eq!(idem.begin(&k4, "p", now, now - Duration::seconds(10)).await.expect("begin"), Begin::Proceed);
+    assert!(matches!(idem.begin(&k4, "p", now, now).await, Err(IdempotencyError::InProgress(_))));
 }
 
 /// How a suite lets time pass (a manual clock for memory, real sleeps for SQS).
@@ -292,15 +192,10 @@ pub async fn work_queue<Q: WorkQueue + QueueConsumer + ?Sized>(
     max_receive: u32,
 ) {
     let order = new_record(1, Utc::now()).id;
-    let messages: Vec<WorkMessage> = (1..=3u16)
-        .map(|i| WorkMessage::purchase_order(PurchaseOrderId::new(order.clone(), i), "contract"))
-        .collect();
-    q.enqueue(Step::NotifySupplier, &messages)
-        .await
-        .expect("enqueue");
-    q.enqueue(Step::Validate, &[])
-        .await
-        .expect("enqueuing nothing is fine");
+    let messages: Vec<WorkMessage> =
+        (1..=3u16).map(|i| WorkMessage::purchase_order(PurchaseOrderId::new(order.clone(), i), "contract")).collect();
+    q.enqueue(Step::NotifySupplier, &messages).await.expect("enqueue");
+    q.enqueue(Step::Validate, &[]).await.expect("enqueuing nothing is fine");
 
     let mut got = Vec::new();
     for _ in 0..10 {
@@ -310,32 +205,15 @@ pub async fn work_queue<Q: WorkQueue + QueueConsumer + ?Sized>(
         }
     }
     assert_eq!(got.len(), 3, "every message is delivered");
-    let mut bodies: Vec<WorkMessage> = got
-        .iter()
-        .map(|m| WorkMessage::parse(&m.body).expect("parse"))
-        .collect();
+    let mut bodies: Vec<WorkMessage> = got.iter().map(|m| WorkMessage::parse(&m.body).expect("parse")).collect();
     bodies.sort_by_key(|m| m.po_id.as_ref().map(|p| p.seq()));
     assert_eq!(bodies, messages);
     assert!(got.iter().all(|m| m.receive_count == 1));
-    assert!(
-        q.receive(Step::NotifySupplier, 10)
-            .await
-            .expect("receive")
-            .is_empty(),
-        "in flight: invisible"
-    );
+    assert!(q.receive(Step::NotifySupplier, 10).await.expect("receive").is_empty(), "in flight: invisible");
     for m in &got[..2] {
-        q.delete(Step::NotifySupplier, &m.receipt)
-            .await
-            .expect("delete");
+        q.delete(Step::NotifySupplier, &m.receipt).await.expect("delete");
     }
-    assert!(
-        q.receive(Step::Route, 10)
-            .await
-            .expect("receive")
-            .is_empty(),
-        "queues are separate"
-    );
+    assert!(q.receive(Step::Route, 10).await.expect("receive").is_empty(), "queues are separate");
 
     // The third is never deleted: it comes back after the visibility timeout, then, past
     // maxReceiveCount, lands in the dead-letter queue.
@@ -350,32 +228,19 @@ pub async fn work_queue<Q: WorkQueue + QueueConsumer + ?Sized>(
         assert_eq!(again[0].message_id, got[2].message_id);
         receives += 1;
     }
-    assert_eq!(
-        receives, max_receive,
-        "received exactly maxReceiveCount times"
-    );
+    assert_eq!(receives, max_receive, "received exactly maxReceiveCount times");
     let mut dead = Vec::new();
     for _ in 0..5 {
-        dead = q
-            .peek_dead_letters(Step::NotifySupplier, 10)
-            .await
-            .expect("peek");
+        dead = q.peek_dead_letters(Step::NotifySupplier, 10).await.expect("peek");
         if !dead.is_empty() {
             break;
         }
         pass_time(1).await;
     }
-    assert_eq!(
-        dead.len(),
-        1,
-        "the unprocessed message is in the dead-letter queue"
-    );
+    assert_eq!(dead.len(), 1, "the unprocessed message is in the dead-letter queue");
     assert_eq!(dead[0].body, got[2].body);
     pass_time(visibility_s.max(5) + 1).await;
-    assert_eq!(
-        q.redrive(Step::NotifySupplier, 10).await.expect("redrive"),
-        1
-    );
+    assert_eq!(q.redrive(Step::NotifySupplier, 10).await.expect("redrive"), 1);
     let mut back = Vec::new();
     for _ in 0..5 {
         back = q.receive(Step::NotifySupplier, 10).await.expect("receive");
@@ -385,9 +250,7 @@ pub async fn work_queue<Q: WorkQueue + QueueConsumer + ?Sized>(
     }
     assert_eq!(back.len(), 1, "redriven message is back in its queue");
     assert_eq!(back[0].body, got[2].body);
-    q.delete(Step::NotifySupplier, &back[0].receipt)
-        .await
-        .expect("delete");
+    q.delete(Step::NotifySupplier, &back[0].receipt).await.expect("delete");
 }
 
 pub async fn event_publisher(p: &dyn EventPublisher) {
@@ -404,46 +267,26 @@ pub async fn event_publisher(p: &dyn EventPublisher) {
             )
         })
         .collect();
-    p.publish(&events)
-        .await
-        .expect("publish more than one PutEvents batch");
+    p.publish(&events).await.expect("publish more than one PutEvents batch");
     p.publish(&[]).await.expect("publishing nothing is fine");
 }
 
 pub async fn catalog(c: &dyn Catalog, doc: &CatalogDocument) {
     let sku = |s: &str| Sku::new(s).expect("sku");
-    let view = c
-        .view(&[
-            sku("TEE-BLK-M"),
-            sku("MUG-WHT"),
-            sku("NOPE"),
-            sku("MUG-WHT"),
-        ])
-        .await
-        .expect("view");
+    let view = c.view(&[sku("TEE-BLK-M"), sku("MUG-WHT"), sku("NOPE"), sku("MUG-WHT")]).await.expect("view");
     assert_eq!(view.offers_for(&sku("TEE-BLK-M")).len(), 1);
     let mugs = view.offers_for(&sku("MUG-WHT"));
     assert_eq!(mugs.len(), 2);
-    assert_eq!(
-        mugs[0].supplier_id.as_str(),
-        "beta-eu",
-        "offers keep their catalog order"
-    );
+    assert_eq!(mugs[0].supplier_id.as_str(), "beta-eu", "offers keep their catalog order");
     assert!(view.offers_for(&sku("NOPE")).is_empty());
     let mut suppliers: Vec<&str> = view.suppliers.keys().map(|s| s.as_str()).collect();
     suppliers.sort();
     assert_eq!(suppliers, vec!["acme-us", "beta-eu"]);
-    let acme = c
-        .supplier(&SupplierId::new("acme-us").expect("id"))
-        .await
-        .expect("supplier")
-        .expect("exists");
+    let acme = c.supplier(&SupplierId::new("acme-us").expect("id")).await.expect("supplier").expect("exists");
     assert_eq!(&acme, &doc.suppliers[0]);
-    assert!(
-        c.supplier(&SupplierId::new("nobody").expect("id"))
-            .await
-            .expect("supplier")
-            .is_none()
-    );
+    assert!(c.supplier(&SupplierId::new("nobody").expect("id")).await.expect("supplier").is_none());
     assert!(c.view(&[]).await.expect("empty view").offers.is_empty());
+    let offers = c.offers(&[sku("MUG-WHT"), sku("NOPE")]).await.expect("offers");
+    assert_eq!(offers.offers_for(&sku("MUG-WHT")), mugs, "the same offers, without suppliers");
+    assert!(offers.suppliers.is_empty());
 }

@@ -7,17 +7,15 @@ pub mod runtime_api;
 use chrono::Utc;
 use dropline_cli::local::{Infra, QueueSettings, provision, put_secret, serve_ingest};
 use dropline_cli::pipeline::Pipeline;
-use dropline_cli::sim::{
-    HttpCarrierSim, HttpSupplierSim, SupplierBehaviour, serve_carrier, serve_suppliers,
-};
+use dropline_cli::sim::{HttpCarrierSim, HttpSupplierSim, SupplierBehaviour, serve_carrier, serve_suppliers};
 use dropline_escalate::Escalate;
 use dropline_ingest::Ingest;
 use dropline_notify_supplier::NotifySupplier;
 use dropline_poll_tracking::PollTracking;
 use dropline_route::Route;
 use dropline_shared::adapters::aws::{
-    AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher,
-    SqsWorkQueue, load_secrets,
+    AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, SqsWorkQueue,
+    load_secrets,
 };
 use dropline_shared::adapters::http::{HttpCarrierTracker, HttpSupplierGateway, RetryPolicy};
 use dropline_shared::adapters::memory::ManualClock;
@@ -33,9 +31,7 @@ use std::sync::Arc;
 
 /// Fails the test with instructions when the emulators are not running.
 pub fn require_emulators() {
-    if std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_err()
-        || std::env::var("AWS_ENDPOINT_URL_SQS").is_err()
-    {
+    if std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_err() || std::env::var("AWS_ENDPOINT_URL_SQS").is_err() {
         panic!(
             "integration tests need DynamoDB Local and moto: run `make test`, or `make emulators-up` then \
              `source .run/env` before `cargo test`"
@@ -50,10 +46,7 @@ pub async fn aws() -> AwsClients {
 
 /// A name no other test uses (tests share the emulators and run in parallel).
 pub fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}-{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..10]
-    )
+    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
 }
 
 pub const SHOPIFY_SECRET: &str = dropline_cli::demo::SHOPIFY_SECRET;
@@ -69,10 +62,7 @@ pub struct StackOptions {
 impl Default for StackOptions {
     fn default() -> Self {
         Self {
-            queues: QueueSettings {
-                visibility_timeout_s: 2,
-                max_receive_count: 3,
-            },
+            queues: QueueSettings { visibility_timeout_s: 2, max_receive_count: 3 },
             supplier_behaviour: HashMap::new(),
         }
     }
@@ -100,49 +90,28 @@ pub struct Stack {
 impl Stack {
     pub async fn start(opts: StackOptions) -> Stack {
         let aws = aws().await;
-        let infra = provision(&aws, &unique("dl"), opts.queues)
-            .await
-            .expect("provision");
+        let infra = provision(&aws, &unique("dl"), opts.queues).await.expect("provision");
         let mut doc = dropline_cli::demo::catalog().expect("demo catalog");
-        put_secret(&aws, &infra, "shopify", SHOPIFY_SECRET)
-            .await
-            .expect("secret");
-        put_secret(&aws, &infra, "woocommerce", WOO_SECRET)
-            .await
-            .expect("secret");
+        put_secret(&aws, &infra, "shopify", SHOPIFY_SECRET).await.expect("secret");
+        put_secret(&aws, &infra, "woocommerce", WOO_SECRET).await.expect("secret");
         let mut supplier_secrets = HashMap::new();
         for s in &doc.suppliers {
             let secret = dropline_cli::demo::supplier_secret(s.id.as_str());
-            put_secret(&aws, &infra, &format!("suppliers/{}", s.id), &secret)
-                .await
-                .expect("secret");
+            put_secret(&aws, &infra, &format!("suppliers/{}", s.id), &secret).await.expect("secret");
             supplier_secrets.insert(s.id.to_string(), secret);
         }
-        let secrets = load_secrets(&aws.ssm, &infra.secrets_path)
-            .await
-            .expect("load secrets");
+        let secrets = load_secrets(&aws.ssm, &infra.secrets_path).await.expect("load secrets");
         let secrets_for_tests = secrets.clone();
 
         let clock = Arc::new(ManualClock::new(Utc::now()));
-        let store = Arc::new(DynamoOrderStore::new(
-            aws.dynamodb.clone(),
-            &infra.orders_table,
-        ));
-        let idempotency = Arc::new(DynamoIdempotencyStore::new(
-            aws.dynamodb.clone(),
-            &infra.idempotency_table,
-        ));
+        let store = Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), &infra.orders_table));
+        let idempotency = Arc::new(DynamoIdempotencyStore::new(aws.dynamodb.clone(), &infra.idempotency_table));
         let mut sqs = SqsWorkQueue::new(aws.sqs.clone(), infra.queues.clone());
         sqs.wait_seconds = 0;
         let queues = Arc::new(sqs);
-        let events: Arc<dyn EventPublisher> = Arc::new(EventBridgePublisher::new(
-            aws.eventbridge.clone(),
-            &infra.event_bus,
-        ));
-        let catalog = Arc::new(DynamoCatalog::new(
-            aws.dynamodb.clone(),
-            &infra.catalog_table,
-        ));
+        let events: Arc<dyn EventPublisher> =
+            Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), &infra.event_bus));
+        let catalog = Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), &infra.catalog_table));
         let ingest = Arc::new(Ingest {
             store: store.clone(),
             idempotency: Idempotency::new(idempotency.clone(), chrono::Duration::hours(24)),
@@ -151,9 +120,8 @@ impl Stack {
             secrets: secrets.clone(),
             clock: clock.clone(),
         });
-        let ingest_addr = serve_ingest("127.0.0.1:0".parse().expect("addr"), ingest.clone())
-            .await
-            .expect("serve ingest");
+        let ingest_addr =
+            serve_ingest("127.0.0.1:0".parse().expect("addr"), ingest.clone()).await.expect("serve ingest");
         let suppliers = serve_suppliers(
             "127.0.0.1:0".parse().expect("addr"),
             supplier_secrets,
@@ -167,9 +135,7 @@ impl Stack {
             s.endpoint = suppliers.endpoint(s.id.as_str());
         }
         catalog.load(&doc).await.expect("load catalog");
-        let carrier = serve_carrier("127.0.0.1:0".parse().expect("addr"))
-            .await
-            .expect("serve carrier");
+        let carrier = serve_carrier("127.0.0.1:0".parse().expect("addr")).await.expect("serve carrier");
 
         let policy = RetryPolicy {
             timeout: std::time::Duration::from_secs(2),
@@ -204,10 +170,7 @@ impl Stack {
             }),
             poll: Arc::new(PollTracking {
                 store: store.clone(),
-                tracker: Arc::new(HttpCarrierTracker::new(
-                    &carrier.base_url(),
-                    std::time::Duration::from_secs(2),
-                )),
+                tracker: Arc::new(HttpCarrierTracker::new(&carrier.base_url(), std::time::Duration::from_secs(2))),
                 events: events.clone(),
                 clock: clock.clone(),
                 batch_size: 50,
@@ -245,11 +208,7 @@ impl Stack {
     }
 
     /// Posts a demo delivery (signed with `secret`) to ingest over HTTP.
-    pub async fn post_delivery(
-        &self,
-        d: &dropline_cli::demo::Delivery,
-        secret: &str,
-    ) -> (u16, serde_json::Value) {
+    pub async fn post_delivery(&self, d: &dropline_cli::demo::Delivery, secret: &str) -> (u16, serde_json::Value) {
         let req = d.request(secret);
         let mut builder = self.http.post(self.url(&req.path)).body(req.body.to_vec());
         for (k, v) in req.headers.iter() {
@@ -298,12 +257,7 @@ impl Stack {
             .send()
             .await
             .expect("queue attributes");
-        let get = |k: A| {
-            out.attributes()
-                .and_then(|a| a.get(&k))
-                .and_then(|v| v.parse::<usize>().ok())
-                .unwrap_or(0)
-        };
+        let get = |k: A| out.attributes().and_then(|a| a.get(&k)).and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
         get(A::ApproximateNumberOfMessages) + get(A::ApproximateNumberOfMessagesNotVisible)
     }
 }

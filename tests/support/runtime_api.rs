@@ -60,9 +60,7 @@ async fn next(State(s): State<Shared>) -> impl IntoResponse {
             headers.insert("lambda-runtime-deadline-ms", h(deadline.to_string()));
             headers.insert(
                 "lambda-runtime-invoked-function-arn",
-                HeaderValue::from_static(
-                    "arn:aws:lambda:us-east-1:000000000000:function:dropline-test",
-                ),
+                HeaderValue::from_static("arn:aws:lambda:us-east-1:000000000000:function:dropline-test"),
             );
             headers.insert(
                 "lambda-runtime-trace-id",
@@ -76,19 +74,11 @@ async fn next(State(s): State<Shared>) -> impl IntoResponse {
 }
 
 async fn respond(State(s): State<Shared>, Path(id): Path<String>, body: Bytes) -> StatusCode {
-    finish(
-        &s,
-        &id,
-        Outcome::Response(serde_json::from_slice(&body).unwrap_or(Value::Null)),
-    )
+    finish(&s, &id, Outcome::Response(serde_json::from_slice(&body).unwrap_or(Value::Null)))
 }
 
 async fn error(State(s): State<Shared>, Path(id): Path<String>, body: Bytes) -> StatusCode {
-    finish(
-        &s,
-        &id,
-        Outcome::Error(serde_json::from_slice(&body).unwrap_or(Value::Null)),
-    )
+    finish(&s, &id, Outcome::Error(serde_json::from_slice(&body).unwrap_or(Value::Null)))
 }
 
 fn finish(s: &Shared, id: &str, outcome: Outcome) -> StatusCode {
@@ -108,16 +98,11 @@ impl RuntimeApi {
         let shared = Shared::default();
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route(
-                "/2018-06-01/runtime/invocation/{id}/response",
-                post(respond),
-            )
+            .route("/2018-06-01/runtime/invocation/{id}/response", post(respond))
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind runtime api");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind runtime api");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;

@@ -43,10 +43,7 @@ impl Escalate {
         let now = self.clock.now();
         let mut summary = EscalationSummary::default();
         for (status, limit) in self.thresholds.iter() {
-            let overdue = self
-                .store
-                .in_status_since_before(status, now - limit, self.batch_size)
-                .await?;
+            let overdue = self.store.in_status_since_before(status, now - limit, self.batch_size).await?;
             summary.overdue += overdue.len();
             for o in overdue {
                 let updated = update_order(self.store.as_ref(), &o.id, |r| {
@@ -69,18 +66,11 @@ impl Escalate {
                 };
                 let Some(p) = u.value else { continue };
                 summary.escalated += 1;
-                *summary
-                    .by_kind
-                    .entry(p.escalation.kind.as_str().to_string())
-                    .or_default() += 1;
+                *summary.by_kind.entry(p.escalation.kind.as_str().to_string()).or_default() += 1;
                 tracing::warn!(order_id = %o.id, status = %p.escalation.status, kind = p.escalation.kind.as_str(), round = p.escalation.round, message = %p.escalation.message, "order escalated");
                 let mut by_step: BTreeMap<&str, (Step, Vec<WorkMessage>)> = BTreeMap::new();
                 for (step, m) in p.requeue {
-                    by_step
-                        .entry(step.as_str())
-                        .or_insert_with(|| (step, Vec::new()))
-                        .1
-                        .push(m);
+                    by_step.entry(step.as_str()).or_insert_with(|| (step, Vec::new())).1.push(m);
                 }
                 for (_, (step, messages)) in by_step {
                     match self.queue.enqueue(step, &messages).await {
@@ -96,12 +86,7 @@ impl Escalate {
                     ACTOR,
                     "OrderEscalated",
                     &u.record,
-                    &format!(
-                        "{}/{}/{}",
-                        e.kind.as_str(),
-                        e.status_since.timestamp_millis(),
-                        e.round
-                    ),
+                    &format!("{}/{}/{}", e.kind.as_str(), e.status_since.timestamp_millis(), e.round),
                     json!({"kind": e.kind, "round": e.round, "message": e.message, "since": e.status_since}),
                     now,
                 );

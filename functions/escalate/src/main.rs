@@ -1,9 +1,7 @@
 //! Escalate Lambda: wiring only. Runs once per scheduled EventBridge event.
 
 use dropline_escalate::Escalate;
-use dropline_shared::adapters::aws::{
-    AwsClients, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue,
-};
+use dropline_shared::adapters::aws::{AwsClients, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue};
 use dropline_shared::config::{optional, required};
 use dropline_shared::escalation::Thresholds;
 use dropline_shared::messages::Step;
@@ -22,8 +20,7 @@ async fn main() -> Result<(), Error> {
         .with(Step::Route, required("DROPLINE_ROUTE_QUEUE_URL")?)
         .with(Step::NotifySupplier, required("DROPLINE_NOTIFY_QUEUE_URL")?);
     let thresholds = match optional("DROPLINE_ESCALATION_THRESHOLDS") {
-        Some(t) => Thresholds::parse(&t)
-            .map_err(|problem| format!("DROPLINE_ESCALATION_THRESHOLDS: {problem}"))?,
+        Some(t) => Thresholds::parse(&t).map_err(|problem| format!("DROPLINE_ESCALATION_THRESHOLDS: {problem}"))?,
         None => Thresholds::default(),
     };
 
@@ -31,10 +28,7 @@ async fn main() -> Result<(), Error> {
     let escalate = Arc::new(Escalate {
         store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
         queue: Arc::new(SqsWorkQueue::new(aws.sqs.clone(), queues)),
-        events: Arc::new(EventBridgePublisher::new(
-            aws.eventbridge.clone(),
-            event_bus,
-        )),
+        events: Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), event_bus)),
         clock: Arc::new(SystemClock),
         thresholds,
         batch_size: 100,

@@ -9,9 +9,7 @@
 use chrono::{DateTime, Duration, Utc};
 use dropline_shared::channels::{self, PayloadError};
 use dropline_shared::events::DomainEvent;
-use dropline_shared::idempotency::{
-    Begin, Idempotency, IdempotencyError, IdempotencyStore, payload_hash,
-};
+use dropline_shared::idempotency::{Begin, Idempotency, IdempotencyError, IdempotencyStore, payload_hash};
 use dropline_shared::ids::{DeliveryId, PurchaseOrderId, SupplierId};
 use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::order::CanonicalOrder;
@@ -42,28 +40,15 @@ impl WebRequest {
     pub fn post(path: &str, headers: &[(&str, &str)], body: impl Into<bytes::Bytes>) -> Self {
         let mut map = http::HeaderMap::new();
         for (k, v) in headers {
-            if let (Ok(k), Ok(v)) = (
-                http::HeaderName::try_from(*k),
-                http::HeaderValue::try_from(*v),
-            ) {
+            if let (Ok(k), Ok(v)) = (http::HeaderName::try_from(*k), http::HeaderValue::try_from(*v)) {
                 map.append(k, v);
             }
         }
-        Self {
-            method: "POST".into(),
-            path: path.into(),
-            headers: map,
-            body: body.into(),
-            deadline: None,
-        }
+        Self { method: "POST".into(), path: path.into(), headers: map, body: body.into(), deadline: None }
     }
 
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
     }
 }
 
@@ -82,10 +67,7 @@ impl WebResponse {
         Self::new(status, json!({"error": code, "message": message.into()}))
     }
     fn invalid(e: &PayloadError) -> Self {
-        Self::new(
-            400,
-            json!({"error": "invalid_payload", "field": e.field, "message": e.message}),
-        )
+        Self::new(400, json!({"error": "invalid_payload", "field": e.field, "message": e.message}))
     }
 }
 
@@ -107,11 +89,7 @@ enum Route {
 }
 
 fn route(path: &str) -> Option<Route> {
-    let segs: Vec<&str> = path
-        .trim_end_matches('/')
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
+    let segs: Vec<&str> = path.trim_end_matches('/').split('/').filter(|s| !s.is_empty()).collect();
     match segs.as_slice() {
         [.., "webhooks", "shopify"] => Some(Route::Shopify),
         [.., "webhooks", "woocommerce"] => Some(Route::WooCommerce),
@@ -149,18 +127,13 @@ impl Ingest {
         }
         let topic = req.header("x-shopify-topic").unwrap_or("orders/create");
         if !topic.starts_with("orders/") {
-            return WebResponse::error(
-                400,
-                "unsupported_topic",
-                format!("topic {topic} is not an order topic"),
-            );
+            return WebResponse::error(400, "unsupported_topic", format!("topic {topic} is not an order topic"));
         }
         let order = match channels::shopify_order(shop, &req.body) {
             Ok(o) => o,
             Err(e) => return WebResponse::invalid(&e),
         };
-        self.accept(order, req.header("x-shopify-webhook-id"), topic, req)
-            .await
+        self.accept(order, req.header("x-shopify-webhook-id"), topic, req).await
     }
 
     async fn woocommerce(&self, req: &WebRequest) -> WebResponse {
@@ -179,18 +152,13 @@ impl Ingest {
         }
         let topic = req.header("x-wc-webhook-topic").unwrap_or("order.created");
         if !topic.starts_with("order.") {
-            return WebResponse::error(
-                400,
-                "unsupported_topic",
-                format!("topic {topic} is not an order topic"),
-            );
+            return WebResponse::error(400, "unsupported_topic", format!("topic {topic} is not an order topic"));
         }
         let order = match channels::woocommerce_order(source, &req.body) {
             Ok(o) => o,
             Err(e) => return WebResponse::invalid(&e),
         };
-        self.accept(order, req.header("x-wc-webhook-delivery-id"), topic, req)
-            .await
+        self.accept(order, req.header("x-wc-webhook-delivery-id"), topic, req).await
     }
 
     /// Stores a mapped order exactly once and hands it to validation.
@@ -205,11 +173,7 @@ impl Ingest {
         let delivery_id = delivery.and_then(|d| DeliveryId::new(d).ok());
         let record = OrderRecord::received(
             order,
-            Receipt {
-                delivery_id: delivery_id.clone(),
-                topic: topic.to_string(),
-                received_at: now,
-            },
+            Receipt { delivery_id: delivery_id.clone(), topic: topic.to_string(), received_at: now },
         );
         let order_id = record.id.clone();
         // The delivery key includes the order: WooCommerce delivery ids are only unique per second.
@@ -217,21 +181,12 @@ impl Ingest {
             "ingest:{}:{}",
             record.order.channel,
             payload_hash(
-                format!(
-                    "{}\0{}\0{}",
-                    record.order.store,
-                    record.order.channel_order_id,
-                    delivery.unwrap_or("-")
-                )
-                .as_bytes()
+                format!("{}\0{}\0{}", record.order.store, record.order.channel_order_id, delivery.unwrap_or("-"))
+                    .as_bytes()
             )
         );
         let deadline = req.deadline.unwrap_or(now + Duration::seconds(10));
-        match self
-            .idempotency
-            .begin(&key, &payload_hash(&req.body), now, deadline)
-            .await
-        {
+        match self.idempotency.begin(&key, &payload_hash(&req.body), now, deadline).await {
             Ok(Begin::Completed(stored)) => {
                 tracing::info!(order_id = %order_id, "redelivery of a completed webhook; replaying the stored answer");
                 let mut body: Value = serde_json::from_str(&stored).unwrap_or_else(|_| json!({}));
@@ -240,11 +195,7 @@ impl Ingest {
             }
             Ok(Begin::Proceed) => {}
             Err(IdempotencyError::InProgress(_)) => {
-                return WebResponse::error(
-                    409,
-                    "in_progress",
-                    "this delivery is being processed; retry later",
-                );
+                return WebResponse::error(409, "in_progress", "this delivery is being processed; retry later");
             }
             Err(IdempotencyError::PayloadMismatch(_)) => {
                 tracing::warn!(order_id = %order_id, "delivery id reused with a different payload");
@@ -283,18 +234,10 @@ impl Ingest {
                 if let Err(e) = self.idempotency.abandon(&key).await {
                     tracing::warn!(order_id = %order_id, error = %e, "idempotency record not released; it expires at the deadline");
                 }
-                return WebResponse::error(
-                    503,
-                    "unavailable",
-                    "the order could not be stored; retry",
-                );
+                return WebResponse::error(503, "unavailable", "the order could not be stored; retry");
             }
         };
-        if let Err(e) = self
-            .idempotency
-            .complete(&key, &answer.to_string(), now)
-            .await
-        {
+        if let Err(e) = self.idempotency.complete(&key, &answer.to_string(), now).await {
             // The order is stored; a redelivery will find it by id.
             tracing::warn!(order_id = %order_id, error = %e, "idempotency record not completed");
         }
@@ -322,10 +265,7 @@ impl Ingest {
             Ok(e) => e,
             Err(e) => {
                 let msg = e.to_string();
-                return WebResponse::new(
-                    400,
-                    json!({"error": "invalid_payload", "field": "body", "message": msg}),
-                );
+                return WebResponse::new(400, json!({"error": "invalid_payload", "field": "body", "message": msg}));
             }
         };
         let Ok(po_id) = PurchaseOrderId::parse(event.purchase_order_id()) else {
@@ -336,19 +276,12 @@ impl Ingest {
         let mut verdict: Option<WebResponse> = None;
         let result = update_order(self.store.as_ref(), po_id.order_id(), |r| {
             let Some(po) = r.po(&po_id) else {
-                verdict = Some(WebResponse::error(
-                    404,
-                    "unknown_purchase_order",
-                    "no such purchase order",
-                ));
+                verdict = Some(WebResponse::error(404, "unknown_purchase_order", "no such purchase order"));
                 return Err(StepError::Poison("unknown purchase order".into()));
             };
             if po.supplier_id != supplier_id {
-                verdict = Some(WebResponse::error(
-                    403,
-                    "wrong_supplier",
-                    "this purchase order belongs to another supplier",
-                ));
+                verdict =
+                    Some(WebResponse::error(403, "wrong_supplier", "this purchase order belongs to another supplier"));
                 return Err(StepError::Poison("wrong supplier".into()));
             }
             match apply_supplier_event(r, &po_id, &event, &actor, now) {
@@ -373,9 +306,7 @@ impl Ingest {
                         json!({"purchase_order_id": po_id, "supplier_id": supplier_id}),
                         now,
                     )];
-                    if u.record.status_since == now
-                        && u.record.status_set_by() == Some(actor.as_str())
-                    {
+                    if u.record.status_since == now && u.record.status_set_by() == Some(actor.as_str()) {
                         // The callback moved the order itself (accepted, shipped, held).
                         events.push(DomainEvent::for_status("ingest", &u.record, now));
                     }
@@ -417,16 +348,8 @@ fn verified(secrets: &[&str], req: &WebRequest, header: &str) -> bool {
 
 fn unauthorized(channel: &str, scope: &str) -> WebResponse {
     // The scope (shop domain, site, supplier id) is no personal data; it helps find misconfigured secrets.
-    tracing::warn!(
-        channel,
-        scope,
-        "signature missing or invalid; nothing stored"
-    );
-    WebResponse::error(
-        401,
-        "invalid_signature",
-        "the request signature does not verify",
-    )
+    tracing::warn!(channel, scope, "signature missing or invalid; nothing stored");
+    WebResponse::error(401, "invalid_signature", "the request signature does not verify")
 }
 
 /// Applies a supplier callback to the order. Returns the event to publish when something
@@ -438,37 +361,23 @@ pub fn apply_supplier_event(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<&'static str>, String> {
-    let status = r
-        .po(po_id)
-        .map(|p| p.status)
-        .ok_or("unknown purchase order")?;
+    let status = r.po(po_id).map(|p| p.status).ok_or("unknown purchase order")?;
     let err = |e: dropline_shared::record::TransitionError| e.to_string();
     // A callback can overtake our own record of the submission (the supplier answers before
     // notify-supplier saved SUBMITTED): the callback itself proves the PO was received.
     let ensure_submitted = |r: &mut OrderRecord| -> Result<(), String> {
         if r.po(po_id).map(|p| p.status) == Some(PoStatus::Pending) {
-            r.transition_po(
-                po_id,
-                PoStatus::Submitted,
-                actor,
-                "implied by the supplier's callback",
-                now,
-            )
-            .map_err(err)?;
+            r.transition_po(po_id, PoStatus::Submitted, actor, "implied by the supplier's callback", now)
+                .map_err(err)?;
         }
         Ok(())
     };
     match event {
-        SupplierEvent::Acknowledgment {
-            status: AckStatus::Accepted,
-            supplier_reference,
-            ..
-        } => match status {
+        SupplierEvent::Acknowledgment { status: AckStatus::Accepted, supplier_reference, .. } => match status {
             PoStatus::Pending | PoStatus::Submitted => {
                 ensure_submitted(r)?;
                 set_reference(r, po_id, supplier_reference.clone());
-                r.transition_po(po_id, PoStatus::Accepted, actor, "", now)
-                    .map_err(err)?;
+                r.transition_po(po_id, PoStatus::Accepted, actor, "", now).map_err(err)?;
                 Ok(Some("PurchaseOrderAccepted"))
             }
             // Already accepted, or further along: an acknowledgment arriving late changes nothing.
@@ -477,12 +386,7 @@ pub fn apply_supplier_event(
                 Err(format!("purchase order is {status}; it cannot be accepted"))
             }
         },
-        SupplierEvent::Acknowledgment {
-            status: AckStatus::Rejected,
-            reason_code,
-            message,
-            ..
-        } => match status {
+        SupplierEvent::Acknowledgment { status: AckStatus::Rejected, reason_code, message, .. } => match status {
             PoStatus::Pending | PoStatus::Submitted | PoStatus::Accepted => {
                 ensure_submitted(r)?;
                 if let Some(po) = r.purchase_orders.iter_mut().find(|p| &p.id == po_id) {
@@ -491,14 +395,8 @@ pub fn apply_supplier_event(
                         message: message.clone().unwrap_or_default(),
                     });
                 }
-                r.transition_po(
-                    po_id,
-                    PoStatus::Rejected,
-                    actor,
-                    reason_code.clone().unwrap_or_default(),
-                    now,
-                )
-                .map_err(err)?;
+                r.transition_po(po_id, PoStatus::Rejected, actor, reason_code.clone().unwrap_or_default(), now)
+                    .map_err(err)?;
                 Ok(Some("PurchaseOrderRejected"))
             }
             PoStatus::Rejected => Ok(None),
@@ -506,12 +404,7 @@ pub fn apply_supplier_event(
                 Err(format!("purchase order is {status}; it cannot be rejected"))
             }
         },
-        SupplierEvent::Shipment {
-            carrier,
-            tracking_number,
-            shipped_at,
-            ..
-        } => {
+        SupplierEvent::Shipment { carrier, tracking_number, shipped_at, .. } => {
             if carrier.trim().is_empty() || tracking_number.trim().is_empty() {
                 return Err("a shipment needs a carrier and a tracking number".into());
             }
@@ -525,20 +418,12 @@ pub fn apply_supplier_event(
                             shipped_at: shipped_at.unwrap_or(now),
                             status: TrackingStatus::InfoReceived,
                             last_checked_at: None,
-                            next_check_at: Some(
-                                now + dropline_shared::tracking::first_check_after(),
-                            ),
+                            next_check_at: Some(now + dropline_shared::tracking::first_check_after()),
                             checkpoints: Vec::new(),
                         });
                     }
-                    r.transition_po(
-                        po_id,
-                        PoStatus::Shipped,
-                        actor,
-                        format!("{carrier} {tracking_number}"),
-                        now,
-                    )
-                    .map_err(err)?;
+                    r.transition_po(po_id, PoStatus::Shipped, actor, format!("{carrier} {tracking_number}"), now)
+                        .map_err(err)?;
                     Ok(Some("PurchaseOrderShipped"))
                 }
                 PoStatus::Shipped | PoStatus::Delivered => {
@@ -552,19 +437,14 @@ pub fn apply_supplier_event(
                         Err("purchase order already shipped with another tracking number".into())
                     }
                 }
-                PoStatus::Rejected | PoStatus::Cancelled => {
-                    Err(format!("purchase order is {status}; it cannot ship"))
-                }
+                PoStatus::Rejected | PoStatus::Cancelled => Err(format!("purchase order is {status}; it cannot ship")),
             }
         }
     }
 }
 
 fn set_reference(r: &mut OrderRecord, po_id: &PurchaseOrderId, reference: Option<String>) {
-    if let (Some(po), Some(reference)) = (
-        r.purchase_orders.iter_mut().find(|p| &p.id == po_id),
-        reference,
-    ) {
+    if let (Some(po), Some(reference)) = (r.purchase_orders.iter_mut().find(|p| &p.id == po_id), reference) {
         po.supplier_reference = Some(reference);
     }
 }

@@ -3,8 +3,7 @@
 
 use dropline_ingest::Ingest;
 use dropline_shared::adapters::aws::{
-    AwsClients, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, QueueUrls,
-    SqsWorkQueue, load_secrets,
+    AwsClients, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue, load_secrets,
 };
 use dropline_shared::config::required;
 use dropline_shared::idempotency::Idempotency;
@@ -30,20 +29,11 @@ async fn main() -> Result<(), Error> {
     let ingest = Arc::new(Ingest {
         store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
         idempotency: Idempotency::new(
-            Arc::new(DynamoIdempotencyStore::new(
-                aws.dynamodb.clone(),
-                idempotency_table,
-            )),
+            Arc::new(DynamoIdempotencyStore::new(aws.dynamodb.clone(), idempotency_table)),
             chrono::Duration::hours(24),
         ),
-        queue: Arc::new(SqsWorkQueue::new(
-            aws.sqs.clone(),
-            QueueUrls::default().with(Step::Validate, validate_queue),
-        )),
-        events: Arc::new(EventBridgePublisher::new(
-            aws.eventbridge.clone(),
-            event_bus,
-        )),
+        queue: Arc::new(SqsWorkQueue::new(aws.sqs.clone(), QueueUrls::default().with(Step::Validate, validate_queue))),
+        events: Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), event_bus)),
         secrets,
         clock: Arc::new(SystemClock),
     });

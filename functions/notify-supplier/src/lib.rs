@@ -10,17 +10,13 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Duration;
 use dropline_shared::events::DomainEvent;
-use dropline_shared::idempotency::{
-    Begin, Idempotency, IdempotencyError, IdempotencyStore, payload_hash,
-};
+use dropline_shared::idempotency::{Begin, Idempotency, IdempotencyError, IdempotencyStore, payload_hash};
 use dropline_shared::messages::WorkMessage;
-use dropline_shared::ports::{
-    Catalog, Clock, EventPublisher, GatewayError, OrderStore, SupplierGateway,
-};
+use dropline_shared::ports::{Catalog, Clock, EventPublisher, GatewayError, OrderStore, SupplierGateway};
 use dropline_shared::record::Rejection;
 use dropline_shared::status::{OrderStatus, PoStatus};
 use dropline_shared::supplier::{PurchaseOrderDocument, SubmitReceipt};
-use dropline_shared::worker::{StepError, process_batch, update_order};
+use dropline_shared::worker::{StepError, process_batch, update_from};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::Arc;
@@ -54,20 +50,14 @@ impl NotifySupplier {
 
     pub async fn process(&self, message: WorkMessage) -> Result<(), StepError> {
         let Some(po_id) = message.po_id.clone() else {
-            return Err(StepError::Poison(
-                "notify-supplier needs a purchase order id".into(),
-            ));
+            return Err(StepError::Poison("notify-supplier needs a purchase order id".into()));
         };
         let order_id = po_id.order_id().clone();
         let Some(record) = self.store.get(&order_id).await? else {
-            return Err(StepError::Poison(format!(
-                "order {order_id} does not exist"
-            )));
+            return Err(StepError::Poison(format!("order {order_id} does not exist")));
         };
         let Some(po) = record.po(&po_id).cloned() else {
-            return Err(StepError::Poison(format!(
-                "order {order_id} has no purchase order {po_id}"
-            )));
+            return Err(StepError::Poison(format!("order {order_id} has no purchase order {po_id}")));
         };
         if po.status != PoStatus::Pending {
             tracing::info!(order_id = %order_id, po = %po_id, status = %po.status, "purchase order already sent");
@@ -81,24 +71,17 @@ impl NotifySupplier {
             .catalog
             .supplier(&po.supplier_id)
             .await?
-            .ok_or_else(|| {
-                StepError::Poison(format!("supplier {} is not configured", po.supplier_id))
-            })?;
+            .ok_or_else(|| StepError::Poison(format!("supplier {} is not configured", po.supplier_id)))?;
         let document = PurchaseOrderDocument::build(&record, &po);
         let body = serde_json::to_vec(&document).map_err(|e| StepError::Poison(e.to_string()))?;
         let key = format!("notify:{po_id}");
         let now = self.clock.now();
 
-        let outcome = match self
-            .idempotency
-            .begin(&key, &payload_hash(&body), now, now + self.send_lock)
-            .await
-        {
+        let outcome = match self.idempotency.begin(&key, &payload_hash(&body), now, now + self.send_lock).await {
             Ok(Begin::Completed(stored)) => {
                 tracing::info!(order_id = %order_id, po = %po_id, "already sent; recording the stored outcome");
-                serde_json::from_str::<SendOutcome>(&stored).map_err(|e| {
-                    StepError::Poison(format!("unreadable stored send outcome: {e}"))
-                })?
+                serde_json::from_str::<SendOutcome>(&stored)
+                    .map_err(|e| StepError::Poison(format!("unreadable stored send outcome: {e}")))?
             }
             Ok(Begin::Proceed) => match self.gateway.submit(&supplier, &document).await {
                 Ok(receipt) => {
@@ -117,16 +100,11 @@ impl NotifySupplier {
                     if let Err(e) = self.idempotency.abandon(&key).await {
                         tracing::warn!(order_id = %order_id, po = %po_id, error = %e, "lock not released; it expires on its own");
                     }
-                    return Err(StepError::Retry(format!(
-                        "supplier {} unreachable: {reason}",
-                        supplier.id
-                    )));
+                    return Err(StepError::Retry(format!("supplier {} unreachable: {reason}", supplier.id)));
                 }
             },
             Err(IdempotencyError::InProgress(_)) => {
-                return Err(StepError::Retry(format!(
-                    "purchase order {po_id} is being sent by another invocation"
-                )));
+                return Err(StepError::Retry(format!("purchase order {po_id} is being sent by another invocation")));
             }
             Err(IdempotencyError::PayloadMismatch(_)) => {
                 return Err(StepError::Poison(format!(
@@ -137,12 +115,11 @@ impl NotifySupplier {
         };
 
         let now = self.clock.now();
-        let updated = update_order(self.store.as_ref(), &order_id, |r| {
+        let updated = update_from(self.store.as_ref(), &order_id, Some(record), |r| {
             if r.po(&po_id).map(|p| p.status) != Some(PoStatus::Pending) {
                 return Ok(None);
             }
-            let to_error =
-                |e: dropline_shared::record::TransitionError| StepError::Poison(e.to_string());
+            let to_error = |e: dropline_shared::record::TransitionError| StepError::Poison(e.to_string());
             match &outcome {
                 SendOutcome::Delivered { receipt } => {
                     if let Some(p) = r.purchase_orders.iter_mut().find(|p| p.id == po_id) {
@@ -150,21 +127,15 @@ impl NotifySupplier {
                             p.supplier_reference = receipt.supplier_reference.clone();
                         }
                     }
-                    r.transition_po(&po_id, PoStatus::Submitted, ACTOR, "", now)
-                        .map_err(to_error)?;
+                    r.transition_po(&po_id, PoStatus::Submitted, ACTOR, "", now).map_err(to_error)?;
                     Ok(Some("PurchaseOrderSubmitted"))
                 }
                 SendOutcome::Refused { reason } => {
-                    r.transition_po(&po_id, PoStatus::Submitted, ACTOR, "", now)
-                        .map_err(to_error)?;
+                    r.transition_po(&po_id, PoStatus::Submitted, ACTOR, "", now).map_err(to_error)?;
                     if let Some(p) = r.purchase_orders.iter_mut().find(|p| p.id == po_id) {
-                        p.rejection = Some(Rejection {
-                            code: "SUBMISSION_REFUSED".into(),
-                            message: reason.clone(),
-                        });
+                        p.rejection = Some(Rejection { code: "SUBMISSION_REFUSED".into(), message: reason.clone() });
                     }
-                    r.transition_po(&po_id, PoStatus::Rejected, ACTOR, "submission refused", now)
-                        .map_err(to_error)?;
+                    r.transition_po(&po_id, PoStatus::Rejected, ACTOR, "submission refused", now).map_err(to_error)?;
                     Ok(Some("PurchaseOrderRejected"))
                 }
             }
@@ -191,11 +162,7 @@ impl NotifySupplier {
 
     async fn remember(&self, key: &str, outcome: &SendOutcome) {
         let data = serde_json::to_string(outcome).unwrap_or_default();
-        if let Err(e) = self
-            .idempotency
-            .complete(key, &data, self.clock.now())
-            .await
-        {
+        if let Err(e) = self.idempotency.complete(key, &data, self.clock.now()).await {
             // The lock then holds until it expires; the retry after that resends with the same
             // Idempotency-Key, which the supplier dedupes.
             tracing::warn!(key, error = %e, "send outcome not stored");

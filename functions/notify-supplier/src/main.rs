@@ -4,8 +4,7 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use dropline_notify_supplier::NotifySupplier;
 use dropline_shared::adapters::aws::{
-    AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher,
-    load_secrets,
+    AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, load_secrets,
 };
 use dropline_shared::adapters::http::{HttpSupplierGateway, RetryPolicy};
 use dropline_shared::config::{parsed_or, required};
@@ -28,26 +27,16 @@ async fn main() -> Result<(), Error> {
 
     let aws = AwsClients::from_env().await;
     let secrets = load_secrets(&aws.ssm, &secrets_path).await?;
-    let policy = RetryPolicy {
-        timeout: Duration::from_millis(timeout_ms),
-        max_attempts,
-        ..RetryPolicy::default()
-    };
+    let policy = RetryPolicy { timeout: Duration::from_millis(timeout_ms), max_attempts, ..RetryPolicy::default() };
     let step = Arc::new(NotifySupplier {
         store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
         catalog: Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), catalog_table)),
         gateway: Arc::new(HttpSupplierGateway::new(secrets, policy)),
         idempotency: Idempotency::new(
-            Arc::new(DynamoIdempotencyStore::new(
-                aws.dynamodb.clone(),
-                idempotency_table,
-            )),
+            Arc::new(DynamoIdempotencyStore::new(aws.dynamodb.clone(), idempotency_table)),
             chrono::Duration::days(7),
         ),
-        events: Arc::new(EventBridgePublisher::new(
-            aws.eventbridge.clone(),
-            event_bus,
-        )),
+        events: Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), event_bus)),
         clock: Arc::new(SystemClock),
         send_lock: chrono::Duration::minutes(15),
     });

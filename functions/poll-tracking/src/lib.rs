@@ -13,7 +13,7 @@ use dropline_shared::record::TrackingCheckpoint;
 use dropline_shared::status::{OrderStatus, PoStatus, TrackingStatus};
 use dropline_shared::supplier::TrackingReport;
 use dropline_shared::tracking::next_check_after;
-use dropline_shared::worker::{StepError, update_order};
+use dropline_shared::worker::{StepError, update_from};
 use serde::Serialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -44,10 +44,7 @@ impl PollTracking {
     pub async fn run(&self) -> Result<PollSummary, StepError> {
         let now = self.clock.now();
         let due = self.store.tracking_due(now, self.batch_size).await?;
-        let mut summary = PollSummary {
-            orders_due: due.len(),
-            ..Default::default()
-        };
+        let mut summary = PollSummary { orders_due: due.len(), ..Default::default() };
         for order_id in due {
             if let Err(e) = self.poll_order(&order_id, now, &mut summary).await {
                 summary.errors += 1;
@@ -76,11 +73,7 @@ impl PollTracking {
                 continue;
             }
             summary.parcels_checked += 1;
-            match self
-                .tracker
-                .track(&shipment.carrier, &shipment.tracking_number)
-                .await
-            {
+            match self.tracker.track(&shipment.carrier, &shipment.tracking_number).await {
                 Ok(report) => reports.push((po.id.clone(), report)),
                 Err(e) => {
                     summary.errors += 1;
@@ -91,7 +84,7 @@ impl PollTracking {
         if reports.is_empty() {
             return Ok(());
         }
-        let updated = update_order(self.store.as_ref(), order_id, |r| {
+        let updated = update_from(self.store.as_ref(), order_id, Some(record), |r| {
             let mut changes: Vec<(PurchaseOrderId, TrackingStatus)> = Vec::new();
             for (po_id, report) in &reports {
                 let status = TrackingStatus::normalize(&report.status);
@@ -118,13 +111,7 @@ impl PollTracking {
                 }
             }
             for (po_id, status) in &changes {
-                r.note(
-                    ACTOR,
-                    dropline_shared::record::TimelineKind::Tracking,
-                    Some(po_id),
-                    status.to_string(),
-                    now,
-                );
+                r.note(ACTOR, dropline_shared::record::TimelineKind::Tracking, Some(po_id), status.to_string(), now);
                 if *status == TrackingStatus::Delivered {
                     r.transition_po(po_id, PoStatus::Delivered, ACTOR, "", now)
                         .map_err(|e| StepError::Poison(e.to_string()))?;

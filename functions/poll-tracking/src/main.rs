@@ -22,19 +22,14 @@ async fn main() -> Result<(), Error> {
     let tracker = match carrier_api {
         Some(url) => Arc::new(HttpCarrierTracker::new(&url, Duration::from_secs(5))),
         None => {
-            tracing::warn!(
-                "DROPLINE_CARRIER_API_URL is not set: tracking checks will fail until it is"
-            );
+            tracing::warn!("DROPLINE_CARRIER_API_URL is not set: tracking checks will fail until it is");
             Arc::new(HttpCarrierTracker::unconfigured())
         }
     };
     let poll = Arc::new(PollTracking {
         store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
         tracker,
-        events: Arc::new(EventBridgePublisher::new(
-            aws.eventbridge.clone(),
-            event_bus,
-        )),
+        events: Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), event_bus)),
         clock: Arc::new(SystemClock),
         batch_size,
     });

@@ -12,7 +12,7 @@ use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::ports::{Catalog, Clock, EventPublisher, OrderStore, WorkQueue};
 use dropline_shared::routing::plan;
 use dropline_shared::status::{OrderStatus, PoStatus};
-use dropline_shared::worker::{StepError, process_batch, update_order};
+use dropline_shared::worker::{StepError, process_batch, update_from};
 use std::sync::Arc;
 
 pub const ACTOR: &str = "route";
@@ -37,16 +37,11 @@ impl Route {
         };
         let mut changed = false;
         if record.status == OrderStatus::Validated {
-            let skus: Vec<Sku> = record
-                .order
-                .lines
-                .iter()
-                .filter_map(|l| l.sku.clone())
-                .collect();
+            let skus: Vec<Sku> = record.order.lines.iter().filter_map(|l| l.sku.clone()).collect();
             let catalog = self.catalog.view(&skus).await?;
             let decision = plan(&record.order, &catalog);
             let now = self.clock.now();
-            let updated = update_order(self.store.as_ref(), id, |r| {
+            let updated = update_from(self.store.as_ref(), id, Some(record.clone()), |r| {
                 if r.status != OrderStatus::Validated {
                     return Ok(None);
                 }
@@ -54,17 +49,12 @@ impl Route {
                     Ok(plans) => {
                         let number = r.order.number().to_string();
                         for (i, p) in plans.iter().enumerate() {
-                            let seq = u16::try_from(i + 1).map_err(|_| {
-                                StepError::Poison("too many purchase orders".into())
-                            })?;
-                            r.purchase_orders
-                                .push(p.clone().into_purchase_order(&r.id, &number, seq, now));
+                            let seq = u16::try_from(i + 1)
+                                .map_err(|_| StepError::Poison("too many purchase orders".into()))?;
+                            r.purchase_orders.push(p.clone().into_purchase_order(&r.id, &number, seq, now));
                         }
-                        let summary: Vec<String> = r
-                            .purchase_orders
-                            .iter()
-                            .map(|p| format!("{} -> {}", p.number, p.supplier_id))
-                            .collect();
+                        let summary: Vec<String> =
+                            r.purchase_orders.iter().map(|p| format!("{} -> {}", p.number, p.supplier_id)).collect();
                         r.transition(OrderStatus::Routed, ACTOR, summary.join(", "), now)
                     }
                     Err(reasons) => r.hold(reasons.clone(), ACTOR, now),
@@ -85,8 +75,7 @@ impl Route {
                 }
             }
         }
-        if record.status_set_by() != Some(ACTOR)
-            || !matches!(record.status, OrderStatus::Routed | OrderStatus::OnHold)
+        if record.status_set_by() != Some(ACTOR) || !matches!(record.status, OrderStatus::Routed | OrderStatus::OnHold)
         {
             tracing::debug!(order_id = %id, status = %record.status, "nothing to route");
             return Ok(());
@@ -101,9 +90,7 @@ impl Route {
             .map(|p| WorkMessage::purchase_order(p.id.clone(), ACTOR))
             .collect();
         self.queue.enqueue(Step::NotifySupplier, &pending).await?;
-        self.events
-            .publish(&[DomainEvent::for_status(ACTOR, &record, self.clock.now())])
-            .await?;
+        self.events.publish(&[DomainEvent::for_status(ACTOR, &record, self.clock.now())]).await?;
         Ok(())
     }
 }

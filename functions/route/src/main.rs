@@ -29,10 +29,7 @@ async fn main() -> Result<(), Error> {
             aws.sqs.clone(),
             QueueUrls::default().with(Step::NotifySupplier, next_queue),
         )),
-        events: Arc::new(EventBridgePublisher::new(
-            aws.eventbridge.clone(),
-            event_bus,
-        )),
+        events: Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), event_bus)),
 
         clock: Arc::new(SystemClock),
     });

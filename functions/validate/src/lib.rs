@@ -12,7 +12,7 @@ use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::ports::{Catalog, Clock, EventPublisher, OrderStore, WorkQueue};
 use dropline_shared::status::OrderStatus;
 use dropline_shared::validation::{ValidationPolicy, validate};
-use dropline_shared::worker::{StepError, process_batch, update_order};
+use dropline_shared::worker::{StepError, process_batch, update_from};
 use std::sync::Arc;
 
 pub const ACTOR: &str = "validate";
@@ -39,16 +39,11 @@ impl Validate {
         let mut record = record;
         let mut changed = false;
         if record.status == OrderStatus::Received {
-            let skus: Vec<Sku> = record
-                .order
-                .lines
-                .iter()
-                .filter_map(|l| l.sku.clone())
-                .collect();
-            let catalog = self.catalog.view(&skus).await?;
+            let skus: Vec<Sku> = record.order.lines.iter().filter_map(|l| l.sku.clone()).collect();
+            let catalog = self.catalog.offers(&skus).await?;
             let reasons = validate(&record.order, &catalog, &self.policy);
             let now = self.clock.now();
-            let updated = update_order(self.store.as_ref(), id, |r| {
+            let updated = update_from(self.store.as_ref(), id, Some(record.clone()), |r| {
                 if r.status != OrderStatus::Received {
                     return Ok(None);
                 }
@@ -84,13 +79,9 @@ impl Validate {
         // Push on, then tell the world; both are repeated on redelivery, so a crash between the
         // state write and here loses nothing.
         if record.status == OrderStatus::Validated {
-            self.queue
-                .enqueue(Step::Route, &[WorkMessage::order(id.clone(), ACTOR)])
-                .await?;
+            self.queue.enqueue(Step::Route, &[WorkMessage::order(id.clone(), ACTOR)]).await?;
         }
-        self.events
-            .publish(&[DomainEvent::for_status(ACTOR, &record, self.clock.now())])
-            .await?;
+        self.events.publish(&[DomainEvent::for_status(ACTOR, &record, self.clock.now())]).await?;
         Ok(())
     }
 }

@@ -29,14 +29,8 @@ async fn main() -> Result<(), Error> {
     let step = Arc::new(Validate {
         store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
         catalog: Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), catalog_table)),
-        queue: Arc::new(SqsWorkQueue::new(
-            aws.sqs.clone(),
-            QueueUrls::default().with(Step::Route, next_queue),
-        )),
-        events: Arc::new(EventBridgePublisher::new(
-            aws.eventbridge.clone(),
-            event_bus,
-        )),
+        queue: Arc::new(SqsWorkQueue::new(aws.sqs.clone(), QueueUrls::default().with(Step::Route, next_queue))),
+        events: Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), event_bus)),
         policy,
         clock: Arc::new(SystemClock),
     });

@@ -9,17 +9,15 @@ use crate::idempotency::{IdempotencyRecord, IdempotencyStatus, IdempotencyStore,
 use crate::ids::{OrderId, Sku, SupplierId};
 use crate::messages::{Step, WorkMessage};
 use crate::ports::{
-    Catalog, Created, EventPublisher, OrderRef, OrderStore, PortError, PortResult, QueueConsumer,
-    ReceivedMessage, WorkQueue,
+    Catalog, Created, EventPublisher, OrderRef, OrderStore, PortError, PortResult, QueueConsumer, ReceivedMessage,
+    WorkQueue,
 };
 use crate::record::OrderRecord;
 use crate::secrets::SecretBook;
 use crate::status::OrderStatus;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, ReturnValuesOnConditionCheckFailure,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValuesOnConditionCheckFailure};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
@@ -95,10 +93,8 @@ impl Intercept for RequestCounter {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let key = cfg
-            .load::<Metadata>()
-            .map(|m| format!("{}.{}", m.service(), m.name()))
-            .unwrap_or_else(|| "unknown".into());
+        let key =
+            cfg.load::<Metadata>().map(|m| format!("{}.{}", m.service(), m.name())).unwrap_or_else(|| "unknown".into());
         if let Ok(mut m) = self.0.lock() {
             *m.entry(key).or_default() += 1;
         }
@@ -128,24 +124,16 @@ impl AwsClients {
         let requests = RequestCounter::default();
         Self {
             dynamodb: aws_sdk_dynamodb::Client::from_conf(
-                aws_sdk_dynamodb::config::Builder::from(conf)
-                    .interceptor(requests.clone())
-                    .build(),
+                aws_sdk_dynamodb::config::Builder::from(conf).interceptor(requests.clone()).build(),
             ),
             sqs: aws_sdk_sqs::Client::from_conf(
-                aws_sdk_sqs::config::Builder::from(conf)
-                    .interceptor(requests.clone())
-                    .build(),
+                aws_sdk_sqs::config::Builder::from(conf).interceptor(requests.clone()).build(),
             ),
             eventbridge: aws_sdk_eventbridge::Client::from_conf(
-                aws_sdk_eventbridge::config::Builder::from(conf)
-                    .interceptor(requests.clone())
-                    .build(),
+                aws_sdk_eventbridge::config::Builder::from(conf).interceptor(requests.clone()).build(),
             ),
             ssm: aws_sdk_ssm::Client::from_conf(
-                aws_sdk_ssm::config::Builder::from(conf)
-                    .interceptor(requests.clone())
-                    .build(),
+                aws_sdk_ssm::config::Builder::from(conf).interceptor(requests.clone()).build(),
             ),
             requests,
         }
@@ -168,9 +156,7 @@ fn get_s<'a>(item: &'a Item, k: &str) -> Option<&'a str> {
     item.get(k).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
 fn get_n(item: &Item, k: &str) -> Option<i64> {
-    item.get(k)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
+    item.get(k).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
 }
 fn ms_to_time(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
@@ -195,25 +181,18 @@ pub struct DynamoOrderStore {
 
 impl DynamoOrderStore {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 
     fn to_item(record: &OrderRecord, version: u64) -> PortResult<Item> {
         let mut r = record.clone();
         r.version = version;
-        let body = serde_json::to_string(&r)
-            .map_err(|e| PortError::Permanent(format!("serialize order: {e}")))?;
+        let body = serde_json::to_string(&r).map_err(|e| PortError::Permanent(format!("serialize order: {e}")))?;
         let mut item = Item::new();
         item.insert("pk".into(), s(record.id.as_str()));
         item.insert("version".into(), n(version));
         item.insert("status".into(), s(record.status.as_str()));
-        item.insert(
-            "status_since".into(),
-            n(record.status_since.timestamp_millis()),
-        );
+        item.insert("status_since".into(), n(record.status_since.timestamp_millis()));
         item.insert("body".into(), s(body));
         if let Some(due) = record.tracking_due_at() {
             item.insert("tracking_bucket".into(), s(TRACKING_BUCKET));
@@ -223,10 +202,9 @@ impl DynamoOrderStore {
     }
 
     fn from_item(item: &Item) -> PortResult<OrderRecord> {
-        let body = get_s(item, "body")
-            .ok_or_else(|| PortError::Permanent("order item has no body".into()))?;
-        let mut r: OrderRecord = serde_json::from_str(body)
-            .map_err(|e| PortError::Permanent(format!("unreadable order item: {e}")))?;
+        let body = get_s(item, "body").ok_or_else(|| PortError::Permanent("order item has no body".into()))?;
+        let mut r: OrderRecord =
+            serde_json::from_str(body).map_err(|e| PortError::Permanent(format!("unreadable order item: {e}")))?;
         if let Some(v) = get_n(item, "version") {
             r.version = u64::try_from(v).unwrap_or(0);
         }
@@ -262,16 +240,9 @@ impl OrderStore for DynamoOrderStore {
                 };
                 match old {
                     Some(item) => Ok(Created::Existing(Self::from_item(&item)?)),
-                    None => self
-                        .get(&record.id)
-                        .await?
-                        .map(Created::Existing)
-                        .ok_or_else(|| {
-                            PortError::Transient(format!(
-                                "order {} exists but could not be read",
-                                record.id
-                            ))
-                        }),
+                    None => self.get(&record.id).await?.map(Created::Existing).ok_or_else(|| {
+                        PortError::Transient(format!("order {} exists but could not be read", record.id))
+                    }),
                 }
             }
             Err(e) => Err(classify("PutItem(order)", e)),
@@ -310,10 +281,7 @@ impl OrderStore for DynamoOrderStore {
                 Ok(stored)
             }
             Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
-                Err(PortError::Conflict(format!(
-                    "order {} changed since version {}",
-                    record.id, record.version
-                )))
+                Err(PortError::Conflict(format!("order {} changed since version {}", record.id, record.version)))
             }
             Err(e) => Err(classify("PutItem(order save)", e)),
         }
@@ -337,26 +305,17 @@ impl OrderStore for DynamoOrderStore {
                 .expression_attribute_names("#s", "status")
                 .expression_attribute_values(":s", s(status.as_str()))
                 .expression_attribute_values(":before", n(before.timestamp_millis()))
-                .limit(
-                    i32::try_from(limit.saturating_sub(out.len()))
-                        .unwrap_or(i32::MAX)
-                        .max(1),
-                )
+                .limit(i32::try_from(limit.saturating_sub(out.len())).unwrap_or(i32::MAX).max(1))
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
                 .map_err(|e| classify("Query(by-status)", e))?;
             for item in page.items() {
-                let (Some(id), Some(since)) = (get_s(item, "pk"), get_n(item, "status_since"))
-                else {
+                let (Some(id), Some(since)) = (get_s(item, "pk"), get_n(item, "status_since")) else {
                     continue;
                 };
                 let Ok(id) = OrderId::new(id) else { continue };
-                out.push(OrderRef {
-                    id,
-                    status,
-                    status_since: ms_to_time(since),
-                });
+                out.push(OrderRef { id, status, status_since: ms_to_time(since) });
             }
             match page.last_evaluated_key() {
                 Some(k) if out.len() < limit => start = Some(k.clone()),
@@ -378,11 +337,7 @@ impl OrderStore for DynamoOrderStore {
                 .key_condition_expression("tracking_bucket = :b AND tracking_due_at <= :now")
                 .expression_attribute_values(":b", s(TRACKING_BUCKET))
                 .expression_attribute_values(":now", n(now.timestamp_millis()))
-                .limit(
-                    i32::try_from(limit.saturating_sub(out.len()))
-                        .unwrap_or(i32::MAX)
-                        .max(1),
-                )
+                .limit(i32::try_from(limit.saturating_sub(out.len())).unwrap_or(i32::MAX).max(1))
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
@@ -412,10 +367,7 @@ pub struct DynamoIdempotencyStore {
 
 impl DynamoIdempotencyStore {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 
     fn from_item(item: &Item) -> PortResult<IdempotencyRecord> {
@@ -437,11 +389,7 @@ impl DynamoIdempotencyStore {
 
 #[async_trait]
 impl IdempotencyStore for DynamoIdempotencyStore {
-    async fn put_in_progress(
-        &self,
-        record: &IdempotencyRecord,
-        now: DateTime<Utc>,
-    ) -> PortResult<PutOutcome> {
+    async fn put_in_progress(&self, record: &IdempotencyRecord, now: DateTime<Utc>) -> PortResult<PutOutcome> {
         let mut item = Item::new();
         item.insert("id".into(), s(&record.id));
         item.insert("status".into(), s(record.status.as_str()));
@@ -476,9 +424,10 @@ impl IdempotencyStore for DynamoIdempotencyStore {
                 };
                 let existing = match old {
                     Some(item) => Self::from_item(&item)?,
-                    None => self.get(&record.id).await?.ok_or_else(|| {
-                        PortError::Transient(format!("idempotency record {} vanished", record.id))
-                    })?,
+                    None => self
+                        .get(&record.id)
+                        .await?
+                        .ok_or_else(|| PortError::Transient(format!("idempotency record {} vanished", record.id)))?,
                 };
                 Ok(PutOutcome::Exists(existing))
             }
@@ -491,9 +440,7 @@ impl IdempotencyStore for DynamoIdempotencyStore {
             .update_item()
             .table_name(&self.table)
             .key("id", s(id))
-            .update_expression(
-                "SET #status = :c, #data = :d, expiration = :e REMOVE in_progress_expiration",
-            )
+            .update_expression("SET #status = :c, #data = :d, expiration = :e REMOVE in_progress_expiration")
             .condition_expression("attribute_exists(id)")
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#data", "data")
@@ -545,10 +492,7 @@ pub struct DynamoCatalog {
 
 impl DynamoCatalog {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 
     async fn batch_get(&self, keys: Vec<String>) -> PortResult<Vec<Item>> {
@@ -556,12 +500,7 @@ impl DynamoCatalog {
         for chunk in keys.chunks(100) {
             let mut pending = Some(
                 KeysAndAttributes::builder()
-                    .set_keys(Some(
-                        chunk
-                            .iter()
-                            .map(|k| HashMap::from([("pk".to_string(), s(k))]))
-                            .collect(),
-                    ))
+                    .set_keys(Some(chunk.iter().map(|k| HashMap::from([("pk".to_string(), s(k))])).collect()))
                     .consistent_read(false)
                     .build()
                     .map_err(|e| PortError::Permanent(e.to_string()))?,
@@ -582,9 +521,7 @@ impl DynamoCatalog {
                 if let Some(next) = res.unprocessed_keys().and_then(|u| u.get(&self.table)) {
                     if !next.keys().is_empty() {
                         if rounds >= 5 {
-                            return Err(PortError::Transient(
-                                "catalog reads kept coming back unprocessed".into(),
-                            ));
+                            return Err(PortError::Transient("catalog reads kept coming back unprocessed".into()));
                         }
                         tokio::time::sleep(std::time::Duration::from_millis(50 << rounds)).await;
                         pending = Some(next.clone());
@@ -603,16 +540,11 @@ impl DynamoCatalog {
         }
         let mut items: Vec<Item> = Vec::new();
         for (sku, offers) in by_sku {
-            let json =
-                serde_json::to_string(&offers).map_err(|e| PortError::Permanent(e.to_string()))?;
-            items.push(HashMap::from([
-                ("pk".to_string(), s(format!("SKU#{sku}"))),
-                ("offers".to_string(), s(json)),
-            ]));
+            let json = serde_json::to_string(&offers).map_err(|e| PortError::Permanent(e.to_string()))?;
+            items.push(HashMap::from([("pk".to_string(), s(format!("SKU#{sku}"))), ("offers".to_string(), s(json))]));
         }
         for sup in &doc.suppliers {
-            let json =
-                serde_json::to_string(sup).map_err(|e| PortError::Permanent(e.to_string()))?;
+            let json = serde_json::to_string(sup).map_err(|e| PortError::Permanent(e.to_string()))?;
             items.push(HashMap::from([
                 ("pk".to_string(), s(format!("SUPPLIER#{}", sup.id))),
                 ("supplier".to_string(), s(json)),
@@ -626,11 +558,7 @@ impl DynamoCatalog {
                     .set_item(Some(item.clone()))
                     .build()
                     .map_err(|e| PortError::Permanent(e.to_string()))?;
-                writes.push(
-                    aws_sdk_dynamodb::types::WriteRequest::builder()
-                        .put_request(put)
-                        .build(),
-                );
+                writes.push(aws_sdk_dynamodb::types::WriteRequest::builder().put_request(put).build());
             }
             let mut rounds = 0;
             while !writes.is_empty() {
@@ -642,16 +570,10 @@ impl DynamoCatalog {
                     .send()
                     .await
                     .map_err(|e| classify("BatchWriteItem(catalog)", e))?;
-                writes = out
-                    .unprocessed_items()
-                    .and_then(|u| u.get(&self.table))
-                    .cloned()
-                    .unwrap_or_default();
+                writes = out.unprocessed_items().and_then(|u| u.get(&self.table)).cloned().unwrap_or_default();
                 if !writes.is_empty() {
                     if rounds >= 8 {
-                        return Err(PortError::Transient(
-                            "catalog writes kept coming back unprocessed".into(),
-                        ));
+                        return Err(PortError::Transient("catalog writes kept coming back unprocessed".into()));
                     }
                     tokio::time::sleep(std::time::Duration::from_millis(50 << rounds)).await;
                 }
@@ -663,11 +585,14 @@ impl DynamoCatalog {
 
 #[async_trait]
 impl Catalog for DynamoCatalog {
-    async fn view(&self, skus: &[Sku]) -> PortResult<CatalogView> {
+    async fn offers(&self, skus: &[Sku]) -> PortResult<CatalogView> {
         let mut keys: Vec<String> = skus.iter().map(|s| format!("SKU#{s}")).collect();
         keys.sort();
         keys.dedup();
         let mut view = CatalogView::default();
+        if keys.is_empty() {
+            return Ok(view);
+        }
         for item in self.batch_get(keys).await? {
             let (Some(pk), Some(json)) = (get_s(&item, "pk"), get_s(&item, "offers")) else {
                 continue;
@@ -675,16 +600,17 @@ impl Catalog for DynamoCatalog {
             let Some(sku) = pk.strip_prefix("SKU#").and_then(|v| Sku::new(v).ok()) else {
                 continue;
             };
-            let offers: Vec<Offer> = serde_json::from_str(json)
-                .map_err(|e| PortError::Permanent(format!("catalog item {pk}: {e}")))?;
+            let offers: Vec<Offer> =
+                serde_json::from_str(json).map_err(|e| PortError::Permanent(format!("catalog item {pk}: {e}")))?;
             view.offers.insert(sku, offers);
         }
-        let mut supplier_keys: Vec<String> = view
-            .offers
-            .values()
-            .flatten()
-            .map(|o| format!("SUPPLIER#{}", o.supplier_id))
-            .collect();
+        Ok(view)
+    }
+
+    async fn view(&self, skus: &[Sku]) -> PortResult<CatalogView> {
+        let mut view = self.offers(skus).await?;
+        let mut supplier_keys: Vec<String> =
+            view.offers.values().flatten().map(|o| format!("SUPPLIER#{}", o.supplier_id)).collect();
         supplier_keys.sort();
         supplier_keys.dedup();
         if !supplier_keys.is_empty() {
@@ -749,11 +675,7 @@ pub struct SqsWorkQueue {
 
 impl SqsWorkQueue {
     pub fn new(client: aws_sdk_sqs::Client, urls: QueueUrls) -> Self {
-        Self {
-            client,
-            urls,
-            wait_seconds: 1,
-        }
+        Self { client, urls, wait_seconds: 1 }
     }
 
     fn url(&self, step: Step) -> PortResult<&str> {
@@ -781,23 +703,13 @@ impl SqsWorkQueue {
         let policy = attrs
             .attributes()
             .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy))
-            .ok_or_else(|| {
-                PortError::Permanent(format!("queue for {step} has no dead-letter queue"))
-            })?;
-        let v: serde_json::Value = serde_json::from_str(policy)
-            .map_err(|e| PortError::Permanent(format!("RedrivePolicy: {e}")))?;
+            .ok_or_else(|| PortError::Permanent(format!("queue for {step} has no dead-letter queue")))?;
+        let v: serde_json::Value =
+            serde_json::from_str(policy).map_err(|e| PortError::Permanent(format!("RedrivePolicy: {e}")))?;
         let arn = v["deadLetterTargetArn"].as_str().unwrap_or_default();
         let name = arn.rsplit(':').next().unwrap_or_default();
-        let out = self
-            .client
-            .get_queue_url()
-            .queue_name(name)
-            .send()
-            .await
-            .map_err(|e| classify("GetQueueUrl", e))?;
-        out.queue_url()
-            .map(String::from)
-            .ok_or_else(|| PortError::Permanent(format!("no URL for queue {name}")))
+        let out = self.client.get_queue_url().queue_name(name).send().await.map_err(|e| classify("GetQueueUrl", e))?;
+        out.queue_url().map(String::from).ok_or_else(|| PortError::Permanent(format!("no URL for queue {name}")))
     }
 
     async fn receive_from(
@@ -813,40 +725,28 @@ impl SqsWorkQueue {
             .queue_url(url)
             .max_number_of_messages(i32::try_from(max.clamp(1, 10)).unwrap_or(10))
             .wait_time_seconds(wait)
-            .message_system_attribute_names(
-                aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount,
-            )
-            .message_system_attribute_names(
-                aws_sdk_sqs::types::MessageSystemAttributeName::SentTimestamp,
-            );
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::SentTimestamp);
         if let Some(v) = visibility {
             req = req.visibility_timeout(v);
         }
-        let out = req
-            .send()
-            .await
-            .map_err(|e| classify("ReceiveMessage", e))?;
+        let out = req.send().await.map_err(|e| classify("ReceiveMessage", e))?;
         Ok(out
             .messages()
             .iter()
             .map(|m| {
                 let attr = |k: aws_sdk_sqs::types::MessageSystemAttributeName| {
-                    m.attributes()
-                        .and_then(|a| a.get(&k))
-                        .and_then(|v| v.parse::<i64>().ok())
+                    m.attributes().and_then(|a| a.get(&k)).and_then(|v| v.parse::<i64>().ok())
                 };
                 ReceivedMessage {
                     message_id: m.message_id().unwrap_or_default().to_string(),
                     receipt: m.receipt_handle().unwrap_or_default().to_string(),
                     body: m.body().unwrap_or_default().to_string(),
-                    receive_count: attr(
-                        aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount,
-                    )
-                    .and_then(|c| u32::try_from(c).ok())
-                    .unwrap_or(1),
+                    receive_count: attr(aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount)
+                        .and_then(|c| u32::try_from(c).ok())
+                        .unwrap_or(1),
                     sent_at: ms_to_time(
-                        attr(aws_sdk_sqs::types::MessageSystemAttributeName::SentTimestamp)
-                            .unwrap_or(0),
+                        attr(aws_sdk_sqs::types::MessageSystemAttributeName::SentTimestamp).unwrap_or(0),
                     ),
                 }
             })
@@ -881,10 +781,7 @@ impl SqsWorkQueue {
                 }
                 let failed: Vec<&str> = out.failed().iter().map(|f| f.id()).collect();
                 if attempt == 2 {
-                    return Err(PortError::Transient(format!(
-                        "SendMessageBatch: {} entries failed",
-                        failed.len()
-                    )));
+                    return Err(PortError::Transient(format!("SendMessageBatch: {} entries failed", failed.len())));
                 }
                 pending.retain(|e| failed.contains(&e.id()));
             }
@@ -949,9 +846,7 @@ impl QueueConsumer for SqsWorkQueue {
         let target = self.url(step)?.to_string();
         let mut moved = 0;
         while moved < max {
-            let page = self
-                .receive_from(&dlq, (max - moved).min(10), Some(30), 0)
-                .await?;
+            let page = self.receive_from(&dlq, (max - moved).min(10), Some(30), 0).await?;
             if page.is_empty() {
                 break;
             }
@@ -983,10 +878,7 @@ pub struct EventBridgePublisher {
 
 impl EventBridgePublisher {
     pub fn new(client: aws_sdk_eventbridge::Client, bus: impl Into<String>) -> Self {
-        Self {
-            client,
-            bus: bus.into(),
-        }
+        Self { client, bus: bus.into() }
     }
 }
 
@@ -1003,9 +895,7 @@ impl EventPublisher for EventBridgePublisher {
                         .detail_type(&e.detail_type)
                         .detail(e.detail.to_string())
                         .resources(e.order_id.as_str())
-                        .time(aws_sdk_eventbridge::primitives::DateTime::from_millis(
-                            e.time.timestamp_millis(),
-                        ))
+                        .time(aws_sdk_eventbridge::primitives::DateTime::from_millis(e.time.timestamp_millis()))
                         .build()
                 })
                 .collect();

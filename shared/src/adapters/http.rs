@@ -4,9 +4,7 @@ use crate::catalog::Supplier;
 use crate::ports::{CarrierTracker, GatewayError, PortError, PortResult, SupplierGateway};
 use crate::secrets::SecretBook;
 use crate::signature;
-use crate::supplier::{
-    IDEMPOTENCY_HEADER, PurchaseOrderDocument, SIGNATURE_HEADER, SubmitReceipt, TrackingReport,
-};
+use crate::supplier::{IDEMPOTENCY_HEADER, PurchaseOrderDocument, SIGNATURE_HEADER, SubmitReceipt, TrackingReport};
 use async_trait::async_trait;
 use std::time::Duration;
 
@@ -21,11 +19,7 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self {
-            timeout: Duration::from_secs(5),
-            max_attempts: 3,
-            base_backoff: Duration::from_millis(200),
-        }
+        Self { timeout: Duration::from_secs(5), max_attempts: 3, base_backoff: Duration::from_millis(200) }
     }
 }
 
@@ -34,11 +28,7 @@ impl RetryPolicy {
     pub fn backoff(&self, attempt: u32, salt: u64) -> Duration {
         let base = self.base_backoff.as_millis() as u64;
         let exp = base.saturating_mul(1u64 << attempt.min(10));
-        let jitter = (salt
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(u64::from(attempt))
-            >> 33)
-            % (base.max(1));
+        let jitter = (salt.wrapping_mul(6364136223846793005).wrapping_add(u64::from(attempt)) >> 33) % (base.max(1));
         Duration::from_millis(exp + jitter)
     }
 }
@@ -62,11 +52,7 @@ pub struct HttpSupplierGateway {
 
 impl HttpSupplierGateway {
     pub fn new(secrets: SecretBook, policy: RetryPolicy) -> Self {
-        Self {
-            client: http_client(policy.timeout),
-            secrets,
-            policy,
-        }
+        Self { client: http_client(policy.timeout), secrets, policy }
     }
 
     async fn attempt(
@@ -84,10 +70,7 @@ impl HttpSupplierGateway {
         if let Some(secret) = self.secrets.supplier(supplier.id.as_str()).first() {
             req = req.header(SIGNATURE_HEADER, signature::sign(secret.as_bytes(), body));
         }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| GatewayError::Transient(describe(&e)))?;
+        let resp = req.send().await.map_err(|e| GatewayError::Transient(describe(&e)))?;
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();
         if status.is_success() {
@@ -95,10 +78,7 @@ impl HttpSupplierGateway {
         }
         if status.as_u16() == 409 {
             // The supplier already has this idempotency key: it holds the order once.
-            return Ok(SubmitReceipt {
-                supplier_reference: None,
-                duplicate: true,
-            });
+            return Ok(SubmitReceipt { supplier_reference: None, duplicate: true });
         }
         let snippet: String = text.chars().take(200).collect();
         if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
@@ -121,11 +101,7 @@ fn describe(e: &reqwest::Error) -> String {
 
 #[async_trait]
 impl SupplierGateway for HttpSupplierGateway {
-    async fn submit(
-        &self,
-        supplier: &Supplier,
-        po: &PurchaseOrderDocument,
-    ) -> Result<SubmitReceipt, GatewayError> {
+    async fn submit(&self, supplier: &Supplier, po: &PurchaseOrderDocument) -> Result<SubmitReceipt, GatewayError> {
         let body = serde_json::to_vec(po).map_err(|e| GatewayError::Refused(e.to_string()))?;
         let salt = po.purchase_order_id.seq() as u64 ^ po.idempotency_key.len() as u64;
         let mut last = GatewayError::Transient("no attempt made".into());
@@ -156,46 +132,26 @@ pub struct HttpCarrierTracker {
 impl HttpCarrierTracker {
     /// A tracker with no API behind it: every check fails with a clear reason.
     pub fn unconfigured() -> Self {
-        Self {
-            client: http_client(Duration::from_secs(1)),
-            base: String::new(),
-        }
+        Self { client: http_client(Duration::from_secs(1)), base: String::new() }
     }
 
     pub fn new(base: &str, timeout: Duration) -> Self {
-        Self {
-            client: http_client(timeout),
-            base: base.trim_end_matches('/').to_string(),
-        }
+        Self { client: http_client(timeout), base: base.trim_end_matches('/').to_string() }
     }
 }
 
 fn path_segment(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        .collect()
+    s.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect()
 }
 
 #[async_trait]
 impl CarrierTracker for HttpCarrierTracker {
     async fn track(&self, carrier: &str, tracking_number: &str) -> PortResult<TrackingReport> {
         if self.base.is_empty() {
-            return Err(PortError::Permanent(
-                "no carrier tracking API configured (DROPLINE_CARRIER_API_URL)".into(),
-            ));
+            return Err(PortError::Permanent("no carrier tracking API configured (DROPLINE_CARRIER_API_URL)".into()));
         }
-        let url = format!(
-            "{}/trackings/{}/{}",
-            self.base,
-            path_segment(carrier),
-            path_segment(tracking_number)
-        );
-        let resp = self
-            .client
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| PortError::Transient(describe(&e)))?;
+        let url = format!("{}/trackings/{}/{}", self.base, path_segment(carrier), path_segment(tracking_number));
+        let resp = self.client.get(&url).send().await.map_err(|e| PortError::Transient(describe(&e)))?;
         let status = resp.status();
         if status.as_u16() == 404 {
             return Ok(TrackingReport {

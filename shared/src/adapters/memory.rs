@@ -4,14 +4,12 @@
 
 use crate::catalog::{CatalogDocument, CatalogView, Supplier};
 use crate::events::DomainEvent;
-use crate::idempotency::{
-    IdempotencyRecord, IdempotencyStatus, IdempotencyStore, PutOutcome, may_overwrite,
-};
+use crate::idempotency::{IdempotencyRecord, IdempotencyStatus, IdempotencyStore, PutOutcome, may_overwrite};
 use crate::ids::{OrderId, Sku, SupplierId};
 use crate::messages::{Step, WorkMessage};
 use crate::ports::{
-    Catalog, Clock, Created, EventPublisher, OrderRef, OrderStore, PortError, PortResult,
-    QueueConsumer, ReceivedMessage, WorkQueue,
+    Catalog, Clock, Created, EventPublisher, OrderRef, OrderStore, PortError, PortResult, QueueConsumer,
+    ReceivedMessage, WorkQueue,
 };
 use crate::record::OrderRecord;
 use crate::status::OrderStatus;
@@ -75,12 +73,7 @@ impl MemoryOrderStore {
     }
     pub fn all(&self) -> Vec<OrderRecord> {
         let mut v: Vec<_> = lock(&self.items).values().cloned().collect();
-        v.sort_by(|a, b| {
-            a.receipt
-                .received_at
-                .cmp(&b.receipt.received_at)
-                .then(a.id.cmp(&b.id))
-        });
+        v.sort_by(|a, b| a.receipt.received_at.cmp(&b.receipt.received_at).then(a.id.cmp(&b.id)));
         v
     }
 }
@@ -130,11 +123,7 @@ impl OrderStore for MemoryOrderStore {
         let mut v: Vec<OrderRef> = lock(&self.items)
             .values()
             .filter(|r| r.status == status && r.status_since < before)
-            .map(|r| OrderRef {
-                id: r.id.clone(),
-                status: r.status,
-                status_since: r.status_since,
-            })
+            .map(|r| OrderRef { id: r.id.clone(), status: r.status, status_since: r.status_since })
             .collect();
         v.sort_by(|a, b| a.status_since.cmp(&b.status_since).then(a.id.cmp(&b.id)));
         v.truncate(limit);
@@ -145,11 +134,7 @@ impl OrderStore for MemoryOrderStore {
         self.ops.hit("query_tracking");
         let mut v: Vec<(DateTime<Utc>, OrderId)> = lock(&self.items)
             .values()
-            .filter_map(|r| {
-                r.tracking_due_at()
-                    .filter(|t| *t <= now)
-                    .map(|t| (t, r.id.clone()))
-            })
+            .filter_map(|r| r.tracking_due_at().filter(|t| *t <= now).map(|t| (t, r.id.clone())))
             .collect();
         v.sort();
         Ok(v.into_iter().take(limit).map(|(_, id)| id).collect())
@@ -196,26 +181,19 @@ impl MemoryQueues {
     }
 
     fn next_id(&self, prefix: &str) -> String {
-        format!(
-            "{prefix}-{:08}",
-            self.seq.fetch_add(1, Ordering::Relaxed) + 1
-        )
+        format!("{prefix}-{:08}", self.seq.fetch_add(1, Ordering::Relaxed) + 1)
     }
 
     /// Messages waiting (visible or in flight) and dead letters.
     pub fn depth(&self, step: Step) -> (usize, usize) {
         let q = lock(&self.queues);
-        q.get(&step)
-            .map(|p| (p.main.len(), p.dead.len()))
-            .unwrap_or((0, 0))
+        q.get(&step).map(|p| (p.main.len(), p.dead.len())).unwrap_or((0, 0))
     }
 
     /// The bodies of the dead letters of a step.
     pub fn dead_letter_bodies(&self, step: Step) -> Vec<String> {
         let q = lock(&self.queues);
-        q.get(&step)
-            .map(|p| p.dead.iter().map(|m| m.body.clone()).collect())
-            .unwrap_or_default()
+        q.get(&step).map(|p| p.dead.iter().map(|m| m.body.clone()).collect()).unwrap_or_default()
     }
 
     /// Sends a raw body (tests use it to inject poison messages).
@@ -229,11 +207,7 @@ impl MemoryQueues {
             receipt: String::new(),
             sent_at: now,
         };
-        lock(&self.queues)
-            .entry(step)
-            .or_default()
-            .main
-            .push_back(msg);
+        lock(&self.queues).entry(step).or_default().main.push_back(msg);
     }
 }
 
@@ -258,9 +232,7 @@ impl QueueConsumer for MemoryQueues {
         // Redrive: a visible message already received maxReceiveCount times goes to the DLQ.
         let mut i = 0;
         while i < pair.main.len() {
-            if pair.main[i].invisible_until <= now
-                && pair.main[i].receive_count >= self.max_receive_count
-            {
+            if pair.main[i].invisible_until <= now && pair.main[i].receive_count >= self.max_receive_count {
                 if let Some(m) = pair.main.remove(i) {
                     pair.dead.push_back(m);
                 }
@@ -379,32 +351,40 @@ impl MemoryCatalog {
             view.suppliers.insert(s.id.clone(), s.clone());
         }
         for o in &doc.offers {
-            view.offers
-                .entry(o.sku.clone())
-                .or_default()
-                .push(o.clone());
+            view.offers.entry(o.sku.clone()).or_default().push(o.clone());
         }
         Self { view }
+    }
+}
+
+impl MemoryCatalog {
+    /// The view for `skus`, with the suppliers they reference when `suppliers` is true.
+    pub fn lookup(&self, skus: &[Sku], suppliers: bool) -> CatalogView {
+        let mut out = CatalogView::default();
+        for sku in skus {
+            if let Some(offers) = self.view.offers.get(sku) {
+                if suppliers {
+                    for o in offers {
+                        if let Some(s) = self.view.suppliers.get(&o.supplier_id) {
+                            out.suppliers.entry(s.id.clone()).or_insert_with(|| s.clone());
+                        }
+                    }
+                }
+                out.offers.insert(sku.clone(), offers.clone());
+            }
+        }
+        out
     }
 }
 
 #[async_trait]
 impl Catalog for MemoryCatalog {
     async fn view(&self, skus: &[Sku]) -> PortResult<CatalogView> {
-        let mut out = CatalogView::default();
-        for sku in skus {
-            if let Some(offers) = self.view.offers.get(sku) {
-                for o in offers {
-                    if let Some(s) = self.view.suppliers.get(&o.supplier_id) {
-                        out.suppliers
-                            .entry(s.id.clone())
-                            .or_insert_with(|| s.clone());
-                    }
-                }
-                out.offers.insert(sku.clone(), offers.clone());
-            }
-        }
-        Ok(out)
+        Ok(self.lookup(skus, true))
+    }
+
+    async fn offers(&self, skus: &[Sku]) -> PortResult<CatalogView> {
+        Ok(self.lookup(skus, false))
     }
 
     async fn supplier(&self, id: &SupplierId) -> PortResult<Option<Supplier>> {
@@ -428,11 +408,7 @@ impl MemoryIdempotencyStore {
 
 #[async_trait]
 impl IdempotencyStore for MemoryIdempotencyStore {
-    async fn put_in_progress(
-        &self,
-        record: &IdempotencyRecord,
-        now: DateTime<Utc>,
-    ) -> PortResult<PutOutcome> {
+    async fn put_in_progress(&self, record: &IdempotencyRecord, now: DateTime<Utc>) -> PortResult<PutOutcome> {
         self.ops.hit("put");
         let mut records = lock(&self.records);
         if let Some(existing) = records.get(&record.id) {
@@ -447,9 +423,7 @@ impl IdempotencyStore for MemoryIdempotencyStore {
     async fn complete(&self, id: &str, data: &str, expiration: i64) -> PortResult<()> {
         self.ops.hit("update");
         let mut records = lock(&self.records);
-        let r = records
-            .get_mut(id)
-            .ok_or_else(|| PortError::Conflict(format!("no idempotency record {id}")))?;
+        let r = records.get_mut(id).ok_or_else(|| PortError::Conflict(format!("no idempotency record {id}")))?;
         r.status = IdempotencyStatus::Completed;
         r.data = Some(data.to_string());
         r.expiration = expiration;

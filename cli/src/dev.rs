@@ -1,0 +1,225 @@
+//! `make dev`: the pipeline on the emulators for a developer. Ingest on 127.0.0.1:3000 with the
+//! API's routes, queue pollers that behave like Lambda's SQS event source mapping, the two
+//! schedules on timers, and the demo's simulated suppliers and carrier on loopback.
+
+use crate::local::{Infra, QueueSettings, provision, put_secret, serve_ingest};
+use crate::pipeline::Pipeline;
+use crate::sim::{serve_carrier, serve_suppliers};
+use dropline_escalate::Escalate;
+use dropline_ingest::Ingest;
+use dropline_notify_supplier::NotifySupplier;
+use dropline_poll_tracking::PollTracking;
+use dropline_route::Route;
+use dropline_shared::adapters::aws::{
+    AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, SqsWorkQueue,
+    load_secrets,
+};
+use dropline_shared::adapters::http::{HttpCarrierTracker, HttpSupplierGateway, RetryPolicy};
+use dropline_shared::escalation::Thresholds;
+use dropline_shared::idempotency::Idempotency;
+use dropline_shared::messages::Step;
+use dropline_shared::ports::{EventPublisher, SystemClock};
+use dropline_shared::validation::ValidationPolicy;
+use dropline_validate::Validate;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct DevOptions {
+    pub listen: SocketAddr,
+    pub suppliers_listen: SocketAddr,
+    pub carrier_listen: SocketAddr,
+    /// An external carrier tracking API instead of the simulated one.
+    pub carrier_url: Option<String>,
+    pub prefix: String,
+    pub poll_every: Duration,
+    pub escalate_every: Duration,
+    pub thresholds: Thresholds,
+}
+
+/// Builds the stack on whatever endpoints the AWS environment names, and runs until Ctrl-C.
+pub async fn run(opts: DevOptions) -> Result<(), String> {
+    let aws = AwsClients::from_env().await;
+    let infra = provision(&aws, &opts.prefix, QueueSettings::default()).await?;
+    let mut doc = crate::demo::catalog()?;
+    put_secret(&aws, &infra, "shopify", crate::demo::SHOPIFY_SECRET).await?;
+    put_secret(&aws, &infra, "woocommerce", crate::demo::WOO_SECRET).await?;
+    let mut supplier_secrets = HashMap::new();
+    for s in &doc.suppliers {
+        let secret = crate::demo::supplier_secret(s.id.as_str());
+        put_secret(&aws, &infra, &format!("suppliers/{}", s.id), &secret).await?;
+        supplier_secrets.insert(s.id.to_string(), secret);
+    }
+    let callback_base = format!("http://{}", opts.listen);
+    let suppliers = serve_suppliers(opts.suppliers_listen, supplier_secrets, HashMap::new(), callback_base, true)
+        .await
+        .map_err(|e| format!("simulated suppliers on {}: {e}", opts.suppliers_listen))?;
+    for s in &mut doc.suppliers {
+        if s.endpoint.starts_with("sim://") {
+            s.endpoint = suppliers.endpoint(s.id.as_str());
+        }
+    }
+    let catalog = Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), &infra.catalog_table));
+    catalog.load(&doc).await.map_err(|e| e.to_string())?;
+    let carrier_url = match &opts.carrier_url {
+        Some(u) => u.clone(),
+        None => serve_carrier(opts.carrier_listen)
+            .await
+            .map_err(|e| format!("simulated carrier on {}: {e}", opts.carrier_listen))?
+            .base_url(),
+    };
+
+    let pipeline = Arc::new(wire(&aws, &infra, catalog, &carrier_url, opts.thresholds.clone()).await?);
+    let addr = serve_ingest(opts.listen, pipeline.ingest.clone()).await.map_err(|e| format!("{}: {e}", opts.listen))?;
+
+    println!("Dropline dev stack '{}' is up", infra.prefix);
+    println!("  ingest      http://{addr}  (POST /webhooks/shopify, /webhooks/woocommerce, /suppliers/{{id}}/events)");
+    println!("  suppliers   http://{} (simulated; they call back to ingest)", suppliers.addr);
+    println!("  carrier     {carrier_url}");
+    println!("  secrets     shopify={} woocommerce={}", crate::demo::SHOPIFY_SECRET, crate::demo::WOO_SECRET);
+    println!("  tables      {} {} {}", infra.orders_table, infra.idempotency_table, infra.catalog_table);
+    let env_file = write_env_file(&infra);
+    println!("In another shell: source {env_file}; target/debug/dropline order show <order id>");
+    println!("Ctrl-C stops.");
+
+    for step in Step::ALL {
+        let p = pipeline.clone();
+        tokio::spawn(async move {
+            loop {
+                match p.pump(step).await {
+                    Ok(n) if n.received > 0 => {
+                        tracing::info!(step = %step, received = n.received, failed = n.failed, "batch handled")
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(step = %step, error = %e, "poll failed");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+    }
+    let p = pipeline.clone();
+    let poll_every = opts.poll_every;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(poll_every);
+        loop {
+            tick.tick().await;
+            let s = p.poll_tracking().await;
+            if s.parcels_checked > 0 {
+                tracing::info!(?s, "tracking run");
+            }
+        }
+    });
+    let p = pipeline.clone();
+    let escalate_every = opts.escalate_every;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(escalate_every);
+        loop {
+            tick.tick().await;
+            let s = p.escalate().await;
+            if s.escalated > 0 {
+                tracing::info!(?s, "escalation run");
+            }
+        }
+    });
+    tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+    println!("stopping");
+    Ok(())
+}
+
+/// The six handlers on the AWS adapters (pointed at the emulators by the environment).
+pub async fn wire(
+    aws: &AwsClients,
+    infra: &Infra,
+    catalog: Arc<DynamoCatalog>,
+    carrier_url: &str,
+    thresholds: Thresholds,
+) -> Result<Pipeline, String> {
+    let secrets = load_secrets(&aws.ssm, &infra.secrets_path).await.map_err(|e| e.to_string())?;
+    let store = Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), &infra.orders_table));
+    let idempotency = Arc::new(DynamoIdempotencyStore::new(aws.dynamodb.clone(), &infra.idempotency_table));
+    let queues = Arc::new(SqsWorkQueue::new(aws.sqs.clone(), infra.queues.clone()));
+    let events: Arc<dyn EventPublisher> =
+        Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), &infra.event_bus));
+    let clock = Arc::new(SystemClock);
+    Ok(Pipeline {
+        ingest: Arc::new(Ingest {
+            store: store.clone(),
+            idempotency: Idempotency::new(idempotency.clone(), chrono::Duration::hours(24)),
+            queue: queues.clone(),
+            events: events.clone(),
+            secrets: secrets.clone(),
+            clock: clock.clone(),
+        }),
+        validate: Arc::new(Validate {
+            store: store.clone(),
+            catalog: catalog.clone(),
+            queue: queues.clone(),
+            events: events.clone(),
+            policy: ValidationPolicy::default(),
+            clock: clock.clone(),
+        }),
+        route: Arc::new(Route {
+            store: store.clone(),
+            catalog: catalog.clone(),
+            queue: queues.clone(),
+            events: events.clone(),
+            clock: clock.clone(),
+        }),
+        notify: Arc::new(NotifySupplier {
+            store: store.clone(),
+            catalog: catalog.clone(),
+            gateway: Arc::new(HttpSupplierGateway::new(secrets, RetryPolicy::default())),
+            idempotency: Idempotency::new(idempotency, chrono::Duration::days(7)),
+            events: events.clone(),
+            clock: clock.clone(),
+            send_lock: chrono::Duration::minutes(15),
+        }),
+        poll: Arc::new(PollTracking {
+            store: store.clone(),
+            tracker: Arc::new(HttpCarrierTracker::new(carrier_url, Duration::from_secs(5))),
+            events: events.clone(),
+            clock: clock.clone(),
+            batch_size: 50,
+        }),
+        escalate: Arc::new(Escalate { store, queue: queues.clone(), events, clock, thresholds, batch_size: 100 }),
+        consumer: queues,
+    })
+}
+
+/// Writes the variables an operator shell needs (endpoints, tables, queues) to `.run/dev.env`.
+fn write_env_file(infra: &Infra) -> String {
+    let mut lines = Vec::new();
+    for var in [
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "AWS_ENDPOINT_URL_SQS",
+        "AWS_ENDPOINT_URL_EVENTBRIDGE",
+        "AWS_ENDPOINT_URL_SSM",
+        "AWS_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_EC2_METADATA_DISABLED",
+    ] {
+        if let Ok(v) = std::env::var(var) {
+            lines.push(format!("export {var}={v}"));
+        }
+    }
+    lines.push(format!("export DROPLINE_ORDERS_TABLE={}", infra.orders_table));
+    lines.push(format!("export DROPLINE_CATALOG_TABLE={}", infra.catalog_table));
+    for (step, var) in [
+        (Step::Validate, "DROPLINE_VALIDATE_QUEUE_URL"),
+        (Step::Route, "DROPLINE_ROUTE_QUEUE_URL"),
+        (Step::NotifySupplier, "DROPLINE_NOTIFY_QUEUE_URL"),
+    ] {
+        if let Some(url) = infra.queues.urls.get(&step) {
+            lines.push(format!("export {var}={url}"));
+        }
+    }
+    let path = ".run/dev.env";
+    if std::fs::create_dir_all(".run").and_then(|_| std::fs::write(path, lines.join("\n") + "\n")).is_err() {
+        println!("(could not write {path}; the variables are:)\n{}", lines.join("\n"));
+    }
+    path.to_string()
+}

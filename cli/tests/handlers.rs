@@ -1,0 +1,231 @@
+//! The handlers on memory adapters: duplicates, reordering and crashes, fast and without I/O.
+//! (The same properties on real infrastructure: `tests/pipeline.rs`.)
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use chrono::Duration;
+use dropline_cli::demo::{self, DemoWorld, supplier_secret};
+use dropline_cli::pipeline::sqs_event;
+use dropline_ingest::{WebRequest, apply_supplier_event};
+use dropline_shared::ids::{OrderId, PurchaseOrderId};
+use dropline_shared::messages::{Step, WorkMessage};
+use dropline_shared::ports::{Clock, OrderStore, QueueConsumer, ReceivedMessage};
+use dropline_shared::signature;
+use dropline_shared::status::{OrderStatus, PoStatus};
+use dropline_shared::supplier::{AckStatus, SIGNATURE_HEADER, SupplierEvent};
+
+fn world() -> DemoWorld {
+    demo::world(&demo::catalog().expect("catalog"))
+}
+
+fn delivery(case: &str) -> demo::Delivery {
+    demo::deliveries().expect("deliveries").into_iter().find(|d| d.case == case).expect("case")
+}
+
+async fn ingest(w: &DemoWorld, case: &str) -> OrderId {
+    let d = delivery(case);
+    let answer = w.pipeline.ingest.handle(d.request(d.secret())).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    OrderId::new(answer.body["order_id"].as_str().expect("order id")).expect("valid")
+}
+
+fn event_for(messages: &[WorkMessage]) -> SqsEvent {
+    let received: Vec<ReceivedMessage> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| ReceivedMessage {
+            message_id: format!("m{i}"),
+            receipt: format!("r{i}"),
+            body: m.to_json(),
+            receive_count: 1,
+            sent_at: chrono::Utc::now(),
+        })
+        .collect();
+    sqs_event(&received)
+}
+
+#[tokio::test]
+async fn the_demo_runs_and_reports_every_stage() {
+    let report = demo::run().await.expect("demo");
+    for section in [
+        "INGEST",
+        "VALIDATE",
+        "ROUTE",
+        "NOTIFY SUPPLIER",
+        "POLL TRACKING",
+        "ESCALATE",
+        "DEAD-LETTER QUEUES",
+        "EVENTS",
+        "ORDERS",
+    ] {
+        assert!(report.contains(section), "missing {section}:\n{report}");
+    }
+    assert!(report.contains("401 invalid_signature"));
+    assert!(report.contains("400 invalid_payload"));
+    assert!(report.contains("an overlapping second run escalated 0"));
+    assert!(report.contains("validate 1, route 0, notify-supplier 0"), "the poison message alone is a dead letter");
+}
+
+#[tokio::test]
+async fn duplicate_validate_messages_validate_once() {
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    let msg = WorkMessage::order(id.clone(), "test");
+    // The same message twice in one batch, then again later (at-least-once delivery).
+    let resp = w.pipeline.validate.handle(event_for(&[msg.clone(), msg.clone()])).await;
+    assert!(resp.batch_item_failures.is_empty());
+    let resp = w.pipeline.validate.handle(event_for(&[msg])).await;
+    assert!(resp.batch_item_failures.is_empty());
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.status, OrderStatus::Validated);
+    let validations = r.timeline.iter().filter(|e| e.to.as_deref() == Some("VALIDATED")).count();
+    assert_eq!(validations, 1, "one transition");
+}
+
+#[tokio::test]
+async fn concurrent_notify_messages_for_one_po_send_it_once() {
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    // Validate and route (the queues hold the work).
+    for step in [Step::Validate, Step::Route] {
+        w.pipeline.pump(step).await.expect("pump");
+    }
+    let po = PurchaseOrderId::new(id.clone(), 1);
+    let msg = WorkMessage::purchase_order(po.clone(), "test");
+    let notify = w.pipeline.notify.clone();
+    let (a, b, c) = tokio::join!(
+        notify.handle(event_for(&[msg.clone()])),
+        notify.handle(event_for(&[msg.clone()])),
+        notify.handle(event_for(&[msg.clone(), msg.clone()])),
+    );
+    let failures = a.batch_item_failures.len() + b.batch_item_failures.len() + c.batch_item_failures.len();
+    // Losers either see the PO already sent or find it locked (and retry later).
+    assert!(failures <= 3);
+    w.pipeline.drain().await.expect("drain");
+    assert_eq!(w.suppliers.requests(), 1, "one request reached the supplier");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.po(&po).map(|p| p.status), Some(PoStatus::Submitted));
+}
+
+#[tokio::test]
+async fn a_crash_after_the_send_before_the_save_does_not_send_twice() {
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    for step in [Step::Validate, Step::Route] {
+        w.pipeline.pump(step).await.expect("pump");
+    }
+    let po = PurchaseOrderId::new(id.clone(), 1);
+    // Simulate the crash: the send happened and its outcome was recorded, but the order write
+    // was lost. Reset the PO to PENDING in the store, as if the save never happened.
+    w.pipeline.pump(Step::NotifySupplier).await.expect("pump");
+    assert_eq!(w.suppliers.requests(), 1);
+    let mut r = w.store.get(&id).await.expect("get").expect("order");
+    r.purchase_orders[0].status = PoStatus::Pending;
+    r.status = OrderStatus::Routed;
+    w.store.save(&r).await.expect("rewind");
+    // The redelivered message finds the completed send and records it without resending.
+    let resp = w.pipeline.notify.handle(event_for(&[WorkMessage::purchase_order(po.clone(), "redelivery")])).await;
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(w.suppliers.requests(), 1, "not sent again");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.po(&po).map(|p| p.status), Some(PoStatus::Submitted));
+}
+
+#[tokio::test]
+async fn supplier_callbacks_out_of_order_and_repeated() {
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    for step in [Step::Validate, Step::Route] {
+        w.pipeline.pump(step).await.expect("pump");
+    }
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    let po = r.purchase_orders[0].clone();
+    let supplier = po.supplier_id.to_string();
+    let send = |event: SupplierEvent| {
+        let body = serde_json::to_vec(&event).expect("json");
+        let sig = signature::sign(supplier_secret(&supplier).as_bytes(), &body);
+        WebRequest::post(&format!("/suppliers/{supplier}/events"), &[(SIGNATURE_HEADER, sig.as_str())], body)
+    };
+    let shipment = SupplierEvent::Shipment {
+        purchase_order_id: po.id.to_string(),
+        carrier: "dhl".into(),
+        tracking_number: "JD0001".into(),
+        shipped_at: None,
+    };
+    // The shipment overtakes both our own record of the submission and the acknowledgment.
+    let a = w.pipeline.ingest.handle(send(shipment.clone())).await;
+    assert_eq!((a.status, a.body["status"].as_str()), (200, Some("recorded")));
+    let a = w.pipeline.ingest.handle(send(shipment.clone())).await;
+    assert_eq!((a.status, a.body["status"].as_str()), (200, Some("unchanged")), "a repeat changes nothing");
+    let late_ack = SupplierEvent::Acknowledgment {
+        purchase_order_id: po.id.to_string(),
+        status: AckStatus::Accepted,
+        reason_code: None,
+        message: None,
+        supplier_reference: None,
+    };
+    let a = w.pipeline.ingest.handle(send(late_ack)).await;
+    assert_eq!((a.status, a.body["status"].as_str()), (200, Some("unchanged")), "a late acknowledgment is absorbed");
+    let reject = SupplierEvent::Acknowledgment {
+        purchase_order_id: po.id.to_string(),
+        status: AckStatus::Rejected,
+        reason_code: Some("INVENTORY_OUT_OF_STOCK".into()),
+        message: None,
+        supplier_reference: None,
+    };
+    let a = w.pipeline.ingest.handle(send(reject)).await;
+    assert_eq!(a.status, 409, "a shipped PO cannot be rejected: {}", a.body);
+    let other_tracking = SupplierEvent::Shipment {
+        purchase_order_id: po.id.to_string(),
+        carrier: "dhl".into(),
+        tracking_number: "JD9999".into(),
+        shipped_at: None,
+    };
+    assert_eq!(w.pipeline.ingest.handle(send(other_tracking)).await.status, 409);
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.status, OrderStatus::Shipped);
+    // The notify message still in the queue finds the PO past PENDING and sends nothing.
+    w.pipeline.drain().await.expect("drain");
+    assert_eq!(w.suppliers.requests(), 0);
+}
+
+#[tokio::test]
+async fn a_rejection_holds_the_order_with_the_suppliers_reason() {
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    w.settle().await.expect("settle");
+    let mut r = w.store.get(&id).await.expect("get").expect("order");
+    let po = r.purchase_orders[0].id.clone();
+    let event = SupplierEvent::Acknowledgment {
+        purchase_order_id: po.to_string(),
+        status: AckStatus::Rejected,
+        reason_code: Some("INVENTORY_OUT_OF_STOCK".into()),
+        message: Some("sold out".into()),
+        supplier_reference: None,
+    };
+    let actor = format!("supplier:{}", r.purchase_orders[0].supplier_id);
+    let changed = apply_supplier_event(&mut r, &po, &event, &actor, w.clock.now()).expect("applies");
+    assert_eq!(changed, Some("PurchaseOrderRejected"));
+    assert_eq!(r.status, OrderStatus::OnHold);
+    assert_eq!(r.holds[0].code, "supplier_rejected");
+    assert!(r.holds[0].message.contains("sold out"));
+}
+
+#[tokio::test]
+async fn stuck_orders_are_swept_once_per_round() {
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    // The validate message is lost: take it and never process it.
+    let taken = w.queues.receive(Step::Validate, 10).await.expect("receive");
+    for m in &taken {
+        w.queues.delete(Step::Validate, &m.receipt).await.expect("delete");
+    }
+    w.clock.advance(Duration::minutes(6));
+    let first = w.pipeline.escalate().await;
+    assert_eq!((first.escalated, first.requeued), (1, 1));
+    let second = w.pipeline.escalate().await;
+    assert_eq!(second.escalated, 0, "same round: nothing new");
+    w.settle().await.expect("settle");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.status, OrderStatus::Submitted);
+    assert_eq!(w.suppliers.requests(), 1);
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `make bench`: builds the release binaries, starts the emulators, runs every measurement and
+# writes the report to target/bench-report.txt. Measures; asserts no time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/tools.sh
+echo "== building release binaries and the bench"
+cargo build --release --workspace --bins
+cargo bench -p dropline-tests --bench pipeline --no-run
+scripts/emulators.sh start
+trap 'scripts/emulators.sh stop' EXIT
+# shellcheck disable=SC1091
+source .run/env
+report=target/bench-report.txt
+{
+  echo "Dropline bench, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m)"
+  # The CPU section on one core.
+  taskset -c 0 cargo bench -q -p dropline-tests --bench pipeline -- cpu
+  cargo bench -q -p dropline-tests --bench pipeline -- init latency requests
+  echo
+  echo "== release binary sizes (x86_64, stripped, LTO)"
+  for f in ingest validate route notify-supplier poll-tracking escalate dropline; do
+    printf '%-16s %s\n' "$f" "$(du -h target/release/$f | cut -f1)"
+  done
+  if [ -d .aws-sam/build ]; then
+    echo "== arm64 Lambda bootstraps from sam build"
+    for d in .aws-sam/build/*Function; do
+      printf '%-24s %s  %s\n' "$(basename "$d")" "$(du -h "$d/bootstrap" | cut -f1)" "$(file -b "$d/bootstrap" | cut -d, -f1-2)"
+    done
+  fi
+} 2>&1 | tee "$report"
+echo "report: $report"

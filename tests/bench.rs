@@ -1,0 +1,398 @@
+//! `make bench`: Dropline's measurements. Sections (all by default):
+//!
+//! * `cpu`      parse + validate + route of a 3-line order against a 100k-SKU catalog; the ingest
+//!              handler's own work (signature, parse, mapping, record) on memory adapters.
+//! * `init`     each release binary: exec to its first Runtime API poll, and its size.
+//! * `latency`  ingest over HTTP against the emulators: p50 / p99.
+//! * `requests` AWS requests per order on the happy path, by service and operation.
+//!
+//! `init`, `latency` and `requests` need the emulators (`scripts/bench.sh` starts them).
+//! Nothing here asserts a time: it measures and prints.
+
+use chrono::Utc;
+use dropline_ingest::{Ingest, WebRequest};
+use dropline_shared::adapters::memory::{
+    ManualClock, MemoryCatalog, MemoryEventBus, MemoryIdempotencyStore, MemoryOrderStore, MemoryQueues,
+};
+use dropline_shared::catalog::{CatalogDocument, Offer, Supplier};
+use dropline_shared::channels::shopify_order;
+use dropline_shared::ids::{Sku, SupplierId};
+use dropline_shared::money::Money;
+use dropline_shared::routing::plan;
+use dropline_shared::secrets::SecretBook;
+use dropline_shared::signature;
+use dropline_shared::validation::{ValidationPolicy, validate};
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const CATALOG_SKUS: usize = 100_000;
+const SUPPLIERS: usize = 50;
+
+fn sku_name(i: usize) -> String {
+    format!("SKU-{i:06}")
+}
+
+/// 100k SKUs, 50 suppliers, 1 to 3 offers per SKU.
+fn big_catalog() -> CatalogDocument {
+    let countries = ["US", "CA", "GB", "DE", "FR", "AU", "NL", "ES", "IT", "JP"];
+    let suppliers: Vec<Supplier> = (0..SUPPLIERS)
+        .map(|i| Supplier {
+            id: SupplierId::new(format!("supplier-{i:02}")).expect("id"),
+            name: format!("Supplier {i}"),
+            ships_to: countries.iter().cycle().skip(i % 10).take(4).map(|c| c.to_string()).collect(),
+            endpoint: format!("https://supplier-{i}.example.com/po"),
+        })
+        .collect();
+    let mut offers = Vec::with_capacity(CATALOG_SKUS * 2);
+    for i in 0..CATALOG_SKUS {
+        for k in 0..(1 + i % 3) {
+            let s = (i * 7 + k * 13) % SUPPLIERS;
+            offers.push(Offer {
+                sku: Sku::new(sku_name(i)).expect("sku"),
+                supplier_id: suppliers[s].id.clone(),
+                supplier_sku: format!("S{s}-{i}"),
+                stock: ((i * 31 + k) % 500) as u32,
+                cost: Money::parse("7.25").expect("money"),
+                active: true,
+            });
+        }
+    }
+    CatalogDocument { suppliers, offers }
+}
+
+fn shopify_body(id: u64, skus: [&str; 3]) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "id": id, "name": format!("#{}", 1000 + id % 100000), "email": "buyer@example.com", "phone": null,
+        "created_at": "2026-11-20T09:12:44-05:00", "updated_at": "2026-11-20T09:12:45-05:00",
+        "currency": "USD", "total_price": "86.47", "subtotal_price": "76.48", "total_tax": "5.00",
+        "total_discounts": "0.00", "financial_status": "paid", "cancelled_at": null, "test": false, "tags": "",
+        "line_items": [
+            {"id": 1, "variant_id": 11, "product_id": 111, "sku": skus[0], "title": "Tee", "variant_title": "Black / M", "quantity": 2, "price": "19.99", "requires_shipping": true, "grams": 200},
+            {"id": 2, "variant_id": 12, "product_id": 112, "sku": skus[1], "title": "Mug", "variant_title": null, "quantity": 1, "price": "12.50", "requires_shipping": true, "grams": 400},
+            {"id": 3, "variant_id": 13, "product_id": 113, "sku": skus[2], "title": "Hoodie", "variant_title": "L", "quantity": 1, "price": "24.00", "requires_shipping": true, "grams": 600}
+        ],
+        "shipping_address": {"first_name": "Ada", "last_name": "Byron", "address1": "12 Main St", "address2": "", "city": "Springfield", "province": "Illinois", "province_code": "IL", "zip": "62701", "country": "United States", "country_code": "US", "phone": "555-0100"},
+        "shipping_lines": [{"code": "standard", "title": "Standard", "price": "5.00"}],
+        "customer": {"id": 9, "email": "buyer@example.com"}
+    }))
+    .expect("json")
+}
+
+/// Runs `f` `n` times per round for `rounds` rounds; returns (median, best) mean time per call.
+fn measure(rounds: usize, n: usize, mut f: impl FnMut(usize)) -> (Duration, Duration) {
+    for i in 0..n.min(1000) {
+        f(i);
+    }
+    let mut per_call: Vec<Duration> = (0..rounds)
+        .map(|r| {
+            let start = Instant::now();
+            for i in 0..n {
+                f(r * n + i);
+            }
+            start.elapsed() / n as u32
+        })
+        .collect();
+    per_call.sort();
+    (per_call[rounds / 2], per_call[0])
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.2} us", d.as_secs_f64() * 1e6)
+}
+
+fn cpu() {
+    println!("== cpu (one thread; run under `taskset -c 0` for one core)");
+    let t = Instant::now();
+    let doc = big_catalog();
+    let catalog = MemoryCatalog::new(&doc);
+    println!(
+        "catalog: {} SKUs, {} offers, {} suppliers (built in {:.1} s)",
+        CATALOG_SKUS,
+        doc.offers.len(),
+        SUPPLIERS,
+        t.elapsed().as_secs_f64()
+    );
+    let skus = [sku_name(123), sku_name(50_001), sku_name(99_998)];
+    let body = shopify_body(4_500_000_001, [&skus[0], &skus[1], &skus[2]]);
+    let policy = ValidationPolicy::default();
+    let order = shopify_order("bench.myshopify.com", &body).expect("maps");
+    let view = catalog.lookup(&order.lines.iter().filter_map(|l| l.sku.clone()).collect::<Vec<_>>(), true);
+    assert!(validate(&order, &view, &policy).is_empty(), "the bench order is valid");
+    assert!(plan(&order, &view).is_ok(), "the bench order routes");
+
+    let (p50, best) = measure(7, 20_000, |_| {
+        black_box(shopify_order("bench.myshopify.com", black_box(&body)).expect("maps"));
+    });
+    println!("parse + map (Shopify JSON -> canonical order):      median {} best {}", us(p50), us(best));
+    let (p50, best) = measure(7, 20_000, |_| {
+        let skus: Vec<Sku> = order.lines.iter().filter_map(|l| l.sku.clone()).collect();
+        let offers = catalog.lookup(&skus, false);
+        black_box(validate(black_box(&order), &offers, &policy));
+    });
+    println!("validate (catalog lookup + rules):                  median {} best {}", us(p50), us(best));
+    let (p50, best) = measure(7, 20_000, |_| {
+        let skus: Vec<Sku> = order.lines.iter().filter_map(|l| l.sku.clone()).collect();
+        let view = catalog.lookup(&skus, true);
+        black_box(plan(black_box(&order), &view).expect("routes"));
+    });
+    println!("route (catalog lookup + plan):                      median {} best {}", us(p50), us(best));
+    let (p50, best) = measure(7, 20_000, |_| {
+        let order = shopify_order("bench.myshopify.com", black_box(&body)).expect("maps");
+        let skus: Vec<Sku> = order.lines.iter().filter_map(|l| l.sku.clone()).collect();
+        let offers = catalog.lookup(&skus, false);
+        assert!(validate(&order, &offers, &policy).is_empty());
+        let view = catalog.lookup(&skus, true);
+        black_box(plan(&order, &view).expect("routes"));
+    });
+    println!(
+        "parse + validate + route, 3 lines, 100k SKUs:       median {} best {}  (target < 20 us)",
+        us(p50),
+        us(best)
+    );
+    println!("  = {:.0} orders/s on one core", 1.0 / p50.as_secs_f64());
+
+    // The ingest handler's own work beside its AWS calls: memory adapters stand in for them.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let ingest = Ingest {
+        store: Arc::new(MemoryOrderStore::new()),
+        idempotency: dropline_shared::idempotency::Idempotency::new(
+            Arc::new(MemoryIdempotencyStore::new()),
+            chrono::Duration::hours(1),
+        ),
+        queue: Arc::new(MemoryQueues::new(clock.clone())),
+        events: Arc::new(MemoryEventBus::new()),
+        secrets: SecretBook::new().with("shopify", "bench-secret"),
+        clock,
+    };
+    let n = 20_000;
+    let requests: Vec<WebRequest> = (0..n * 8 + 1000)
+        .map(|i| {
+            let body = shopify_body(5_000_000_000 + i as u64, [&skus[0], &skus[1], &skus[2]]);
+            let sig = signature::sign(b"bench-secret", &body);
+            WebRequest::post(
+                "/webhooks/shopify",
+                &[
+                    ("x-shopify-shop-domain", "bench.myshopify.com"),
+                    ("x-shopify-topic", "orders/create"),
+                    ("x-shopify-webhook-id", &format!("d-{i}")),
+                    ("x-shopify-hmac-sha256", &sig),
+                ],
+                body,
+            )
+        })
+        .collect();
+    let mut requests = requests.into_iter();
+    let (p50, best) = measure(7, n, |_| {
+        let req = requests.next().expect("enough requests");
+        let answer = rt.block_on(ingest.handle(req));
+        assert_eq!(answer.status, 200);
+    });
+    println!(
+        "ingest handler (verify + parse + map + dedupe + record), memory ports: median {} best {}  (target < 200 us)",
+        us(p50),
+        us(best)
+    );
+    let req = {
+        let body = shopify_body(42, [&skus[0], &skus[1], &skus[2]]);
+        let sig = signature::sign(b"bench-secret", &body);
+        (body, sig)
+    };
+    let (p50, _) = measure(7, 50_000, |_| {
+        black_box(signature::verify(&["bench-secret"], black_box(&req.0), black_box(&req.1)));
+    });
+    println!("  of which signature verification (HMAC-SHA256, {} B body): {}", req.0.len(), us(p50));
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let all = args.is_empty() || args.iter().any(|a| a == "all");
+    let want = |s: &str| all || args.iter().any(|a| a == s);
+    if want("cpu") {
+        // The CPU section builds its own single-threaded runtime.
+        tokio::task::spawn_blocking(cpu).await.expect("cpu bench");
+    }
+    if want("init") {
+        aws_benches::init().await;
+    }
+    if want("latency") {
+        aws_benches::latency().await;
+    }
+    if want("requests") {
+        aws_benches::requests().await;
+    }
+}
+
+mod aws_benches {
+    use super::*;
+    use dropline_cli::local::{QueueSettings, provision, put_secret};
+    use dropline_shared::adapters::aws::{AwsClients, SqsWorkQueue};
+    use dropline_shared::messages::Step;
+    use dropline_shared::ports::OrderStore;
+    use dropline_shared::status::OrderStatus;
+    use dropline_tests::runtime_api::RuntimeApi;
+    use dropline_tests::{Stack, StackOptions, shopify_delivery, unique};
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+    use std::process::Stdio;
+
+    fn release_binary(name: &str) -> Option<PathBuf> {
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+        let p = target.join("release").join(name);
+        p.exists().then_some(p)
+    }
+
+    pub async fn init() {
+        println!("\n== init: exec to first Runtime API poll, release binaries (median of 7)");
+        let aws = AwsClients::from_env().await;
+        let infra = provision(&aws, &unique("bench"), QueueSettings::default()).await.expect("provision");
+        put_secret(&aws, &infra, "shopify", "x").await.expect("secret");
+        put_secret(&aws, &infra, "suppliers/acme-us", "y").await.expect("secret");
+        let env = vec![
+            ("DROPLINE_ORDERS_TABLE", infra.orders_table.clone()),
+            ("DROPLINE_IDEMPOTENCY_TABLE", infra.idempotency_table.clone()),
+            ("DROPLINE_CATALOG_TABLE", infra.catalog_table.clone()),
+            ("DROPLINE_EVENT_BUS", infra.event_bus.clone()),
+            ("DROPLINE_SECRETS_PATH", infra.secrets_path.clone()),
+            ("DROPLINE_VALIDATE_QUEUE_URL", infra.queues.urls[&Step::Validate].clone()),
+            ("DROPLINE_ROUTE_QUEUE_URL", infra.queues.urls[&Step::Route].clone()),
+            ("DROPLINE_NOTIFY_QUEUE_URL", infra.queues.urls[&Step::NotifySupplier].clone()),
+            ("DROPLINE_CARRIER_API_URL", "http://127.0.0.1:9".to_string()),
+        ];
+        for name in ["ingest", "validate", "route", "notify-supplier", "poll-tracking", "escalate"] {
+            let Some(bin) = release_binary(name) else {
+                println!("{name:<16} no release binary (cargo build --release --bins)");
+                continue;
+            };
+            let size = std::fs::metadata(&bin).map(|m| m.len()).unwrap_or(0);
+            let mut times = Vec::new();
+            for _ in 0..7 {
+                let api = RuntimeApi::start().await;
+                let mut cmd = tokio::process::Command::new(&bin);
+                cmd.env("AWS_LAMBDA_RUNTIME_API", api.endpoint())
+                    .env("AWS_LAMBDA_FUNCTION_NAME", name)
+                    .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+                    .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+                    .env("RUST_LOG", "warn")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .kill_on_drop(true);
+                for (k, v) in &env {
+                    cmd.env(k, v);
+                }
+                let start = Instant::now();
+                let mut child = cmd.spawn().expect("spawn");
+                if let Some(t) = api.wait_first_poll(Duration::from_secs(10)).await {
+                    times.push(t.duration_since(start));
+                }
+                let _ = child.kill().await;
+            }
+            times.sort();
+            let median = times.get(times.len() / 2).copied().unwrap_or_default();
+            println!(
+                "{name:<16} init median {:>6.1} ms (min {:>5.1})   x86_64 release binary {:.1} MB",
+                median.as_secs_f64() * 1000.0,
+                times.first().copied().unwrap_or_default().as_secs_f64() * 1000.0,
+                size as f64 / 1e6
+            );
+        }
+        println!(
+            "(ingest and notify-supplier read their secrets from SSM during init: one GetParametersByPath to moto on loopback)"
+        );
+    }
+
+    pub async fn latency() {
+        println!("\n== ingest latency over HTTP against the emulators (sequential requests)");
+        let stack = Stack::start(StackOptions::default()).await;
+        let d = shopify_delivery();
+        let n = 300;
+        let mut times = Vec::with_capacity(n);
+        for i in 0..n {
+            let mut di = d.clone();
+            di.delivery_id = format!("bench-{i}-{}", uuid::Uuid::new_v4());
+            if let Some(p) = di.payload.as_mut() {
+                p["id"] = serde_json::json!(9_000_000_000u64 + i as u64);
+            }
+            let start = Instant::now();
+            let (status, _) = stack.post_delivery(&di, dropline_tests::SHOPIFY_SECRET).await;
+            times.push(start.elapsed());
+            assert_eq!(status, 200);
+        }
+        times.sort();
+        let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)].as_secs_f64() * 1000.0;
+        println!(
+            "{n} webhooks: p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+            pct(0.5),
+            pct(0.9),
+            pct(0.99),
+            pct(1.0)
+        );
+        println!(
+            "(each: 2 DynamoDB writes for the idempotency record, 1 conditional order write, 1 SQS send, 1 EventBridge put)"
+        );
+    }
+
+    pub async fn requests() {
+        println!("\n== AWS requests per order, happy path (webhook to delivered)");
+        let mut stack = Stack::start(StackOptions::default()).await;
+        // The runner plays Lambda's event source mapping: its receives and deletes are AWS's, not
+        // the functions', so it gets clients of its own that are not counted.
+        let observer = AwsClients::from_env().await;
+        let mut q = SqsWorkQueue::new(observer.sqs.clone(), stack.infra.queues.clone());
+        q.wait_seconds = 0;
+        stack.pipeline.consumer = Arc::new(q);
+        let store =
+            dropline_shared::adapters::aws::DynamoOrderStore::new(observer.dynamodb.clone(), &stack.infra.orders_table);
+        stack.aws.requests.reset();
+        let mut phases: Vec<(String, BTreeMap<String, u64>)> = Vec::new();
+        let mut last = BTreeMap::new();
+        let mut mark = |name: &str, stack: &Stack| {
+            let now = stack.aws.requests.snapshot();
+            let delta: BTreeMap<String, u64> = now
+                .iter()
+                .map(|(k, v)| (k.clone(), v - last.get(k).copied().unwrap_or(0)))
+                .filter(|(_, v)| *v > 0)
+                .collect();
+            phases.push((name.to_string(), delta));
+            last = now;
+        };
+        let d = shopify_delivery();
+        let (status, body) = stack.post_delivery(&d, dropline_tests::SHOPIFY_SECRET).await;
+        assert_eq!(status, 200, "{body}");
+        let id = dropline_shared::ids::OrderId::new(body["order_id"].as_str().expect("id")).expect("id");
+        mark("ingest (webhook)", &stack);
+        for (step, name) in
+            [(Step::Validate, "validate"), (Step::Route, "route"), (Step::NotifySupplier, "notify-supplier")]
+        {
+            stack.pipeline.pump(step).await.expect("pump");
+            mark(name, &stack);
+        }
+        stack.suppliers.deliver_callbacks().await;
+        mark("ingest (2 supplier callbacks)", &stack);
+        let mut runs = 0;
+        for _ in 0..8 {
+            stack.clock.advance(chrono::Duration::hours(6));
+            stack.pipeline.poll_tracking().await;
+            runs += 1;
+            if store.get(&id).await.expect("get").map(|r| r.status) == Some(OrderStatus::Delivered) {
+                break;
+            }
+        }
+        mark(&format!("poll-tracking ({runs} runs until delivered)"), &stack);
+        let mut total: BTreeMap<String, u64> = BTreeMap::new();
+        for (name, delta) in &phases {
+            let n: u64 = delta.values().sum();
+            println!("{name:<40} {n:>3}  {delta:?}");
+            for (k, v) in delta {
+                *total.entry(k.clone()).or_default() += v;
+            }
+        }
+        println!("{:<40} {:>3}  {total:?}", "total", total.values().sum::<u64>());
+        assert!(!total.keys().any(|k| k.ends_with("Scan")), "no scans");
+        assert_eq!(store.get(&id).await.expect("get").map(|r| r.status), Some(OrderStatus::Delivered));
+    }
+}
