@@ -259,3 +259,72 @@ async fn a_function_with_missing_configuration_reports_an_init_error() {
     }
     assert!(err.contains("DROPLINE_ORDERS_TABLE"), "the error names the variable: {err}");
 }
+
+fn dropline(args: &[&str], env: &[(&str, String)]) -> (i32, String, String) {
+    let mut cmd = std::process::Command::new(binary("dropline"));
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run dropline");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[tokio::test]
+async fn the_operator_cli_shows_orders_and_redrives_dead_letters() {
+    use dropline_shared::messages::Step;
+    let aws = aws().await;
+    let infra = provision(&aws, &unique("cli"), QueueSettings { visibility_timeout_s: 1, max_receive_count: 1 })
+        .await
+        .expect("provision");
+    let env = vec![("DROPLINE_ORDERS_TABLE", infra.orders_table.clone())];
+
+    // catalog load
+    let path = std::env::temp_dir().join(format!("{}-catalog.json", infra.prefix));
+    std::fs::write(&path, dropline_cli::demo::CATALOG).expect("write catalog");
+    let (code, out, err) =
+        dropline(&["catalog", "load", path.to_str().expect("path"), "--table", &infra.catalog_table], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("loaded 3 supplier(s)"), "{out}");
+
+    // order show: an order written through the store, then read by the CLI.
+    let store = DynamoOrderStore::new(aws.dynamodb.clone(), &infra.orders_table);
+    let record = dropline_tests::contract::new_record(1, chrono::Utc::now());
+    store.create(&record).await.expect("create");
+    let (code, out, err) = dropline(&["order", "show", record.id.as_str()], &env);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("status      RECEIVED"), "{out}");
+    assert!(out.contains("timeline"), "{out}");
+    assert!(!out.contains("ada@example.com"), "no contact data in the operator view");
+    let (code, out, _) = dropline(&["order", "show", record.id.as_str(), "--json"], &env);
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["status"], "RECEIVED");
+    let (code, _, err) = dropline(&["order", "show", "o_0000000000000000"], &env);
+    assert_eq!(code, 1, "unknown order: {err}");
+    let (code, _, err) = dropline(&["order", "show", "not an id"], &env);
+    assert_eq!(code, 2, "bad input is a clear error: {err}");
+
+    // dlq list / redrive: a poison message received once lands in the DLQ (maxReceiveCount 1).
+    let url = infra.queues.urls[&Step::Validate].clone();
+    aws.sqs.send_message().queue_url(&url).message_body("{\"order_id\": 42}").send().await.expect("send");
+    for _ in 0..10 {
+        aws.sqs.receive_message().queue_url(&url).send().await.expect("receive");
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        let (_, out, _) = dropline(&["dlq", "list", "validate", "--queue-url", &url], &[]);
+        if out.starts_with("1 message") {
+            break;
+        }
+    }
+    let (code, out, err) = dropline(&["dlq", "list", "validate", "--queue-url", &url], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("1 message(s) in the validate dead-letter queue"), "{out}");
+    assert!(out.contains("unreadable"), "says why: {out}");
+    let (code, out, err) = dropline(&["dlq", "redrive", "validate", "--queue-url", &url], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("moved 1 message(s)"), "{out}");
+}

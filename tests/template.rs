@@ -224,6 +224,9 @@ fn tables_match_the_code() {
         .collect();
     use dropline_shared::adapters::aws::{STATUS_INDEX, TRACKING_INDEX};
     assert_eq!(indexes.get(STATUS_INDEX), Some(&("status".to_string(), "status_since".to_string())));
+    for i in orders["GlobalSecondaryIndexes"].as_sequence().expect("indexes") {
+        assert_eq!(i["Projection"]["ProjectionType"].as_str(), Some("KEYS_ONLY"), "indexes copy no order data");
+    }
     assert_eq!(indexes.get(TRACKING_INDEX), Some(&("tracking_bucket".to_string(), "tracking_due_at".to_string())));
     let idem = &res["IdempotencyTable"]["Properties"];
     assert_eq!(idem["KeySchema"][0]["AttributeName"].as_str(), Some("id"));

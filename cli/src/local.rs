@@ -108,7 +108,7 @@ pub async fn provision(aws: &AwsClients, prefix: &str, settings: QueueSettings) 
             attr("tracking_due_at", ScalarAttributeType::N)?,
         ],
         vec![
-            gsi(STATUS_INDEX, "status", "status_since", ProjectionType::All)?,
+            gsi(STATUS_INDEX, "status", "status_since", ProjectionType::KeysOnly)?,
             gsi(TRACKING_INDEX, "tracking_bucket", "tracking_due_at", ProjectionType::KeysOnly)?,
         ],
     )

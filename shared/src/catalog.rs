@@ -66,6 +66,14 @@ impl CatalogDocument {
                 return Err(invalid(format!("suppliers[{i}].id: supplier {} listed twice", s.id)));
             }
         }
+        for (i, s) in doc.suppliers.iter().enumerate() {
+            if !endpoint_allowed(&s.endpoint) {
+                return Err(invalid(format!(
+                    "suppliers[{i}].endpoint: {:?} must be an https:// URL (http:// only on loopback, sim:// in the demo)",
+                    s.endpoint
+                )));
+            }
+        }
         let mut pairs = std::collections::HashSet::new();
         for (i, o) in doc.offers.iter().enumerate() {
             if !seen.contains(&o.supplier_id) {
@@ -77,6 +85,17 @@ impl CatalogDocument {
         }
         Ok(doc)
     }
+}
+
+/// Purchase orders carry customers' addresses: only TLS, except to this machine and the demo's
+/// in-process simulator.
+pub fn endpoint_allowed(endpoint: &str) -> bool {
+    let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"];
+    endpoint.starts_with("https://")
+        || endpoint.starts_with("sim://")
+        || loopback
+            .iter()
+            .any(|p| endpoint.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/'])))
 }
 
 /// The part of the catalog one order needs: the offers for its SKUs and the suppliers behind them.

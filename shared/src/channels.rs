@@ -277,11 +277,10 @@ pub fn shopify_order(shop_domain: &str, body: &[u8]) -> Result<CanonicalOrder, P
         Some(c) => Some(rfc3339("cancelled_at", &c)?),
         None => None,
     };
-    let financial_status = match non_empty(o.financial_status) {
-        None => FinancialStatus::Unknown,
-        Some(s) => FinancialStatus::parse(&s)
-            .ok_or_else(|| PayloadError::new("financial_status", format!("unknown financial status {s:?}")))?,
-    };
+    // A status we don't know is not a malformed order: it maps to Unknown, which validation
+    // holds (a 400 would make Shopify retry and finally drop the subscription).
+    let financial_status =
+        non_empty(o.financial_status).and_then(|s| FinancialStatus::parse(&s)).unwrap_or(FinancialStatus::Unknown);
     let address_phone = o.shipping_address.as_ref().and_then(|a| non_empty(a.phone.clone()));
     let customer = o.customer.unwrap_or(ShopifyCustomer { email: None, phone: None });
     let contact = Contact {
@@ -435,17 +434,17 @@ struct WooShippingLine {
     total: Option<Flex>,
 }
 
-fn woo_financial_status(status: &str) -> Result<FinancialStatus, PayloadError> {
-    Ok(match status {
+/// Woo's order status as a payment state. Plugins add statuses of their own (`partially-paid`,
+/// `awaiting-shipment`): they map to Unknown, which validation holds for a human.
+fn woo_financial_status(status: &str) -> FinancialStatus {
+    match status.trim_start_matches("wc-") {
         "processing" | "completed" => FinancialStatus::Paid,
         "pending" | "on-hold" | "checkout-draft" => FinancialStatus::Pending,
         "failed" => FinancialStatus::Failed,
         "refunded" => FinancialStatus::Refunded,
         "cancelled" => FinancialStatus::Voided,
-        other => {
-            return Err(PayloadError::new("status", format!("unknown order status {other:?}")));
-        }
-    })
+        _ => FinancialStatus::Unknown,
+    }
 }
 
 /// The variant options of a Woo line: its visible attribute metadata (`pa_size: M`).
@@ -462,16 +461,23 @@ fn woo_variant(meta: &[WooMeta]) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" / "))
 }
 
+/// A WooCommerce site's identity: its host and path, lower case, without scheme or trailing
+/// slash, so a move from http to https does not make every order look new.
+pub fn woo_store(source: &str) -> String {
+    let s = source.trim().to_ascii_lowercase();
+    let s = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")).unwrap_or(&s);
+    s.trim_end_matches('/').to_string()
+}
+
 /// Maps a WooCommerce order webhook body (`order.created`, `order.updated`).
 pub fn woocommerce_order(source: &str, body: &[u8]) -> Result<CanonicalOrder, PayloadError> {
     let o: WooOrder = parse_json(body)?;
-    let store = StoreId::new(source.trim().trim_end_matches('/').to_ascii_lowercase())
-        .map_err(|e| PayloadError::new("X-WC-Webhook-Source", e.to_string()))?;
+    let store = StoreId::new(woo_store(source)).map_err(|e| PayloadError::new("X-WC-Webhook-Source", e.to_string()))?;
     let channel_order_id = channel_order_id("id", &o.id)?;
     if o.line_items.is_empty() {
         return Err(PayloadError::new("line_items", "an order needs at least one line item"));
     }
-    let financial_status = woo_financial_status(o.status.trim())?;
+    let financial_status = woo_financial_status(o.status.trim());
     let mut lines = Vec::with_capacity(o.line_items.len());
     for (i, l) in o.line_items.into_iter().enumerate() {
         let at = |f: &str| format!("line_items[{i}].{f}");
@@ -655,7 +661,9 @@ mod tests {
             "shipping_lines": [{"method_id": "flat_rate", "method_title": "Flat rate", "total": "4.50"}]
         });
         let o = woocommerce_order("https://shop.example.org/", &serde_json::to_vec(&body).unwrap()).unwrap();
-        assert_eq!(o.store.as_str(), "https://shop.example.org");
+        assert_eq!(o.store.as_str(), "shop.example.org");
+        assert_eq!(woo_store("HTTP://Shop.example.org/"), "shop.example.org");
+        assert_eq!(woo_store("https://example.org/shop"), "example.org/shop");
         assert_eq!(o.financial_status, FinancialStatus::Paid);
         assert_eq!(o.lines[0].unit_price, Money::parse("22.5").unwrap());
         assert_eq!(o.lines[0].variant_title.as_deref(), Some("White"));
@@ -664,6 +672,25 @@ mod tests {
         assert_eq!(o.contact.phone, None);
         assert_eq!(o.shipping_method.as_ref().unwrap().code, "flat_rate");
         assert_eq!(o.name, "#727");
+    }
+
+    #[test]
+    fn unknown_statuses_are_not_malformed_orders() {
+        let mut b = shopify_body();
+        b["financial_status"] = json!("expired");
+        let o = shopify_order("d.myshopify.com", &serde_json::to_vec(&b).unwrap()).unwrap();
+        assert_eq!(o.financial_status, FinancialStatus::Unknown);
+        assert_eq!(woo_financial_status("wc-partially-paid"), FinancialStatus::Unknown);
+        assert_eq!(woo_financial_status("wc-processing"), FinancialStatus::Paid);
+    }
+
+    #[test]
+    fn absurd_amounts_do_not_panic() {
+        let mut b = shopify_body();
+        b["line_items"][0]["price"] = json!("79000000000000000000000000000");
+        b["line_items"][0]["quantity"] = json!(4000000000u64);
+        let o = shopify_order("d.myshopify.com", &serde_json::to_vec(&b).unwrap()).unwrap();
+        assert!(o.totals.subtotal > Money::ZERO);
     }
 
     #[test]

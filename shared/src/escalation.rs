@@ -75,9 +75,11 @@ pub fn plan(record: &OrderRecord, thresholds: &Thresholds, now: DateTime<Utc>) -
     if waited <= limit {
         return None;
     }
-    // One escalation per threshold crossed in this status episode: overlapping runs compute the
-    // same round, so only one of them records it.
-    let round = u32::try_from(waited.num_milliseconds() / limit.num_milliseconds().max(1)).unwrap_or(u32::MAX);
+    // Rounds at 1x, 2x, 4x, 8x ... the limit in this status episode: overlapping runs compute the
+    // same round, so only one of them records it, and an order stuck for a week gets a dozen
+    // escalations, not thousands (its item stays far below DynamoDB's size limit).
+    let ratio = u64::try_from(waited.num_milliseconds() / limit.num_milliseconds().max(1)).unwrap_or(1).max(1);
+    let round = 64 - ratio.leading_zeros();
     let id = &record.id;
     let cause = "escalate";
     let (kind, requeue, message) = match record.status {
@@ -185,5 +187,10 @@ mod tests {
         assert!(plan(&r, &th, t0 + Duration::minutes(7)).is_none(), "same round: nothing new");
         let p2 = plan(&r, &th, t0 + Duration::minutes(11)).unwrap();
         assert_eq!(p2.escalation.round, 2);
+        r.record_escalation(p2.escalation, "escalate");
+        assert!(plan(&r, &th, t0 + Duration::minutes(19)).is_none(), "round 3 starts at 4x the limit");
+        assert_eq!(plan(&r, &th, t0 + Duration::minutes(21)).unwrap().escalation.round, 3);
+        // A week stuck: rounds stay few.
+        assert_eq!(plan(&r, &th, t0 + Duration::days(7)).unwrap().escalation.round, 11);
     }
 }

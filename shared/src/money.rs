@@ -40,13 +40,15 @@ impl Money {
         self.0
     }
 
-    /// Multiplies a unit price by a quantity.
+    /// Multiplies a unit price by a quantity (saturating: absurd amounts never panic; the
+    /// totals check flags them).
     pub fn times(self, qty: u32) -> Money {
-        Money(self.0 * Decimal::from(qty))
+        Money(self.0.saturating_mul(Decimal::from(qty)))
     }
 
+    /// Adds two amounts (saturating, as `times`).
     pub fn plus(self, other: Money) -> Money {
-        Money(self.0 + other.0)
+        Money(self.0.saturating_add(other.0))
     }
 
     /// Rounded to cents, as stores present totals.

@@ -71,12 +71,14 @@ pub trait OrderStore: Send + Sync {
     /// Writes `record` if the stored version equals `record.version`; returns the stored record
     /// (version + 1). A lost race is `PortError::Conflict`.
     async fn save(&self, record: &OrderRecord) -> PortResult<OrderRecord>;
-    /// Orders in `status` since before `before`, oldest first, through the status index.
+    /// Orders in `status` since before `before`, oldest first, through the status index; the
+    /// page after `after` (the last row of the previous page) when given.
     async fn in_status_since_before(
         &self,
         status: OrderStatus,
         before: DateTime<Utc>,
         limit: usize,
+        after: Option<&OrderRef>,
     ) -> PortResult<Vec<OrderRef>>;
     /// Orders with a shipped purchase order due for a tracking check at or before `now`,
     /// through the tracking index.
@@ -151,8 +153,7 @@ pub trait QueueConsumer: Send + Sync {
     /// than the queue's maxReceiveCount times moves to the dead-letter queue instead.
     async fn receive(&self, step: Step, max: usize) -> PortResult<Vec<ReceivedMessage>>;
     async fn delete(&self, step: Step, receipt: &str) -> PortResult<()>;
-    /// Messages in the step's dead-letter queue, without consuming them for long (they become
-    /// visible again after a short timeout).
+    /// Messages in the step's dead-letter queue, left there as they were.
     async fn peek_dead_letters(&self, step: Step, max: usize) -> PortResult<Vec<ReceivedMessage>>;
     /// Moves up to `max` dead letters back to the step's queue; returns how many moved.
     async fn redrive(&self, step: Step, max: usize) -> PortResult<usize>;

@@ -29,51 +29,57 @@ impl From<PortError> for StepError {
     }
 }
 
-/// Runs `handle` on each record of the batch, separately, and reports only the failed ones, so
-/// one bad message never fails its batch-mates.
+/// Runs `handle` on each record of the batch, separately and concurrently (a slow supplier does
+/// not make its batch-mates wait), and reports only the failed ones, so one bad message never
+/// fails its batch-mates.
 pub async fn process_batch<F, Fut>(step: &str, event: SqsEvent, handle: F) -> SqsBatchResponse
 where
     F: Fn(WorkMessage) -> Fut,
     Fut: Future<Output = Result<(), StepError>>,
 {
-    let mut response = SqsBatchResponse::default();
-    for record in event.records {
+    let work = event.records.into_iter().map(|record| {
         let message_id = record.message_id.clone().unwrap_or_default();
-        let body = record.body.as_deref().unwrap_or("");
         let receive_count = record.attributes.get("ApproximateReceiveCount").cloned().unwrap_or_default();
-        let message = match WorkMessage::parse(body) {
-            Ok(m) => m,
-            Err(reason) => {
-                tracing::error!(
-                    step,
-                    message_id,
-                    receive_count,
-                    reason,
-                    "poison message: cannot be parsed; it will reach the dead-letter queue"
-                );
-                fail(&mut response, message_id);
-                continue;
-            }
-        };
-        let order_id = message.order_id.to_string();
-        match handle(message).await {
-            Ok(()) => {}
-            Err(StepError::Retry(reason)) => {
-                tracing::warn!(step, message_id, order_id, receive_count, reason, "message will be retried");
-                fail(&mut response, message_id);
-            }
-            Err(StepError::Poison(reason)) => {
-                tracing::error!(
-                    step,
-                    message_id,
-                    order_id,
-                    receive_count,
-                    reason,
-                    "poison message: cannot be processed; it will reach the dead-letter queue"
-                );
-                fail(&mut response, message_id);
+        let parsed = WorkMessage::parse(record.body.as_deref().unwrap_or(""));
+        let handle = &handle;
+        async move {
+            let message = match parsed {
+                Ok(m) => m,
+                Err(reason) => {
+                    tracing::error!(
+                        step,
+                        message_id,
+                        receive_count,
+                        reason,
+                        "poison message: cannot be parsed; it will reach the dead-letter queue"
+                    );
+                    return Some(message_id);
+                }
+            };
+            let order_id = message.order_id.to_string();
+            match handle(message).await {
+                Ok(()) => None,
+                Err(StepError::Retry(reason)) => {
+                    tracing::warn!(step, message_id, order_id, receive_count, reason, "message will be retried");
+                    Some(message_id)
+                }
+                Err(StepError::Poison(reason)) => {
+                    tracing::error!(
+                        step,
+                        message_id,
+                        order_id,
+                        receive_count,
+                        reason,
+                        "poison message: cannot be processed; it will reach the dead-letter queue"
+                    );
+                    Some(message_id)
+                }
             }
         }
+    });
+    let mut response = SqsBatchResponse::default();
+    for failed in futures_util::future::join_all(work).await.into_iter().flatten() {
+        fail(&mut response, failed);
     }
     response
 }

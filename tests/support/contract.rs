@@ -68,14 +68,27 @@ pub async fn order_store(store: &dyn OrderStore) {
         ids.push(rec.id);
     }
     let found = store
-        .in_status_since_before(OrderStatus::Received, Utc::now() - Duration::minutes(35), 10)
+        .in_status_since_before(OrderStatus::Received, Utc::now() - Duration::minutes(35), 10, None)
         .await
         .expect("query");
     let found_ids: Vec<_> = found.iter().map(|o| o.id.clone()).collect();
     assert_eq!(found_ids, vec![ids[0].clone(), ids[1].clone()], "oldest first, only those before the cutoff");
-    let limited = store.in_status_since_before(OrderStatus::Received, Utc::now(), 1).await.expect("query");
+    let limited = store.in_status_since_before(OrderStatus::Received, Utc::now(), 1, None).await.expect("query");
     assert_eq!(limited.len(), 1);
-    assert!(store.in_status_since_before(OrderStatus::Shipped, Utc::now(), 10).await.expect("query").is_empty());
+    assert!(store.in_status_since_before(OrderStatus::Shipped, Utc::now(), 10, None).await.expect("query").is_empty());
+    // Paging: one row at a time, each page after the last row of the previous one.
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .in_status_since_before(OrderStatus::Received, Utc::now() - Duration::minutes(35), 1, after.as_ref())
+            .await
+            .expect("page");
+        let Some(last) = page.last().cloned() else { break };
+        paged.push(last.id.clone());
+        after = Some(last);
+    }
+    assert_eq!(paged, vec![ids[0].clone(), ids[1].clone()], "pages walk the index in order, once");
 
     // The tracking index: only orders with a shipped purchase order due now.
     let now = Utc::now();
@@ -162,6 +175,10 @@ pub async fn idempotency_store(store: Arc<dyn IdempotencyStore>) {
     assert_eq!(store.put_in_progress(&live, much_later).await.expect("put"), PutOutcome::Acquired);
     store.delete(&key).await.expect("delete");
     assert!(store.get(&key).await.expect("get").is_none());
+    match store.complete(&key, "x", now.timestamp()).await {
+        Err(PortError::Conflict(_)) => {}
+        other => panic!("completing a missing record is a conflict, got {other:?}"),
+    }
 
     // The protocol on top.
     let idem = Idempotency::new(store.clone(), Duration::hours(1));
@@ -239,7 +256,8 @@ pub async fn work_queue<Q: WorkQueue + QueueConsumer + ?Sized>(
     }
     assert_eq!(dead.len(), 1, "the unprocessed message is in the dead-letter queue");
     assert_eq!(dead[0].body, got[2].body);
-    pass_time(visibility_s.max(5) + 1).await;
+    let again = q.peek_dead_letters(Step::NotifySupplier, 10).await.expect("peek again");
+    assert_eq!(again.len(), 1, "peeking leaves the dead letters where they are");
     assert_eq!(q.redrive(Step::NotifySupplier, 10).await.expect("redrive"), 1);
     let mut back = Vec::new();
     for _ in 0..5 {

@@ -6,10 +6,11 @@
 //! round) and recorded under the order's version check; only the run whose write lands
 //! re-enqueues and publishes.
 
+use chrono::{DateTime, Utc};
 use dropline_shared::escalation::{Thresholds, plan};
 use dropline_shared::events::DomainEvent;
 use dropline_shared::messages::{Step, WorkMessage};
-use dropline_shared::ports::{Clock, EventPublisher, OrderStore, WorkQueue};
+use dropline_shared::ports::{Clock, EventPublisher, OrderRef, OrderStore, WorkQueue};
 use dropline_shared::worker::{StepError, update_order};
 use serde::Serialize;
 use serde_json::json;
@@ -18,18 +19,22 @@ use std::sync::Arc;
 
 pub const ACTOR: &str = "escalate";
 
+/// How many pages of `batch_size` rows one status may scan in one run.
+const MAX_PAGES: usize = 10;
+
 pub struct Escalate {
     pub store: Arc<dyn OrderStore>,
     pub queue: Arc<dyn WorkQueue>,
     pub events: Arc<dyn EventPublisher>,
     pub clock: Arc<dyn Clock>,
     pub thresholds: Thresholds,
-    /// Orders looked at per status per run.
+    /// Orders escalated per status per run (and the page size of the index query).
     pub batch_size: usize,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct EscalationSummary {
+    /// Overdue orders looked at (some already escalated in their current round).
     pub overdue: usize,
     pub escalated: usize,
     pub requeued: usize,
@@ -43,60 +48,79 @@ impl Escalate {
         let now = self.clock.now();
         let mut summary = EscalationSummary::default();
         for (status, limit) in self.thresholds.iter() {
-            let overdue = self.store.in_status_since_before(status, now - limit, self.batch_size).await?;
-            summary.overdue += overdue.len();
-            for o in overdue {
-                let updated = update_order(self.store.as_ref(), &o.id, |r| {
-                    // Decided on the fresh record, so a concurrent run that already recorded this
-                    // round leaves nothing to do.
-                    let Some(p) = plan(r, &self.thresholds, now) else {
-                        return Ok(None);
-                    };
-                    r.record_escalation(p.escalation.clone(), ACTOR);
-                    Ok(Some(p))
-                })
-                .await;
-                let u = match updated {
-                    Ok(u) => u,
-                    Err(e) => {
-                        summary.errors += 1;
-                        tracing::warn!(order_id = %o.id, error = %e, "escalation not recorded");
-                        continue;
-                    }
-                };
-                let Some(p) = u.value else { continue };
-                summary.escalated += 1;
-                *summary.by_kind.entry(p.escalation.kind.as_str().to_string()).or_default() += 1;
-                tracing::warn!(order_id = %o.id, status = %p.escalation.status, kind = p.escalation.kind.as_str(), round = p.escalation.round, message = %p.escalation.message, "order escalated");
-                let mut by_step: BTreeMap<&str, (Step, Vec<WorkMessage>)> = BTreeMap::new();
-                for (step, m) in p.requeue {
-                    by_step.entry(step.as_str()).or_insert_with(|| (step, Vec::new())).1.push(m);
-                }
-                for (_, (step, messages)) in by_step {
-                    match self.queue.enqueue(step, &messages).await {
-                        Ok(()) => summary.requeued += messages.len(),
-                        Err(e) => {
-                            summary.errors += 1;
-                            tracing::error!(order_id = %o.id, step = %step, error = %e, "stuck work not re-enqueued");
-                        }
+            // Page through the overdue orders, oldest first: orders already escalated in their
+            // current round are passed over without starving the newer ones behind them.
+            let mut after: Option<OrderRef> = None;
+            let mut acted = 0;
+            let mut scanned = 0;
+            loop {
+                let page =
+                    self.store.in_status_since_before(status, now - limit, self.batch_size, after.as_ref()).await?;
+                scanned += page.len();
+                summary.overdue += page.len();
+                for o in &page {
+                    if self.escalate_one(o, now, &mut summary).await {
+                        acted += 1;
                     }
                 }
-                let e = &p.escalation;
-                let event = DomainEvent::about(
-                    ACTOR,
-                    "OrderEscalated",
-                    &u.record,
-                    &format!("{}/{}/{}", e.kind.as_str(), e.status_since.timestamp_millis(), e.round),
-                    json!({"kind": e.kind, "round": e.round, "message": e.message, "since": e.status_since}),
-                    now,
-                );
-                if let Err(err) = self.events.publish(&[event]).await {
-                    summary.errors += 1;
-                    tracing::warn!(order_id = %o.id, error = %err, "OrderEscalated not published");
+                if page.len() < self.batch_size || acted >= self.batch_size || scanned >= self.batch_size * MAX_PAGES {
+                    break;
                 }
+                after = page.last().cloned();
             }
         }
         tracing::info!(?summary, "escalation run done");
         Ok(summary)
+    }
+
+    /// Records this round's escalation of one order if no run did yet; true when it did.
+    async fn escalate_one(&self, o: &OrderRef, now: DateTime<Utc>, summary: &mut EscalationSummary) -> bool {
+        let updated = update_order(self.store.as_ref(), &o.id, |r| {
+            // Decided on the fresh record, so a concurrent run that already recorded this round
+            // leaves nothing to do.
+            let Some(p) = plan(r, &self.thresholds, now) else { return Ok(None) };
+            r.record_escalation(p.escalation.clone(), ACTOR);
+            Ok(Some(p))
+        })
+        .await;
+        let u = match updated {
+            Ok(u) => u,
+            Err(e) => {
+                summary.errors += 1;
+                tracing::warn!(order_id = %o.id, error = %e, "escalation not recorded");
+                return false;
+            }
+        };
+        let Some(p) = u.value else { return false };
+        summary.escalated += 1;
+        *summary.by_kind.entry(p.escalation.kind.as_str().to_string()).or_default() += 1;
+        let e = &p.escalation;
+        tracing::warn!(order_id = %o.id, status = %e.status, kind = e.kind.as_str(), round = e.round, message = %e.message, "order escalated");
+        let mut by_step: BTreeMap<&str, (Step, Vec<WorkMessage>)> = BTreeMap::new();
+        for (step, m) in p.requeue.iter().cloned() {
+            by_step.entry(step.as_str()).or_insert_with(|| (step, Vec::new())).1.push(m);
+        }
+        for (_, (step, messages)) in by_step {
+            match self.queue.enqueue(step, &messages).await {
+                Ok(()) => summary.requeued += messages.len(),
+                Err(err) => {
+                    summary.errors += 1;
+                    tracing::error!(order_id = %o.id, step = %step, error = %err, "stuck work not re-enqueued");
+                }
+            }
+        }
+        let event = DomainEvent::about(
+            ACTOR,
+            "OrderEscalated",
+            &u.record,
+            &format!("{}/{}/{}", e.kind.as_str(), e.status_since.timestamp_millis(), e.round),
+            json!({"kind": e.kind, "round": e.round, "message": e.message, "since": e.status_since}),
+            now,
+        );
+        if let Err(err) = self.events.publish(&[event]).await {
+            summary.errors += 1;
+            tracing::warn!(order_id = %o.id, error = %err, "OrderEscalated not published");
+        }
+        true
     }
 }

@@ -181,8 +181,13 @@ impl Ingest {
             "ingest:{}:{}",
             record.order.channel,
             payload_hash(
-                format!("{}\0{}\0{}", record.order.store, record.order.channel_order_id, delivery.unwrap_or("-"))
-                    .as_bytes()
+                format!(
+                    "{}\0{}\0{}",
+                    record.order.store,
+                    record.order.channel_order_id,
+                    delivery.map(String::from).unwrap_or_else(|| payload_hash(&req.body))
+                )
+                .as_bytes()
             )
         );
         let deadline = req.deadline.unwrap_or(now + Duration::seconds(10));

@@ -90,7 +90,8 @@ impl NotifySupplier {
                     outcome
                 }
                 Err(GatewayError::Refused(reason)) => {
-                    tracing::warn!(order_id = %order_id, po = %po_id, supplier = %supplier.id, reason, "supplier refused the purchase order");
+                    // The reason may echo customer data: it goes to the order, not to the log.
+                    tracing::warn!(order_id = %order_id, po = %po_id, supplier = %supplier.id, "supplier refused the purchase order");
                     let outcome = SendOutcome::Refused { reason };
                     self.remember(&key, &outcome).await;
                     outcome

@@ -20,6 +20,15 @@ use std::sync::Arc;
 
 pub const ACTOR: &str = "poll-tracking";
 
+/// A run starts no new carrier check after this long (the function's timeout is 60 s).
+const RUN_BUDGET: std::time::Duration = std::time::Duration::from_secs(40);
+
+/// After a failed check, the parcel waits this long before the next try (so a few broken
+/// parcels never block the head of the index).
+fn retry_after_failure() -> chrono::Duration {
+    chrono::Duration::hours(1)
+}
+
 pub struct PollTracking {
     pub store: Arc<dyn OrderStore>,
     pub tracker: Arc<dyn CarrierTracker>,
@@ -45,7 +54,15 @@ impl PollTracking {
         let now = self.clock.now();
         let due = self.store.tracking_due(now, self.batch_size).await?;
         let mut summary = PollSummary { orders_due: due.len(), ..Default::default() };
+        let started = std::time::Instant::now();
         for order_id in due {
+            if started.elapsed() > RUN_BUDGET {
+                tracing::warn!(
+                    left = summary.orders_due - summary.parcels_checked.min(summary.orders_due),
+                    "run budget spent; the rest waits for the next run"
+                );
+                break;
+            }
             if let Err(e) = self.poll_order(&order_id, now, &mut summary).await {
                 summary.errors += 1;
                 tracing::warn!(order_id = %order_id, error = %e, "tracking not updated");
@@ -65,6 +82,7 @@ impl PollTracking {
             return Ok(());
         };
         let mut reports: Vec<(PurchaseOrderId, TrackingReport)> = Vec::new();
+        let mut failed: Vec<PurchaseOrderId> = Vec::new();
         for po in &record.purchase_orders {
             let Some(shipment) = &po.shipment else {
                 continue;
@@ -77,15 +95,22 @@ impl PollTracking {
                 Ok(report) => reports.push((po.id.clone(), report)),
                 Err(e) => {
                     summary.errors += 1;
-                    tracing::warn!(order_id = %order_id, po = %po.id, error = %e, "carrier did not answer");
+                    failed.push(po.id.clone());
+                    tracing::warn!(order_id = %order_id, po = %po.id, error = %e, "carrier did not answer; next try in an hour");
                 }
             }
         }
-        if reports.is_empty() {
+        if reports.is_empty() && failed.is_empty() {
             return Ok(());
         }
         let updated = update_from(self.store.as_ref(), order_id, Some(record), |r| {
             let mut changes: Vec<(PurchaseOrderId, TrackingStatus)> = Vec::new();
+            for po_id in &failed {
+                if let Some(s) = r.purchase_orders.iter_mut().find(|p| &p.id == po_id).and_then(|p| p.shipment.as_mut())
+                {
+                    s.next_check_at = Some(now + retry_after_failure());
+                }
+            }
             for (po_id, report) in &reports {
                 let status = TrackingStatus::normalize(&report.status);
                 let Some(po) = r.purchase_orders.iter_mut().find(|p| &p.id == po_id) else {

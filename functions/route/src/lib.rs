@@ -48,9 +48,14 @@ impl Route {
                 let result = match &decision {
                     Ok(plans) => {
                         let number = r.order.number().to_string();
+                        // Continue after any earlier purchase orders (a re-route after a hold), so
+                        // ids and idempotency keys never repeat.
+                        let first = r.purchase_orders.iter().map(|p| p.id.seq()).max().unwrap_or(0);
                         for (i, p) in plans.iter().enumerate() {
                             let seq = u16::try_from(i + 1)
-                                .map_err(|_| StepError::Poison("too many purchase orders".into()))?;
+                                .ok()
+                                .and_then(|n| first.checked_add(n))
+                                .ok_or_else(|| StepError::Poison("too many purchase orders".into()))?;
                             r.purchase_orders.push(p.clone().into_purchase_order(&r.id, &number, seq, now));
                         }
                         let summary: Vec<String> =

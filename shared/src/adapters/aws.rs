@@ -292,9 +292,17 @@ impl OrderStore for DynamoOrderStore {
         status: OrderStatus,
         before: DateTime<Utc>,
         limit: usize,
+        after: Option<&OrderRef>,
     ) -> PortResult<Vec<OrderRef>> {
         let mut out = Vec::new();
-        let mut start: Option<Item> = None;
+        // A GSI's start key is the table key plus the index keys: all in an OrderRef.
+        let mut start: Option<Item> = after.map(|a| {
+            HashMap::from([
+                ("pk".to_string(), s(a.id.as_str())),
+                ("status".to_string(), s(a.status.as_str())),
+                ("status_since".to_string(), n(a.status_since.timestamp_millis())),
+            ])
+        });
         loop {
             let page = self
                 .client
@@ -436,7 +444,8 @@ impl IdempotencyStore for DynamoIdempotencyStore {
     }
 
     async fn complete(&self, id: &str, data: &str, expiration: i64) -> PortResult<()> {
-        self.client
+        let res = self
+            .client
             .update_item()
             .table_name(&self.table)
             .key("id", s(id))
@@ -448,9 +457,14 @@ impl IdempotencyStore for DynamoIdempotencyStore {
             .expression_attribute_values(":d", s(data))
             .expression_attribute_values(":e", n(expiration))
             .send()
-            .await
-            .map_err(|e| classify("UpdateItem(idempotency)", e))?;
-        Ok(())
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
+                Err(PortError::Conflict(format!("no idempotency record {id}")))
+            }
+            Err(e) => Err(classify("UpdateItem(idempotency)", e)),
+        }
     }
 
     async fn delete(&self, id: &str) -> PortResult<()> {
@@ -824,17 +838,37 @@ impl QueueConsumer for SqsWorkQueue {
     async fn peek_dead_letters(&self, step: Step, max: usize) -> PortResult<Vec<ReceivedMessage>> {
         let url = self.dlq_url(step).await?;
         let mut out: Vec<ReceivedMessage> = Vec::new();
-        // Each receive hides what it returns for 5 s, so repeated receives page through the queue.
+        // Receiving hides what it returns, so repeated receives page through the queue; each
+        // message is then made visible again, leaving the queue as it was found.
         while out.len() < max {
-            let page = self.receive_from(&url, max - out.len(), Some(5), 0).await?;
+            let page = self.receive_from(&url, max - out.len(), Some(30), 0).await?;
             if page.is_empty() {
                 break;
             }
-            for m in page {
-                if !out.iter().any(|o| o.message_id == m.message_id) {
-                    out.push(m);
-                }
-            }
+            out.extend(
+                page.into_iter().filter(|m| !out.iter().any(|o| o.message_id == m.message_id)).collect::<Vec<_>>(),
+            );
+        }
+        for chunk in out.chunks(10) {
+            let entries = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    aws_sdk_sqs::types::ChangeMessageVisibilityBatchRequestEntry::builder()
+                        .id(format!("m{i}"))
+                        .receipt_handle(&m.receipt)
+                        .visibility_timeout(0)
+                        .build()
+                        .map_err(|e| PortError::Permanent(e.to_string()))
+                })
+                .collect::<PortResult<Vec<_>>>()?;
+            self.client
+                .change_message_visibility_batch()
+                .queue_url(&url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| classify("ChangeMessageVisibilityBatch", e))?;
         }
         Ok(out)
     }

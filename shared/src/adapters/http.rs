@@ -61,35 +61,44 @@ impl HttpSupplierGateway {
         po: &PurchaseOrderDocument,
         body: &[u8],
     ) -> Result<SubmitReceipt, GatewayError> {
-        let mut req = self
+        // Configuration problems are retried (and end in the DLQ, with its alarm) rather than
+        // recorded as the supplier's refusal: fixing the configuration and redriving then works.
+        if !crate::catalog::endpoint_allowed(&supplier.endpoint) || supplier.endpoint.starts_with("sim://") {
+            return Err(GatewayError::Transient(format!("supplier {} has no usable https endpoint", supplier.id)));
+        }
+        let Some(secret) = self.secrets.supplier(supplier.id.as_str()).first().copied() else {
+            return Err(GatewayError::Transient(format!("no signing secret configured for supplier {}", supplier.id)));
+        };
+        let req = self
             .client
             .post(&supplier.endpoint)
             .header("content-type", "application/json")
             .header(IDEMPOTENCY_HEADER, &po.idempotency_key)
+            .header(SIGNATURE_HEADER, signature::sign(secret.as_bytes(), body))
             .body(body.to_vec());
-        if let Some(secret) = self.secrets.supplier(supplier.id.as_str()).first() {
-            req = req.header(SIGNATURE_HEADER, signature::sign(secret.as_bytes(), body));
-        }
-        let resp = req.send().await.map_err(|e| GatewayError::Transient(describe(&e)))?;
+        let resp = req.send().await.map_err(|e| GatewayError::Transient(describe(e)))?;
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();
         if status.is_success() {
             return Ok(serde_json::from_str::<SubmitReceipt>(&text).unwrap_or_default());
         }
-        if status.as_u16() == 409 {
-            // The supplier already has this idempotency key: it holds the order once.
-            return Ok(SubmitReceipt { supplier_reference: None, duplicate: true });
-        }
-        let snippet: String = text.chars().take(200).collect();
-        if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
-            Err(GatewayError::Transient(format!("HTTP {status}: {snippet}")))
-        } else {
-            Err(GatewayError::Refused(format!("HTTP {status}: {snippet}")))
+        // Only 400 and 422 say "this purchase order is wrong"; 409 says "already have it". Auth,
+        // routing and size errors are our configuration: retried, they surface in the DLQ. The
+        // body (which may echo customer data) goes only into the stored rejection, never a log.
+        match status.as_u16() {
+            409 => Ok(SubmitReceipt { supplier_reference: None, duplicate: true }),
+            400 | 422 => {
+                let snippet: String = text.chars().take(200).collect();
+                Err(GatewayError::Refused(format!("HTTP {status}: {snippet}")))
+            }
+            code => Err(GatewayError::Transient(format!("HTTP {code}"))),
         }
     }
 }
 
-fn describe(e: &reqwest::Error) -> String {
+/// An error's text without its URL (which may carry a credential).
+fn describe(e: reqwest::Error) -> String {
+    let e = e.without_url();
     if e.is_timeout() {
         format!("timed out: {e}")
     } else if e.is_connect() {
@@ -151,7 +160,7 @@ impl CarrierTracker for HttpCarrierTracker {
             return Err(PortError::Permanent("no carrier tracking API configured (DROPLINE_CARRIER_API_URL)".into()));
         }
         let url = format!("{}/trackings/{}/{}", self.base, path_segment(carrier), path_segment(tracking_number));
-        let resp = self.client.get(&url).send().await.map_err(|e| PortError::Transient(describe(&e)))?;
+        let resp = self.client.get(&url).send().await.map_err(|e| PortError::Transient(describe(e)))?;
         let status = resp.status();
         if status.as_u16() == 404 {
             return Ok(TrackingReport {

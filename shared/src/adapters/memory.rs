@@ -118,11 +118,14 @@ impl OrderStore for MemoryOrderStore {
         status: OrderStatus,
         before: DateTime<Utc>,
         limit: usize,
+        after: Option<&OrderRef>,
     ) -> PortResult<Vec<OrderRef>> {
         self.ops.hit("query_status");
+        let after = after.map(|a| (a.status_since, a.id.clone()));
         let mut v: Vec<OrderRef> = lock(&self.items)
             .values()
             .filter(|r| r.status == status && r.status_since < before)
+            .filter(|r| after.as_ref().is_none_or(|a| (r.status_since, r.id.clone()) > *a))
             .map(|r| OrderRef { id: r.id.clone(), status: r.status, status_since: r.status_since })
             .collect();
         v.sort_by(|a, b| a.status_since.cmp(&b.status_since).then(a.id.cmp(&b.id)));
