@@ -229,3 +229,64 @@ async fn stuck_orders_are_swept_once_per_round() {
     assert_eq!(r.status, OrderStatus::Submitted);
     assert_eq!(w.suppliers.requests(), 1);
 }
+
+fn updated(case: &str, delivery_id: &str, change: impl Fn(&mut serde_json::Value)) -> demo::Delivery {
+    let mut d = delivery(case);
+    d.delivery_id = delivery_id.into();
+    d.topic = "orders/updated".into();
+    let p = d.payload.as_mut().expect("payload");
+    p["updated_at"] = serde_json::json!("2026-11-21T10:00:00-05:00");
+    change(p);
+    d
+}
+
+#[tokio::test]
+async fn a_held_unpaid_order_paid_later_in_the_store_reaches_its_supplier() {
+    let w = world();
+    let id = ingest(&w, "unpaid_pending").await;
+    w.settle().await.expect("settle");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.status, OrderStatus::OnHold);
+    assert_eq!(r.holds[0].code, "payment_not_accepted");
+
+    let paid = updated("unpaid_pending", "upd-1", |p| p["financial_status"] = serde_json::json!("paid"));
+    let answer = w.pipeline.ingest.handle(paid.request(paid.secret())).await;
+    assert_eq!((answer.status, answer.body["status"].as_str()), (200, Some("updated")), "{}", answer.body);
+    w.settle().await.expect("settle");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.status, OrderStatus::Submitted, "{:?}", r.timeline);
+    assert_eq!(w.suppliers.requests(), 1);
+    // The same update again changes nothing.
+    let again = w.pipeline.ingest.handle(paid.request(paid.secret())).await;
+    assert_eq!(again.body["duplicate_delivery"], true);
+}
+
+#[tokio::test]
+async fn an_order_cancelled_in_the_store_before_routing_never_reaches_a_supplier() {
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    let cancel = updated("ok_us_single", "upd-2", |p| {
+        p["cancelled_at"] = serde_json::json!("2026-11-21T10:00:00-05:00");
+        p["cancel_reason"] = serde_json::json!("customer");
+    });
+    let answer = w.pipeline.ingest.handle(cancel.request(cancel.secret())).await;
+    assert_eq!((answer.status, answer.body["status"].as_str()), (200, Some("cancelled")), "{}", answer.body);
+    w.settle().await.expect("settle");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.status, OrderStatus::Cancelled);
+    assert_eq!(w.suppliers.requests(), 0);
+}
+
+#[tokio::test]
+async fn an_order_cancelled_after_its_purchase_order_went_out_is_held_for_a_human() {
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    w.settle().await.expect("settle");
+    let cancel =
+        updated("ok_us_single", "upd-3", |p| p["cancelled_at"] = serde_json::json!("2026-11-21T10:00:00-05:00"));
+    let answer = w.pipeline.ingest.handle(cancel.request(cancel.secret())).await;
+    assert_eq!(answer.body["status"], "held");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.status, OrderStatus::OnHold);
+    assert_eq!(r.holds[0].code, "cancelled_after_submission");
+}

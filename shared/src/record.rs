@@ -423,6 +423,92 @@ impl OrderRecord {
     }
 }
 
+/// What a newer version of an order from the store did to the stored one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreUpdate {
+    /// Not newer than what is stored (a retry, or an out-of-order delivery): nothing changed.
+    Stale,
+    /// A held order took the store's new data and goes back to validation.
+    Revalidate,
+    /// Cancelled in the store before anything reached a supplier: cancelled here too.
+    Cancelled,
+    /// Cancelled in the store after a purchase order was sent: held for a human to cancel
+    /// with the supplier.
+    CancelledAfterSubmission,
+    /// The order is already in progress; the update is on the timeline, not applied.
+    Noted,
+}
+
+impl OrderRecord {
+    /// Applies a newer version of the order sent by the store (`orders/updated`,
+    /// `orders/cancelled`, WooCommerce `order.updated`).
+    pub fn apply_store_update(
+        &mut self,
+        newer: CanonicalOrder,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<StoreUpdate, TransitionError> {
+        if newer.updated_at <= self.order.updated_at {
+            return Ok(StoreUpdate::Stale);
+        }
+        let cancelled = newer.cancelled_at.is_some();
+        let sent =
+            self.purchase_orders.iter().any(|p| p.status != PoStatus::Pending && p.status != PoStatus::Cancelled);
+        if self.status.is_terminal() {
+            self.order.updated_at = newer.updated_at;
+            self.note(actor, TimelineKind::Note, None, "store update after the order ended; not applied".into(), now);
+            return Ok(StoreUpdate::Noted);
+        }
+        if cancelled {
+            self.order = newer;
+            if sent {
+                let reason = HoldReason::new(
+                    "cancelled_after_submission",
+                    HoldCategory::Order,
+                    Some("cancelled_at".into()),
+                    "the store cancelled this order after a purchase order was sent: cancel it with the supplier",
+                );
+                if self.status.can_move_to(OrderStatus::OnHold) {
+                    self.hold(vec![reason], actor, now)?;
+                } else {
+                    self.note(actor, TimelineKind::Note, None, reason.message, now);
+                }
+                return Ok(StoreUpdate::CancelledAfterSubmission);
+            }
+            self.transition(OrderStatus::Cancelled, actor, "cancelled in the store", now)?;
+            self.cancel_pending_pos(actor, now)?;
+            return Ok(StoreUpdate::Cancelled);
+        }
+        if self.status == OrderStatus::OnHold && !sent {
+            // The store fixed something (payment captured, address edited): validate again.
+            self.order = newer;
+            self.cancel_pending_pos(actor, now)?;
+            self.transition(OrderStatus::Received, actor, "store update: validating again", now)?;
+            return Ok(StoreUpdate::Revalidate);
+        }
+        self.order.updated_at = newer.updated_at;
+        self.note(
+            actor,
+            TimelineKind::Note,
+            None,
+            "store update while the order is in progress; not applied".into(),
+            now,
+        );
+        Ok(StoreUpdate::Noted)
+    }
+
+    /// Cancels purchase orders not sent yet (the order must already be out of the roll-up
+    /// statuses, so cancelled POs don't roll it anywhere).
+    fn cancel_pending_pos(&mut self, actor: &str, now: DateTime<Utc>) -> Result<(), TransitionError> {
+        let pending: Vec<PurchaseOrderId> =
+            self.purchase_orders.iter().filter(|p| p.status == PoStatus::Pending).map(|p| p.id.clone()).collect();
+        for id in &pending {
+            self.transition_po(id, PoStatus::Cancelled, actor, "order cancelled or changed before sending", now)?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -451,6 +537,60 @@ mod tests {
             shipment: None,
         });
         id
+    }
+
+    #[test]
+    fn store_updates_revalidate_held_orders_and_cancel_early_ones() {
+        let now = Utc::now();
+        let later = |mut o: CanonicalOrder, mins: i64| {
+            o.updated_at = o.updated_at + chrono::Duration::minutes(mins);
+            o
+        };
+        // A held order gets the paid version: back to validation with the new data.
+        let mut r = record();
+        let mut unpaid = r.order.clone();
+        unpaid.financial_status = crate::order::FinancialStatus::Pending;
+        r.order = unpaid.clone();
+        r.hold(vec![HoldReason::new("payment_not_accepted", HoldCategory::Payment, None, "unpaid")], "validate", now)
+            .unwrap();
+        assert_eq!(r.apply_store_update(unpaid.clone(), "ingest", now).unwrap(), StoreUpdate::Stale);
+        let mut paid = later(unpaid, 5);
+        paid.financial_status = crate::order::FinancialStatus::Paid;
+        assert_eq!(r.apply_store_update(paid, "ingest", now).unwrap(), StoreUpdate::Revalidate);
+        assert_eq!(r.status, OrderStatus::Received);
+        assert_eq!(r.order.financial_status, crate::order::FinancialStatus::Paid);
+        assert!(r.holds.is_empty());
+
+        // Cancelled before anything was sent: cancelled, pending POs too.
+        let mut r = record();
+        r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
+        let po = add_po(&mut r, 1);
+        r.transition(OrderStatus::Routed, "route", "", now).unwrap();
+        let mut c = later(r.order.clone(), 5);
+        c.cancelled_at = Some(now);
+        assert_eq!(r.apply_store_update(c, "ingest", now).unwrap(), StoreUpdate::Cancelled);
+        assert_eq!(r.status, OrderStatus::Cancelled);
+        assert_eq!(r.po(&po).unwrap().status, PoStatus::Cancelled);
+
+        // Cancelled after a PO went out: held for a human.
+        let mut r = record();
+        r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
+        let po = add_po(&mut r, 1);
+        r.transition(OrderStatus::Routed, "route", "", now).unwrap();
+        r.transition_po(&po, PoStatus::Submitted, "notify", "", now).unwrap();
+        let mut c = later(r.order.clone(), 5);
+        c.cancelled_at = Some(now);
+        assert_eq!(r.apply_store_update(c, "ingest", now).unwrap(), StoreUpdate::CancelledAfterSubmission);
+        assert_eq!(r.status, OrderStatus::OnHold);
+        assert_eq!(r.holds[0].code, "cancelled_after_submission");
+
+        // In progress: noted, not applied.
+        let mut r = record();
+        r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
+        let mut edit = later(r.order.clone(), 5);
+        edit.lines[0].quantity = 9;
+        assert_eq!(r.apply_store_update(edit, "ingest", now).unwrap(), StoreUpdate::Noted);
+        assert_eq!(r.order.lines[0].quantity, 2);
     }
 
     #[test]

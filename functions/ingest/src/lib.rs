@@ -14,12 +14,12 @@ use dropline_shared::ids::{DeliveryId, PurchaseOrderId, SupplierId};
 use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::order::CanonicalOrder;
 use dropline_shared::ports::{Clock, Created, EventPublisher, OrderStore, WorkQueue};
-use dropline_shared::record::{OrderRecord, Receipt, Rejection, Shipment};
+use dropline_shared::record::{OrderRecord, Receipt, Rejection, Shipment, StoreUpdate};
 use dropline_shared::secrets::SecretBook;
 use dropline_shared::signature;
 use dropline_shared::status::{OrderStatus, PoStatus, TrackingStatus};
 use dropline_shared::supplier::{AckStatus, SIGNATURE_HEADER, SupplierEvent};
-use dropline_shared::worker::{StepError, update_order};
+use dropline_shared::worker::{StepError, update_from, update_order};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -226,14 +226,16 @@ impl Ingest {
                 }
                 json!({"status": "accepted", "order_id": order_id})
             }
-            Ok(Created::Existing(existing)) => {
-                tracing::info!(order_id = %order_id, status = %existing.status, "order already stored; not creating it twice");
-                if existing.status == OrderStatus::Received {
-                    // The first attempt may have died between the write and the enqueue.
-                    self.push_on(&existing, "redelivery").await;
+            Ok(Created::Existing(existing)) => match self.update_existing(existing, record.order, now).await {
+                Ok(answer) => answer,
+                Err(e) => {
+                    tracing::error!(order_id = %order_id, error = %e, "store update not recorded");
+                    if let Err(e) = self.idempotency.abandon(&key).await {
+                        tracing::warn!(order_id = %order_id, error = %e, "idempotency record not released; it expires at the deadline");
+                    }
+                    return WebResponse::error(503, "unavailable", "the update could not be stored; retry");
                 }
-                json!({"status": "duplicate", "order_id": order_id, "order_status": existing.status})
-            }
+            },
             Err(e) => {
                 tracing::error!(order_id = %order_id, error = %e, "order not stored");
                 if let Err(e) = self.idempotency.abandon(&key).await {
@@ -247,6 +249,44 @@ impl Ingest {
             tracing::warn!(order_id = %order_id, error = %e, "idempotency record not completed");
         }
         WebResponse::new(200, answer)
+    }
+
+    /// A delivery for an order already stored: a redelivery, or a newer version of it (paid,
+    /// edited, cancelled). Never a second order.
+    async fn update_existing(
+        &self,
+        existing: OrderRecord,
+        newer: CanonicalOrder,
+        now: DateTime<Utc>,
+    ) -> Result<Value, StepError> {
+        let order_id = existing.id.clone();
+        let updated = update_from(self.store.as_ref(), &order_id, Some(existing), |r| {
+            match r.apply_store_update(newer.clone(), "ingest", now) {
+                Ok(StoreUpdate::Stale) => Ok(None),
+                Ok(outcome) => Ok(Some(outcome)),
+                Err(e) => Err(StepError::Poison(e.to_string())),
+            }
+        })
+        .await?;
+        let r = &updated.record;
+        let outcome = updated.value.unwrap_or(StoreUpdate::Stale);
+        tracing::info!(order_id = %order_id, status = %r.status, outcome = ?outcome, "order already stored; not creating it twice");
+        if r.status == OrderStatus::Received {
+            // A re-validation, or the first attempt died between the write and the enqueue.
+            self.push_on(r, if updated.changed { "store-update" } else { "redelivery" }).await;
+        }
+        if updated.changed && r.status_set_by() == Some("ingest") {
+            if let Err(e) = self.events.publish(&[DomainEvent::for_status("ingest", r, now)]).await {
+                tracing::warn!(order_id = %order_id, error = %e, "status event not published");
+            }
+        }
+        let status = match outcome {
+            StoreUpdate::Stale | StoreUpdate::Noted => "duplicate",
+            StoreUpdate::Revalidate => "updated",
+            StoreUpdate::Cancelled => "cancelled",
+            StoreUpdate::CancelledAfterSubmission => "held",
+        };
+        Ok(json!({"status": status, "order_id": order_id, "order_status": r.status}))
     }
 
     /// Enqueues validation. A failure is logged, not returned: the order is durable, and the
