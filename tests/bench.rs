@@ -40,7 +40,11 @@ fn big_catalog() -> CatalogDocument {
         .map(|i| Supplier {
             id: SupplierId::new(format!("supplier-{i:02}")).expect("id"),
             name: format!("Supplier {i}"),
-            ships_to: countries.iter().cycle().skip(i % 10).take(4).map(|c| c.to_string()).collect(),
+            // Everyone ships to the US (the bench order's destination) and to three more countries.
+            ships_to: std::iter::once("US")
+                .chain(countries.iter().copied().cycle().skip(1 + i % 9).take(3))
+                .map(String::from)
+                .collect(),
             endpoint: format!("https://supplier-{i}.example.com/po"),
         })
         .collect();
@@ -52,7 +56,7 @@ fn big_catalog() -> CatalogDocument {
                 sku: Sku::new(sku_name(i)).expect("sku"),
                 supplier_id: suppliers[s].id.clone(),
                 supplier_sku: format!("S{s}-{i}"),
-                stock: ((i * 31 + k) % 500) as u32,
+                stock: 20 + ((i * 31 + k) % 480) as u32,
                 cost: Money::parse("7.25").expect("money"),
                 active: true,
             });

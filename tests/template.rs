@@ -264,4 +264,11 @@ fn the_schedules_and_routes_exist() {
             .collect();
     assert_eq!(routes, expected);
     assert_eq!(schedules, ["EscalateFunction".to_string(), "PollTrackingFunction".to_string()].into_iter().collect());
+    // Scheduled runs have no DLQ: their failures raise an alarm instead.
+    let alarmed: BTreeSet<String> = of_type(&res, "AWS::CloudWatch::Alarm")
+        .iter()
+        .filter(|(_, a)| a["Properties"]["Namespace"].as_str() == Some("AWS/Lambda"))
+        .filter_map(|(_, a)| a["Properties"]["Dimensions"].as_sequence()?.iter().find_map(|d| target(&d["Value"])))
+        .collect();
+    assert_eq!(alarmed, schedules, "every scheduled function has an error alarm");
 }

@@ -2,20 +2,15 @@
 //! event bus, simulated suppliers and carrier, a manual clock. It replays a bundled sample of
 //! store webhooks (good and bad) through all six handlers and prints what each stage did.
 
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Pipeline, Ports};
 use crate::sim::{SimulatedCarrier, SimulatedSuppliers};
 use chrono::{Duration, TimeZone, Utc};
-use dropline_escalate::Escalate;
-use dropline_ingest::{Ingest, WebRequest};
-use dropline_notify_supplier::NotifySupplier;
-use dropline_poll_tracking::PollTracking;
-use dropline_route::Route;
+use dropline_ingest::WebRequest;
 use dropline_shared::adapters::memory::{
     ManualClock, MemoryCatalog, MemoryEventBus, MemoryIdempotencyStore, MemoryOrderStore, MemoryQueues,
 };
 use dropline_shared::catalog::CatalogDocument;
 use dropline_shared::escalation::Thresholds;
-use dropline_shared::idempotency::Idempotency;
 use dropline_shared::messages::Step;
 use dropline_shared::ports::Clock;
 use dropline_shared::record::{OrderRecord, TimelineKind};
@@ -24,7 +19,6 @@ use dropline_shared::signature;
 use dropline_shared::status::{OrderStatus, PoStatus};
 use dropline_shared::supplier::SIGNATURE_HEADER;
 use dropline_shared::validation::ValidationPolicy;
-use dropline_validate::Validate;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -140,56 +134,20 @@ pub fn world(doc: &CatalogDocument) -> DemoWorld {
     for s in &doc.suppliers {
         secrets.insert(&format!("suppliers/{}", s.id), &supplier_secret(s.id.as_str()));
     }
-    let pipeline = Pipeline {
-        ingest: Arc::new(Ingest {
-            store: store.clone(),
-            idempotency: Idempotency::new(idempotency.clone(), Duration::hours(24)),
-            queue: queues.clone(),
-            events: bus.clone(),
-            secrets,
-            clock: clock.clone(),
-        }),
-        validate: Arc::new(Validate {
-            store: store.clone(),
-            catalog: catalog.clone(),
-            queue: queues.clone(),
-            events: bus.clone(),
-            policy: ValidationPolicy::default(),
-            clock: clock.clone(),
-        }),
-        route: Arc::new(Route {
-            store: store.clone(),
-            catalog: catalog.clone(),
-            queue: queues.clone(),
-            events: bus.clone(),
-            clock: clock.clone(),
-        }),
-        notify: Arc::new(NotifySupplier {
-            store: store.clone(),
-            catalog: catalog.clone(),
-            gateway: suppliers.clone(),
-            idempotency: Idempotency::new(idempotency.clone(), Duration::days(7)),
-            events: bus.clone(),
-            clock: clock.clone(),
-            send_lock: Duration::minutes(15),
-        }),
-        poll: Arc::new(PollTracking {
-            store: store.clone(),
-            tracker: carrier.clone(),
-            events: bus.clone(),
-            clock: clock.clone(),
-            batch_size: 100,
-        }),
-        escalate: Arc::new(Escalate {
-            store: store.clone(),
-            queue: queues.clone(),
-            events: bus.clone(),
-            clock: clock.clone(),
-            thresholds: Thresholds::default(),
-            batch_size: 100,
-        }),
+    let pipeline = Pipeline::wire(Ports {
+        store: store.clone(),
+        idempotency: idempotency.clone(),
+        queue: queues.clone(),
         consumer: queues.clone(),
-    };
+        events: bus.clone(),
+        catalog,
+        gateway: suppliers.clone(),
+        tracker: carrier.clone(),
+        clock: clock.clone(),
+        secrets,
+        policy: ValidationPolicy::default(),
+        thresholds: Thresholds::default(),
+    });
     DemoWorld { clock, store, queues, bus, idempotency, suppliers, carrier, pipeline }
 }
 

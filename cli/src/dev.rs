@@ -3,24 +3,17 @@
 //! schedules on timers, and the demo's simulated suppliers and carrier on loopback.
 
 use crate::local::{Infra, QueueSettings, provision, put_secret, serve_ingest};
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Pipeline, Ports};
 use crate::sim::{serve_carrier, serve_suppliers};
-use dropline_escalate::Escalate;
-use dropline_ingest::Ingest;
-use dropline_notify_supplier::NotifySupplier;
-use dropline_poll_tracking::PollTracking;
-use dropline_route::Route;
 use dropline_shared::adapters::aws::{
     AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, SqsWorkQueue,
     load_secrets,
 };
 use dropline_shared::adapters::http::{HttpCarrierTracker, HttpSupplierGateway, RetryPolicy};
 use dropline_shared::escalation::Thresholds;
-use dropline_shared::idempotency::Idempotency;
 use dropline_shared::messages::Step;
-use dropline_shared::ports::{EventPublisher, SystemClock};
+use dropline_shared::ports::SystemClock;
 use dropline_shared::validation::ValidationPolicy;
-use dropline_validate::Validate;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -138,55 +131,21 @@ pub async fn wire(
     thresholds: Thresholds,
 ) -> Result<Pipeline, String> {
     let secrets = load_secrets(&aws.ssm, &infra.secrets_path).await.map_err(|e| e.to_string())?;
-    let store = Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), &infra.orders_table));
-    let idempotency = Arc::new(DynamoIdempotencyStore::new(aws.dynamodb.clone(), &infra.idempotency_table));
     let queues = Arc::new(SqsWorkQueue::new(aws.sqs.clone(), infra.queues.clone()));
-    let events: Arc<dyn EventPublisher> =
-        Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), &infra.event_bus));
-    let clock = Arc::new(SystemClock);
-    Ok(Pipeline {
-        ingest: Arc::new(Ingest {
-            store: store.clone(),
-            idempotency: Idempotency::new(idempotency.clone(), chrono::Duration::hours(24)),
-            queue: queues.clone(),
-            events: events.clone(),
-            secrets: secrets.clone(),
-            clock: clock.clone(),
-        }),
-        validate: Arc::new(Validate {
-            store: store.clone(),
-            catalog: catalog.clone(),
-            queue: queues.clone(),
-            events: events.clone(),
-            policy: ValidationPolicy::default(),
-            clock: clock.clone(),
-        }),
-        route: Arc::new(Route {
-            store: store.clone(),
-            catalog: catalog.clone(),
-            queue: queues.clone(),
-            events: events.clone(),
-            clock: clock.clone(),
-        }),
-        notify: Arc::new(NotifySupplier {
-            store: store.clone(),
-            catalog: catalog.clone(),
-            gateway: Arc::new(HttpSupplierGateway::new(secrets, RetryPolicy::default())),
-            idempotency: Idempotency::new(idempotency, chrono::Duration::days(7)),
-            events: events.clone(),
-            clock: clock.clone(),
-            send_lock: chrono::Duration::minutes(15),
-        }),
-        poll: Arc::new(PollTracking {
-            store: store.clone(),
-            tracker: Arc::new(HttpCarrierTracker::new(carrier_url, Duration::from_secs(5))),
-            events: events.clone(),
-            clock: clock.clone(),
-            batch_size: 50,
-        }),
-        escalate: Arc::new(Escalate { store, queue: queues.clone(), events, clock, thresholds, batch_size: 100 }),
+    Ok(Pipeline::wire(Ports {
+        store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), &infra.orders_table)),
+        idempotency: Arc::new(DynamoIdempotencyStore::new(aws.dynamodb.clone(), &infra.idempotency_table)),
+        queue: queues.clone(),
         consumer: queues,
-    })
+        events: Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), &infra.event_bus)),
+        catalog,
+        gateway: Arc::new(HttpSupplierGateway::new(secrets.clone(), RetryPolicy::default())),
+        tracker: Arc::new(HttpCarrierTracker::new(carrier_url, Duration::from_secs(5))),
+        clock: Arc::new(SystemClock),
+        secrets,
+        policy: ValidationPolicy::default(),
+        thresholds,
+    }))
 }
 
 /// Writes the variables an operator shell needs (endpoints, tables, queues) to `.run/dev.env`.

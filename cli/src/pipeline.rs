@@ -9,11 +9,36 @@ use dropline_ingest::Ingest;
 use dropline_notify_supplier::NotifySupplier;
 use dropline_poll_tracking::{PollSummary, PollTracking};
 use dropline_route::Route;
+use dropline_shared::escalation::Thresholds;
+use dropline_shared::idempotency::{Idempotency, IdempotencyStore};
 use dropline_shared::messages::Step;
-use dropline_shared::ports::{PortResult, QueueConsumer, ReceivedMessage};
+use dropline_shared::ports::{
+    CarrierTracker, Catalog, Clock, EventPublisher, OrderStore, PortResult, QueueConsumer, ReceivedMessage,
+    SupplierGateway, WorkQueue,
+};
+use dropline_shared::secrets::SecretBook;
+use dropline_shared::validation::ValidationPolicy;
 use dropline_validate::Validate;
 use std::collections::HashSet;
 use std::sync::Arc;
+
+/// Everything the six handlers need from the outside, as ports: memory adapters for the demo,
+/// AWS adapters on the emulators for `make dev` and the tests.
+pub struct Ports {
+    pub store: Arc<dyn OrderStore>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    pub queue: Arc<dyn WorkQueue>,
+    /// What plays Lambda's event source mapping (receives and deletes).
+    pub consumer: Arc<dyn QueueConsumer>,
+    pub events: Arc<dyn EventPublisher>,
+    pub catalog: Arc<dyn Catalog>,
+    pub gateway: Arc<dyn SupplierGateway>,
+    pub tracker: Arc<dyn CarrierTracker>,
+    pub clock: Arc<dyn Clock>,
+    pub secrets: SecretBook,
+    pub policy: ValidationPolicy,
+    pub thresholds: Thresholds,
+}
 
 pub struct Pipeline {
     pub ingest: Arc<Ingest>,
@@ -49,6 +74,60 @@ pub fn sqs_event(messages: &[ReceivedMessage]) -> SqsEvent {
 }
 
 impl Pipeline {
+    /// Wires the six handlers on `ports`, with the settings the Lambda functions use.
+    pub fn wire(p: Ports) -> Pipeline {
+        Pipeline {
+            ingest: Arc::new(Ingest {
+                store: p.store.clone(),
+                idempotency: Idempotency::new(p.idempotency.clone(), chrono::Duration::hours(24)),
+                queue: p.queue.clone(),
+                events: p.events.clone(),
+                secrets: p.secrets,
+                clock: p.clock.clone(),
+            }),
+            validate: Arc::new(Validate {
+                store: p.store.clone(),
+                catalog: p.catalog.clone(),
+                queue: p.queue.clone(),
+                events: p.events.clone(),
+                policy: p.policy,
+                clock: p.clock.clone(),
+            }),
+            route: Arc::new(Route {
+                store: p.store.clone(),
+                catalog: p.catalog.clone(),
+                queue: p.queue.clone(),
+                events: p.events.clone(),
+                clock: p.clock.clone(),
+            }),
+            notify: Arc::new(NotifySupplier {
+                store: p.store.clone(),
+                catalog: p.catalog,
+                gateway: p.gateway,
+                idempotency: Idempotency::new(p.idempotency, chrono::Duration::days(7)),
+                events: p.events.clone(),
+                clock: p.clock.clone(),
+                send_lock: chrono::Duration::minutes(15),
+            }),
+            poll: Arc::new(PollTracking {
+                store: p.store.clone(),
+                tracker: p.tracker,
+                events: p.events.clone(),
+                clock: p.clock.clone(),
+                batch_size: 100,
+            }),
+            escalate: Arc::new(Escalate {
+                store: p.store,
+                queue: p.queue,
+                events: p.events,
+                clock: p.clock,
+                thresholds: p.thresholds,
+                batch_size: 100,
+            }),
+            consumer: p.consumer,
+        }
+    }
+
     /// Receives one batch from `step`'s queue, runs the step's handler on it and deletes the
     /// messages it did not report as failed.
     pub async fn pump(&self, step: Step) -> PortResult<Pumped> {

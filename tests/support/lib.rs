@@ -6,13 +6,8 @@ pub mod runtime_api;
 
 use chrono::Utc;
 use dropline_cli::local::{Infra, QueueSettings, provision, put_secret, serve_ingest};
-use dropline_cli::pipeline::Pipeline;
+use dropline_cli::pipeline::{Pipeline, Ports};
 use dropline_cli::sim::{HttpCarrierSim, HttpSupplierSim, SupplierBehaviour, serve_carrier, serve_suppliers};
-use dropline_escalate::Escalate;
-use dropline_ingest::Ingest;
-use dropline_notify_supplier::NotifySupplier;
-use dropline_poll_tracking::PollTracking;
-use dropline_route::Route;
 use dropline_shared::adapters::aws::{
     AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, SqsWorkQueue,
     load_secrets,
@@ -21,10 +16,8 @@ use dropline_shared::adapters::http::{HttpCarrierTracker, HttpSupplierGateway, R
 use dropline_shared::adapters::memory::ManualClock;
 use dropline_shared::catalog::CatalogDocument;
 use dropline_shared::escalation::Thresholds;
-use dropline_shared::idempotency::Idempotency;
 use dropline_shared::ports::EventPublisher;
 use dropline_shared::validation::ValidationPolicy;
-use dropline_validate::Validate;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -112,16 +105,28 @@ impl Stack {
         let events: Arc<dyn EventPublisher> =
             Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), &infra.event_bus));
         let catalog = Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), &infra.catalog_table));
-        let ingest = Arc::new(Ingest {
+        let carrier = serve_carrier("127.0.0.1:0".parse().expect("addr")).await.expect("serve carrier");
+        let policy = RetryPolicy {
+            timeout: std::time::Duration::from_secs(2),
+            max_attempts: 2,
+            base_backoff: std::time::Duration::from_millis(20),
+        };
+        let pipeline = Pipeline::wire(Ports {
             store: store.clone(),
-            idempotency: Idempotency::new(idempotency.clone(), chrono::Duration::hours(24)),
+            idempotency: idempotency.clone(),
             queue: queues.clone(),
+            consumer: queues.clone(),
             events: events.clone(),
-            secrets: secrets.clone(),
+            catalog: catalog.clone(),
+            gateway: Arc::new(HttpSupplierGateway::new(secrets.clone(), policy)),
+            tracker: Arc::new(HttpCarrierTracker::new(&carrier.base_url(), std::time::Duration::from_secs(2))),
             clock: clock.clone(),
+            secrets,
+            policy: ValidationPolicy::default(),
+            thresholds: Thresholds::default(),
         });
         let ingest_addr =
-            serve_ingest("127.0.0.1:0".parse().expect("addr"), ingest.clone()).await.expect("serve ingest");
+            serve_ingest("127.0.0.1:0".parse().expect("addr"), pipeline.ingest.clone()).await.expect("serve ingest");
         let suppliers = serve_suppliers(
             "127.0.0.1:0".parse().expect("addr"),
             supplier_secrets,
@@ -135,56 +140,6 @@ impl Stack {
             s.endpoint = suppliers.endpoint(s.id.as_str());
         }
         catalog.load(&doc).await.expect("load catalog");
-        let carrier = serve_carrier("127.0.0.1:0".parse().expect("addr")).await.expect("serve carrier");
-
-        let policy = RetryPolicy {
-            timeout: std::time::Duration::from_secs(2),
-            max_attempts: 2,
-            base_backoff: std::time::Duration::from_millis(20),
-        };
-        let pipeline = Pipeline {
-            ingest,
-            validate: Arc::new(Validate {
-                store: store.clone(),
-                catalog: catalog.clone(),
-                queue: queues.clone(),
-                events: events.clone(),
-                policy: ValidationPolicy::default(),
-                clock: clock.clone(),
-            }),
-            route: Arc::new(Route {
-                store: store.clone(),
-                catalog: catalog.clone(),
-                queue: queues.clone(),
-                events: events.clone(),
-                clock: clock.clone(),
-            }),
-            notify: Arc::new(NotifySupplier {
-                store: store.clone(),
-                catalog: catalog.clone(),
-                gateway: Arc::new(HttpSupplierGateway::new(secrets, policy)),
-                idempotency: Idempotency::new(idempotency.clone(), chrono::Duration::days(7)),
-                events: events.clone(),
-                clock: clock.clone(),
-                send_lock: chrono::Duration::minutes(15),
-            }),
-            poll: Arc::new(PollTracking {
-                store: store.clone(),
-                tracker: Arc::new(HttpCarrierTracker::new(&carrier.base_url(), std::time::Duration::from_secs(2))),
-                events: events.clone(),
-                clock: clock.clone(),
-                batch_size: 50,
-            }),
-            escalate: Arc::new(Escalate {
-                store: store.clone(),
-                queue: queues.clone(),
-                events: events.clone(),
-                clock: clock.clone(),
-                thresholds: Thresholds::default(),
-                batch_size: 100,
-            }),
-            consumer: queues.clone(),
-        };
         Stack {
             aws,
             infra,
