@@ -1,10 +1,10 @@
 //! `make bench`: Dropline's measurements. Sections (all by default):
 //!
-//! * `cpu`      parse + validate + route of a 3-line order against a 100k-SKU catalog; the ingest
-//!              handler's own work (signature, parse, mapping, record) on memory adapters.
-//! * `init`     each release binary: exec to its first Runtime API poll, and its size.
-//! * `latency`  ingest over HTTP against the emulators: p50 / p99.
-//! * `requests` AWS requests per order on the happy path, by service and operation.
+//! * `cpu`: parse + validate + route of a 3-line order against a 100k-SKU catalog; the ingest
+//!   handler's own work (signature, parse, mapping, record) on memory adapters.
+//! * `init`: each release binary, exec to its first Runtime API poll, and its size.
+//! * `latency`: ingest over HTTP against the emulators, p50 / p99.
+//! * `requests`: AWS requests per order on the happy path, by service and operation.
 //!
 //! `init`, `latency` and `requests` need the emulators (`scripts/bench.sh` starts them).
 //! Nothing here asserts a time: it measures and prints.

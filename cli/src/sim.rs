@@ -77,19 +77,23 @@ pub fn respond(doc: &PurchaseOrderDocument, behaviour: &SupplierBehaviour) -> Ve
     ]
 }
 
+/// A simulated transport failure (the supplier answers 503).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimulatedOutage;
+
 impl SupplierBook {
-    /// Records a submission. `Ok(duplicate)` or `Err(())` for a simulated transport failure.
+    /// Records a submission: `Ok(duplicate)`, or a simulated outage.
     pub fn receive(
         &mut self,
         supplier: &str,
         doc: PurchaseOrderDocument,
         behaviour: &SupplierBehaviour,
-    ) -> Result<bool, ()> {
+    ) -> Result<bool, SimulatedOutage> {
         self.requests += 1;
         let left = self.failures_left.get_or_insert(behaviour.fail_first);
         if *left > 0 {
             *left -= 1;
-            return Err(());
+            return Err(SimulatedOutage);
         }
         if self.received.contains_key(&doc.idempotency_key) {
             return Ok(true);
@@ -131,7 +135,7 @@ impl SupplierGateway for SimulatedSuppliers {
         let behaviour = self.behaviour.get(supplier.id.as_str()).cloned().unwrap_or_default();
         match lock(&self.book).receive(supplier.id.as_str(), po.clone(), &behaviour) {
             Ok(duplicate) => Ok(SubmitReceipt { supplier_reference: None, duplicate }),
-            Err(()) => Err(GatewayError::Transient("simulated outage".into())),
+            Err(SimulatedOutage) => Err(GatewayError::Transient("simulated outage".into())),
         }
     }
 }
@@ -259,7 +263,7 @@ async fn supplier_orders(
     let behaviour = state.behaviour.get(&supplier).cloned().unwrap_or_default();
     let result = lock(&state.book).receive(&supplier, doc, &behaviour);
     match result {
-        Err(()) => (StatusCode::SERVICE_UNAVAILABLE, r#"{"error":"simulated_outage"}"#.into()),
+        Err(SimulatedOutage) => (StatusCode::SERVICE_UNAVAILABLE, r#"{"error":"simulated_outage"}"#.into()),
         Ok(duplicate) => {
             if state.auto_callback && !duplicate {
                 let state = state.clone();

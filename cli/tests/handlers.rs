@@ -93,8 +93,8 @@ async fn concurrent_notify_messages_for_one_po_send_it_once() {
     let msg = WorkMessage::purchase_order(po.clone(), "test");
     let notify = w.pipeline.notify.clone();
     let (a, b, c) = tokio::join!(
-        notify.handle(event_for(&[msg.clone()])),
-        notify.handle(event_for(&[msg.clone()])),
+        notify.handle(event_for(std::slice::from_ref(&msg))),
+        notify.handle(event_for(std::slice::from_ref(&msg))),
         notify.handle(event_for(&[msg.clone(), msg.clone()])),
     );
     let failures = a.batch_item_failures.len() + b.batch_item_failures.len() + c.batch_item_failures.len();

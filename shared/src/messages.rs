@@ -58,10 +58,10 @@ impl WorkMessage {
     }
     pub fn parse(body: &str) -> Result<Self, String> {
         let m: WorkMessage = serde_json::from_str(body).map_err(|e| format!("not a work message: {e}"))?;
-        if let Some(po) = &m.po_id {
-            if po.order_id() != &m.order_id {
-                return Err(format!("purchase order {po} does not belong to order {}", m.order_id));
-            }
+        if let Some(po) = &m.po_id
+            && po.order_id() != &m.order_id
+        {
+            return Err(format!("purchase order {po} does not belong to order {}", m.order_id));
         }
         Ok(m)
     }

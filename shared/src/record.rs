@@ -543,7 +543,7 @@ mod tests {
     fn store_updates_revalidate_held_orders_and_cancel_early_ones() {
         let now = Utc::now();
         let later = |mut o: CanonicalOrder, mins: i64| {
-            o.updated_at = o.updated_at + chrono::Duration::minutes(mins);
+            o.updated_at += chrono::Duration::minutes(mins);
             o
         };
         // A held order gets the paid version: back to validation with the new data.

@@ -275,10 +275,11 @@ impl Ingest {
             // A re-validation, or the first attempt died between the write and the enqueue.
             self.push_on(r, if updated.changed { "store-update" } else { "redelivery" }).await;
         }
-        if updated.changed && r.status_set_by() == Some("ingest") {
-            if let Err(e) = self.events.publish(&[DomainEvent::for_status("ingest", r, now)]).await {
-                tracing::warn!(order_id = %order_id, error = %e, "status event not published");
-            }
+        if updated.changed
+            && r.status_set_by() == Some("ingest")
+            && let Err(e) = self.events.publish(&[DomainEvent::for_status("ingest", r, now)]).await
+        {
+            tracing::warn!(order_id = %order_id, error = %e, "status event not published");
         }
         let status = match outcome {
             StoreUpdate::Stale | StoreUpdate::Noted => "duplicate",

@@ -123,10 +123,10 @@ impl NotifySupplier {
             let to_error = |e: dropline_shared::record::TransitionError| StepError::Poison(e.to_string());
             match &outcome {
                 SendOutcome::Delivered { receipt } => {
-                    if let Some(p) = r.purchase_orders.iter_mut().find(|p| p.id == po_id) {
-                        if p.supplier_reference.is_none() {
-                            p.supplier_reference = receipt.supplier_reference.clone();
-                        }
+                    if let Some(p) = r.purchase_orders.iter_mut().find(|p| p.id == po_id)
+                        && p.supplier_reference.is_none()
+                    {
+                        p.supplier_reference = receipt.supplier_reference.clone();
                     }
                     r.transition_po(&po_id, PoStatus::Submitted, ACTOR, "", now).map_err(to_error)?;
                     Ok(Some("PurchaseOrderSubmitted"))

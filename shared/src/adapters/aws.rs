@@ -532,14 +532,14 @@ impl DynamoCatalog {
                 if let Some(items) = res.responses().and_then(|r| r.get(&self.table)) {
                     out.extend(items.iter().cloned());
                 }
-                if let Some(next) = res.unprocessed_keys().and_then(|u| u.get(&self.table)) {
-                    if !next.keys().is_empty() {
-                        if rounds >= 5 {
-                            return Err(PortError::Transient("catalog reads kept coming back unprocessed".into()));
-                        }
-                        tokio::time::sleep(std::time::Duration::from_millis(50 << rounds)).await;
-                        pending = Some(next.clone());
+                if let Some(next) = res.unprocessed_keys().and_then(|u| u.get(&self.table))
+                    && !next.keys().is_empty()
+                {
+                    if rounds >= 5 {
+                        return Err(PortError::Transient("catalog reads kept coming back unprocessed".into()));
                     }
+                    tokio::time::sleep(std::time::Duration::from_millis(50 << rounds)).await;
+                    pending = Some(next.clone());
                 }
             }
         }

@@ -414,10 +414,10 @@ impl IdempotencyStore for MemoryIdempotencyStore {
     async fn put_in_progress(&self, record: &IdempotencyRecord, now: DateTime<Utc>) -> PortResult<PutOutcome> {
         self.ops.hit("put");
         let mut records = lock(&self.records);
-        if let Some(existing) = records.get(&record.id) {
-            if !may_overwrite(existing, now) {
-                return Ok(PutOutcome::Exists(existing.clone()));
-            }
+        if let Some(existing) = records.get(&record.id)
+            && !may_overwrite(existing, now)
+        {
+            return Ok(PutOutcome::Exists(existing.clone()));
         }
         records.insert(record.id.clone(), record.clone());
         Ok(PutOutcome::Acquired)
