@@ -22,7 +22,7 @@ lint:
 ## The pipeline on the emulators: HTTP on 127.0.0.1:3000, queue pollers, schedules, simulated partners.
 dev:
 	scripts/tools.sh
-	scripts/dev.sh
+	scripts/dev.sh $(ARGS)
 
 ## Measurements (see docs/BENCHMARKS.md).
 bench:

@@ -25,6 +25,8 @@ pub struct DevOptions {
     pub carrier_listen: SocketAddr,
     /// An external carrier tracking API instead of the simulated one.
     pub carrier_url: Option<String>,
+    /// A catalog document instead of the demo's.
+    pub catalog: Option<std::path::PathBuf>,
     pub prefix: String,
     pub poll_every: Duration,
     pub escalate_every: Duration,
@@ -35,7 +37,14 @@ pub struct DevOptions {
 pub async fn run(opts: DevOptions) -> Result<(), String> {
     let aws = AwsClients::from_env().await;
     let infra = provision(&aws, &opts.prefix, QueueSettings::default()).await?;
-    let mut doc = crate::demo::catalog()?;
+    let mut doc = match &opts.catalog {
+        None => crate::demo::catalog()?,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            dropline_shared::catalog::CatalogDocument::parse(&path.display().to_string(), &text)
+                .map_err(|e| e.to_string())?
+        }
+    };
     put_secret(&aws, &infra, "shopify", crate::demo::SHOPIFY_SECRET).await?;
     put_secret(&aws, &infra, "woocommerce", crate::demo::WOO_SECRET).await?;
     let mut supplier_secrets = HashMap::new();

@@ -32,6 +32,10 @@ enum Command {
         /// Use this carrier tracking API instead of the simulated carrier.
         #[arg(long, env = "DROPLINE_CARRIER_API_URL")]
         carrier_url: Option<String>,
+        /// A catalog document to load instead of the demo's (suppliers with `sim://` endpoints
+        /// are served by the simulated supplier; others are called for real).
+        #[arg(long)]
+        catalog: Option<std::path::PathBuf>,
         /// Name prefix of the tables, queues and bus.
         #[arg(long, default_value = "dev")]
         prefix: String,
@@ -169,6 +173,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             suppliers_listen,
             carrier_listen,
             carrier_url,
+            catalog,
             prefix,
             poll_every,
             escalate_every,
@@ -184,6 +189,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 suppliers_listen,
                 carrier_listen,
                 carrier_url,
+                catalog,
                 prefix,
                 poll_every: std::time::Duration::from_secs(poll_every.max(1)),
                 escalate_every: std::time::Duration::from_secs(escalate_every.max(1)),
