@@ -25,10 +25,17 @@ pub fn order(r: &OrderRecord) -> String {
         )
         .ok();
     }
-    if !r.holds.is_empty() {
-        writeln!(out, "  holds").ok();
-        for h in &r.holds {
-            writeln!(out, "    {} [{}] {}", h.code, h.field.as_deref().unwrap_or("-"), h.message).ok();
+    for (title, findings) in [("holds", &r.holds), ("warnings", &r.warnings)] {
+        if findings.is_empty() {
+            continue;
+        }
+        writeln!(out, "  {title}").ok();
+        for h in findings {
+            writeln!(out, "    {} ({:?}) [{}] {}", h.code, h.category, h.field.as_deref().unwrap_or("-"), h.message)
+                .ok();
+            if let Some(fix) = &h.resolution {
+                writeln!(out, "      resolve: {fix}").ok();
+            }
         }
     }
     if !r.purchase_orders.is_empty() {

@@ -43,19 +43,80 @@ pub enum HoldCategory {
     Supplier,
 }
 
-/// One reason an order is held: a machine-readable code and a message for a human.
+/// The suggested resolution of each finding code: one table for every rule.
+pub fn resolution_for(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "order_cancelled" => "nothing to send: the store cancelled the order",
+        "test_order" => "nothing to send: test orders never reach a supplier",
+        "payment_not_accepted" => {
+            "wait for the store to capture the payment (its update validates the order again), or override with a note"
+        }
+        "address_missing" | "address_field_missing" | "address_country_invalid" => {
+            "correct the shipping address in the store (its update validates the order again)"
+        }
+        "contact_missing" => "add the customer's email or phone in the store",
+        "quantity_not_positive" => "correct or remove the line in the store",
+        "sku_missing" => "give the product variant a SKU in the store and map it to a supplier item",
+        "sku_unmapped" => "map the SKU to a supplier item in the catalog (dropline catalog load)",
+        "sku_discontinued" => "map the SKU to an active supplier item, or cancel the line",
+        "no_supplier_for_line" => "restock, add a supplier that ships there, or cancel the line",
+        "supplier_rejected" => "resolve the supplier's reason, or route the order to another supplier",
+        "cancelled_after_submission" => "ask the supplier to cancel the purchase order, then cancel the order",
+        _ => return None,
+    })
+}
+
+/// How much a finding matters: a hold stops the order; a warning is stored on it and never
+/// stops it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    #[default]
+    Hold,
+    Warning,
+}
+
+/// One finding about an order: a machine-readable code, its category and severity, the field
+/// concerned, a message for a human and, where there is one, how to resolve it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HoldReason {
     pub code: String,
     pub category: HoldCategory,
+    #[serde(default)]
+    pub severity: Severity,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
 }
 
 impl HoldReason {
+    /// A finding that holds the order, with the standard resolution for its code.
     pub fn new(code: &str, category: HoldCategory, field: Option<String>, message: impl Into<String>) -> Self {
-        Self { code: code.to_string(), category, field, message: message.into() }
+        Self {
+            code: code.to_string(),
+            category,
+            severity: Severity::Hold,
+            field,
+            message: message.into(),
+            resolution: resolution_for(code).map(String::from),
+        }
+    }
+
+    /// A finding stored on the order that does not hold it.
+    pub fn warning(code: &str, category: HoldCategory, field: Option<String>, message: impl Into<String>) -> Self {
+        Self { severity: Severity::Warning, ..Self::new(code, category, field, message) }
+    }
+
+    /// The suggested way to resolve it.
+    pub fn resolve(mut self, resolution: impl Into<String>) -> Self {
+        self.resolution = Some(resolution.into());
+        self
+    }
+
+    pub fn holds(&self) -> bool {
+        self.severity == Severity::Hold
     }
 }
 
@@ -206,6 +267,9 @@ pub struct OrderRecord {
     pub receipt: Receipt,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub holds: Vec<HoldReason>,
+    /// Findings that did not hold the order (from its last validation).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<HoldReason>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub purchase_orders: Vec<PurchaseOrder>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -227,6 +291,7 @@ impl OrderRecord {
             order,
             receipt,
             holds: Vec::new(),
+            warnings: Vec::new(),
             purchase_orders: Vec::new(),
             escalations: Vec::new(),
             timeline: vec![TimelineEntry {

@@ -47,7 +47,8 @@ fn reason(code: &str, category: HoldCategory, field: &str, message: String) -> H
     HoldReason::new(code, category, Some(field.to_string()), message)
 }
 
-/// Every reason the order cannot proceed; empty when it may.
+/// Every finding about the order: holds (it cannot proceed) and warnings (stored on it). No
+/// hold means it may proceed.
 pub fn validate(order: &CanonicalOrder, catalog: &CatalogView, policy: &ValidationPolicy) -> Vec<HoldReason> {
     let mut out = Vec::new();
 

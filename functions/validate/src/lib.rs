@@ -10,6 +10,7 @@ use dropline_shared::events::DomainEvent;
 use dropline_shared::ids::Sku;
 use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::ports::{Catalog, Clock, EventPublisher, OrderStore, WorkQueue};
+use dropline_shared::record::HoldReason;
 use dropline_shared::status::OrderStatus;
 use dropline_shared::validation::{ValidationPolicy, validate};
 use dropline_shared::worker::{StepError, process_batch, update_from};
@@ -41,16 +42,18 @@ impl Validate {
         if record.status == OrderStatus::Received {
             let skus: Vec<Sku> = record.order.lines.iter().filter_map(|l| l.sku.clone()).collect();
             let catalog = self.catalog.offers(&skus).await?;
-            let reasons = validate(&record.order, &catalog, &self.policy);
+            let (holds, warnings): (Vec<HoldReason>, Vec<HoldReason>) =
+                validate(&record.order, &catalog, &self.policy).into_iter().partition(HoldReason::holds);
             let now = self.clock.now();
             let updated = update_from(self.store.as_ref(), id, Some(record.clone()), |r| {
                 if r.status != OrderStatus::Received {
                     return Ok(None);
                 }
-                let result = if reasons.is_empty() {
+                r.warnings = warnings.clone();
+                let result = if holds.is_empty() {
                     r.transition(OrderStatus::Validated, ACTOR, "", now)
                 } else {
-                    r.hold(reasons.clone(), ACTOR, now)
+                    r.hold(holds.clone(), ACTOR, now)
                 };
                 result.map_err(|e| StepError::Poison(e.to_string()))?;
                 Ok(Some(()))
