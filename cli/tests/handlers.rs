@@ -290,3 +290,28 @@ async fn an_order_cancelled_after_its_purchase_order_went_out_is_held_for_a_huma
     assert_eq!(r.status, OrderStatus::OnHold);
     assert_eq!(r.holds[0].code, "cancelled_after_submission");
 }
+
+#[tokio::test]
+async fn validation_normalizes_the_address_records_it_and_warnings_do_not_hold() {
+    let w = world();
+    let mut d = delivery("ok_ca_multi");
+    let p = d.payload.as_mut().expect("payload");
+    let a = &mut p["shipping_address"];
+    a["zip"] = serde_json::json!(" m5v2t6 ");
+    a["province_code"] = serde_json::Value::Null;
+    a["province"] = serde_json::json!("ontario");
+    a["address1"] = serde_json::json!("King Street West");
+    a["address2"] = serde_json::json!("");
+    let answer = w.pipeline.ingest.handle(d.request(d.secret())).await;
+    assert_eq!(answer.status, 200);
+    let id = OrderId::new(answer.body["order_id"].as_str().expect("id")).expect("id");
+    w.pipeline.pump(Step::Validate).await.expect("pump");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.status, OrderStatus::Validated, "a warning never holds: {:?}", r.holds);
+    assert_eq!(r.warnings.iter().map(|f| f.code.as_str()).collect::<Vec<_>>(), vec!["street_number_missing"]);
+    assert!(r.warnings[0].resolution.is_some());
+    let address = r.order.shipping_address.as_ref().expect("address");
+    assert_eq!((address.postal_code.as_str(), address.region.as_str()), ("M5V 2T6", "ON"));
+    let note = r.timeline.iter().find(|e| e.note.starts_with("address normalized")).expect("recorded on the timeline");
+    assert!(note.note.contains("postal_code") && note.note.contains("region"), "{}", note.note);
+}

@@ -4,6 +4,7 @@
 //! Nothing outside `adapters::aws` knows an AWS type.
 
 pub mod adapters;
+pub mod address;
 pub mod catalog;
 pub mod channels;
 pub mod config;

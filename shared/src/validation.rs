@@ -1,6 +1,7 @@
 //! Validation rules: pure functions from an order and the catalog to every reason it must wait
 //! for a human. No I/O; the validate function loads the inputs and stores the verdict.
 
+use crate::address::AddressVerdict;
 use crate::catalog::CatalogView;
 use crate::order::{CanonicalOrder, FinancialStatus};
 use crate::record::{HoldCategory, HoldReason};
@@ -33,23 +34,30 @@ impl ValidationPolicy {
     }
 }
 
-/// Countries whose addresses carry no postal code.
-const NO_POSTAL_CODE: &[&str] = &[
-    "AE", "AG", "AO", "AW", "BF", "BI", "BJ", "BO", "BS", "BW", "BZ", "CD", "CF", "CG", "CI", "CK", "CM", "DJ", "DM",
-    "ER", "FJ", "GA", "GD", "GH", "GM", "GQ", "GY", "HK", "IE", "KI", "KM", "KN", "LC", "ML", "MO", "MR", "MW", "NR",
-    "NU", "QA", "RW", "SB", "SC", "SL", "SR", "ST", "SY", "TD", "TG", "TK", "TL", "TO", "TV", "UG", "VU", "YE", "ZW",
-];
-
-/// Countries whose addresses need a state, province or region.
-const REGION_REQUIRED: &[&str] = &["US", "CA", "AU", "BR", "MX", "IN", "JP", "CN", "AR", "MY", "ID"];
-
 fn reason(code: &str, category: HoldCategory, field: &str, message: String) -> HoldReason {
     HoldReason::new(code, category, Some(field.to_string()), message)
 }
 
-/// Every finding about the order: holds (it cannot proceed) and warnings (stored on it). No
-/// hold means it may proceed.
-pub fn validate(order: &CanonicalOrder, catalog: &CatalogView, policy: &ValidationPolicy) -> Vec<HoldReason> {
+/// What validation found about an order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ValidationReport {
+    /// Holds (it cannot proceed) and warnings (stored on it). No hold means it may proceed.
+    pub findings: Vec<HoldReason>,
+    /// The shipping address after normalization, with what changed.
+    pub address: Option<AddressVerdict>,
+}
+
+impl ValidationReport {
+    pub fn holds(&self) -> impl Iterator<Item = &HoldReason> {
+        self.findings.iter().filter(|f| f.holds())
+    }
+    pub fn passes(&self) -> bool {
+        self.holds().next().is_none()
+    }
+}
+
+/// Every finding about the order, and its normalized address.
+pub fn validate(order: &CanonicalOrder, catalog: &CatalogView, policy: &ValidationPolicy) -> ValidationReport {
     let mut out = Vec::new();
 
     if order.cancelled_at.is_some() {
@@ -73,6 +81,7 @@ pub fn validate(order: &CanonicalOrder, catalog: &CatalogView, policy: &Validati
         ));
     }
 
+    let mut address = None;
     match &order.shipping_address {
         None => out.push(reason(
             "address_missing",
@@ -81,35 +90,9 @@ pub fn validate(order: &CanonicalOrder, catalog: &CatalogView, policy: &Validati
             "the order has no shipping address".into(),
         )),
         Some(a) => {
-            let country = a.country.trim().to_ascii_uppercase();
-            let mut missing = |value: &str, field: &str, what: &str| {
-                if value.trim().is_empty() {
-                    out.push(reason(
-                        "address_field_missing",
-                        HoldCategory::Address,
-                        &format!("shipping_address.{field}"),
-                        format!("the shipping address has no {what}"),
-                    ));
-                }
-            };
-            missing(&a.name, "name", "recipient name");
-            missing(&a.line1, "line1", "street line");
-            missing(&a.city, "city", "city");
-            missing(&country, "country", "country");
-            if !country.is_empty() && !NO_POSTAL_CODE.contains(&country.as_str()) {
-                missing(&a.postal_code, "postal_code", "postal code");
-            }
-            if REGION_REQUIRED.contains(&country.as_str()) {
-                missing(&a.region, "region", "state or province");
-            }
-            if !country.is_empty() && (country.len() != 2 || !country.bytes().all(|b| b.is_ascii_alphabetic())) {
-                out.push(reason(
-                    "address_country_invalid",
-                    HoldCategory::Address,
-                    "shipping_address.country",
-                    format!("{country:?} is not an ISO 3166 country code"),
-                ));
-            }
+            let verdict = crate::address::check(a, crate::address::AddressRules::bundled());
+            out.extend(verdict.findings.iter().cloned());
+            address = Some(verdict);
         }
     }
 
@@ -160,7 +143,7 @@ pub fn validate(order: &CanonicalOrder, catalog: &CatalogView, policy: &Validati
             }
         }
     }
-    out
+    ValidationReport { findings: out, address }
 }
 
 #[cfg(test)]
@@ -168,13 +151,15 @@ mod tests {
     use super::*;
     use crate::testing::{sample_catalog, sample_order};
 
-    fn codes(r: &[HoldReason]) -> Vec<&str> {
-        r.iter().map(|r| r.code.as_str()).collect()
+    fn codes(r: &ValidationReport) -> Vec<&str> {
+        r.findings.iter().map(|r| r.code.as_str()).collect()
     }
 
     #[test]
     fn a_good_order_passes() {
-        assert!(validate(&sample_order(), &sample_catalog(), &ValidationPolicy::default()).is_empty());
+        let r = validate(&sample_order(), &sample_catalog(), &ValidationPolicy::default());
+        assert!(r.findings.is_empty(), "{:?}", codes(&r));
+        assert!(r.passes());
     }
 
     #[test]
@@ -199,8 +184,8 @@ mod tests {
                 "sku_unmapped"
             ]
         );
-        assert_eq!(r[1].field.as_deref(), Some("shipping_address.line1"));
-        assert_eq!(r[2].field.as_deref(), Some("shipping_address.postal_code"));
+        assert_eq!(r.findings[1].field.as_deref(), Some("shipping_address.line1"));
+        assert_eq!(r.findings[2].field.as_deref(), Some("shipping_address.postal_code"));
     }
 
     #[test]
@@ -210,7 +195,7 @@ mod tests {
         let strict = ValidationPolicy::default();
         assert_eq!(codes(&validate(&o, &sample_catalog(), &strict)), vec!["payment_not_accepted"]);
         let lenient = ValidationPolicy::parse_statuses("paid, authorized").unwrap();
-        assert!(validate(&o, &sample_catalog(), &lenient).is_empty());
+        assert!(validate(&o, &sample_catalog(), &lenient).findings.is_empty());
         assert!(ValidationPolicy::parse_statuses("").is_err());
         assert!(ValidationPolicy::parse_statuses("paid,bogus").is_err());
     }
@@ -231,6 +216,6 @@ mod tests {
         a.country = "HK".into();
         a.region.clear();
         a.postal_code.clear();
-        assert!(validate(&o, &sample_catalog(), &ValidationPolicy::default()).is_empty());
+        assert!(validate(&o, &sample_catalog(), &ValidationPolicy::default()).findings.is_empty());
     }
 }

@@ -10,7 +10,7 @@ use dropline_shared::events::DomainEvent;
 use dropline_shared::ids::Sku;
 use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::ports::{Catalog, Clock, EventPublisher, OrderStore, WorkQueue};
-use dropline_shared::record::HoldReason;
+use dropline_shared::record::{HoldReason, TimelineKind};
 use dropline_shared::status::OrderStatus;
 use dropline_shared::validation::{ValidationPolicy, validate};
 use dropline_shared::worker::{StepError, process_batch, update_from};
@@ -42,14 +42,24 @@ impl Validate {
         if record.status == OrderStatus::Received {
             let skus: Vec<Sku> = record.order.lines.iter().filter_map(|l| l.sku.clone()).collect();
             let catalog = self.catalog.offers(&skus).await?;
+            let report = validate(&record.order, &catalog, &self.policy);
             let (holds, warnings): (Vec<HoldReason>, Vec<HoldReason>) =
-                validate(&record.order, &catalog, &self.policy).into_iter().partition(HoldReason::holds);
+                report.findings.iter().cloned().partition(HoldReason::holds);
             let now = self.clock.now();
             let updated = update_from(self.store.as_ref(), id, Some(record.clone()), |r| {
                 if r.status != OrderStatus::Received {
                     return Ok(None);
                 }
                 r.warnings = warnings.clone();
+                if let Some(verdict) = &report.address
+                    && !verdict.changes.is_empty()
+                {
+                    // Normalization is applied and recorded, field by field.
+                    let changed: Vec<String> =
+                        verdict.changes.iter().map(|c| format!("{}: {:?} -> {:?}", c.field, c.from, c.to)).collect();
+                    r.order.shipping_address = Some(verdict.address.clone());
+                    r.note(ACTOR, TimelineKind::Note, None, format!("address normalized: {}", changed.join("; ")), now);
+                }
                 let result = if holds.is_empty() {
                     r.transition(OrderStatus::Validated, ACTOR, "", now)
                 } else {
