@@ -55,15 +55,15 @@ impl PollTracking {
         let due = self.store.tracking_due(now, self.batch_size).await?;
         let mut summary = PollSummary { orders_due: due.len(), ..Default::default() };
         let started = std::time::Instant::now();
-        for order_id in due {
+        for (done, order_id) in due.iter().enumerate() {
             if started.elapsed() > RUN_BUDGET {
                 tracing::warn!(
-                    left = summary.orders_due - summary.parcels_checked.min(summary.orders_due),
+                    orders_left = summary.orders_due - done,
                     "run budget spent; the rest waits for the next run"
                 );
                 break;
             }
-            if let Err(e) = self.poll_order(&order_id, now, &mut summary).await {
+            if let Err(e) = self.poll_order(order_id, now, &mut summary).await {
                 summary.errors += 1;
                 tracing::warn!(order_id = %order_id, error = %e, "tracking not updated");
             }
