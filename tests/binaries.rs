@@ -328,3 +328,49 @@ async fn the_operator_cli_shows_orders_and_redrives_dead_letters() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("moved 1 message(s)"), "{out}");
 }
+
+#[test]
+fn address_check_reads_json_and_exits_by_verdict() {
+    use std::io::Write;
+    let run = |input: &str, args: &[&str]| {
+        let mut child = std::process::Command::new(binary("dropline"))
+            .args(["address", "check"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
+        let out = child.wait_with_output().expect("wait");
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).to_string())
+    };
+    // Shopify-style, fine.
+    let shopify = r#"{"first_name":"Ada","last_name":"L","address1":"12 Main St","city":"Beverly Hills","province_code":"CA","zip":"90210","country_code":"US"}"#;
+    let (code, out) = run(shopify, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("OK"), "{out}");
+    // Canonical form wrapped in shipping_address, with a ZIP in another state.
+    let mismatch = r#"{"shipping_address":{"name":"Ada","line1":"1 Broadway","city":"New York","region":"California","postal_code":"10004","country":"US"}}"#;
+    let (code, out) = run(mismatch, &["--json"]);
+    assert_eq!(code, 1, "{out}");
+    let v: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["ok"], false);
+    let issue = &v["issues"][0];
+    assert_eq!(issue["code"], "postal_code_region_mismatch");
+    assert_eq!(issue["severity"], "hold");
+    assert_eq!(issue["field"], "shipping_address.postal_code");
+    assert!(issue["message"].as_str().is_some_and(|m| m.contains("10004")));
+    assert_eq!(v["normalized"]["region"], "CA", "state names become codes");
+    // A warning alone is ok.
+    let (code, out) = run(
+        r#"{"line1":"Main Street","name":"A","city":"Austin","region":"TX","postal_code":"73301","country":"US"}"#,
+        &["--json"],
+    );
+    assert_eq!(code, 0, "{out}");
+    let v: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!((v["ok"].as_bool(), v["issues"][0]["severity"].as_str()), (Some(true), Some("warning")));
+    // Unreadable input.
+    assert_eq!(run("not json", &[]).0, 2);
+    assert_eq!(run("[1, 2]", &[]).0, 2);
+}

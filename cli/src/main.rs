@@ -58,6 +58,11 @@ enum Command {
         #[command(subcommand)]
         command: DlqCommand,
     },
+    /// Check addresses against the rules, outside the pipeline.
+    Address {
+        #[command(subcommand)]
+        command: AddressCommand,
+    },
     /// Manage the catalog of suppliers and offers.
     Catalog {
         #[command(subcommand)]
@@ -136,6 +141,21 @@ enum DlqCommand {
         queue: QueueArgs,
         #[arg(long, default_value_t = 1000)]
         max: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum AddressCommand {
+    /// Check one address (JSON: a Shopify-style shipping_address or the canonical form) and
+    /// print the verdict. Exit status: 0 when nothing would hold the order, 1 when something
+    /// would, 2 when the input can't be read.
+    Check {
+        /// A file, or - (the default) for standard input.
+        #[arg(default_value = "-")]
+        file: String,
+        /// Print `{"ok": ..., "issues": [{"code", "severity", "field", "message"}], ...}`.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -252,6 +272,19 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                     Ok(ExitCode::SUCCESS)
                 }
             }
+        }
+        Command::Address { command: AddressCommand::Check { file, json } } => {
+            let input = if file == "-" {
+                let mut s = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut s).map_err(|e| format!("stdin: {e}"))?;
+                s
+            } else {
+                std::fs::read(&file).map_err(|e| format!("{file}: {e}"))?
+            };
+            let address = dropline_shared::channels::address_json(&input).map_err(|e| format!("{file}: {e}"))?;
+            let verdict = dropline_shared::address::check(&address, dropline_shared::address::AddressRules::bundled());
+            print!("{}", dropline_cli::render::address_verdict(&verdict, json));
+            Ok(if verdict.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Catalog { command: CatalogCommand::Load { file, table } } => {
             let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;

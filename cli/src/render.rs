@@ -78,3 +78,50 @@ pub fn order(r: &OrderRecord) -> String {
     }
     out
 }
+
+/// The verdict of `dropline address check`: text, or JSON with `ok` and `issues`.
+pub fn address_verdict(v: &dropline_shared::address::AddressVerdict, json: bool) -> String {
+    use dropline_shared::record::Severity;
+    let severity = |s: Severity| if s == Severity::Hold { "hold" } else { "warning" };
+    if json {
+        let issues: Vec<serde_json::Value> = v
+            .findings
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "code": f.code,
+                    "severity": severity(f.severity),
+                    "field": f.field,
+                    "message": f.message,
+                    "resolution": f.resolution,
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "ok": v.ok(),
+            "issues": issues,
+            "po_box": v.po_box,
+            "normalized": v.address,
+            "changes": v.changes,
+        });
+        return format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    }
+    let mut out = String::new();
+    writeln!(
+        out,
+        "{}",
+        if v.ok() { "OK: nothing would hold this address" } else { "HOLD: this address would hold the order" }
+    )
+    .ok();
+    for f in &v.findings {
+        writeln!(out, "  {:<8} {} [{}] {}", severity(f.severity), f.code, f.field.as_deref().unwrap_or("-"), f.message)
+            .ok();
+        if let Some(r) = &f.resolution {
+            writeln!(out, "           resolve: {r}").ok();
+        }
+    }
+    for c in &v.changes {
+        writeln!(out, "  normalized {}: {:?} -> {:?}", c.field, c.from, c.to).ok();
+    }
+    out
+}

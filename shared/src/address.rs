@@ -243,9 +243,16 @@ pub fn check(address: &Address, rules: &AddressRules) -> AddressVerdict {
     let mut a = address.clone();
     let mut changes = Vec::new();
     let mut findings = Vec::new();
+    // One recorded change per field, from what the customer typed to the final form.
     let set = |name: &str, value: &mut String, to: String, changes: &mut Vec<Normalization>| {
         if *value != to {
-            changes.push(Normalization { field: name.to_string(), from: value.clone(), to: to.clone() });
+            match changes.iter_mut().find(|c| c.field == name) {
+                Some(c) if c.from == to => {
+                    changes.retain(|c| c.field != name);
+                }
+                Some(c) => c.to = to.clone(),
+                None => changes.push(Normalization { field: name.to_string(), from: value.clone(), to: to.clone() }),
+            }
             *value = to;
         }
     };
@@ -480,8 +487,9 @@ mod tests {
             fields.contains(&"postal_code") && fields.contains(&"region") && fields.contains(&"line1"),
             "{fields:?}"
         );
-        let pc = v.changes.iter().rfind(|c| c.field == "postal_code").unwrap();
-        assert_eq!(pc.to, "M5V 2T6");
+        let pc: Vec<&Normalization> = v.changes.iter().filter(|c| c.field == "postal_code").collect();
+        assert_eq!(pc.len(), 1, "one change per field");
+        assert_eq!((pc[0].from.as_str(), pc[0].to.as_str()), (" m5v  2t6 ", "M5V 2T6"));
         // Already clean: nothing recorded.
         assert!(check(&v.address, &rules()).changes.is_empty());
     }

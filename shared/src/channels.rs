@@ -249,6 +249,43 @@ struct ShopifyCustomer {
     phone: Option<String>,
 }
 
+impl ShopifyAddress {
+    fn into_address(self) -> Address {
+        Address {
+            name: full_name(self.first_name, self.last_name, self.name),
+            company: non_empty(self.company).unwrap_or_default(),
+            line1: non_empty(self.address1).unwrap_or_default(),
+            line2: non_empty(self.address2).unwrap_or_default(),
+            city: non_empty(self.city).unwrap_or_default(),
+            region: non_empty(self.province_code).or(non_empty(self.province)).unwrap_or_default(),
+            postal_code: non_empty(self.zip).unwrap_or_default(),
+            country: country_code(self.country_code, self.country),
+            phone: non_empty(self.phone).unwrap_or_default(),
+        }
+    }
+}
+
+/// Reads one address as JSON: a Shopify-style `shipping_address` object (`address1`, `zip`,
+/// `province_code`, ...), the canonical form (`line1`, `postal_code`, `region`, ...), or either
+/// wrapped in `{"shipping_address": ...}`.
+pub fn address_json(body: &[u8]) -> Result<Address, PayloadError> {
+    let value: serde_json::Value = parse_json(body)?;
+    let value = match value.get("shipping_address") {
+        Some(inner) if inner.is_object() => inner.clone(),
+        _ => value,
+    };
+    if !value.is_object() {
+        return Err(PayloadError::new("body", "an address is a JSON object"));
+    }
+    let canonical = value.get("line1").is_some() || value.get("postal_code").is_some();
+    let text = value.to_string();
+    if canonical {
+        parse_json::<Address>(text.as_bytes())
+    } else {
+        parse_json::<ShopifyAddress>(text.as_bytes()).map(ShopifyAddress::into_address)
+    }
+}
+
 /// Maps a Shopify order webhook body (`orders/create`, `orders/updated`, ...).
 pub fn shopify_order(shop_domain: &str, body: &[u8]) -> Result<CanonicalOrder, PayloadError> {
     let o: ShopifyOrder = parse_json(body)?;
@@ -300,17 +337,7 @@ pub fn shopify_order(shop_domain: &str, body: &[u8]) -> Result<CanonicalOrder, P
         email: non_empty(o.email).or(non_empty(o.contact_email)).or(non_empty(customer.email)),
         phone: non_empty(o.phone).or(non_empty(customer.phone)).or(address_phone),
     };
-    let shipping_address = o.shipping_address.map(|a| Address {
-        name: full_name(a.first_name, a.last_name, a.name),
-        company: non_empty(a.company).unwrap_or_default(),
-        line1: non_empty(a.address1).unwrap_or_default(),
-        line2: non_empty(a.address2).unwrap_or_default(),
-        city: non_empty(a.city).unwrap_or_default(),
-        region: non_empty(a.province_code).or(non_empty(a.province)).unwrap_or_default(),
-        postal_code: non_empty(a.zip).unwrap_or_default(),
-        country: country_code(a.country_code, a.country),
-        phone: non_empty(a.phone).unwrap_or_default(),
-    });
+    let shipping_address = o.shipping_address.map(ShopifyAddress::into_address);
     let subtotal: Money = lines.iter().map(|l| l.unit_price.times(l.quantity)).sum();
     let name = non_empty(o.name)
         .or_else(|| o.order_number.map(|n| format!("#{}", n.0)))

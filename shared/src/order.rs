@@ -76,6 +76,7 @@ impl FinancialStatus {
 
 /// A postal address as the customer entered it (after mapping, before validation).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Address {
     pub name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
