@@ -413,12 +413,11 @@ fn actor_moved(r: &OrderRecord, actor: &str, to: OrderStatus) -> bool {
         .any(|e| e.kind == TimelineKind::Status && e.actor == actor && e.to.as_deref() == Some(to.as_str()))
 }
 
-/// The hold codes recorded when `actor` held the order (from the timeline note).
+/// The hold codes of an order `actor` put on hold (and nothing released since).
 fn held_reasons(r: &OrderRecord, actor: &str) -> Vec<String> {
-    r.timeline
-        .iter()
-        .filter(|e| e.kind == TimelineKind::Status && e.actor == actor && e.to.as_deref() == Some("ON_HOLD"))
-        .flat_map(|e| e.note.trim_start_matches("held: ").split(", ").map(String::from).collect::<Vec<_>>())
-        .filter(|c| !c.is_empty())
-        .collect()
+    if r.status == OrderStatus::OnHold && r.status_set_by() == Some(actor) {
+        r.holds.iter().map(|h| h.code.clone()).collect()
+    } else {
+        Vec::new()
+    }
 }

@@ -113,6 +113,12 @@ struct QueueArgs {
 }
 
 impl QueueArgs {
+    /// The step and a queue client for it.
+    fn open(&self, aws: &AwsClients) -> Result<(Step, SqsWorkQueue), String> {
+        let step: Step = self.step.into();
+        Ok((step, SqsWorkQueue::new(aws.sqs.clone(), QueueUrls::default().with(step, self.url()?))))
+    }
+
     fn url(&self) -> Result<String, String> {
         let var = match self.step {
             StepArg::Validate => "DROPLINE_VALIDATE_QUEUE_URL",
@@ -241,8 +247,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             let aws = AwsClients::from_env().await;
             match command {
                 DlqCommand::List { queue, max } => {
-                    let step: Step = queue.step.into();
-                    let q = SqsWorkQueue::new(aws.sqs.clone(), QueueUrls::default().with(step, queue.url()?));
+                    let (step, q) = queue.open(&aws)?;
                     let dead = q.peek_dead_letters(step, max).await.map_err(|e| e.to_string())?;
                     println!("{} message(s) in the {step} dead-letter queue", dead.len());
                     for m in dead {
@@ -265,8 +270,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                     Ok(ExitCode::SUCCESS)
                 }
                 DlqCommand::Redrive { queue, max } => {
-                    let step: Step = queue.step.into();
-                    let q = SqsWorkQueue::new(aws.sqs.clone(), QueueUrls::default().with(step, queue.url()?));
+                    let (step, q) = queue.open(&aws)?;
                     let moved = q.redrive(step, max).await.map_err(|e| e.to_string())?;
                     println!("moved {moved} message(s) back to the {step} queue");
                     Ok(ExitCode::SUCCESS)

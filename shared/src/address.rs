@@ -58,13 +58,14 @@ pub struct CountryRules {
     pub po_box_patterns: Vec<String>,
 }
 
-/// A country's rules with its patterns compiled.
+/// A country's rules; its patterns are compiled on first use (an order needs one country's,
+/// so a function's first validation doesn't pay for all of them).
 pub struct Country {
     pub code: String,
     pub rules: CountryRules,
-    postal: Option<Regex>,
+    postal: OnceLock<Option<Regex>>,
     /// Every PO-box pattern of the country as one alternation: one pass over a street line.
-    po_box: Option<Regex>,
+    po_box: OnceLock<Option<Regex>>,
 }
 
 /// The whole table.
@@ -82,27 +83,27 @@ impl AddressRules {
     /// Parses and compiles a rules document.
     pub fn parse(json: &str) -> Result<Self, RulesError> {
         let file: RulesFile = serde_json::from_str(json).map_err(|e| RulesError::Invalid(e.to_string()))?;
-        let mut countries = BTreeMap::new();
-        for (code, rules) in file.countries {
-            let compile = |p: &str, what: &str| {
-                Regex::new(p).map_err(|e| RulesError::Invalid(format!("{code} {what} {p:?}: {e}")))
-            };
-            let postal = match &rules.postal_code {
-                Some(p) => Some(compile(&p.pattern, "postal pattern")?),
-                None => None,
-            };
-            for p in &rules.po_box_patterns {
-                compile(p, "PO box pattern")?;
-            }
-            let po_box = if rules.po_box_patterns.is_empty() {
-                None
-            } else {
-                let joined: Vec<String> = rules.po_box_patterns.iter().map(|p| format!("(?:{p})")).collect();
-                Some(compile(&format!("(?i){}", joined.join("|")), "PO box patterns")?)
-            };
-            countries.insert(code.clone(), Country { code, rules, postal, po_box });
-        }
+        let countries = file
+            .countries
+            .into_iter()
+            .map(|(code, rules)| {
+                (code.clone(), Country { code, rules, postal: OnceLock::new(), po_box: OnceLock::new() })
+            })
+            .collect();
         Ok(Self { countries })
+    }
+
+    /// Compiles every pattern of every country, reporting the first that doesn't compile (the
+    /// tests run this on the bundled table; at run time patterns compile on first use).
+    pub fn check_patterns(&self) -> Result<(), RulesError> {
+        for c in self.countries.values() {
+            c.postal_source().map(|p| c.compile(&p)).transpose()?;
+            for p in &c.rules.po_box_patterns {
+                c.compile(p)?;
+            }
+            c.po_box_source().map(|p| c.compile(&p)).transpose()?;
+        }
+        Ok(())
     }
 
     /// The table compiled into the binary (parsed on first use; it is checked by the tests, so
@@ -166,6 +167,33 @@ fn fill_mask(normalized: &str, mask: &str) -> Option<String> {
 }
 
 impl Country {
+    fn compile(&self, pattern: &str) -> Result<Regex, RulesError> {
+        Regex::new(pattern).map_err(|e| RulesError::Invalid(format!("{} pattern {pattern:?}: {e}", self.code)))
+    }
+
+    fn postal_source(&self) -> Option<String> {
+        self.rules.postal_code.as_ref().map(|p| p.pattern.clone())
+    }
+
+    fn po_box_source(&self) -> Option<String> {
+        let patterns = &self.rules.po_box_patterns;
+        (!patterns.is_empty()).then(|| {
+            let joined: Vec<String> = patterns.iter().map(|p| format!("(?:{p})")).collect();
+            format!("(?i){}", joined.join("|"))
+        })
+    }
+
+    /// Compiles a pattern once; a pattern that doesn't compile (the tests rule that out for the
+    /// bundled table) is logged and treated as absent rather than failing the order.
+    fn lazy<'a>(&self, cell: &'a OnceLock<Option<Regex>>, source: Option<String>) -> Option<&'a Regex> {
+        cell.get_or_init(|| {
+            source.and_then(|p| {
+                self.compile(&p).map_err(|e| tracing::error!(error = %e, "address rule not applied")).ok()
+            })
+        })
+        .as_ref()
+    }
+
     /// The subdivision code for a code, name or alias, case-insensitively.
     pub fn subdivision_code(&self, given: &str) -> Option<&str> {
         let subs = self.rules.subdivisions.as_ref()?;
@@ -182,7 +210,7 @@ impl Country {
     }
 
     pub fn postal_matches(&self, normalized: &str) -> Option<bool> {
-        self.postal.as_ref().map(|re| re.is_match(normalized))
+        self.lazy(&self.postal, self.postal_source()).map(|re| re.is_match(normalized))
     }
 
     /// Whether the postal code belongs to the subdivision (US ZIP prefixes, Canadian first
@@ -203,7 +231,7 @@ impl Country {
     }
 
     pub fn is_po_box(&self, line: &str) -> bool {
-        !line.is_empty() && self.po_box.as_ref().is_some_and(|re| re.is_match(line))
+        !line.is_empty() && self.lazy(&self.po_box, self.po_box_source()).is_some_and(|re| re.is_match(line))
     }
 }
 
@@ -426,7 +454,17 @@ mod tests {
     }}"#;
 
     fn rules() -> AddressRules {
-        AddressRules::parse(RULES).unwrap()
+        let r = AddressRules::parse(RULES).unwrap();
+        r.check_patterns().unwrap();
+        r
+    }
+
+    #[test]
+    fn a_pattern_that_does_not_compile_is_reported() {
+        let bad = r#"{"countries": {"XX": {"name": "X", "postal_code": {"pattern": "^(a$", "example": "a"}}}}"#;
+        let r = AddressRules::parse(bad).unwrap();
+        assert!(r.check_patterns().is_err());
+        assert_eq!(r.country("XX").unwrap().postal_matches("A"), None, "treated as absent, never a panic");
     }
 
     fn addr(country: &str, region: &str, postal: &str, line1: &str) -> Address {
@@ -539,6 +577,7 @@ mod tests {
     #[test]
     fn the_bundled_table_compiles_and_its_examples_match() {
         let r = AddressRules::parse(RULES_JSON).expect("bundled rules");
+        r.check_patterns().expect("every bundled pattern compiles");
         assert!(r.len() >= 60, "at least 60 countries, got {}", r.len());
         for code in r.codes() {
             let c = r.country(code).unwrap();

@@ -93,6 +93,12 @@ fn fail(response: &mut SqsBatchResponse, message_id: String) {
     response.add_failure(message_id);
 }
 
+/// Loads an order a message names; a message for an order that doesn't exist can never be
+/// processed.
+pub async fn load_order(store: &dyn OrderStore, id: &OrderId) -> Result<OrderRecord, StepError> {
+    store.get(id).await?.ok_or_else(|| StepError::Poison(format!("order {id} does not exist")))
+}
+
 /// What `update_order` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Updated<T> {
@@ -132,10 +138,7 @@ where
     for attempt in 1..=ATTEMPTS {
         let current = match loaded.take() {
             Some(r) => r,
-            None => match store.get(id).await? {
-                Some(r) => r,
-                None => return Err(StepError::Poison(format!("order {id} does not exist"))),
-            },
+            None => load_order(store, id).await?,
         };
         let mut next = current.clone();
         match change(&mut next)? {

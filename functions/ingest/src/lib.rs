@@ -304,7 +304,7 @@ impl Ingest {
             return WebResponse::error(404, "unknown_supplier", "no such supplier");
         };
         let secrets = self.secrets.supplier(supplier_id.as_str());
-        if !verified(&secrets, req, &SIGNATURE_HEADER.to_ascii_lowercase()) {
+        if !verified(&secrets, req, SIGNATURE_HEADER) {
             return unauthorized("supplier", supplier_id.as_str());
         }
         let event: SupplierEvent = match serde_json::from_slice(&req.body) {

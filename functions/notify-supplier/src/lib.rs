@@ -16,7 +16,7 @@ use dropline_shared::ports::{Catalog, Clock, EventPublisher, GatewayError, Order
 use dropline_shared::record::Rejection;
 use dropline_shared::status::{OrderStatus, PoStatus};
 use dropline_shared::supplier::{PurchaseOrderDocument, SubmitReceipt};
-use dropline_shared::worker::{StepError, process_batch, update_from};
+use dropline_shared::worker::{StepError, load_order, process_batch, update_from};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::Arc;
@@ -53,9 +53,7 @@ impl NotifySupplier {
             return Err(StepError::Poison("notify-supplier needs a purchase order id".into()));
         };
         let order_id = po_id.order_id().clone();
-        let Some(record) = self.store.get(&order_id).await? else {
-            return Err(StepError::Poison(format!("order {order_id} does not exist")));
-        };
+        let record = load_order(self.store.as_ref(), &order_id).await?;
         let Some(po) = record.po(&po_id).cloned() else {
             return Err(StepError::Poison(format!("order {order_id} has no purchase order {po_id}")));
         };

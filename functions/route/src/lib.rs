@@ -12,7 +12,7 @@ use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::ports::{Catalog, Clock, EventPublisher, OrderStore, WorkQueue};
 use dropline_shared::routing::plan;
 use dropline_shared::status::{OrderStatus, PoStatus};
-use dropline_shared::worker::{StepError, process_batch, update_from};
+use dropline_shared::worker::{StepError, load_order, process_batch, update_from};
 use std::sync::Arc;
 
 pub const ACTOR: &str = "route";
@@ -32,9 +32,7 @@ impl Route {
 
     pub async fn process(&self, message: WorkMessage) -> Result<(), StepError> {
         let id = &message.order_id;
-        let Some(mut record) = self.store.get(id).await? else {
-            return Err(StepError::Poison(format!("order {id} does not exist")));
-        };
+        let mut record = load_order(self.store.as_ref(), id).await?;
         let mut changed = false;
         if record.status == OrderStatus::Validated {
             let skus: Vec<Sku> = record.order.lines.iter().filter_map(|l| l.sku.clone()).collect();

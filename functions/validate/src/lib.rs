@@ -13,7 +13,7 @@ use dropline_shared::ports::{Catalog, Clock, EventPublisher, OrderStore, WorkQue
 use dropline_shared::record::{HoldReason, TimelineKind};
 use dropline_shared::status::OrderStatus;
 use dropline_shared::validation::{ValidationPolicy, validate};
-use dropline_shared::worker::{StepError, process_batch, update_from};
+use dropline_shared::worker::{StepError, load_order, process_batch, update_from};
 use std::sync::Arc;
 
 pub const ACTOR: &str = "validate";
@@ -34,10 +34,7 @@ impl Validate {
 
     pub async fn process(&self, message: WorkMessage) -> Result<(), StepError> {
         let id = &message.order_id;
-        let Some(record) = self.store.get(id).await? else {
-            return Err(StepError::Poison(format!("order {id} does not exist")));
-        };
-        let mut record = record;
+        let mut record = load_order(self.store.as_ref(), id).await?;
         let mut changed = false;
         if record.status == OrderStatus::Received {
             let skus: Vec<Sku> = record.order.lines.iter().filter_map(|l| l.sku.clone()).collect();

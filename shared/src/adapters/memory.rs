@@ -155,6 +155,18 @@ struct QueuedMessage {
     sent_at: DateTime<Utc>,
 }
 
+impl QueuedMessage {
+    fn received(&self) -> ReceivedMessage {
+        ReceivedMessage {
+            message_id: self.id.clone(),
+            receipt: self.receipt.clone(),
+            body: self.body.clone(),
+            receive_count: self.receive_count,
+            sent_at: self.sent_at,
+        }
+    }
+}
+
 #[derive(Default)]
 struct QueuePair {
     main: VecDeque<QueuedMessage>,
@@ -254,13 +266,7 @@ impl QueueConsumer for MemoryQueues {
             m.receive_count += 1;
             m.invisible_until = now + self.visibility_timeout;
             m.receipt = format!("{}#{}", m.id, m.receive_count);
-            out.push(ReceivedMessage {
-                message_id: m.id.clone(),
-                receipt: m.receipt.clone(),
-                body: m.body.clone(),
-                receive_count: m.receive_count,
-                sent_at: m.sent_at,
-            });
+            out.push(m.received());
         }
         Ok(out)
     }
@@ -278,19 +284,7 @@ impl QueueConsumer for MemoryQueues {
         let queues = lock(&self.queues);
         Ok(queues
             .get(&step)
-            .map(|p| {
-                p.dead
-                    .iter()
-                    .take(max)
-                    .map(|m| ReceivedMessage {
-                        message_id: m.id.clone(),
-                        receipt: m.receipt.clone(),
-                        body: m.body.clone(),
-                        receive_count: m.receive_count,
-                        sent_at: m.sent_at,
-                    })
-                    .collect()
-            })
+            .map(|p| p.dead.iter().take(max).map(QueuedMessage::received).collect())
             .unwrap_or_default())
     }
 
