@@ -185,9 +185,13 @@ impl Country {
 
     /// Compiles a pattern once; a pattern that doesn't compile (the tests rule that out for the
     /// bundled table) is logged and treated as absent rather than failing the order.
-    fn lazy<'a>(&self, cell: &'a OnceLock<Option<Regex>>, source: Option<String>) -> Option<&'a Regex> {
+    fn lazy<'a>(
+        &self,
+        cell: &'a OnceLock<Option<Regex>>,
+        source: impl FnOnce() -> Option<String>,
+    ) -> Option<&'a Regex> {
         cell.get_or_init(|| {
-            source.and_then(|p| {
+            source().and_then(|p| {
                 self.compile(&p).map_err(|e| tracing::error!(error = %e, "address rule not applied")).ok()
             })
         })
@@ -210,7 +214,7 @@ impl Country {
     }
 
     pub fn postal_matches(&self, normalized: &str) -> Option<bool> {
-        self.lazy(&self.postal, self.postal_source()).map(|re| re.is_match(normalized))
+        self.lazy(&self.postal, || self.postal_source()).map(|re| re.is_match(normalized))
     }
 
     /// Whether the postal code belongs to the subdivision (US ZIP prefixes, Canadian first
@@ -231,7 +235,7 @@ impl Country {
     }
 
     pub fn is_po_box(&self, line: &str) -> bool {
-        !line.is_empty() && self.lazy(&self.po_box, self.po_box_source()).is_some_and(|re| re.is_match(line))
+        !line.is_empty() && self.lazy(&self.po_box, || self.po_box_source()).is_some_and(|re| re.is_match(line))
     }
 }
 
