@@ -21,7 +21,7 @@ use dropline_shared::money::Money;
 use dropline_shared::routing::plan;
 use dropline_shared::secrets::SecretBook;
 use dropline_shared::signature;
-use dropline_shared::validation::{ValidationPolicy, validate};
+use dropline_shared::validation::{UnknownStock, ValidationPolicy, validate};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -37,29 +37,30 @@ fn sku_name(i: usize) -> String {
 fn big_catalog() -> CatalogDocument {
     let countries = ["US", "CA", "GB", "DE", "FR", "AU", "NL", "ES", "IT", "JP"];
     let suppliers: Vec<Supplier> = (0..SUPPLIERS)
-        .map(|i| Supplier {
-            id: SupplierId::new(format!("supplier-{i:02}")).expect("id"),
-            name: format!("Supplier {i}"),
-            // Everyone ships to the US (the bench order's destination) and to three more countries.
-            ships_to: std::iter::once("US")
-                .chain(countries.iter().copied().cycle().skip(1 + i % 9).take(3))
-                .map(String::from)
-                .collect(),
-            endpoint: format!("https://supplier-{i}.example.com/po"),
+        .map(|i| {
+            Supplier::new(
+                SupplierId::new(format!("supplier-{i:02}")).expect("id"),
+                format!("Supplier {i}"),
+                // Everyone ships to the US (the bench order's destination) and to three more countries.
+                std::iter::once("US")
+                    .chain(countries.iter().copied().cycle().skip(1 + i % 9).take(3))
+                    .map(String::from)
+                    .collect(),
+                format!("https://supplier-{i}.example.com/po"),
+            )
         })
         .collect();
     let mut offers = Vec::with_capacity(CATALOG_SKUS * 2);
     for i in 0..CATALOG_SKUS {
         for k in 0..(1 + i % 3) {
             let s = (i * 7 + k * 13) % SUPPLIERS;
-            offers.push(Offer {
-                sku: Sku::new(sku_name(i)).expect("sku"),
-                supplier_id: suppliers[s].id.clone(),
-                supplier_sku: format!("S{s}-{i}"),
-                stock: 20 + ((i * 31 + k) % 480) as u32,
-                cost: Money::parse("7.25").expect("money"),
-                active: true,
-            });
+            offers.push(Offer::new(
+                Sku::new(sku_name(i)).expect("sku"),
+                suppliers[s].id.clone(),
+                format!("S{s}-{i}"),
+                20 + ((i * 31 + k) % 480) as u32,
+                Money::parse("7.25").expect("money"),
+            ));
         }
     }
     CatalogDocument { suppliers, offers }
@@ -122,8 +123,9 @@ fn cpu() {
     let policy = ValidationPolicy::default();
     let order = shopify_order("bench.myshopify.com", &body).expect("maps");
     let view = catalog.lookup(&order.lines.iter().filter_map(|l| l.sku.clone()).collect::<Vec<_>>(), true);
-    assert!(validate(&order, &view, &policy).passes(), "the bench order is valid");
-    assert!(plan(&order, &view).is_ok(), "the bench order routes");
+    let now = chrono::Utc::now();
+    assert!(validate(&order, &view, &policy, now).passes(), "the bench order is valid");
+    assert!(plan(&order, &view, now, UnknownStock::Hold).is_ok(), "the bench order routes");
 
     let (p50, best) = measure(7, 20_000, |_| {
         black_box(shopify_order("bench.myshopify.com", black_box(&body)).expect("maps"));
@@ -131,23 +133,23 @@ fn cpu() {
     println!("parse + map (Shopify JSON -> canonical order):      median {} best {}", us(p50), us(best));
     let (p50, best) = measure(7, 20_000, |_| {
         let skus: Vec<Sku> = order.lines.iter().filter_map(|l| l.sku.clone()).collect();
-        let offers = catalog.lookup(&skus, false);
-        black_box(validate(black_box(&order), &offers, &policy));
+        let view = catalog.lookup(&skus, true);
+        black_box(validate(black_box(&order), &view, &policy, now));
     });
     println!("validate (catalog lookup + rules):                  median {} best {}", us(p50), us(best));
     let (p50, best) = measure(7, 20_000, |_| {
         let skus: Vec<Sku> = order.lines.iter().filter_map(|l| l.sku.clone()).collect();
         let view = catalog.lookup(&skus, true);
-        black_box(plan(black_box(&order), &view).expect("routes"));
+        black_box(plan(black_box(&order), &view, now, UnknownStock::Hold).expect("routes"));
     });
     println!("route (catalog lookup + plan):                      median {} best {}", us(p50), us(best));
     let (p50, best) = measure(7, 20_000, |_| {
         let order = shopify_order("bench.myshopify.com", black_box(&body)).expect("maps");
         let skus: Vec<Sku> = order.lines.iter().filter_map(|l| l.sku.clone()).collect();
-        let offers = catalog.lookup(&skus, false);
-        assert!(validate(&order, &offers, &policy).passes());
         let view = catalog.lookup(&skus, true);
-        black_box(plan(&order, &view).expect("routes"));
+        assert!(validate(&order, &view, &policy, now).passes());
+        let view = catalog.lookup(&skus, true);
+        black_box(plan(&order, &view, now, UnknownStock::Hold).expect("routes"));
     });
     println!(
         "parse + validate + route, 3 lines, 100k SKUs:       median {} best {}  (target < 20 us)",

@@ -75,6 +75,11 @@ fn env_vars_read(dir: &Path) -> BTreeSet<String> {
                 stack.push(p);
             } else if p.extension().is_some_and(|e| e == "rs") {
                 let text = std::fs::read_to_string(&p).expect("source");
+                // The validation policy is read in the shared library: a function that reads it
+                // reads its variables.
+                if text.contains("ValidationPolicy::from_lookup") {
+                    out.extend(dropline_shared::validation::POLICY_VARIABLES.iter().map(|(v, _)| v.to_string()));
+                }
                 for piece in text.split('"').skip(1).step_by(2) {
                     if piece.starts_with("DROPLINE_")
                         && piece.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')

@@ -90,10 +90,11 @@ impl Pipeline {
                 catalog: p.catalog.clone(),
                 queue: p.queue.clone(),
                 events: p.events.clone(),
-                policy: p.policy,
+                policy: p.policy.clone(),
                 clock: p.clock.clone(),
             }),
             route: Arc::new(Route {
+                unknown_stock: p.policy.unknown_stock,
                 store: p.store.clone(),
                 catalog: p.catalog.clone(),
                 queue: p.queue.clone(),

@@ -2,8 +2,62 @@
 
 use crate::ids::{Sku, SupplierId};
 use crate::money::Money;
+use chrono::{DateTime, Duration, Utc};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+
+/// Units held back from a stock snapshot before any count as available: a fixed number and/or a
+/// percentage of the snapshot (rounded up), against overselling from stale feeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Buffer {
+    #[serde(default)]
+    pub units: u32,
+    #[serde(default)]
+    pub percent: Decimal,
+}
+
+impl Buffer {
+    pub fn is_zero(&self) -> bool {
+        self.units == 0 && self.percent.is_zero()
+    }
+    /// What is left of `stock` after the buffer.
+    pub fn apply(&self, stock: u32) -> u32 {
+        use rust_decimal::prelude::ToPrimitive;
+        let share = (Decimal::from(stock) * self.percent / Decimal::ONE_HUNDRED).ceil();
+        let share = share.to_u32().unwrap_or(if share.is_sign_negative() { 0 } else { u32::MAX });
+        stock.saturating_sub(self.units).saturating_sub(share)
+    }
+}
+
+/// How old a supplier's stock snapshot may be before its counts mean nothing (`6h`, `2d`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct MaxAge(Duration);
+
+impl MaxAge {
+    pub fn duration(self) -> Duration {
+        self.0
+    }
+}
+impl TryFrom<String> for MaxAge {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        crate::escalation::parse_duration(&s).map(MaxAge)
+    }
+}
+impl From<MaxAge> for String {
+    fn from(a: MaxAge) -> String {
+        let secs = a.0.num_seconds();
+        match secs {
+            s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+            s if s % 3_600 == 0 => format!("{}h", s / 3_600),
+            s if s % 60 == 0 => format!("{}m", s / 60),
+            s => format!("{s}s"),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Supplier {
@@ -13,9 +67,39 @@ pub struct Supplier {
     pub ships_to: Vec<String>,
     /// Where purchase orders go: an `https://` URL, or `sim://<name>` for the simulated supplier.
     pub endpoint: String,
+    /// A stock snapshot older than this counts as unknown stock (none: snapshots never expire).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stock_max_age: Option<MaxAge>,
+    /// Held back from every snapshot of this supplier (an offer's own buffer replaces it).
+    #[serde(default, skip_serializing_if = "Buffer::is_zero")]
+    pub buffer: Buffer,
+    /// Estimated shipping cost of one purchase order, for the margin check.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shipping_estimate: Money,
+    /// The supplier's fee per purchase order (dropship fee).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub order_fee: Money,
+}
+
+fn is_zero(m: &Money) -> bool {
+    *m == Money::ZERO
 }
 
 impl Supplier {
+    /// A supplier with no stock limit, buffer, shipping estimate or fee.
+    pub fn new(id: SupplierId, name: impl Into<String>, ships_to: Vec<String>, endpoint: impl Into<String>) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            ships_to,
+            endpoint: endpoint.into(),
+            stock_max_age: None,
+            buffer: Buffer::default(),
+            shipping_estimate: Money::ZERO,
+            order_fee: Money::ZERO,
+        }
+    }
+
     pub fn ships_to(&self, country: &str) -> bool {
         self.ships_to.iter().any(|c| c.eq_ignore_ascii_case(country))
     }
@@ -27,12 +111,74 @@ pub struct Offer {
     pub sku: Sku,
     pub supplier_id: SupplierId,
     pub supplier_sku: String,
-    /// Units available at the last stock snapshot.
+    /// Units in the supplier's last stock snapshot.
     pub stock: u32,
+    /// When the supplier counted `stock` (none: unknown age, stale wherever a limit applies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stock_as_of: Option<DateTime<Utc>>,
+    /// Units reserved by orders routed to this offer and not yet accepted by the supplier;
+    /// maintained by the stock ledger, never loaded from a file.
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub reserved: u32,
+    /// Replaces the supplier's buffer for this item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buffer: Option<Buffer>,
     pub cost: Money,
     /// False once the supplier discontinued the item.
     #[serde(default = "yes")]
     pub active: bool,
+    /// The supplier variant's attributes (`size: M`, `color: Black`), checked against the
+    /// options the customer ordered.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+    /// GTIN/UPC/EAN, for matching supplier feeds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub barcode: Option<String>,
+}
+
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
+}
+
+/// What an offer can promise for an order now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Availability {
+    /// Units free after the buffer and the reservations of other orders.
+    Known(u32),
+    /// The snapshot is older than the supplier's limit (or has no time): unknown stock.
+    Stale { as_of: Option<DateTime<Utc>> },
+}
+
+impl Offer {
+    /// An active offer with a snapshot of unknown time, no buffer, attributes or barcode.
+    pub fn new(sku: Sku, supplier_id: SupplierId, supplier_sku: impl Into<String>, stock: u32, cost: Money) -> Self {
+        Self {
+            sku,
+            supplier_id,
+            supplier_sku: supplier_sku.into(),
+            stock,
+            stock_as_of: None,
+            reserved: 0,
+            buffer: None,
+            cost,
+            active: true,
+            attributes: BTreeMap::new(),
+            barcode: None,
+        }
+    }
+
+    /// Units available now: stale snapshots are unknown; otherwise the snapshot less the buffer
+    /// (the offer's own, else the supplier's) less what is reserved.
+    pub fn availability(&self, supplier: Option<&Supplier>, now: DateTime<Utc>) -> Availability {
+        if let Some(limit) = supplier.and_then(|s| s.stock_max_age) {
+            match self.stock_as_of {
+                Some(at) if now.signed_duration_since(at) <= limit.duration() => {}
+                as_of => return Availability::Stale { as_of },
+            }
+        }
+        let buffer = self.buffer.or(supplier.map(|s| s.buffer)).unwrap_or_default();
+        Availability::Known(buffer.apply(self.stock).saturating_sub(self.reserved))
+    }
 }
 
 fn yes() -> bool {

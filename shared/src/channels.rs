@@ -5,7 +5,9 @@
 
 use crate::ids::{ChannelOrderId, Sku, StoreId};
 use crate::money::{Currency, Money};
-use crate::order::{Address, CanonicalOrder, Channel, Contact, FinancialStatus, LineItem, ShippingMethod, Totals};
+use crate::order::{
+    Address, CanonicalOrder, Channel, Contact, FinancialStatus, LineItem, ShippingMethod, Totals, VariantOption,
+};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Deserializer};
 
@@ -167,6 +169,15 @@ struct ShopifyOrder {
     total_tax: Option<Flex>,
     #[serde(default)]
     total_discounts: Option<Flex>,
+    /// The lines after line and order discounts, before shipping, tax and tips.
+    #[serde(default)]
+    subtotal_price: Option<Flex>,
+    #[serde(default)]
+    taxes_included: Option<bool>,
+    #[serde(default)]
+    total_tip_received: Option<Flex>,
+    #[serde(default)]
+    original_total_duties_set: Option<ShopifyMoneySet>,
     #[serde(default)]
     financial_status: Option<String>,
     #[serde(default)]
@@ -239,6 +250,19 @@ struct ShopifyShippingLine {
     title: Option<String>,
     #[serde(default)]
     price: Option<Flex>,
+    /// The price after shipping discounts.
+    #[serde(default)]
+    discounted_price: Option<Flex>,
+}
+
+#[derive(Deserialize)]
+struct ShopifyMoneySet {
+    shop_money: ShopifyAmount,
+}
+
+#[derive(Deserialize)]
+struct ShopifyAmount {
+    amount: Flex,
 }
 
 #[derive(Deserialize)]
@@ -305,13 +329,20 @@ pub fn shopify_order(shop_domain: &str, body: &[u8]) -> Result<CanonicalOrder, P
             variant_id: l.variant_id.map(|f| f.0),
             title: l.title.unwrap_or_default(),
             variant_title: non_empty(l.variant_title),
+            options: Vec::new(),
             quantity: quantity(&at("quantity"), l.quantity)?,
             unit_price: money(&at("price"), Some(&l.price))?,
         });
     }
     let mut shipping = Money::ZERO;
+    let mut shipping_discount = Money::ZERO;
     for (i, s) in o.shipping_lines.iter().enumerate() {
-        shipping = shipping.plus(money(&format!("shipping_lines[{i}].price"), s.price.as_ref())?);
+        let price = money(&format!("shipping_lines[{i}].price"), s.price.as_ref())?;
+        shipping = shipping.plus(price);
+        if let Some(d) = &s.discounted_price {
+            let after = money(&format!("shipping_lines[{i}].discounted_price"), Some(d))?;
+            shipping_discount = shipping_discount.plus(price.minus(after));
+        }
     }
     let shipping_method = o.shipping_lines.first().map(|s| ShippingMethod {
         code: s.code.clone().unwrap_or_default(),
@@ -339,6 +370,16 @@ pub fn shopify_order(shop_domain: &str, body: &[u8]) -> Result<CanonicalOrder, P
     };
     let shipping_address = o.shipping_address.map(ShopifyAddress::into_address);
     let subtotal: Money = lines.iter().map(|l| l.unit_price.times(l.quantity)).sum();
+    // `subtotal_price` is after line and order discounts; the difference from the lines is the
+    // item discount whatever `total_discounts` counts. Without it, `total_discounts` stands in.
+    let item_discount = match &o.subtotal_price {
+        Some(after) => subtotal.minus(money("subtotal_price", Some(after))?),
+        None => money("total_discounts", o.total_discounts.as_ref())?.minus(shipping_discount),
+    };
+    let mut other = money("total_tip_received", o.total_tip_received.as_ref())?;
+    if let Some(duties) = &o.original_total_duties_set {
+        other = other.plus(money("original_total_duties_set.shop_money.amount", Some(&duties.shop_money.amount))?);
+    }
     let name = non_empty(o.name)
         .or_else(|| o.order_number.map(|n| format!("#{}", n.0)))
         .unwrap_or_else(|| format!("#{}", channel_order_id));
@@ -357,8 +398,10 @@ pub fn shopify_order(shop_domain: &str, body: &[u8]) -> Result<CanonicalOrder, P
             subtotal,
             shipping,
             tax: money("total_tax", o.total_tax.as_ref())?,
-            discounts: money("total_discounts", o.total_discounts.as_ref())?,
+            discounts: item_discount.plus(shipping_discount),
             total: money("total_price", Some(&o.total_price))?,
+            taxes_included: o.taxes_included.unwrap_or(false),
+            other,
         },
         created_at,
         updated_at,
@@ -406,6 +449,15 @@ struct WooOrder {
     line_items: Vec<WooLine>,
     #[serde(default)]
     shipping_lines: Vec<WooShippingLine>,
+    /// Fees added at checkout; a negative fee is a discount.
+    #[serde(default)]
+    fee_lines: Vec<WooFeeLine>,
+}
+
+#[derive(Deserialize)]
+struct WooFeeLine {
+    #[serde(default)]
+    total: Option<Flex>,
 }
 
 #[derive(Deserialize)]
@@ -459,6 +511,8 @@ struct WooMeta {
     #[serde(default)]
     key: Option<String>,
     #[serde(default)]
+    display_key: Option<String>,
+    #[serde(default)]
     display_value: Option<serde_json::Value>,
     #[serde(default)]
     value: Option<serde_json::Value>,
@@ -487,18 +541,27 @@ fn woo_financial_status(status: &str) -> FinancialStatus {
     }
 }
 
-/// The variant options of a Woo line: its visible attribute metadata (`pa_size: M`).
-fn woo_variant(meta: &[WooMeta]) -> Option<String> {
-    let parts: Vec<String> = meta
-        .iter()
-        .filter(|m| m.key.as_deref().is_some_and(|k| !k.starts_with('_')))
-        .filter_map(|m| match m.display_value.as_ref().or(m.value.as_ref())? {
-            serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            _ => None,
+/// The variant options of a Woo line: its visible attribute metadata (`pa_size: M`), by name
+/// (`display_key`, else the key without its `pa_` prefix).
+fn woo_options(meta: &[WooMeta]) -> Vec<VariantOption> {
+    meta.iter()
+        .filter_map(|m| {
+            let key = m.key.as_deref().filter(|k| !k.starts_with('_'))?;
+            let value = match m.display_value.as_ref().or(m.value.as_ref())? {
+                serde_json::Value::String(s) if !s.trim().is_empty() => s.trim().to_string(),
+                serde_json::Value::Number(n) => n.to_string(),
+                _ => return None,
+            };
+            let name = m
+                .display_key
+                .as_deref()
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .unwrap_or_else(|| key.strip_prefix("pa_").unwrap_or(key))
+                .to_string();
+            Some(VariantOption { name, value })
         })
-        .collect();
-    (!parts.is_empty()).then(|| parts.join(" / "))
+        .collect()
 }
 
 /// A WooCommerce site's identity: its host and path, lower case, without scheme or trailing
@@ -519,18 +582,28 @@ pub fn woocommerce_order(source: &str, body: &[u8]) -> Result<CanonicalOrder, Pa
     }
     let financial_status = woo_financial_status(o.status.trim());
     let mut lines = Vec::with_capacity(o.line_items.len());
+    // The sum of the lines' own subtotals: exact, where unit price times quantity may not be.
+    let mut subtotal = Money::ZERO;
     for (i, l) in o.line_items.into_iter().enumerate() {
         let at = |f: &str| format!("line_items[{i}].{f}");
         let qty = quantity(&at("quantity"), l.quantity)?;
         // Woo's `price` is the unit price after discounts; `subtotal` is the line before them.
-        let unit_price = match (&l.subtotal, qty) {
+        let (unit_price, line_total) = match (&l.subtotal, qty) {
             (Some(sub), q) if q > 0 && !sub.0.trim().is_empty() => {
                 let line = money(&at("subtotal"), Some(sub))?;
-                Money::new(line.amount() / rust_decimal::Decimal::from(q))
-                    .map_err(|e| PayloadError::new(at("subtotal"), e.to_string()))?
+                let unit = Money::new(line.amount() / rust_decimal::Decimal::from(q))
+                    .map_err(|e| PayloadError::new(at("subtotal"), e.to_string()))?;
+                (unit, line)
             }
-            _ => money(&at("price"), l.price.as_ref())?,
+            _ => {
+                let unit = money(&at("price"), l.price.as_ref())?;
+                (unit, unit.times(qty))
+            }
         };
+        subtotal = subtotal.plus(line_total);
+        let options = woo_options(&l.meta_data);
+        let variant_title =
+            (!options.is_empty()).then(|| options.iter().map(|o| o.value.as_str()).collect::<Vec<_>>().join(" / "));
         let variation = l.variation_id.map(|f| f.0).filter(|v| v != "0");
         lines.push(LineItem {
             line_id: l.id.0,
@@ -538,7 +611,8 @@ pub fn woocommerce_order(source: &str, body: &[u8]) -> Result<CanonicalOrder, Pa
             product_id: l.product_id.map(|f| f.0),
             variant_id: variation,
             title: l.name.unwrap_or_default(),
-            variant_title: woo_variant(&l.meta_data),
+            variant_title,
+            options,
             quantity: qty,
             unit_price,
         });
@@ -580,7 +654,15 @@ pub fn woocommerce_order(source: &str, body: &[u8]) -> Result<CanonicalOrder, Pa
         country: country_code(a.country, None),
         phone: non_empty(a.phone).unwrap_or_default(),
     });
-    let subtotal: Money = lines.iter().map(|l| l.unit_price.times(l.quantity)).sum();
+    let (mut fees, mut fee_discounts) = (Money::ZERO, Money::ZERO);
+    for (i, f) in o.fee_lines.iter().enumerate() {
+        let field = format!("fee_lines[{i}].total");
+        let amount = f.total.as_ref().map(|t| t.0.trim()).filter(|t| !t.is_empty()).unwrap_or("0");
+        let d = rust_decimal::Decimal::from_str_exact(amount)
+            .map_err(|_| PayloadError::new(&field, format!("not a decimal amount: {amount:?}")))?;
+        let m = Money::new(d.abs()).map_err(|e| PayloadError::new(&field, e.to_string()))?;
+        if d.is_sign_negative() { fee_discounts = fee_discounts.plus(m) } else { fees = fees.plus(m) }
+    }
     let number = o.number.map(|n| n.0).unwrap_or_else(|| channel_order_id.to_string());
     Ok(CanonicalOrder {
         channel: Channel::WooCommerce,
@@ -597,8 +679,11 @@ pub fn woocommerce_order(source: &str, body: &[u8]) -> Result<CanonicalOrder, Pa
             subtotal,
             shipping,
             tax: money("total_tax", o.total_tax.as_ref())?,
-            discounts: money("discount_total", o.discount_total.as_ref())?,
+            discounts: money("discount_total", o.discount_total.as_ref())?.plus(fee_discounts),
             total: money("total", Some(&o.total))?,
+            // Woo's line subtotals and discounts are before tax; `total_tax` is added on top.
+            taxes_included: false,
+            other: fees,
         },
         created_at,
         updated_at,
@@ -707,11 +792,82 @@ mod tests {
         assert_eq!(o.financial_status, FinancialStatus::Paid);
         assert_eq!(o.lines[0].unit_price, Money::parse("22.5").unwrap());
         assert_eq!(o.lines[0].variant_title.as_deref(), Some("White"));
+        assert_eq!(o.lines[0].options, vec![VariantOption { name: "Colour".into(), value: "White".into() }]);
+        assert!(crate::validation::totals_findings(&o).is_empty());
         assert_eq!(o.lines[0].variant_id, None);
         assert_eq!(o.contact.email.as_deref(), Some("max@example.org"));
         assert_eq!(o.contact.phone, None);
         assert_eq!(o.shipping_method.as_ref().unwrap().code, "flat_rate");
         assert_eq!(o.name, "#727");
+    }
+
+    fn totals_codes(o: &CanonicalOrder) -> Vec<String> {
+        crate::validation::totals_findings(o)
+            .into_iter()
+            .map(|f| format!("{}: {}", f.field.unwrap(), f.message))
+            .collect()
+    }
+
+    #[test]
+    fn shopify_totals_balance_with_discounts_shipping_discounts_included_tax_and_tips() {
+        let o = shopify_order("d.myshopify.com", &serde_json::to_vec(&shopify_body()).unwrap()).unwrap();
+        assert!(totals_codes(&o).is_empty(), "{:?}", totals_codes(&o));
+        // A 10% code on the items, free shipping (a shipping discount), a tip; total_discounts
+        // counts the shipping discount too, which `subtotal_price` lets us ignore.
+        let mut b = shopify_body();
+        b["subtotal_price"] = json!("35.98");
+        b["total_discounts"] = json!("8.99");
+        b["shipping_lines"][0]["discounted_price"] = json!("0.00");
+        b["total_tip_received"] = json!("2.00");
+        b["total_price"] = json!("40.98");
+        let o = shopify_order("d.myshopify.com", &serde_json::to_vec(&b).unwrap()).unwrap();
+        assert_eq!(o.totals.discounts, Money::parse("8.99").unwrap());
+        assert!(totals_codes(&o).is_empty(), "{:?}", totals_codes(&o));
+        // Prices include VAT: the tax is inside the total, not added.
+        let mut b = shopify_body();
+        b["taxes_included"] = json!(true);
+        b["total_tax"] = json!("7.33");
+        b["total_price"] = json!("44.97");
+        let o = shopify_order("d.myshopify.com", &serde_json::to_vec(&b).unwrap()).unwrap();
+        assert!(totals_codes(&o).is_empty(), "{:?}", totals_codes(&o));
+        // Duties are paid by the customer too.
+        let mut b = shopify_body();
+        b["original_total_duties_set"] = json!({"shop_money": {"amount": "4.10", "currency_code": "USD"}});
+        b["total_price"] = json!("52.07");
+        let o = shopify_order("d.myshopify.com", &serde_json::to_vec(&b).unwrap()).unwrap();
+        assert!(totals_codes(&o).is_empty(), "{:?}", totals_codes(&o));
+        // A line lost in transit (or a total edited by hand) shows.
+        let mut b = shopify_body();
+        b["total_price"] = json!("57.97");
+        let o = shopify_order("d.myshopify.com", &serde_json::to_vec(&b).unwrap()).unwrap();
+        assert_eq!(
+            totals_codes(&o),
+            vec![
+                "totals.total: subtotal 39.98 + shipping 4.99 + other 0.00 - discounts 0.00 (+ tax 3.00) = 47.97 USD, but the total is 57.97 USD"
+            ]
+        );
+    }
+
+    #[test]
+    fn woocommerce_totals_balance_with_fees_and_negative_fees() {
+        let body = |fees: serde_json::Value, total: &str| {
+            json!({
+                "id": 728, "status": "processing", "currency": "EUR", "total": total,
+                "total_tax": "1.90", "shipping_total": "4.50", "discount_total": "3.00",
+                "date_created_gmt": "2026-11-20T14:03:11",
+                "line_items": [{"id": 9, "name": "Mug", "quantity": 3, "sku": "MUG-WHT", "price": 3.3333, "subtotal": "10.00"}],
+                "fee_lines": fees
+            })
+        };
+        let o = woocommerce_order("shop.example.org", &serde_json::to_vec(&body(json!([]), "13.40")).unwrap()).unwrap();
+        assert!(totals_codes(&o).is_empty(), "{:?}", totals_codes(&o));
+        let fees = json!([{"name": "Gift wrap", "total": "2.00"}, {"name": "Loyalty", "total": "-1.00"}]);
+        let o = woocommerce_order("shop.example.org", &serde_json::to_vec(&body(fees, "14.40")).unwrap()).unwrap();
+        assert_eq!((o.totals.other, o.totals.discounts), (Money::parse("2").unwrap(), Money::parse("4").unwrap()));
+        assert!(totals_codes(&o).is_empty(), "{:?}", totals_codes(&o));
+        let e =
+            woocommerce_order("s", &serde_json::to_vec(&body(json!([{"total": "lots"}]), "1")).unwrap()).unwrap_err();
+        assert_eq!(e.field, "fee_lines[0].total");
     }
 
     #[test]

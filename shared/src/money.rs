@@ -51,6 +51,17 @@ impl Money {
         Money(self.0.saturating_add(other.0))
     }
 
+    /// Subtracts, never below zero (a difference that would be negative is a data problem the
+    /// totals check reports).
+    pub fn minus(self, other: Money) -> Money {
+        Money((self.0 - other.0).max(Decimal::ZERO))
+    }
+
+    /// Rounded to the currency's minor unit (half away from zero, as stores round).
+    pub fn rounded(self, currency: Currency) -> Decimal {
+        self.0.round_dp_with_strategy(currency.minor_units(), rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+    }
+
     /// Rounded to cents, as stores present totals.
     pub fn cents(self) -> Decimal {
         self.0.round_dp(2)
@@ -93,6 +104,17 @@ impl Currency {
         }
         Ok(Self([b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase(), b[2].to_ascii_uppercase()]))
     }
+    /// Digits after the decimal point in the currency's minor unit (ISO 4217): 0 for JPY,
+    /// 3 for KWD, 2 for most.
+    pub fn minor_units(&self) -> u32 {
+        match &self.0 {
+            b"BIF" | b"CLP" | b"DJF" | b"GNF" | b"ISK" | b"JPY" | b"KMF" | b"KRW" | b"PYG" | b"RWF" | b"UGX"
+            | b"UYI" | b"VND" | b"VUV" | b"XAF" | b"XOF" | b"XPF" => 0,
+            b"BHD" | b"IQD" | b"JOD" | b"KWD" | b"LYD" | b"OMR" | b"TND" => 3,
+            _ => 2,
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         // The bytes are ASCII letters by construction, so this is always valid UTF-8.
         std::str::from_utf8(&self.0).unwrap_or("XXX")

@@ -117,8 +117,48 @@ pub struct LineItem {
     pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant_title: Option<String>,
+    /// The variant's options by name where the channel sends them (`size: M`); Shopify sends
+    /// only `variant_title` (`M / Black`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<VariantOption>,
     pub quantity: u32,
     pub unit_price: Money,
+}
+
+/// One option of a product variant (`size` = `M`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantOption {
+    pub name: String,
+    pub value: String,
+}
+
+/// How fast the customer paid to receive the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceLevel {
+    Standard,
+    Expedited,
+    Overnight,
+}
+
+impl ServiceLevel {
+    pub const ALL: [ServiceLevel; 3] = [Self::Standard, Self::Expedited, Self::Overnight];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::Expedited => "expedited",
+            Self::Overnight => "overnight",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+impl fmt::Display for ServiceLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,13 +168,24 @@ pub struct ShippingMethod {
     pub price: Money,
 }
 
+/// The order's money as the store computed it. The totals rule checks
+/// `subtotal + shipping + other - discounts (+ tax unless included) = total`, to the cent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
+    /// The lines before any discount.
     pub subtotal: Money,
+    /// Shipping before shipping discounts.
     pub shipping: Money,
     pub tax: Money,
+    /// Every discount: on items, on the order and on shipping.
     pub discounts: Money,
     pub total: Money,
+    /// Whether the prices already include `tax` (then it is not added again).
+    #[serde(default)]
+    pub taxes_included: bool,
+    /// What else the customer paid: tips, duties, fees.
+    #[serde(default)]
+    pub other: Money,
 }
 
 /// The canonical order every step works on.

@@ -4,7 +4,7 @@
 
 use crate::ids::{DeliveryId, OrderId, PurchaseOrderId, Sku, SupplierId};
 use crate::money::Money;
-use crate::order::CanonicalOrder;
+use crate::order::{CanonicalOrder, ServiceLevel};
 use crate::status::{OrderStatus, PoStatus, TrackingStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -60,6 +60,26 @@ pub fn resolution_for(code: &str) -> Option<&'static str> {
         "sku_unmapped" => "map the SKU to a supplier item in the catalog (dropline catalog load)",
         "sku_discontinued" => "map the SKU to an active supplier item, or cancel the line",
         "no_supplier_for_line" => "restock, add a supplier that ships there, or cancel the line",
+        "currency_unsupported" => {
+            "add the currency to DROPLINE_CURRENCIES if suppliers bill in it, or override with a note"
+        }
+        "totals_mismatch" => {
+            "compare the order in the store with its payment; override with a note if the store is right"
+        }
+        "shipping_method_unmapped" => {
+            "map the method in DROPLINE_SHIPPING_METHODS (NAME=standard|expedited|overnight), then release"
+        }
+        "variant_mismatch" => {
+            "fix the SKU's supplier mapping (attributes) in the catalog, then release; dropline catalog verify lists them"
+        }
+        "out_of_stock" => {
+            "wait for a stock feed (dropline feed import), add a supplier, or cancel the line; then release"
+        }
+        "stock_unknown" => "import a fresh stock feed from the supplier (dropline feed import), then release",
+        "margin_below_floor" => {
+            "update the supplier cost or the store price, or override with a note if the sale is intended"
+        }
+        "possible_duplicate" => "compare with the earlier order; cancel one in the store, or override with a note",
         "supplier_rejected" => "resolve the supplier's reason, or route the order to another supplier",
         "cancelled_after_submission" => "ask the supplier to cancel the purchase order, then cancel the order",
         _ => return None,
@@ -270,6 +290,9 @@ pub struct OrderRecord {
     /// Findings that did not hold the order (from its last validation).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<HoldReason>,
+    /// The service level the customer paid for (from validation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_level: Option<ServiceLevel>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub purchase_orders: Vec<PurchaseOrder>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -292,6 +315,7 @@ impl OrderRecord {
             receipt,
             holds: Vec::new(),
             warnings: Vec::new(),
+            service_level: None,
             purchase_orders: Vec::new(),
             escalations: Vec::new(),
             timeline: vec![TimelineEntry {

@@ -1,8 +1,9 @@
 //! Routing: which supplier fills each line. Pure; the route function loads the catalog and
 //! stores the plan.
 //!
-//! Foundation rule: for each line, the first offer (in catalog order) that is active, has the
-//! quantity in stock and whose supplier ships to the destination. One purchase order per
+//! Foundation rule: for each line, the first offer (in catalog order) that validation's
+//! `refusal` accepts: active, the ordered variant, shipping there, the quantity available after
+//! buffer and reservations. One purchase order per
 //! supplier, numbered from the order (`1001-1`, `1001-2`) in the order suppliers first appear.
 
 use crate::catalog::CatalogView;
@@ -10,6 +11,7 @@ use crate::ids::{OrderId, PurchaseOrderId, SupplierId};
 use crate::order::CanonicalOrder;
 use crate::record::{HoldCategory, HoldReason, PoLine, PurchaseOrder};
 use crate::status::PoStatus;
+use crate::validation::{UnknownStock, refusal};
 use chrono::{DateTime, Utc};
 
 /// A purchase order the router wants created.
@@ -37,7 +39,12 @@ impl PlannedPo {
 }
 
 /// Plans purchase orders for a validated order, or says why some line can't be placed.
-pub fn plan(order: &CanonicalOrder, catalog: &CatalogView) -> Result<Vec<PlannedPo>, Vec<HoldReason>> {
+pub fn plan(
+    order: &CanonicalOrder,
+    catalog: &CatalogView,
+    now: DateTime<Utc>,
+    unknown_stock: UnknownStock,
+) -> Result<Vec<PlannedPo>, Vec<HoldReason>> {
     let country = order.destination_country().unwrap_or("");
     let mut plans: Vec<PlannedPo> = Vec::new();
     let mut problems = Vec::new();
@@ -55,18 +62,7 @@ pub fn plan(order: &CanonicalOrder, catalog: &CatalogView) -> Result<Vec<Planned
         let mut why_not = Vec::new();
         let chosen = catalog.offers_for(sku).iter().find(|offer| {
             let supplier = catalog.suppliers.get(&offer.supplier_id);
-            let refusal = if !offer.active {
-                Some("discontinued".to_string())
-            } else if offer.stock < line.quantity {
-                Some(format!("{} in stock, {} needed", offer.stock, line.quantity))
-            } else if supplier.is_none() {
-                Some("supplier not configured".to_string())
-            } else if !supplier.is_some_and(|s| s.ships_to(country)) {
-                Some(format!("does not ship to {country}"))
-            } else {
-                None
-            };
-            match refusal {
+            match refusal(line, offer, supplier, country, now, unknown_stock) {
                 Some(r) => {
                     why_not.push(format!("{}: {r}", offer.supplier_id));
                     false
@@ -107,7 +103,7 @@ mod tests {
 
     #[test]
     fn one_po_per_supplier_in_first_seen_order() {
-        let plans = plan(&sample_order(), &sample_catalog()).unwrap();
+        let plans = plan(&sample_order(), &sample_catalog(), Utc::now(), UnknownStock::Hold).unwrap();
         let suppliers: Vec<&str> = plans.iter().map(|p| p.supplier_id.as_str()).collect();
         assert_eq!(suppliers, vec!["acme-us", "beta-eu"]);
         assert_eq!(plans[0].lines.len(), 2);
@@ -126,17 +122,19 @@ mod tests {
         let mut o = sample_order();
         o.lines[0].quantity = 1000;
         o.shipping_address.as_mut().unwrap().country = "JP".into();
-        let reasons = plan(&o, &sample_catalog()).unwrap_err();
+        let reasons = plan(&o, &sample_catalog(), Utc::now(), UnknownStock::Hold).unwrap_err();
         assert_eq!(reasons.len(), 3);
-        assert!(reasons[0].message.contains("acme-us: 50 in stock, 1000 needed"), "{}", reasons[0].message);
-        assert!(reasons[1].message.contains("does not ship to JP"), "{}", reasons[1].message);
+        assert!(reasons[1].message.contains("acme-us: does not ship to JP"), "{}", reasons[1].message);
+        o.shipping_address.as_mut().unwrap().country = "US".into();
+        let reasons = plan(&o, &sample_catalog(), Utc::now(), UnknownStock::Hold).unwrap_err();
+        assert!(reasons[0].message.contains("acme-us: 50 available, 1000 needed"), "{}", reasons[0].message);
     }
 
     #[test]
     fn falls_to_the_next_offer_when_the_first_cannot_fill() {
         let mut o = sample_order();
         o.lines[2].quantity = 60; // beta-eu has 5, acme-us has 80 of MUG-WHT
-        let plans = plan(&o, &sample_catalog()).unwrap();
+        let plans = plan(&o, &sample_catalog(), Utc::now(), UnknownStock::Hold).unwrap();
         assert_eq!(plans.len(), 1);
         assert_eq!(plans[0].supplier_id.as_str(), "acme-us");
         assert_eq!(plans[0].lines.len(), 3);

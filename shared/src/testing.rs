@@ -26,6 +26,7 @@ fn line(id: &str, s: &str, title: &str, qty: u32, price: &str) -> LineItem {
         variant_id: None,
         title: title.into(),
         variant_title: None,
+        options: Vec::new(),
         quantity: qty,
         unit_price: m(price),
     }
@@ -65,6 +66,8 @@ pub fn sample_order() -> CanonicalOrder {
             tax: m("0"),
             discounts: m("0"),
             total: m("106.48"),
+            taxes_included: false,
+            other: Money::ZERO,
         },
         created_at: created,
         updated_at: created,
@@ -77,27 +80,18 @@ pub fn sample_order() -> CanonicalOrder {
 /// Two suppliers: `acme-us` (US, CA) and `beta-eu` (DE, FR, US).
 pub fn sample_catalog_document() -> CatalogDocument {
     let offer = |s: &str, sup: &str, stock: u32, active: bool| Offer {
-        sku: sku(s),
-        supplier_id: supplier_id(sup),
-        supplier_sku: format!("{sup}:{s}"),
-        stock,
-        cost: m("5.00"),
         active,
+        ..Offer::new(sku(s), supplier_id(sup), format!("{sup}:{s}"), stock, m("5.00"))
     };
     CatalogDocument {
         suppliers: vec![
-            Supplier {
-                id: supplier_id("acme-us"),
-                name: "Acme US".into(),
-                ships_to: vec!["US".into(), "CA".into()],
-                endpoint: "sim://acme-us".into(),
-            },
-            Supplier {
-                id: supplier_id("beta-eu"),
-                name: "Beta EU".into(),
-                ships_to: vec!["DE".into(), "FR".into(), "US".into()],
-                endpoint: "sim://beta-eu".into(),
-            },
+            Supplier::new(supplier_id("acme-us"), "Acme US", vec!["US".into(), "CA".into()], "sim://acme-us"),
+            Supplier::new(
+                supplier_id("beta-eu"),
+                "Beta EU",
+                vec!["DE".into(), "FR".into(), "US".into()],
+                "sim://beta-eu",
+            ),
         ],
         offers: vec![
             offer("TEE-BLK-M", "acme-us", 50, true),

@@ -12,6 +12,7 @@ use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::ports::{Catalog, Clock, EventPublisher, OrderStore, WorkQueue};
 use dropline_shared::routing::plan;
 use dropline_shared::status::{OrderStatus, PoStatus};
+use dropline_shared::validation::UnknownStock;
 use dropline_shared::worker::{StepError, load_order, process_batch, update_from};
 use std::sync::Arc;
 
@@ -23,6 +24,8 @@ pub struct Route {
     pub queue: Arc<dyn WorkQueue>,
     pub events: Arc<dyn EventPublisher>,
     pub clock: Arc<dyn Clock>,
+    /// Whether an offer with a stale stock snapshot may be chosen (the validation policy's).
+    pub unknown_stock: UnknownStock,
 }
 
 impl Route {
@@ -37,8 +40,8 @@ impl Route {
         if record.status == OrderStatus::Validated {
             let skus: Vec<Sku> = record.order.lines.iter().filter_map(|l| l.sku.clone()).collect();
             let catalog = self.catalog.view(&skus).await?;
-            let decision = plan(&record.order, &catalog);
             let now = self.clock.now();
+            let decision = plan(&record.order, &catalog, now, self.unknown_stock);
             let updated = update_from(self.store.as_ref(), id, Some(record.clone()), |r| {
                 if r.status != OrderStatus::Validated {
                     return Ok(None);

@@ -6,10 +6,10 @@ use dropline_route::Route;
 use dropline_shared::adapters::aws::{
     AwsClients, DynamoCatalog, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue,
 };
-use dropline_shared::config::required;
+use dropline_shared::config::{optional, required};
 use dropline_shared::messages::Step;
 use dropline_shared::ports::SystemClock;
-
+use dropline_shared::validation::UnknownStock;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::sync::Arc;
 
@@ -20,9 +20,12 @@ async fn main() -> Result<(), Error> {
     let catalog_table = required("DROPLINE_CATALOG_TABLE")?;
     let next_queue = required("DROPLINE_NOTIFY_QUEUE_URL")?;
     let event_bus = required("DROPLINE_EVENT_BUS")?;
+    let unknown_stock = UnknownStock::parse(&optional("DROPLINE_UNKNOWN_STOCK").unwrap_or_else(|| "hold".into()))
+        .map_err(|problem| format!("DROPLINE_UNKNOWN_STOCK: {problem}"))?;
 
     let aws = AwsClients::from_env().await;
     let step = Arc::new(Route {
+        unknown_stock,
         store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
         catalog: Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), catalog_table)),
         queue: Arc::new(SqsWorkQueue::new(

@@ -38,16 +38,17 @@ impl Validate {
         let mut changed = false;
         if record.status == OrderStatus::Received {
             let skus: Vec<Sku> = record.order.lines.iter().filter_map(|l| l.sku.clone()).collect();
-            let catalog = self.catalog.offers(&skus).await?;
-            let report = validate(&record.order, &catalog, &self.policy);
+            let catalog = self.catalog.view(&skus).await?;
+            let now = self.clock.now();
+            let report = validate(&record.order, &catalog, &self.policy, now);
             let (holds, warnings): (Vec<HoldReason>, Vec<HoldReason>) =
                 report.findings.iter().cloned().partition(HoldReason::holds);
-            let now = self.clock.now();
             let updated = update_from(self.store.as_ref(), id, Some(record.clone()), |r| {
                 if r.status != OrderStatus::Received {
                     return Ok(None);
                 }
                 r.warnings = warnings.clone();
+                r.service_level = report.service_level;
                 if let Some(verdict) = &report.address
                     && !verdict.changes.is_empty()
                 {

@@ -5,7 +5,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use dropline_shared::adapters::aws::{
     AwsClients, DynamoCatalog, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue,
 };
-use dropline_shared::config::{optional, required};
+use dropline_shared::config::required;
 use dropline_shared::messages::Step;
 use dropline_shared::ports::SystemClock;
 use dropline_shared::validation::ValidationPolicy;
@@ -20,10 +20,7 @@ async fn main() -> Result<(), Error> {
     let catalog_table = required("DROPLINE_CATALOG_TABLE")?;
     let next_queue = required("DROPLINE_ROUTE_QUEUE_URL")?;
     let event_bus = required("DROPLINE_EVENT_BUS")?;
-    let policy = ValidationPolicy::parse_statuses(
-        &optional("DROPLINE_ACCEPTED_FINANCIAL_STATUSES").unwrap_or_else(|| "paid".into()),
-    )
-    .map_err(|problem| format!("DROPLINE_ACCEPTED_FINANCIAL_STATUSES: {problem}"))?;
+    let policy = ValidationPolicy::from_lookup(|name| std::env::var(name).ok())?;
 
     let aws = AwsClients::from_env().await;
     let step = Arc::new(Validate {
