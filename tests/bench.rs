@@ -171,6 +171,7 @@ fn cpu() {
         events: Arc::new(MemoryEventBus::new()),
         secrets: SecretBook::new().with("shopify", "bench-secret"),
         clock,
+        stock: Arc::new(MemoryCatalog::default()),
     };
     let n = 20_000;
     let requests: Vec<WebRequest> = (0..n * 8 + 1000)

@@ -102,6 +102,24 @@ async fn catalog_memory() {
 }
 
 #[tokio::test]
+async fn stock_ledger_memory() {
+    contract::stock_ledger(&MemoryCatalog::new(&sample_catalog_document())).await;
+}
+
+#[tokio::test]
+async fn stock_ledger_dynamodb() {
+    let aws = aws().await;
+    let infra = provision(&aws, &unique("sl"), QueueSettings::default()).await.expect("provision");
+    let c = DynamoCatalog::new(aws.dynamodb.clone(), &infra.catalog_table);
+    c.load(&sample_catalog_document()).await.expect("load");
+    contract::stock_ledger(&c).await;
+    c.load(&sample_catalog_document()).await.expect("reload");
+    let sku = dropline_shared::ids::Sku::new("HOODIE-GRY-L").unwrap();
+    let view = dropline_shared::ports::Catalog::view(&c, std::slice::from_ref(&sku)).await.unwrap();
+    assert_eq!(view.offers_for(&sku)[0].stock, 20, "loading offers leaves reservations alone");
+}
+
+#[tokio::test]
 async fn catalog_dynamodb() {
     let aws = aws().await;
     let infra = provision(&aws, &unique("ct"), QueueSettings::default()).await.expect("provision");

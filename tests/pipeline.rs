@@ -275,6 +275,7 @@ async fn crash_after_order_write(stack: &Stack, d: &dropline_cli::demo::Delivery
         events: stack.events.clone(),
         secrets: stack.secrets.clone(),
         clock: stack.clock.clone(),
+        stock: stack.ledger.clone(),
     };
     let mut req = d.request(dropline_tests::SHOPIFY_SECRET);
     req.deadline = Some(stack.clock.now_plus(Duration::seconds(3)));
@@ -354,4 +355,59 @@ async fn a_supplier_outage_is_retried_through_the_queue_then_lands_in_the_dlq() 
     // 3 receives x 2 attempts each (bounded retries with backoff inside an invocation).
     assert_eq!(stack.suppliers.requests(), 6);
     let _ = SupplierId::new("x");
+}
+
+/// A copy of the bundled US order as another customer's order (its own ids, email and street).
+fn another_customers_order(n: u64) -> dropline_cli::demo::Delivery {
+    let mut d = shopify_delivery();
+    let p = d.payload.as_mut().expect("payload");
+    p["id"] = serde_json::json!(7_000_000_000u64 + n);
+    p["name"] = serde_json::json!(format!("#{}", 7000 + n));
+    p["email"] = serde_json::json!(format!("customer{n}@example.com"));
+    p["shipping_address"]["address1"] = serde_json::json!(format!("{} Cedar Glen Dr", 100 + n));
+    d.delivery_id = format!("concurrency-{n}");
+    d
+}
+
+#[tokio::test]
+async fn two_orders_for_the_last_unit_one_proceeds_and_one_holds() {
+    let stack = Stack::start(StackOptions::default()).await;
+    // One TEE-BLK-M left in the whole catalog, at northwind-us.
+    let mut doc = stack.catalog.clone();
+    let sku = dropline_shared::ids::Sku::new("TEE-BLK-M").unwrap();
+    for o in doc.offers.iter_mut().filter(|o| o.sku == sku) {
+        o.stock = if o.supplier_id.as_str() == "northwind-us" { 1 } else { 0 };
+    }
+    stack.ledger.load(&doc).await.expect("load");
+    let (a, b) = (another_customers_order(1), another_customers_order(2));
+    let ids = [order_id_of(&a), order_id_of(&b)];
+    for d in [&a, &b] {
+        let (status, body) = stack.post_delivery(d, dropline_tests::SHOPIFY_SECRET).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    // Both pass validation: one unit is available to each as far as validation can tell.
+    while stack.pipeline.pump(Step::Validate).await.expect("pump").received > 0 {}
+    for id in &ids {
+        assert_eq!(order(&stack, id).await.status, OrderStatus::Validated);
+    }
+    // Routing takes both messages in one batch and works them concurrently.
+    assert_eq!(stack.pipeline.pump(Step::Route).await.expect("pump").received, 2);
+    let records = [order(&stack, &ids[0]).await, order(&stack, &ids[1]).await];
+    let statuses: Vec<OrderStatus> = records.iter().map(|r| r.status).collect();
+    let routed = records.iter().filter(|r| r.status == OrderStatus::Routed).count();
+    let held: Vec<_> = records.iter().filter(|r| r.status == OrderStatus::OnHold).collect();
+    assert_eq!((routed, held.len()), (1, 1), "one proceeds, one holds: {statuses:?}");
+    assert_eq!(held[0].holds[0].code, "out_of_stock", "{:?}", held[0].holds);
+    assert_eq!(held[0].holds[0].category, dropline_shared::record::HoldCategory::Stock);
+    let view = dropline_shared::ports::Catalog::view(stack.ledger.as_ref(), std::slice::from_ref(&sku)).await.unwrap();
+    let nw = view.offers_for(&sku).iter().find(|o| o.supplier_id.as_str() == "northwind-us").unwrap().clone();
+    assert_eq!((nw.stock, nw.reserved), (1, 1), "the unit is held for the routed order");
+
+    // The supplier accepts and ships: the unit leaves the snapshot and the hold ends.
+    stack.settle().await;
+    assert_eq!(stack.suppliers.deliver_callbacks().await, vec![200, 200]);
+    let view = dropline_shared::ports::Catalog::view(stack.ledger.as_ref(), std::slice::from_ref(&sku)).await.unwrap();
+    let nw = view.offers_for(&sku).iter().find(|o| o.supplier_id.as_str() == "northwind-us").unwrap().clone();
+    assert_eq!((nw.stock, nw.reserved), (0, 0), "settled once, not twice");
+    assert!(view.reservations.is_empty());
 }

@@ -14,7 +14,7 @@ use dropline_shared::idempotency::{Idempotency, IdempotencyStore};
 use dropline_shared::messages::Step;
 use dropline_shared::ports::{
     CarrierTracker, Catalog, Clock, EventPublisher, OrderStore, PortResult, QueueConsumer, ReceivedMessage,
-    SupplierGateway, WorkQueue,
+    StockLedger, SupplierGateway, WorkQueue,
 };
 use dropline_shared::secrets::SecretBook;
 use dropline_shared::validation::ValidationPolicy;
@@ -32,6 +32,8 @@ pub struct Ports {
     pub consumer: Arc<dyn QueueConsumer>,
     pub events: Arc<dyn EventPublisher>,
     pub catalog: Arc<dyn Catalog>,
+    /// Stock reservations (the catalog's adapter).
+    pub stock: Arc<dyn StockLedger>,
     pub gateway: Arc<dyn SupplierGateway>,
     pub tracker: Arc<dyn CarrierTracker>,
     pub clock: Arc<dyn Clock>,
@@ -84,6 +86,7 @@ impl Pipeline {
                 events: p.events.clone(),
                 secrets: p.secrets,
                 clock: p.clock.clone(),
+                stock: p.stock.clone(),
             }),
             validate: Arc::new(Validate {
                 store: p.store.clone(),
@@ -95,6 +98,7 @@ impl Pipeline {
             }),
             route: Arc::new(Route {
                 unknown_stock: p.policy.unknown_stock,
+                stock: p.stock.clone(),
                 store: p.store.clone(),
                 catalog: p.catalog.clone(),
                 queue: p.queue.clone(),

@@ -244,15 +244,67 @@ pub fn endpoint_allowed(endpoint: &str) -> bool {
             .any(|p| endpoint.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/'])))
 }
 
+/// Units of one offer held for one order line until the supplier accepts (then they leave the
+/// supplier's stock) or the order lets them go (cancelled, rejected, rerouted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    /// Who holds the units: `<purchase order id>/<line id>`. A purchase order id is never
+    /// reused (a re-route numbers on), so a late message about an old one can't touch a new one.
+    pub holder: String,
+    pub sku: Sku,
+    pub supplier_id: SupplierId,
+    pub quantity: u32,
+    pub at: DateTime<Utc>,
+}
+
+impl Reservation {
+    pub fn holder_for(po: &crate::ids::PurchaseOrderId, line_id: &str) -> String {
+        format!("{po}/{line_id}")
+    }
+    /// Whether one of `order`'s purchase orders holds it.
+    pub fn held_by(&self, order: &crate::ids::OrderId) -> bool {
+        self.holder.strip_prefix(order.as_str()).is_some_and(|rest| rest.starts_with('-'))
+    }
+}
+
 /// The part of the catalog one order needs: the offers for its SKUs and the suppliers behind them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CatalogView {
     pub offers: HashMap<Sku, Vec<Offer>>,
     pub suppliers: HashMap<SupplierId, Supplier>,
+    /// The reservations counted in the offers' `reserved`.
+    pub reservations: Vec<Reservation>,
 }
 
 impl CatalogView {
     pub fn offers_for(&self, sku: &Sku) -> &[Offer] {
         self.offers.get(sku).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Counts `reservations` into the offers' `reserved` (adapters call this once per view).
+    pub fn count_reservations(&mut self, reservations: Vec<Reservation>) {
+        for r in &reservations {
+            if let Some(o) =
+                self.offers.get_mut(&r.sku).and_then(|os| os.iter_mut().find(|o| o.supplier_id == r.supplier_id))
+            {
+                o.reserved = o.reserved.saturating_add(r.quantity);
+            }
+        }
+        self.reservations.extend(reservations);
+    }
+
+    /// The view as `order` sees it: its own reservations are its units, not someone else's.
+    pub fn without_reservations_of(mut self, order: &crate::ids::OrderId) -> Self {
+        let (own, others): (Vec<Reservation>, Vec<Reservation>) =
+            std::mem::take(&mut self.reservations).into_iter().partition(|r| r.held_by(order));
+        for r in &own {
+            if let Some(o) =
+                self.offers.get_mut(&r.sku).and_then(|os| os.iter_mut().find(|o| o.supplier_id == r.supplier_id))
+            {
+                o.reserved = o.reserved.saturating_sub(r.quantity);
+            }
+        }
+        self.reservations = others;
+        self
     }
 }

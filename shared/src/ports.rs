@@ -1,7 +1,7 @@
 //! Ports: what the pipeline needs from the outside world, as traits. Adapters for memory (demo,
 //! unit tests) and for AWS (Lambda) implement them, and both pass the same contract tests.
 
-use crate::catalog::{CatalogView, Supplier};
+use crate::catalog::{CatalogView, Offer, Reservation, Supplier};
 use crate::events::DomainEvent;
 use crate::ids::{OrderId, Sku, SupplierId};
 use crate::messages::{Step, WorkMessage};
@@ -105,6 +105,62 @@ pub trait Catalog: Send + Sync {
     /// The offers for `skus` only (`suppliers` left empty): what validation needs.
     async fn offers(&self, skus: &[Sku]) -> PortResult<CatalogView>;
     async fn supplier(&self, id: &SupplierId) -> PortResult<Option<Supplier>>;
+}
+
+/// What a reservation attempt did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reserved {
+    /// The units are now held for the holder.
+    Taken,
+    /// The holder already held them (a redelivery): nothing changed.
+    AlreadyHeld,
+    /// The offer as stored now (its `reserved` counting every holder) did not pass the check.
+    Refused(Offer),
+    /// No such offer.
+    NoOffer,
+}
+
+/// What a reservation attempt must do given the SKU's offers and reservations as stored: `None`
+/// to write the reservation, or the answer to give without writing. Every ledger adapter decides
+/// through this, between its read and its conditional write.
+pub fn reservation_check(
+    r: &Reservation,
+    offers: &[Offer],
+    holds: &std::collections::BTreeMap<String, Reservation>,
+    fits: &(dyn for<'o> Fn(&'o Offer) -> bool + Send + Sync),
+) -> Option<Reserved> {
+    if holds.get(&r.holder).is_some_and(|h| h.supplier_id == r.supplier_id && h.quantity == r.quantity) {
+        return Some(Reserved::AlreadyHeld);
+    }
+    let Some(mut offer) = offers.iter().find(|o| o.supplier_id == r.supplier_id).cloned() else {
+        return Some(Reserved::NoOffer);
+    };
+    // Every other holder's units; this holder's earlier units (at another supplier) are replaced.
+    offer.reserved = holds
+        .values()
+        .filter(|h| h.supplier_id == r.supplier_id && h.holder != r.holder)
+        .map(|h| h.quantity)
+        .fold(0u32, u32::saturating_add);
+    (!fits(&offer)).then_some(Reserved::Refused(offer))
+}
+
+/// Supplier stock held for orders. Every change is atomic per SKU (a conditional write), and
+/// idempotent per holder, so concurrent orders never take the same units and redeliveries never
+/// take them twice.
+#[async_trait]
+pub trait StockLedger: Send + Sync {
+    /// Holds `r.quantity` of the offer for `r.holder` if `fits` accepts the offer as stored now.
+    /// A holder that held units at another supplier gives them back in the same write.
+    async fn reserve(
+        &self,
+        r: &Reservation,
+        fits: &(dyn for<'o> Fn(&'o Offer) -> bool + Send + Sync),
+    ) -> PortResult<Reserved>;
+    /// Gives the holder's units back; false when it held none.
+    async fn release(&self, sku: &Sku, holder: &str) -> PortResult<bool>;
+    /// The supplier accepted: the held units leave its stock snapshot and the hold ends; false
+    /// when the holder held none.
+    async fn settle(&self, sku: &Sku, holder: &str) -> PortResult<bool>;
 }
 
 /// Errors sending a purchase order to a supplier.

@@ -11,7 +11,7 @@ use crate::ids::{OrderId, PurchaseOrderId, SupplierId};
 use crate::order::CanonicalOrder;
 use crate::record::{HoldCategory, HoldReason, PoLine, PurchaseOrder};
 use crate::status::PoStatus;
-use crate::validation::{UnknownStock, refusal};
+use crate::validation::{UnknownStock, refusal, unfillable_line};
 use chrono::{DateTime, Utc};
 
 /// A purchase order the router wants created.
@@ -64,20 +64,14 @@ pub fn plan(
             let supplier = catalog.suppliers.get(&offer.supplier_id);
             match refusal(line, offer, supplier, country, now, unknown_stock) {
                 Some(r) => {
-                    why_not.push(format!("{}: {r}", offer.supplier_id));
+                    why_not.push((&offer.supplier_id, r));
                     false
                 }
                 None => true,
             }
         });
         let Some(offer) = chosen else {
-            let detail = if why_not.is_empty() { "no supplier carries it".to_string() } else { why_not.join("; ") };
-            problems.push(HoldReason::new(
-                "no_supplier_for_line",
-                HoldCategory::Routing,
-                field,
-                format!("no supplier can fill line {} (SKU {sku} x{}): {detail}", i + 1, line.quantity),
-            ));
+            problems.push(unfillable_line(i, line, sku, &why_not));
             continue;
         };
         let po_line = PoLine {

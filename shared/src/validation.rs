@@ -3,6 +3,7 @@
 
 use crate::address::AddressVerdict;
 use crate::catalog::{Availability, CatalogView, Offer, Supplier};
+use crate::ids::SupplierId;
 use crate::money::{Currency, Money};
 use crate::order::{CanonicalOrder, FinancialStatus, LineItem, ServiceLevel, ShippingMethod};
 use crate::record::{HoldCategory, HoldReason};
@@ -364,6 +365,33 @@ pub fn refusal(
     }
 }
 
+/// The hold for a line no offer can fill, from each offer's refusal: a stock problem when stock
+/// is what stops an offer that otherwise fits (`out_of_stock`, or `stock_unknown` when a stale
+/// snapshot is among them), else `no_supplier_for_line`.
+pub fn unfillable_line(
+    i: usize,
+    line: &LineItem,
+    sku: &crate::ids::Sku,
+    refusals: &[(&SupplierId, Refusal)],
+) -> HoldReason {
+    let stock = |r: &Refusal| matches!(r, Refusal::Short { .. } | Refusal::StaleStock { .. });
+    let (code, category) = if refusals.iter().any(|(_, r)| matches!(r, Refusal::StaleStock { .. })) {
+        ("stock_unknown", HoldCategory::Stock)
+    } else if refusals.iter().any(|(_, r)| stock(r)) {
+        ("out_of_stock", HoldCategory::Stock)
+    } else {
+        ("no_supplier_for_line", HoldCategory::Routing)
+    };
+    let detail: Vec<String> = refusals.iter().map(|(s, r)| format!("{s}: {r}")).collect();
+    let detail = if detail.is_empty() { "no supplier carries it".to_string() } else { detail.join("; ") };
+    reason(
+        code,
+        category,
+        &format!("lines[{i}].sku"),
+        format!("no supplier can fill line {} (SKU {sku} x{}): {detail}", i + 1, line.quantity),
+    )
+}
+
 /// Every finding about the order, its normalized address and its service level.
 pub fn validate(
     order: &CanonicalOrder,
@@ -521,22 +549,9 @@ pub fn validate(
             }
             continue;
         }
-        let detail: Vec<String> =
-            verdicts.iter().filter_map(|(o, r)| r.as_ref().map(|r| format!("{}: {r}", o.supplier_id))).collect();
-        let only_stock =
-            verdicts.iter().all(|(_, r)| matches!(r, Some(Refusal::Short { .. } | Refusal::StaleStock { .. })));
-        let any_stale = verdicts.iter().any(|(_, r)| matches!(r, Some(Refusal::StaleStock { .. })));
-        let (code, category) = match (only_stock, any_stale) {
-            (true, true) => ("stock_unknown", HoldCategory::Stock),
-            (true, false) => ("out_of_stock", HoldCategory::Stock),
-            (false, _) => ("no_supplier_for_line", HoldCategory::Routing),
-        };
-        out.push(reason(
-            code,
-            category,
-            &field("sku"),
-            format!("no supplier can fill line {} (SKU {sku} x{}): {}", i + 1, line.quantity, detail.join("; ")),
-        ));
+        let refusals: Vec<(&SupplierId, Refusal)> =
+            verdicts.into_iter().filter_map(|(o, r)| r.map(|r| (&o.supplier_id, r))).collect();
+        out.push(unfillable_line(i, line, sku, &refusals));
     }
     if cheapest.iter().all(Option::is_some) && !cheapest.is_empty() {
         let offers: Vec<&Offer> = cheapest.into_iter().flatten().collect();

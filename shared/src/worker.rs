@@ -1,10 +1,12 @@
 //! What every queue-driven step shares: per-message processing with partial batch failures, and
 //! the optimistic read-modify-write loop on an order.
 
+use crate::catalog::Reservation;
 use crate::ids::OrderId;
 use crate::messages::WorkMessage;
-use crate::ports::{OrderStore, PortError};
-use crate::record::OrderRecord;
+use crate::ports::{OrderStore, PortError, StockLedger};
+use crate::record::{OrderRecord, PurchaseOrder};
+use crate::status::PoStatus;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use std::future::Future;
 
@@ -154,4 +156,29 @@ where
         }
     }
     Err(StepError::Retry(format!("order {id}: too many concurrent writers")))
+}
+
+/// Gives back the stock held for a purchase order's lines (idempotent: holders are per PO line).
+pub async fn release_po(stock: &dyn StockLedger, po: &PurchaseOrder) -> Result<(), PortError> {
+    for line in &po.lines {
+        stock.release(&line.sku, &Reservation::holder_for(&po.id, &line.line_id)).await?;
+    }
+    Ok(())
+}
+
+/// Brings a purchase order's stock reservations in line with its status: released when it was
+/// rejected or cancelled, settled (the units leave the supplier's snapshot) once the supplier
+/// accepted or shipped it. Idempotent, so callers run it after every change and again on every
+/// redelivery, and a crash between the state write and here loses nothing.
+pub async fn reconcile_stock(stock: &dyn StockLedger, po: &PurchaseOrder) -> Result<(), PortError> {
+    match po.status {
+        PoStatus::Rejected | PoStatus::Cancelled => release_po(stock, po).await,
+        PoStatus::Accepted | PoStatus::Shipped | PoStatus::Delivered => {
+            for line in &po.lines {
+                stock.settle(&line.sku, &Reservation::holder_for(&po.id, &line.line_id)).await?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }

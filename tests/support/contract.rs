@@ -2,14 +2,16 @@
 //! and the AWS adapter (on the emulators) in `tests/contract.rs`.
 
 use chrono::{DateTime, Duration, Utc};
-use dropline_shared::catalog::CatalogDocument;
+use dropline_shared::catalog::{CatalogDocument, Offer, Reservation};
 use dropline_shared::events::DomainEvent;
 use dropline_shared::idempotency::{
     Begin, Idempotency, IdempotencyError, IdempotencyRecord, IdempotencyStatus, IdempotencyStore, PutOutcome,
 };
-use dropline_shared::ids::{ChannelOrderId, PurchaseOrderId, Sku, SupplierId};
+use dropline_shared::ids::{ChannelOrderId, OrderId, PurchaseOrderId, Sku, SupplierId};
 use dropline_shared::messages::{Step, WorkMessage};
-use dropline_shared::ports::{Catalog, Created, EventPublisher, OrderStore, PortError, QueueConsumer, WorkQueue};
+use dropline_shared::ports::{
+    Catalog, Created, EventPublisher, OrderStore, PortError, QueueConsumer, Reserved, StockLedger, WorkQueue,
+};
 use dropline_shared::record::{OrderRecord, PurchaseOrder, Receipt, Shipment};
 use dropline_shared::status::{OrderStatus, PoStatus, TrackingStatus};
 use dropline_shared::testing::sample_order;
@@ -307,4 +309,63 @@ pub async fn catalog(c: &dyn Catalog, doc: &CatalogDocument) {
     let offers = c.offers(&[sku("MUG-WHT"), sku("NOPE")]).await.expect("offers");
     assert_eq!(offers.offers_for(&sku("MUG-WHT")), mugs, "the same offers, without suppliers");
     assert!(offers.suppliers.is_empty());
+}
+
+/// Stock reservations: atomic per SKU, idempotent per holder, never more than the check allows
+/// even when many orders race for the same units.
+pub async fn stock_ledger<C: Catalog + StockLedger>(c: &C) {
+    let sku = Sku::new("HOODIE-GRY-L").expect("sku"); // acme-us has 20
+    let acme = SupplierId::new("acme-us").expect("id");
+    let at = Utc::now();
+    let hold = |holder: &str, quantity: u32| Reservation {
+        holder: holder.to_string(),
+        sku: sku.clone(),
+        supplier_id: acme.clone(),
+        quantity,
+        at,
+    };
+    let fits = |q: u32| move |o: &Offer| o.stock.saturating_sub(o.reserved) >= q;
+    let order_a = OrderId::new("o_aaaaaaaaaaaaaaaa").expect("id");
+    let a = Reservation::holder_for(&PurchaseOrderId::new(order_a.clone(), 1), "1");
+
+    assert_eq!(c.reserve(&hold(&a, 3), &fits(3)).await.expect("reserve"), Reserved::Taken);
+    assert_eq!(c.reserve(&hold(&a, 3), &fits(3)).await.expect("again"), Reserved::AlreadyHeld, "idempotent");
+    let view = c.view(std::slice::from_ref(&sku)).await.expect("view");
+    assert_eq!(view.offers_for(&sku)[0].reserved, 3);
+    assert_eq!(view.reservations.len(), 1);
+    let own = view.clone().without_reservations_of(&order_a);
+    assert_eq!(own.offers_for(&sku)[0].reserved, 0, "an order's own units are not someone else's");
+
+    match c.reserve(&hold("o_bbbbbbbbbbbbbbbb/1", 18), &fits(18)).await.expect("reserve") {
+        Reserved::Refused(o) => assert_eq!((o.stock, o.reserved), (20, 3)),
+        other => panic!("18 of 17 left: {other:?}"),
+    }
+    let ghost = Reservation { supplier_id: SupplierId::new("nobody").expect("id"), ..hold("o_cccccccccccccccc/1", 1) };
+    assert_eq!(c.reserve(&ghost, &fits(1)).await.expect("reserve"), Reserved::NoOffer);
+
+    // Ten orders race for two units each; 17 are left: exactly eight win.
+    let racers: Vec<String> = (0..10).map(|i| format!("o_race{i:012}/1")).collect();
+    let results = futures_util::future::join_all(racers.iter().map(|h| {
+        let r = hold(h, 2);
+        async move { c.reserve(&r, &fits(2)).await }
+    }))
+    .await;
+    let taken = results.iter().filter(|r| matches!(r, Ok(Reserved::Taken))).count();
+    let refused = results.iter().filter(|r| matches!(r, Ok(Reserved::Refused(_)))).count();
+    assert_eq!((taken, refused), (8, 2), "{results:?}");
+    let view = c.view(std::slice::from_ref(&sku)).await.expect("view");
+    assert_eq!(view.offers_for(&sku)[0].reserved, 3 + 16);
+
+    // Release gives units back once; settle takes them out of the stock once.
+    assert!(c.release(&sku, &a).await.expect("release"));
+    assert!(!c.release(&sku, &a).await.expect("release again"), "nothing left to release");
+    let winner = results.iter().zip(&racers).find(|(r, _)| matches!(r, Ok(Reserved::Taken))).expect("a winner").1;
+    assert!(c.settle(&sku, winner).await.expect("settle"));
+    assert!(!c.settle(&sku, winner).await.expect("settle again"));
+    let view = c.view(std::slice::from_ref(&sku)).await.expect("view");
+    let o = &view.offers_for(&sku)[0];
+    assert_eq!((o.stock, o.reserved), (18, 14), "settled units leave the snapshot and the holds");
+    for h in &racers {
+        c.release(&sku, h).await.expect("clean up");
+    }
 }

@@ -13,13 +13,13 @@ use dropline_shared::idempotency::{Begin, Idempotency, IdempotencyError, Idempot
 use dropline_shared::ids::{DeliveryId, PurchaseOrderId, SupplierId};
 use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::order::CanonicalOrder;
-use dropline_shared::ports::{Clock, Created, EventPublisher, OrderStore, WorkQueue};
+use dropline_shared::ports::{Clock, Created, EventPublisher, OrderStore, StockLedger, WorkQueue};
 use dropline_shared::record::{OrderRecord, Receipt, Rejection, Shipment, StoreUpdate};
 use dropline_shared::secrets::SecretBook;
 use dropline_shared::signature;
 use dropline_shared::status::{OrderStatus, PoStatus, TrackingStatus};
 use dropline_shared::supplier::{AckStatus, SIGNATURE_HEADER, SupplierEvent};
-use dropline_shared::worker::{StepError, update_from, update_order};
+use dropline_shared::worker::{StepError, reconcile_stock, update_from, update_order};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -79,6 +79,8 @@ pub struct Ingest {
     pub events: Arc<dyn EventPublisher>,
     pub secrets: SecretBook,
     pub clock: Arc<dyn Clock>,
+    /// Stock reservations, released or settled as purchase orders end.
+    pub stock: Arc<dyn StockLedger>,
 }
 
 /// Which endpoint a path names. API Gateway may prefix a stage name; only the tail counts.
@@ -269,6 +271,10 @@ impl Ingest {
         })
         .await?;
         let r = &updated.record;
+        // A cancellation gives the stock back; repeated on redelivery, so nothing leaks.
+        for po in &r.purchase_orders {
+            reconcile_stock(self.stock.as_ref(), po).await?;
+        }
         let outcome = updated.value.unwrap_or(StoreUpdate::Stale);
         tracing::info!(order_id = %order_id, status = %r.status, outcome = ?outcome, "order already stored; not creating it twice");
         if r.status == OrderStatus::Received {
@@ -342,6 +348,14 @@ impl Ingest {
         match result {
             Ok(u) => {
                 let po_status = u.record.po(&po_id).map(|p| p.status);
+                // Rejected: the units go back; accepted or shipped: they leave the supplier's
+                // stock. Done on every delivery of the callback, so a crash here is retried.
+                if let Some(po) = u.record.po(&po_id)
+                    && let Err(e) = reconcile_stock(self.stock.as_ref(), po).await
+                {
+                    tracing::error!(order_id = %u.record.id, po = %po_id, error = %e, "stock reservation not updated");
+                    return WebResponse::error(503, "unavailable", "try again later");
+                }
                 if let Some(detail_type) = u.value {
                     tracing::info!(order_id = %u.record.id, po = %po_id, status = ?po_status, "supplier event recorded");
                     let mut events = vec![DomainEvent::about(

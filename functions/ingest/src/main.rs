@@ -3,7 +3,8 @@
 
 use dropline_ingest::Ingest;
 use dropline_shared::adapters::aws::{
-    AwsClients, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue, load_secrets,
+    AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue,
+    load_secrets,
 };
 use dropline_shared::config::required;
 use dropline_shared::idempotency::Idempotency;
@@ -18,6 +19,7 @@ async fn main() -> Result<(), Error> {
     let orders_table = required("DROPLINE_ORDERS_TABLE")?;
     let idempotency_table = required("DROPLINE_IDEMPOTENCY_TABLE")?;
     let validate_queue = required("DROPLINE_VALIDATE_QUEUE_URL")?;
+    let catalog_table = required("DROPLINE_CATALOG_TABLE")?;
     let event_bus = required("DROPLINE_EVENT_BUS")?;
     let secrets_path = required("DROPLINE_SECRETS_PATH")?;
 
@@ -36,6 +38,7 @@ async fn main() -> Result<(), Error> {
         events: Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), event_bus)),
         secrets,
         clock: Arc::new(SystemClock),
+        stock: Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), catalog_table)),
     });
     lambda_http::run(service_fn(move |req| {
         let ingest = ingest.clone();

@@ -6,17 +6,61 @@
 //! still-pending purchase orders to notify-supplier.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use chrono::{DateTime, Utc};
+use dropline_shared::catalog::{Availability, CatalogView, Offer, Reservation};
 use dropline_shared::events::DomainEvent;
 use dropline_shared::ids::Sku;
 use dropline_shared::messages::{Step, WorkMessage};
-use dropline_shared::ports::{Catalog, Clock, EventPublisher, OrderStore, WorkQueue};
+use dropline_shared::ports::{Catalog, Clock, EventPublisher, OrderStore, Reserved, StockLedger, WorkQueue};
+use dropline_shared::record::{HoldCategory, HoldReason, OrderRecord, PurchaseOrder};
 use dropline_shared::routing::plan;
 use dropline_shared::status::{OrderStatus, PoStatus};
 use dropline_shared::validation::UnknownStock;
-use dropline_shared::worker::{StepError, load_order, process_batch, update_from};
+use dropline_shared::worker::{StepError, load_order, process_batch, release_po, update_from};
 use std::sync::Arc;
 
 pub const ACTOR: &str = "route";
+
+/// Reserves every line of `pos` (holder `<po id>/<line id>`). When one can't be held, gives back
+/// what this call took and says why.
+pub async fn reserve_pos(
+    stock: &dyn StockLedger,
+    pos: &[PurchaseOrder],
+    view: &CatalogView,
+    now: DateTime<Utc>,
+    unknown_stock: UnknownStock,
+) -> Result<Option<String>, StepError> {
+    for (k, po) in pos.iter().enumerate() {
+        let supplier = view.suppliers.get(&po.supplier_id);
+        for line in &po.lines {
+            let r = Reservation {
+                holder: Reservation::holder_for(&po.id, &line.line_id),
+                sku: line.sku.clone(),
+                supplier_id: po.supplier_id.clone(),
+                quantity: line.quantity,
+                at: now,
+            };
+            let need = line.quantity;
+            let fits = |o: &Offer| match o.availability(supplier, now) {
+                Availability::Known(n) => n >= need,
+                Availability::Stale { .. } => unknown_stock == UnknownStock::Proceed,
+            };
+            let refusal = match stock.reserve(&r, &fits).await? {
+                Reserved::Taken | Reserved::AlreadyHeld => continue,
+                Reserved::Refused(o) => match o.availability(supplier, now) {
+                    Availability::Known(n) => format!("{} {}: {n} available, {need} needed", po.supplier_id, line.sku),
+                    Availability::Stale { .. } => format!("{} {}: stock snapshot stale", po.supplier_id, line.sku),
+                },
+                Reserved::NoOffer => format!("{} no longer offers {}", po.supplier_id, line.sku),
+            };
+            for taken in &pos[..=k] {
+                release_po(stock, taken).await?;
+            }
+            return Ok(Some(refusal));
+        }
+    }
+    Ok(None)
+}
 
 pub struct Route {
     pub store: Arc<dyn OrderStore>,
@@ -24,11 +68,55 @@ pub struct Route {
     pub queue: Arc<dyn WorkQueue>,
     pub events: Arc<dyn EventPublisher>,
     pub clock: Arc<dyn Clock>,
+    pub stock: Arc<dyn StockLedger>,
     /// Whether an offer with a stale stock snapshot may be chosen (the validation policy's).
     pub unknown_stock: UnknownStock,
 }
 
 impl Route {
+    /// Plans purchase orders on a fresh view and reserves their stock; when another order took
+    /// the units first, plans again (up to three times) and finally holds as out of stock.
+    async fn decide(
+        &self,
+        record: &OrderRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Vec<PurchaseOrder>, Vec<HoldReason>>, StepError> {
+        let skus: Vec<Sku> = record.order.lines.iter().filter_map(|l| l.sku.clone()).collect();
+        let number = record.order.number().to_string();
+        // Continue after any earlier purchase orders (a re-route after a hold), so ids,
+        // idempotency keys and reservation holders never repeat.
+        let first = record.purchase_orders.iter().map(|p| p.id.seq()).max().unwrap_or(0);
+        let mut lost = Vec::new();
+        for _attempt in 0..3 {
+            let view = self.catalog.view(&skus).await?.without_reservations_of(&record.id);
+            let plans = match plan(&record.order, &view, now, self.unknown_stock) {
+                Ok(plans) => plans,
+                Err(reasons) => return Ok(Err(reasons)),
+            };
+            let mut pos = Vec::with_capacity(plans.len());
+            for (i, p) in plans.into_iter().enumerate() {
+                let seq = u16::try_from(i + 1)
+                    .ok()
+                    .and_then(|n| first.checked_add(n))
+                    .ok_or_else(|| StepError::Poison("too many purchase orders".into()))?;
+                pos.push(p.into_purchase_order(&record.id, &number, seq, now));
+            }
+            match reserve_pos(self.stock.as_ref(), &pos, &view, now, self.unknown_stock).await? {
+                None => return Ok(Ok(pos)),
+                Some(refusal) => {
+                    tracing::info!(order_id = %record.id, %refusal, "stock taken by another order; planning again");
+                    lost.push(refusal);
+                }
+            }
+        }
+        Ok(Err(vec![HoldReason::new(
+            "out_of_stock",
+            HoldCategory::Stock,
+            Some("lines".into()),
+            format!("other orders took the stock while routing: {}", lost.join("; ")),
+        )]))
+    }
+
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
         process_batch(ACTOR, event, |m| self.process(m)).await
     }
@@ -38,27 +126,18 @@ impl Route {
         let mut record = load_order(self.store.as_ref(), id).await?;
         let mut changed = false;
         if record.status == OrderStatus::Validated {
-            let skus: Vec<Sku> = record.order.lines.iter().filter_map(|l| l.sku.clone()).collect();
-            let catalog = self.catalog.view(&skus).await?;
             let now = self.clock.now();
-            let decision = plan(&record.order, &catalog, now, self.unknown_stock);
+            let decision = self.decide(&record, now).await?;
+            let planned_from = record.purchase_orders.len();
             let updated = update_from(self.store.as_ref(), id, Some(record.clone()), |r| {
-                if r.status != OrderStatus::Validated {
+                // The purchase order ids were chosen (and their stock reserved) against the
+                // record as read; a record changed since is somebody else's business.
+                if r.status != OrderStatus::Validated || r.purchase_orders.len() != planned_from {
                     return Ok(None);
                 }
                 let result = match &decision {
-                    Ok(plans) => {
-                        let number = r.order.number().to_string();
-                        // Continue after any earlier purchase orders (a re-route after a hold), so
-                        // ids and idempotency keys never repeat.
-                        let first = r.purchase_orders.iter().map(|p| p.id.seq()).max().unwrap_or(0);
-                        for (i, p) in plans.iter().enumerate() {
-                            let seq = u16::try_from(i + 1)
-                                .ok()
-                                .and_then(|n| first.checked_add(n))
-                                .ok_or_else(|| StepError::Poison("too many purchase orders".into()))?;
-                            r.purchase_orders.push(p.clone().into_purchase_order(&r.id, &number, seq, now));
-                        }
+                    Ok(pos) => {
+                        r.purchase_orders.extend(pos.iter().cloned());
                         let summary: Vec<String> =
                             r.purchase_orders.iter().map(|p| format!("{} -> {}", p.number, p.supplier_id)).collect();
                         r.transition(OrderStatus::Routed, ACTOR, summary.join(", "), now)
@@ -69,6 +148,15 @@ impl Route {
                 Ok(Some(()))
             })
             .await?;
+            if let Ok(pos) = &decision
+                && !updated.changed
+            {
+                // Lost to another change: give back what this attempt reserved and the order
+                // does not hold.
+                for po in pos.iter().filter(|p| !updated.record.purchase_orders.iter().any(|q| q.id == p.id)) {
+                    release_po(self.stock.as_ref(), po).await?;
+                }
+            }
             record = updated.record;
             changed = updated.changed;
             if changed {

@@ -24,10 +24,12 @@ async fn main() -> Result<(), Error> {
         .map_err(|problem| format!("DROPLINE_UNKNOWN_STOCK: {problem}"))?;
 
     let aws = AwsClients::from_env().await;
+    let catalog = Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), catalog_table));
     let step = Arc::new(Route {
         unknown_stock,
         store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
-        catalog: Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), catalog_table)),
+        catalog: catalog.clone(),
+        stock: catalog,
         queue: Arc::new(SqsWorkQueue::new(
             aws.sqs.clone(),
             QueueUrls::default().with(Step::NotifySupplier, next_queue),

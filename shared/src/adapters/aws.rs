@@ -3,14 +3,14 @@
 //! the local emulators (DynamoDB Local, moto), selected by the standard `AWS_ENDPOINT_URL_*`
 //! variables.
 
-use crate::catalog::{CatalogDocument, CatalogView, Offer, Supplier};
+use crate::catalog::{CatalogDocument, CatalogView, Offer, Reservation, Supplier};
 use crate::events::DomainEvent;
 use crate::idempotency::{IdempotencyRecord, IdempotencyStatus, IdempotencyStore, PutOutcome};
 use crate::ids::{OrderId, Sku, SupplierId};
 use crate::messages::{Step, WorkMessage};
 use crate::ports::{
     Catalog, Created, EventPublisher, OrderRef, OrderStore, PortError, PortResult, QueueConsumer, ReceivedMessage,
-    WorkQueue,
+    Reserved, StockLedger, WorkQueue, reservation_check,
 };
 use crate::record::OrderRecord;
 use crate::secrets::SecretBook;
@@ -496,9 +496,11 @@ impl IdempotencyStore for DynamoIdempotencyStore {
 // Catalog
 // ---------------------------------------------------------------------------------------------
 
-/// The catalog in DynamoDB: `SKU#<sku>` items holding that SKU's offers, `SUPPLIER#<id>` items
-/// holding a supplier profile. An order's view costs one BatchGetItem for its SKUs and one for
-/// the suppliers they reference.
+/// The catalog in DynamoDB: `SKU#<sku>` items holding that SKU's offers, `HOLD#<sku>` items
+/// holding its stock reservations (with a version for conditional writes), `SUPPLIER#<id>` items
+/// holding a supplier profile. An order's view costs one BatchGetItem for its SKUs and their
+/// reservations and one for the suppliers they reference. Loading offers never touches the
+/// reservations.
 pub struct DynamoCatalog {
     client: aws_sdk_dynamodb::Client,
     table: String,
@@ -510,12 +512,16 @@ impl DynamoCatalog {
     }
 
     async fn batch_get(&self, keys: Vec<String>) -> PortResult<Vec<Item>> {
+        self.batch_get_with(keys, false).await
+    }
+
+    async fn batch_get_with(&self, keys: Vec<String>, consistent: bool) -> PortResult<Vec<Item>> {
         let mut out = Vec::new();
         for chunk in keys.chunks(100) {
             let mut pending = Some(
                 KeysAndAttributes::builder()
                     .set_keys(Some(chunk.iter().map(|k| HashMap::from([("pk".to_string(), s(k))])).collect()))
-                    .consistent_read(false)
+                    .consistent_read(consistent)
                     .build()
                     .map_err(|e| PortError::Permanent(e.to_string()))?,
             );
@@ -600,17 +606,21 @@ impl DynamoCatalog {
 #[async_trait]
 impl Catalog for DynamoCatalog {
     async fn offers(&self, skus: &[Sku]) -> PortResult<CatalogView> {
-        let mut keys: Vec<String> = skus.iter().map(|s| format!("SKU#{s}")).collect();
+        let mut keys: Vec<String> = skus.iter().flat_map(|s| [format!("SKU#{s}"), format!("HOLD#{s}")]).collect();
         keys.sort();
         keys.dedup();
         let mut view = CatalogView::default();
         if keys.is_empty() {
             return Ok(view);
         }
+        let mut reservations = Vec::new();
         for item in self.batch_get(keys).await? {
-            let (Some(pk), Some(json)) = (get_s(&item, "pk"), get_s(&item, "offers")) else {
+            let Some(pk) = get_s(&item, "pk") else { continue };
+            if pk.starts_with("HOLD#") {
+                reservations.extend(holds_of(&item)?.0.into_values());
                 continue;
-            };
+            }
+            let Some(json) = get_s(&item, "offers") else { continue };
             let Some(sku) = pk.strip_prefix("SKU#").and_then(|v| Sku::new(v).ok()) else {
                 continue;
             };
@@ -618,6 +628,7 @@ impl Catalog for DynamoCatalog {
                 serde_json::from_str(json).map_err(|e| PortError::Permanent(format!("catalog item {pk}: {e}")))?;
             view.offers.insert(sku, offers);
         }
+        view.count_reservations(reservations);
         Ok(view)
     }
 
@@ -655,6 +666,168 @@ impl Catalog for DynamoCatalog {
                 .map(Some)
                 .map_err(|e| PortError::Permanent(format!("catalog supplier {id}: {e}"))),
         }
+    }
+}
+
+/// A SKU's reservations (holder -> reservation) and the version they were read at (0: none yet).
+type Holds = (BTreeMap<String, Reservation>, i64);
+
+fn holds_of(item: &Item) -> PortResult<Holds> {
+    let holds = match get_s(item, "holds") {
+        Some(json) => {
+            serde_json::from_str(json).map_err(|e| PortError::Permanent(format!("reservations item: {e}")))?
+        }
+        None => BTreeMap::new(),
+    };
+    Ok((holds, get_n(item, "ver").unwrap_or(0)))
+}
+
+/// How many times a reservation write is retried after losing a race for the same SKU.
+const LEDGER_ATTEMPTS: u32 = 12;
+
+impl DynamoCatalog {
+    /// The SKU's offers and reservations, read strongly consistent (one BatchGetItem).
+    async fn ledger_read(&self, sku: &Sku) -> PortResult<(Option<Vec<Offer>>, Option<String>, Holds)> {
+        let items = self.batch_get_with(vec![format!("SKU#{sku}"), format!("HOLD#{sku}")], true).await?;
+        let (mut offers, mut raw, mut holds) = (None, None, (BTreeMap::new(), 0));
+        for item in &items {
+            match get_s(item, "pk") {
+                Some(pk) if pk.starts_with("HOLD#") => holds = holds_of(item)?,
+                Some(pk) => {
+                    if let Some(json) = get_s(item, "offers") {
+                        offers = Some(
+                            serde_json::from_str(json)
+                                .map_err(|e| PortError::Permanent(format!("catalog item {pk}: {e}")))?,
+                        );
+                        raw = Some(json.to_string());
+                    }
+                }
+                None => {}
+            }
+        }
+        Ok((offers, raw, holds))
+    }
+
+    fn holds_put(
+        &self,
+        sku: &Sku,
+        holds: &BTreeMap<String, Reservation>,
+        version: i64,
+    ) -> PortResult<aws_sdk_dynamodb::types::Put> {
+        let json = serde_json::to_string(holds).map_err(|e| PortError::Permanent(e.to_string()))?;
+        let put = aws_sdk_dynamodb::types::Put::builder()
+            .table_name(&self.table)
+            .item("pk", s(format!("HOLD#{sku}")))
+            .item("holds", s(json))
+            .item("ver", n(version + 1));
+        let put = if version == 0 {
+            put.condition_expression("attribute_not_exists(pk)")
+        } else {
+            put.condition_expression("ver = :v").expression_attribute_values(":v", n(version))
+        };
+        put.build().map_err(|e| PortError::Permanent(e.to_string()))
+    }
+
+    /// Writes the SKU's reservations if nobody changed them since `version`; false when someone did.
+    async fn write_holds(&self, sku: &Sku, holds: &BTreeMap<String, Reservation>, version: i64) -> PortResult<bool> {
+        let put = self.holds_put(sku, holds, version)?;
+        let res = self
+            .client
+            .put_item()
+            .table_name(put.table_name())
+            .set_item(Some(put.item().clone()))
+            .set_condition_expression(put.condition_expression().map(String::from))
+            .set_expression_attribute_values(put.expression_attribute_values().cloned())
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => Ok(false),
+            Err(e) => Err(classify("PutItem(reservations)", e)),
+        }
+    }
+}
+
+fn lost_race(sku: &Sku) -> PortError {
+    PortError::Conflict(format!("reservations of {sku} kept changing; try again"))
+}
+
+#[async_trait]
+impl StockLedger for DynamoCatalog {
+    async fn reserve(
+        &self,
+        r: &Reservation,
+        fits: &(dyn for<'o> Fn(&'o Offer) -> bool + Send + Sync),
+    ) -> PortResult<Reserved> {
+        for _ in 0..LEDGER_ATTEMPTS {
+            let (offers, _, (mut holds, version)) = self.ledger_read(&r.sku).await?;
+            if let Some(answer) = reservation_check(r, offers.as_deref().unwrap_or(&[]), &holds, fits) {
+                return Ok(answer);
+            }
+            holds.insert(r.holder.clone(), r.clone());
+            if self.write_holds(&r.sku, &holds, version).await? {
+                return Ok(Reserved::Taken);
+            }
+        }
+        Err(lost_race(&r.sku))
+    }
+
+    async fn release(&self, sku: &Sku, holder: &str) -> PortResult<bool> {
+        for _ in 0..LEDGER_ATTEMPTS {
+            let (_, _, (mut holds, version)) = self.ledger_read(sku).await?;
+            if holds.remove(holder).is_none() {
+                return Ok(false);
+            }
+            if self.write_holds(sku, &holds, version).await? {
+                return Ok(true);
+            }
+        }
+        Err(lost_race(sku))
+    }
+
+    async fn settle(&self, sku: &Sku, holder: &str) -> PortResult<bool> {
+        for _ in 0..LEDGER_ATTEMPTS {
+            let (offers, raw, (mut holds, version)) = self.ledger_read(sku).await?;
+            let Some(r) = holds.remove(holder) else { return Ok(false) };
+            let (Some(mut offers), Some(raw)) = (offers, raw) else {
+                // The offer is gone from the catalog: only the hold is left to end.
+                if self.write_holds(sku, &holds, version).await? {
+                    return Ok(true);
+                }
+                continue;
+            };
+            if let Some(o) = offers.iter_mut().find(|o| o.supplier_id == r.supplier_id) {
+                o.stock = o.stock.saturating_sub(r.quantity);
+            }
+            let json = serde_json::to_string(&offers).map_err(|e| PortError::Permanent(e.to_string()))?;
+            // Both or neither: the hold ends exactly when its units leave the snapshot.
+            let stock = aws_sdk_dynamodb::types::Update::builder()
+                .table_name(&self.table)
+                .key("pk", s(format!("SKU#{sku}")))
+                .update_expression("SET offers = :new")
+                .condition_expression("offers = :old")
+                .expression_attribute_values(":new", s(json))
+                .expression_attribute_values(":old", s(raw))
+                .build()
+                .map_err(|e| PortError::Permanent(e.to_string()))?;
+            let res = self
+                .client
+                .transact_write_items()
+                .transact_items(
+                    aws_sdk_dynamodb::types::TransactWriteItem::builder()
+                        .put(self.holds_put(sku, &holds, version)?)
+                        .build(),
+                )
+                .transact_items(aws_sdk_dynamodb::types::TransactWriteItem::builder().update(stock).build())
+                .send()
+                .await;
+            match res {
+                Ok(_) => return Ok(true),
+                Err(SdkError::ServiceError(se)) if se.err().is_transaction_canceled_exception() => continue,
+                Err(e) => return Err(classify("TransactWriteItems(settle)", e)),
+            }
+        }
+        Err(lost_race(sku))
     }
 }
 

@@ -2,14 +2,14 @@
 //! their AWS counterparts (conditional writes, visibility timeouts, maxReceiveCount redrive,
 //! idempotency conditions) and pass the same contract tests.
 
-use crate::catalog::{CatalogDocument, CatalogView, Supplier};
+use crate::catalog::{CatalogDocument, CatalogView, Offer, Reservation, Supplier};
 use crate::events::DomainEvent;
 use crate::idempotency::{IdempotencyRecord, IdempotencyStatus, IdempotencyStore, PutOutcome, may_overwrite};
 use crate::ids::{OrderId, Sku, SupplierId};
 use crate::messages::{Step, WorkMessage};
 use crate::ports::{
     Catalog, Clock, Created, EventPublisher, OrderRef, OrderStore, PortError, PortResult, QueueConsumer,
-    ReceivedMessage, WorkQueue,
+    ReceivedMessage, Reserved, StockLedger, WorkQueue, reservation_check,
 };
 use crate::record::OrderRecord;
 use crate::status::OrderStatus;
@@ -335,10 +335,12 @@ impl EventPublisher for MemoryEventBus {
 
 // ---------------------------------------------------------------------------------------------
 
-/// The catalog held in memory, indexed by SKU.
+/// The catalog held in memory, indexed by SKU, with its stock reservations.
 #[derive(Default)]
 pub struct MemoryCatalog {
-    view: CatalogView,
+    view: Mutex<CatalogView>,
+    /// Per SKU, holder -> reservation.
+    holds: Mutex<HashMap<Sku, BTreeMap<String, Reservation>>>,
 }
 
 impl MemoryCatalog {
@@ -350,26 +352,33 @@ impl MemoryCatalog {
         for o in &doc.offers {
             view.offers.entry(o.sku.clone()).or_default().push(o.clone());
         }
-        Self { view }
+        Self { view: Mutex::new(view), holds: Mutex::default() }
     }
-}
 
-impl MemoryCatalog {
-    /// The view for `skus`, with the suppliers they reference when `suppliers` is true.
+    /// The view for `skus`, with the suppliers they reference when `suppliers` is true, and the
+    /// reservations counted.
     pub fn lookup(&self, skus: &[Sku], suppliers: bool) -> CatalogView {
+        let all = lock(&self.view);
+        let holds = lock(&self.holds);
         let mut out = CatalogView::default();
+        let mut reservations = Vec::new();
         for sku in skus {
-            if let Some(offers) = self.view.offers.get(sku) {
+            if out.offers.contains_key(sku) {
+                continue;
+            }
+            if let Some(offers) = all.offers.get(sku) {
                 if suppliers {
                     for o in offers {
-                        if let Some(s) = self.view.suppliers.get(&o.supplier_id) {
+                        if let Some(s) = all.suppliers.get(&o.supplier_id) {
                             out.suppliers.entry(s.id.clone()).or_insert_with(|| s.clone());
                         }
                     }
                 }
                 out.offers.insert(sku.clone(), offers.clone());
+                reservations.extend(holds.get(sku).into_iter().flat_map(|h| h.values().cloned()));
             }
         }
+        out.count_reservations(reservations);
         out
     }
 }
@@ -385,7 +394,43 @@ impl Catalog for MemoryCatalog {
     }
 
     async fn supplier(&self, id: &SupplierId) -> PortResult<Option<Supplier>> {
-        Ok(self.view.suppliers.get(id).cloned())
+        Ok(lock(&self.view).suppliers.get(id).cloned())
+    }
+}
+
+#[async_trait]
+impl StockLedger for MemoryCatalog {
+    async fn reserve(
+        &self,
+        r: &Reservation,
+        fits: &(dyn for<'o> Fn(&'o Offer) -> bool + Send + Sync),
+    ) -> PortResult<Reserved> {
+        // One lock over the check and the write: what the conditional write does in DynamoDB.
+        let view = lock(&self.view);
+        let mut holds = lock(&self.holds);
+        let sku_holds = holds.entry(r.sku.clone()).or_default();
+        let offers = view.offers.get(&r.sku).map(Vec::as_slice).unwrap_or(&[]);
+        if let Some(answer) = reservation_check(r, offers, sku_holds, fits) {
+            return Ok(answer);
+        }
+        sku_holds.insert(r.holder.clone(), r.clone());
+        Ok(Reserved::Taken)
+    }
+
+    async fn release(&self, sku: &Sku, holder: &str) -> PortResult<bool> {
+        Ok(lock(&self.holds).get_mut(sku).and_then(|h| h.remove(holder)).is_some())
+    }
+
+    async fn settle(&self, sku: &Sku, holder: &str) -> PortResult<bool> {
+        let mut view = lock(&self.view);
+        let Some(r) = lock(&self.holds).get_mut(sku).and_then(|h| h.remove(holder)) else {
+            return Ok(false);
+        };
+        if let Some(o) = view.offers.get_mut(sku).and_then(|os| os.iter_mut().find(|o| o.supplier_id == r.supplier_id))
+        {
+            o.stock = o.stock.saturating_sub(r.quantity);
+        }
+        Ok(true)
     }
 }
 
