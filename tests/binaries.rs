@@ -374,3 +374,96 @@ fn address_check_reads_json_and_exits_by_verdict() {
     assert_eq!(run("not json", &[]).0, 2);
     assert_eq!(run("[1, 2]", &[]).0, 2);
 }
+
+/// Operators work held orders through the real `dropline` binary against the real queues: a
+/// held order fixed and released ends at its supplier; an override is recorded and respected;
+/// what can't be overridden or released is refused with a clear error.
+#[tokio::test]
+async fn held_orders_fixed_overridden_and_released_reach_their_supplier() {
+    use dropline_shared::messages::Step;
+    let stack = dropline_tests::Stack::start(dropline_tests::StackOptions::default()).await;
+    let env = vec![
+        ("DROPLINE_ORDERS_TABLE", stack.infra.orders_table.clone()),
+        ("DROPLINE_VALIDATE_QUEUE_URL", stack.infra.queues.urls[&Step::Validate].clone()),
+        ("DROPLINE_OPERATOR", "alice".to_string()),
+    ];
+    let mut ids = Vec::new();
+    for case in ["bad_address_missing_zip", "unpaid_pending", "unmapped_sku"] {
+        let d = dropline_tests::delivery(case);
+        let (status, body) = stack.post_delivery(&d, d.secret()).await;
+        assert_eq!(status, 200, "{body}");
+        ids.push(body["order_id"].as_str().expect("order id").to_string());
+    }
+    stack.settle().await;
+    let (zip, unpaid, unmapped) = (&ids[0], &ids[1], &ids[2]);
+    let store = stack.store.clone();
+    let status = |id: &str| {
+        let id = OrderId::new(id).expect("id");
+        let store = store.clone();
+        async move { store.get(&id).await.expect("get").expect("stored") }
+    };
+    for id in &ids {
+        assert_eq!(status(id).await.status, OrderStatus::OnHold);
+    }
+
+    // holds list, by category, and as JSON; holds show.
+    let (code, out, err) = dropline(&["holds", "list"], &env);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("3 held order(s)"), "{out}");
+    assert!(out.contains("address_field_missing (address)") && out.contains("payment_not_accepted (payment)"), "{out}");
+    let (_, out, _) = dropline(&["holds", "list", "--category", "address", "--json"], &env);
+    let rows: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{out}");
+    assert_eq!(rows[0]["order_id"], zip.as_str());
+    assert_eq!(rows[0]["holds"][0]["field"], "shipping_address.postal_code");
+    let (_, out, _) = dropline(&["holds", "list", "--older-than", "1d"], &env);
+    assert!(out.starts_with("0 held order(s)"), "none held a day yet: {out}");
+    let (code, _, err) = dropline(&["holds", "list", "--category", "weather"], &env);
+    assert_eq!(code, 2, "{err}");
+    let (code, out, _) = dropline(&["holds", "show", zip], &env);
+    assert_eq!(code, 0);
+    assert!(out.contains("address_field_missing") && out.contains("resolve:"), "{out}");
+
+    // Fix the address and release: validated, routed, sent.
+    let (code, out, err) = dropline(&["order", "set-address", zip, "--postal-code", "97214"], &env);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("shipping address set (postal_code)"), "{out}");
+    let (code, out, err) = dropline(&["holds", "release", zip, "--note", "zip confirmed with the customer"], &env);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("RECEIVED and queued for validation"), "{out}");
+    // Override the payment hold with a note, then release.
+    let (code, _, err) = dropline(&["holds", "override", unpaid, "payment_not_accepted", "--note", ""], &env);
+    assert_eq!(code, 2, "a note is required: {err}");
+    let (code, _, err) = dropline(
+        &["holds", "override", unpaid, "payment_not_accepted", "--note", "bank transfer received, checked by hand"],
+        &env,
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = dropline(&["holds", "release", unpaid], &env);
+    assert_eq!(code, 0, "{err}");
+    // Refusals: a reason that can't be overridden, a reason the order doesn't have, a release of
+    // an order that isn't held.
+    let (code, _, err) = dropline(&["holds", "override", unmapped, "sku_unmapped", "--note", "ship it"], &env);
+    assert_eq!(code, 2);
+    assert!(err.contains("can't be overridden"), "{err}");
+    let (code, _, err) = dropline(&["holds", "override", unmapped, "margin_below_floor", "--note", "x"], &env);
+    assert!(code == 2 && err.contains("not held for margin_below_floor"), "{err}");
+
+    stack.settle().await;
+    let (code, _, err) = dropline(&["holds", "release", zip], &env);
+    assert!(code == 2 && err.contains("not ON_HOLD"), "{err}");
+    for id in [zip, unpaid] {
+        let r = status(id).await;
+        assert_eq!(r.status, OrderStatus::Submitted, "{id}: {:?}", r.holds);
+        assert_eq!(r.purchase_orders.len(), 1);
+        let actors: Vec<&str> = r.timeline.iter().map(|e| e.actor.as_str()).collect();
+        assert!(actors.contains(&"operator:alice"), "who made the change is on the timeline: {actors:?}");
+    }
+    let paid_by_hand = status(unpaid).await;
+    let w = paid_by_hand.warnings.iter().find(|w| w.code == "payment_not_accepted").expect("kept as a warning");
+    assert!(w.message.contains("overridden by operator:alice: bank transfer received"), "{}", w.message);
+    assert_eq!(stack.suppliers.requests(), 2, "each released order reached its supplier once");
+    assert_eq!(status(unmapped).await.status, OrderStatus::OnHold);
+    let timeline = &status(zip).await.timeline;
+    assert!(!timeline.iter().any(|e| e.note.contains("97214")), "addresses stay out of the timeline");
+}

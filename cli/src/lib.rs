@@ -3,6 +3,7 @@
 
 pub mod demo;
 pub mod dev;
+pub mod holds;
 pub mod local;
 pub mod pipeline;
 pub mod render;

@@ -2,12 +2,15 @@
 //! (endpoints, region and credentials from the standard AWS environment variables), run the
 //! demo, and run the dev stack.
 
+use chrono::Utc;
 use clap::{Parser, Subcommand, ValueEnum};
+use dropline_cli::holds;
 use dropline_shared::adapters::aws::{AwsClients, DynamoCatalog, DynamoOrderStore, QueueUrls, SqsWorkQueue};
 use dropline_shared::catalog::CatalogDocument;
 use dropline_shared::ids::OrderId;
 use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::ports::{OrderStore, QueueConsumer};
+use dropline_shared::record::HoldCategory;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -53,6 +56,11 @@ enum Command {
         #[command(subcommand)]
         command: OrderCommand,
     },
+    /// Work held orders: list, show, override a reason, release into validation.
+    Holds {
+        #[command(subcommand)]
+        command: HoldsCommand,
+    },
     /// Inspect and redrive dead-letter queues.
     Dlq {
         #[command(subcommand)]
@@ -70,17 +78,101 @@ enum Command {
     },
 }
 
+/// One order to print.
+#[derive(clap::Args)]
+struct ShowArgs {
+    /// The order id (o_...).
+    id: String,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    #[arg(long, env = "DROPLINE_ORDERS_TABLE")]
+    table: String,
+}
+
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum OrderCommand {
     /// Print an order's state and its timeline of transitions.
-    Show {
-        /// The order id (o_...).
+    Show(ShowArgs),
+    /// Correct a held order's shipping address; the fields given replace the stored ones. The
+    /// new address is checked now and again when the order is released.
+    SetAddress {
         id: String,
-        /// Print the stored record as JSON.
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        company: Option<String>,
+        #[arg(long)]
+        line1: Option<String>,
+        #[arg(long)]
+        line2: Option<String>,
+        #[arg(long)]
+        city: Option<String>,
+        /// State or province code (CA, ON) or name.
+        #[arg(long)]
+        region: Option<String>,
+        #[arg(long)]
+        postal_code: Option<String>,
+        /// ISO 3166-1 alpha-2.
+        #[arg(long)]
+        country: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[command(flatten)]
+        op: OperatorArgs,
+    },
+}
+
+#[derive(clap::Args)]
+struct OperatorArgs {
+    /// Who makes the change (recorded on the order's timeline as operator:NAME).
+    #[arg(long, env = "DROPLINE_OPERATOR", default_value = "operator")]
+    by: String,
+    #[arg(long, env = "DROPLINE_ORDERS_TABLE")]
+    table: String,
+}
+
+#[derive(Subcommand)]
+enum HoldsCommand {
+    /// Held orders, oldest first.
+    List {
+        /// Only orders held for a reason of this category (address, payment, contact, duplicate,
+        /// mapping, stock, pricing, routing, supplier, order).
+        #[arg(long)]
+        category: Option<String>,
+        /// Only orders held at least this long (30m, 4h, 2d).
+        #[arg(long)]
+        older_than: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
         #[arg(long)]
         json: bool,
         #[arg(long, env = "DROPLINE_ORDERS_TABLE")]
         table: String,
+    },
+    /// One held order: every reason with its field and suggested resolution, and its timeline.
+    Show(ShowArgs),
+    /// Accept one hold reason for this order, with a note saying why; it stays held until released.
+    Override {
+        id: String,
+        /// The hold's code (as `holds show` prints it).
+        code: String,
+        #[arg(long)]
+        note: String,
+        #[command(flatten)]
+        op: OperatorArgs,
+    },
+    /// Send a held order back into validation (which applies overrides and fixed data).
+    Release {
+        id: String,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[arg(long, env = "DROPLINE_VALIDATE_QUEUE_URL")]
+        queue_url: String,
+        #[command(flatten)]
+        op: OperatorArgs,
     },
 }
 
@@ -224,7 +316,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             .await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Order { command: OrderCommand::Show { id, json, table } } => {
+        Command::Order { command: OrderCommand::Show(ShowArgs { id, json, table }) } => {
             let id = OrderId::new(id).map_err(|e| e.to_string())?;
             let aws = AwsClients::from_env().await;
             let store = DynamoOrderStore::new(aws.dynamodb.clone(), table);
@@ -243,6 +335,26 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 }
             }
         }
+        Command::Order {
+            command:
+                OrderCommand::SetAddress { id, name, company, line1, line2, city, region, postal_code, country, phone, op },
+        } => {
+            let id = OrderId::new(id).map_err(|e| e.to_string())?;
+            let patch = holds::AddressPatch { name, company, line1, line2, city, region, postal_code, country, phone };
+            if patch.is_empty() {
+                return Err("give at least one field to change (--line1, --postal-code, ...)".into());
+            }
+            let aws = AwsClients::from_env().await;
+            let store = DynamoOrderStore::new(aws.dynamodb.clone(), op.table);
+            let (r, changed) = holds::set_address(&store, &id, &patch, &op.by, Utc::now()).await?;
+            println!("{id}: shipping address set ({}); release the order to validate it", changed.join(", "));
+            if let Some(a) = &r.order.shipping_address {
+                let verdict = dropline_shared::address::check(a, dropline_shared::address::AddressRules::bundled());
+                print!("{}", dropline_cli::render::address_verdict(&verdict, false));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Holds { command } => holds_command(command).await,
         Command::Dlq { command } => {
             let aws = AwsClients::from_env().await;
             match command {
@@ -296,6 +408,68 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             let aws = AwsClients::from_env().await;
             let n = DynamoCatalog::new(aws.dynamodb.clone(), table).load(&doc).await.map_err(|e| e.to_string())?;
             println!("loaded {} supplier(s), {} offer(s) ({n} items)", doc.suppliers.len(), doc.offers.len());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn holds_command(command: HoldsCommand) -> Result<ExitCode, String> {
+    let aws = AwsClients::from_env().await;
+    let store = |table: String| DynamoOrderStore::new(aws.dynamodb.clone(), table);
+    let order_id = |id: String| OrderId::new(id).map_err(|e| e.to_string());
+    match command {
+        HoldsCommand::List { category, older_than, limit, json, table } => {
+            let category = match category {
+                None => None,
+                Some(c) => Some(
+                    serde_json::from_value::<HoldCategory>(serde_json::Value::String(c.to_ascii_lowercase()))
+                        .map_err(|_| format!("--category {c:?}: not a hold category"))?,
+                ),
+            };
+            let older_than = older_than
+                .map(|a| dropline_shared::escalation::parse_duration(&a).map_err(|e| format!("--older-than {e}")))
+                .transpose()?;
+            let filter = holds::HoldFilter { category, older_than, limit };
+            let now = Utc::now();
+            let held = holds::list(&store(table), &filter, now).await?;
+            if json {
+                let rows: Vec<serde_json::Value> = held
+                    .iter()
+                    .map(|r| {
+                        serde_json::json!({"order_id": r.id, "name": r.order.name, "held_since": r.status_since, "holds": r.holds})
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?);
+            } else {
+                print!("{}", holds::render_list(&held, now));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        HoldsCommand::Show(ShowArgs { id, json, table }) => {
+            let id = order_id(id)?;
+            let Some(r) = store(table).get(&id).await.map_err(|e| e.to_string())? else {
+                eprintln!("no order {id}");
+                return Ok(ExitCode::from(1));
+            };
+            if json {
+                let v = serde_json::json!({"order_id": r.id, "status": r.status, "holds": r.holds, "warnings": r.warnings, "overrides": r.overrides});
+                println!("{}", serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?);
+            } else {
+                print!("{}", dropline_cli::render::order(&r));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        HoldsCommand::Override { id, code, note, op } => {
+            let id = order_id(id)?;
+            holds::override_hold(&store(op.table), &id, &code, &note, &op.by, Utc::now()).await?;
+            println!("{id}: {code} overridden; release the order to validate it again");
+            Ok(ExitCode::SUCCESS)
+        }
+        HoldsCommand::Release { id, note, queue_url, op } => {
+            let id = order_id(id)?;
+            let queue = SqsWorkQueue::new(aws.sqs.clone(), QueueUrls::default().with(Step::Validate, queue_url));
+            let r = holds::release(&store(op.table), &queue, &id, &note, &op.by, Utc::now()).await?;
+            println!("{id}: {} and queued for validation", r.status);
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -38,6 +38,12 @@ pub fn order(r: &OrderRecord) -> String {
             }
         }
     }
+    if !r.overrides.is_empty() {
+        writeln!(out, "  overrides").ok();
+        for o in &r.overrides {
+            writeln!(out, "    {} by {} at {}: {}", o.code, o.by, o.at.to_rfc3339(), o.note).ok();
+        }
+    }
     if !r.purchase_orders.is_empty() {
         writeln!(out, "  purchase orders").ok();
         for p in &r.purchase_orders {

@@ -297,6 +297,9 @@ pub struct OrderRecord {
     pub purchase_orders: Vec<PurchaseOrder>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub escalations: Vec<Escalation>,
+    /// Hold reasons an operator accepted: validation stores them as warnings from then on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<Override>,
     #[serde(default)]
     pub timeline: Vec<TimelineEntry>,
 }
@@ -318,6 +321,7 @@ impl OrderRecord {
             service_level: None,
             purchase_orders: Vec::new(),
             escalations: Vec::new(),
+            overrides: Vec::new(),
             timeline: vec![TimelineEntry {
                 at,
                 actor: "ingest".into(),
@@ -509,6 +513,122 @@ impl OrderRecord {
             po: po.map(ToString::to_string),
             note,
         });
+    }
+}
+
+/// An operator's decision that a hold reason does not stop this order, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Override {
+    pub code: String,
+    pub note: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Hold reasons no override can lift: the order itself says no (cancelled, a test), or nothing
+/// could be sent (no item, no stock, no supplier): those are fixed at the source.
+pub fn overridable(code: &str) -> bool {
+    !matches!(
+        code,
+        "order_cancelled"
+            | "test_order"
+            | "quantity_not_positive"
+            | "sku_missing"
+            | "sku_unmapped"
+            | "sku_discontinued"
+            | "out_of_stock"
+            | "no_supplier_for_line"
+            | "cancelled_after_submission"
+            | "address_missing"
+            | "address_country_invalid"
+    )
+}
+
+/// Why an operator's change was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OperatorError {
+    #[error("the order is {0}, not ON_HOLD")]
+    NotHeld(OrderStatus),
+    #[error("the order is not held for {0}; its holds: {1}")]
+    NoSuchHold(String, String),
+    #[error("{0} can't be overridden: fix its cause (see the hold's resolution)")]
+    NotOverridable(String),
+    #[error("an override needs a note saying why")]
+    NoteRequired,
+    #[error("nothing to change: the address is already that")]
+    Unchanged,
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+}
+
+impl OrderRecord {
+    /// The operator's override of `code`, if any.
+    pub fn overridden(&self, code: &str) -> Option<&Override> {
+        self.overrides.iter().find(|o| o.code == code)
+    }
+
+    /// Records that `code` does not stop this held order (the next validation keeps it as a
+    /// warning). The order stays held until released.
+    pub fn override_hold(&mut self, code: &str, note: &str, by: &str, now: DateTime<Utc>) -> Result<(), OperatorError> {
+        if self.status != OrderStatus::OnHold {
+            return Err(OperatorError::NotHeld(self.status));
+        }
+        if !self.holds.iter().any(|h| h.code == code) {
+            let codes: Vec<&str> = self.holds.iter().map(|h| h.code.as_str()).collect();
+            return Err(OperatorError::NoSuchHold(code.to_string(), codes.join(", ")));
+        }
+        if !overridable(code) {
+            return Err(OperatorError::NotOverridable(code.to_string()));
+        }
+        if note.trim().is_empty() {
+            return Err(OperatorError::NoteRequired);
+        }
+        self.overrides.retain(|o| o.code != code);
+        self.overrides.push(Override { code: code.into(), note: note.trim().into(), by: by.into(), at: now });
+        self.note(by, TimelineKind::Note, None, format!("override {code}: {}", note.trim()), now);
+        Ok(())
+    }
+
+    /// Replaces the shipping address of a held order; returns the fields that changed (recorded
+    /// on the timeline by name, never by value: addresses stay out of logs and histories).
+    pub fn set_address(
+        &mut self,
+        address: crate::order::Address,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<&'static str>, OperatorError> {
+        if self.status != OrderStatus::OnHold {
+            return Err(OperatorError::NotHeld(self.status));
+        }
+        let old = self.order.shipping_address.clone().unwrap_or_default();
+        let pairs: [(&'static str, &String, &String); 9] = [
+            ("name", &old.name, &address.name),
+            ("company", &old.company, &address.company),
+            ("line1", &old.line1, &address.line1),
+            ("line2", &old.line2, &address.line2),
+            ("city", &old.city, &address.city),
+            ("region", &old.region, &address.region),
+            ("postal_code", &old.postal_code, &address.postal_code),
+            ("country", &old.country, &address.country),
+            ("phone", &old.phone, &address.phone),
+        ];
+        let changed: Vec<&'static str> = pairs.iter().filter(|(_, a, b)| a != b).map(|(f, _, _)| *f).collect();
+        if changed.is_empty() && self.order.shipping_address.is_some() {
+            return Err(OperatorError::Unchanged);
+        }
+        self.order.shipping_address = Some(address);
+        self.note(by, TimelineKind::Note, None, format!("shipping address set: {}", changed.join(", ")), now);
+        Ok(changed)
+    }
+
+    /// Sends a held order back into validation (which applies the overrides).
+    pub fn release(&mut self, by: &str, note: &str, now: DateTime<Utc>) -> Result<(), OperatorError> {
+        if self.status != OrderStatus::OnHold {
+            return Err(OperatorError::NotHeld(self.status));
+        }
+        let note = if note.trim().is_empty() { "released for validation".to_string() } else { note.trim().to_string() };
+        self.transition(OrderStatus::Received, by, note, now)?;
+        Ok(())
     }
 }
 
@@ -728,5 +848,50 @@ mod tests {
         r.transition_po(&a, PoStatus::Rejected, "supplier", "", now).unwrap();
         assert_eq!(r.status, OrderStatus::OnHold);
         assert_eq!(r.holds[0].code, "supplier_rejected");
+    }
+
+    #[test]
+    fn operators_override_fix_and_release_held_orders_with_a_trace() {
+        let now = Utc::now();
+        let mut r = record();
+        assert_eq!(r.release("operator:al", "", now), Err(OperatorError::NotHeld(OrderStatus::Received)));
+        let held = |code: &str| HoldReason::new(code, HoldCategory::Payment, None, "x");
+        r.hold(vec![held("payment_not_accepted"), held("sku_unmapped")], "validate", now).unwrap();
+
+        assert!(matches!(
+            r.override_hold("totals_mismatch", "n", "operator:al", now),
+            Err(OperatorError::NoSuchHold(..))
+        ));
+        assert_eq!(
+            r.override_hold("sku_unmapped", "n", "operator:al", now),
+            Err(OperatorError::NotOverridable("sku_unmapped".into()))
+        );
+        assert_eq!(r.override_hold("payment_not_accepted", " ", "operator:al", now), Err(OperatorError::NoteRequired));
+        r.override_hold("payment_not_accepted", "wire received", "operator:al", now).unwrap();
+        r.override_hold("payment_not_accepted", "wire received, checked", "operator:al", now).unwrap();
+        assert_eq!(r.overrides.len(), 1, "one override per code, the latest");
+        assert_eq!(r.overridden("payment_not_accepted").unwrap().note, "wire received, checked");
+
+        let mut a = r.order.shipping_address.clone().unwrap();
+        assert_eq!(r.set_address(a.clone(), "operator:al", now), Err(OperatorError::Unchanged));
+        a.postal_code = "62702".into();
+        a.line1 = "14 Main St".into();
+        assert_eq!(r.set_address(a, "operator:al", now).unwrap(), vec!["line1", "postal_code"]);
+        let last = r.timeline.last().unwrap();
+        assert_eq!(
+            (last.actor.as_str(), last.note.as_str()),
+            ("operator:al", "shipping address set: line1, postal_code")
+        );
+
+        r.release("operator:al", "", now).unwrap();
+        assert_eq!(r.status, OrderStatus::Received);
+        assert_eq!(r.status_set_by(), Some("operator:al"));
+        assert!(r.holds.is_empty());
+
+        let findings = vec![held("payment_not_accepted"), held("sku_unmapped")];
+        let after = crate::validation::apply_overrides(&findings, &r.overrides);
+        assert_eq!(after[0].severity, Severity::Warning);
+        assert!(after[0].message.ends_with("(overridden by operator:al: wire received, checked)"));
+        assert_eq!(after[1].severity, Severity::Hold, "only the overridden code");
     }
 }

@@ -270,6 +270,22 @@ impl ValidationReport {
     }
 }
 
+/// The findings with every hold an operator overrode turned into a warning that says who
+/// overrode it and why. Codes no override can lift stay holds.
+pub fn apply_overrides(findings: &[HoldReason], overrides: &[crate::record::Override]) -> Vec<HoldReason> {
+    findings
+        .iter()
+        .map(|f| match overrides.iter().find(|o| o.code == f.code) {
+            Some(o) if f.holds() && crate::record::overridable(&f.code) => HoldReason {
+                severity: crate::record::Severity::Warning,
+                message: format!("{} (overridden by {}: {})", f.message, o.by, o.note),
+                ..f.clone()
+            },
+            _ => f.clone(),
+        })
+        .collect()
+}
+
 /// Why an offer can't fill a line. Validation and routing ask the same question through
 /// [`refusal`], so they never disagree about an offer.
 #[derive(Debug, Clone, PartialEq, Eq)]

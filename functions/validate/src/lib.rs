@@ -12,7 +12,7 @@ use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::ports::{Catalog, Clock, EventPublisher, OrderStore, WorkQueue};
 use dropline_shared::record::{HoldReason, TimelineKind};
 use dropline_shared::status::OrderStatus;
-use dropline_shared::validation::{ValidationPolicy, validate};
+use dropline_shared::validation::{ValidationPolicy, apply_overrides, validate};
 use dropline_shared::worker::{StepError, load_order, process_batch, update_from};
 use std::sync::Arc;
 
@@ -41,13 +41,14 @@ impl Validate {
             let catalog = self.catalog.view(&skus).await?;
             let now = self.clock.now();
             let report = validate(&record.order, &catalog, &self.policy, now);
-            let (holds, warnings): (Vec<HoldReason>, Vec<HoldReason>) =
-                report.findings.iter().cloned().partition(HoldReason::holds);
             let updated = update_from(self.store.as_ref(), id, Some(record.clone()), |r| {
                 if r.status != OrderStatus::Received {
                     return Ok(None);
                 }
-                r.warnings = warnings.clone();
+                // An operator's overrides turn those holds into warnings.
+                let (holds, warnings): (Vec<HoldReason>, Vec<HoldReason>) =
+                    apply_overrides(&report.findings, &r.overrides).into_iter().partition(HoldReason::holds);
+                r.warnings = warnings;
                 r.service_level = report.service_level;
                 if let Some(verdict) = &report.address
                     && !verdict.changes.is_empty()
@@ -61,7 +62,7 @@ impl Validate {
                 let result = if holds.is_empty() {
                     r.transition(OrderStatus::Validated, ACTOR, "", now)
                 } else {
-                    r.hold(holds.clone(), ACTOR, now)
+                    r.hold(holds, ACTOR, now)
                 };
                 result.map_err(|e| StepError::Poison(e.to_string()))?;
                 Ok(Some(()))
