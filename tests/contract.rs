@@ -25,6 +25,18 @@ async fn order_store_dynamodb() {
 }
 
 #[tokio::test]
+async fn customer_index_memory() {
+    contract::customer_index(&MemoryOrderStore::new()).await;
+}
+
+#[tokio::test]
+async fn customer_index_dynamodb() {
+    let aws = aws().await;
+    let infra = provision(&aws, &unique("ci"), QueueSettings::default()).await.expect("provision");
+    contract::customer_index(&DynamoOrderStore::new(aws.dynamodb.clone(), &infra.orders_table)).await;
+}
+
+#[tokio::test]
 async fn idempotency_memory() {
     contract::idempotency_store(Arc::new(MemoryIdempotencyStore::new())).await;
 }

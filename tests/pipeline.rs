@@ -411,3 +411,52 @@ async fn two_orders_for_the_last_unit_one_proceeds_and_one_holds() {
     assert_eq!((nw.stock, nw.reserved), (0, 0), "settled once, not twice");
     assert!(view.reservations.is_empty());
 }
+
+#[tokio::test]
+async fn the_same_customer_ordering_the_same_items_again_is_held_as_a_possible_duplicate() {
+    let stack = Stack::start(StackOptions::default()).await;
+    stack.aws.requests.reset();
+    let first = shopify_delivery();
+    let mut again = shopify_delivery();
+    let p = again.payload.as_mut().expect("payload");
+    p["id"] = serde_json::json!(6_481_227_999_001u64);
+    p["name"] = serde_json::json!("#1101");
+    // An hour later, the email typed in another case: the same customer.
+    p["created_at"] = serde_json::json!("2026-11-20T11:40:00-05:00");
+    p["email"] = serde_json::json!("Maya.Okafor@Example.com");
+    again.delivery_id = "dup-candidate-1".into();
+    for d in [&first, &again] {
+        let (status, body) = stack.post_delivery(d, dropline_tests::SHOPIFY_SECRET).await;
+        assert_eq!(status, 200, "{body}");
+        stack.settle().await;
+    }
+    let (a, b) = (order(&stack, &order_id_of(&first)).await, order(&stack, &order_id_of(&again)).await);
+    assert_eq!(a.status, OrderStatus::Submitted);
+    assert_eq!(b.status, OrderStatus::OnHold, "{:?}", b.holds);
+    assert_eq!(b.holds.len(), 1);
+    assert_eq!(b.holds[0].code, "possible_duplicate");
+    assert!(b.holds[0].message.contains(&format!("order #1001 ({})", a.id)), "{}", b.holds[0].message);
+    let calls = stack.aws.requests.snapshot();
+    assert!(calls.keys().any(|k| k.ends_with(".Query")), "found through an index: {calls:?}");
+    assert!(!calls.keys().any(|k| k.ends_with(".Scan")), "never a scan: {calls:?}");
+
+    // The operator confirms it's a second, wanted order.
+    let now = stack.clock.now_plus(Duration::minutes(5));
+    dropline_cli::holds::override_hold(
+        stack.store.as_ref(),
+        &b.id,
+        "possible_duplicate",
+        "customer wants two",
+        "bo",
+        now,
+    )
+    .await
+    .expect("override");
+    dropline_cli::holds::release(stack.store.as_ref(), stack.queues.as_ref(), &b.id, "", "bo", now)
+        .await
+        .expect("release");
+    stack.settle().await;
+    let b = order(&stack, &b.id).await;
+    assert_eq!(b.status, OrderStatus::Submitted, "{:?}", b.holds);
+    assert!(b.warnings.iter().any(|w| w.code == "possible_duplicate"), "{:?}", b.warnings);
+}

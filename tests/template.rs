@@ -227,10 +227,25 @@ fn tables_match_the_code() {
             )
         })
         .collect();
-    use dropline_shared::adapters::aws::{STATUS_INDEX, TRACKING_INDEX};
+    use dropline_shared::adapters::aws::{
+        ADDRESS_INDEX, DUPLICATE_INDEX_ATTRIBUTES, EMAIL_INDEX, STATUS_INDEX, TRACKING_INDEX,
+    };
     assert_eq!(indexes.get(STATUS_INDEX), Some(&("status".to_string(), "status_since".to_string())));
+    assert_eq!(indexes.get(EMAIL_INDEX), Some(&("email_key".to_string(), "placed_at".to_string())));
+    assert_eq!(indexes.get(ADDRESS_INDEX), Some(&("address_key".to_string(), "placed_at".to_string())));
     for i in orders["GlobalSecondaryIndexes"].as_sequence().expect("indexes") {
-        assert_eq!(i["Projection"]["ProjectionType"].as_str(), Some("KEYS_ONLY"), "indexes copy no order data");
+        let name = i["IndexName"].as_str().unwrap_or_default();
+        if name == EMAIL_INDEX || name == ADDRESS_INDEX {
+            // Exactly what the adapter reads, and nothing personal.
+            assert_eq!(i["Projection"]["ProjectionType"].as_str(), Some("INCLUDE"), "{name}");
+            let copied: Vec<&str> = i["Projection"]["NonKeyAttributes"]
+                .as_sequence()
+                .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+                .unwrap_or_default();
+            assert_eq!(copied, DUPLICATE_INDEX_ATTRIBUTES, "{name}");
+        } else {
+            assert_eq!(i["Projection"]["ProjectionType"].as_str(), Some("KEYS_ONLY"), "{name} copies no order data");
+        }
     }
     assert_eq!(indexes.get(TRACKING_INDEX), Some(&("tracking_bucket".to_string(), "tracking_due_at".to_string())));
     let idem = &res["IdempotencyTable"]["Properties"];

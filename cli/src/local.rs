@@ -12,7 +12,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::IntoResponse;
 use dropline_ingest::{Ingest, WebRequest};
-use dropline_shared::adapters::aws::{AwsClients, QueueUrls, STATUS_INDEX, TRACKING_INDEX};
+use dropline_shared::adapters::aws::{
+    ADDRESS_INDEX, AwsClients, DUPLICATE_INDEX_ATTRIBUTES, EMAIL_INDEX, QueueUrls, STATUS_INDEX, TRACKING_INDEX,
+};
 use dropline_shared::messages::Step;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -55,13 +57,26 @@ fn attr(name: &str, t: ScalarAttributeType) -> Result<AttributeDefinition, Strin
 }
 
 fn gsi(name: &str, hash: &str, range: &str, projection: ProjectionType) -> Result<GlobalSecondaryIndex, String> {
+    gsi_with(name, hash, range, Projection::builder().projection_type(projection).build())
+}
+
+fn gsi_with(name: &str, hash: &str, range: &str, projection: Projection) -> Result<GlobalSecondaryIndex, String> {
     GlobalSecondaryIndex::builder()
         .index_name(name)
         .key_schema(key(hash, KeyType::Hash)?)
         .key_schema(key(range, KeyType::Range)?)
-        .projection(Projection::builder().projection_type(projection).build())
+        .projection(projection)
         .build()
         .map_err(|e| err("index", e))
+}
+
+/// The duplicate indexes copy a few non-personal attributes besides their keys.
+fn duplicate_index(name: &str, hash: &str) -> Result<GlobalSecondaryIndex, String> {
+    let mut p = Projection::builder().projection_type(ProjectionType::Include);
+    for a in DUPLICATE_INDEX_ATTRIBUTES {
+        p = p.non_key_attributes(a);
+    }
+    gsi_with(name, hash, "placed_at", p.build())
 }
 
 async fn create_table(
@@ -106,10 +121,15 @@ pub async fn provision(aws: &AwsClients, prefix: &str, settings: QueueSettings) 
             attr("status_since", ScalarAttributeType::N)?,
             attr("tracking_bucket", ScalarAttributeType::S)?,
             attr("tracking_due_at", ScalarAttributeType::N)?,
+            attr("email_key", ScalarAttributeType::S)?,
+            attr("address_key", ScalarAttributeType::S)?,
+            attr("placed_at", ScalarAttributeType::N)?,
         ],
         vec![
             gsi(STATUS_INDEX, "status", "status_since", ProjectionType::KeysOnly)?,
             gsi(TRACKING_INDEX, "tracking_bucket", "tracking_due_at", ProjectionType::KeysOnly)?,
+            duplicate_index(EMAIL_INDEX, "email_key")?,
+            duplicate_index(ADDRESS_INDEX, "address_key")?,
         ],
     )
     .await?;

@@ -8,6 +8,7 @@ pub mod address;
 pub mod catalog;
 pub mod channels;
 pub mod config;
+pub mod duplicates;
 pub mod escalation;
 pub mod events;
 pub mod idempotency;

@@ -2,6 +2,7 @@
 //! unit tests) and for AWS (Lambda) implement them, and both pass the same contract tests.
 
 use crate::catalog::{CatalogView, Offer, Reservation, Supplier};
+use crate::duplicates::{CustomerKey, PriorOrder};
 use crate::events::DomainEvent;
 use crate::ids::{OrderId, Sku, SupplierId};
 use crate::messages::{Step, WorkMessage};
@@ -83,6 +84,14 @@ pub trait OrderStore: Send + Sync {
     /// Orders with a shipped purchase order due for a tracking check at or before `now`,
     /// through the tracking index.
     async fn tracking_due(&self, now: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>>;
+    /// Orders of the customer `key` recognizes placed between `from` and `to` (inclusive),
+    /// through the duplicate indexes (at most a few hundred: a page is plenty for one customer).
+    async fn same_customer(
+        &self,
+        key: &CustomerKey,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> PortResult<Vec<PriorOrder>>;
 }
 
 /// Hands work to the next step (an SQS queue per step in AWS).

@@ -369,3 +369,59 @@ pub async fn stock_ledger<C: Catalog + StockLedger>(c: &C) {
         c.release(&sku, h).await.expect("clean up");
     }
 }
+
+/// The duplicate indexes: orders of one customer (by email, by address) in a time range, with
+/// what the duplicate rule needs, kept current as orders change.
+pub async fn customer_index(store: &dyn OrderStore) {
+    use dropline_shared::duplicates::{CustomerKey, customer_keys, items_key};
+    // Indexes keep milliseconds.
+    let t0 = DateTime::from_timestamp_millis((Utc::now() - Duration::hours(5)).timestamp_millis()).expect("time");
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let email = format!("buyer-{tag}@example.com");
+    let mut a = new_record(1, t0);
+    a.order.contact.email = Some(email.clone());
+    a.order.shipping_address.as_mut().expect("address").line1 = format!("1 {tag} Rd");
+    a.order.created_at = t0;
+    let mut b = new_record(2, t0);
+    b.order.contact.email = Some(email.to_uppercase());
+    b.order.shipping_address.as_mut().expect("address").line1 = format!("2 {tag} Rd");
+    b.order.created_at = t0 + Duration::hours(1);
+    b.order.lines.pop();
+    let mut c = new_record(3, t0);
+    c.order.shipping_address.as_mut().expect("address").line1 = format!("1 {tag} Road");
+    c.order.created_at = t0 + Duration::hours(2);
+    for r in [&a, &b, &c] {
+        store.create(r).await.expect("create");
+    }
+    let keys = customer_keys(&a.order);
+    let (by_email, by_address) = (&keys[0], &keys[1]);
+    assert!(matches!(by_email, CustomerKey::Email(_)) && matches!(by_address, CustomerKey::Address(_)));
+    let ids = |v: Vec<dropline_shared::duplicates::PriorOrder>| {
+        let mut ids: Vec<String> = v.iter().map(|p| p.id.to_string()).collect();
+        ids.sort();
+        ids
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let range = (t0 - Duration::hours(1), t0 + Duration::hours(3));
+    let found = store.same_customer(by_email, range.0, range.1).await.expect("query");
+    assert_eq!(ids(found.clone()), sorted(vec![a.id.to_string(), b.id.to_string()]), "same email, any case");
+    let a_row = found.iter().find(|p| p.id == a.id).expect("a");
+    assert_eq!(
+        (a_row.name.as_str(), a_row.status, a_row.placed_at),
+        (a.order.name.as_str(), OrderStatus::Received, t0)
+    );
+    assert_eq!(a_row.items_key, items_key(&a.order));
+    let found = store.same_customer(by_address, range.0, range.1).await.expect("query");
+    assert_eq!(ids(found), sorted(vec![a.id.to_string(), c.id.to_string()]), "same address, Rd or Road");
+    let later = store.same_customer(by_email, t0 + Duration::minutes(30), range.1).await.expect("query");
+    assert_eq!(ids(later), vec![b.id.to_string()], "only the range");
+    // The index follows the order: a status change shows.
+    let mut stored = store.get(&a.id).await.expect("get").expect("a");
+    stored.transition(OrderStatus::Cancelled, "test", "", Utc::now()).expect("cancel");
+    store.save(&stored).await.expect("save");
+    let found = store.same_customer(by_email, range.0, range.1).await.expect("query");
+    assert_eq!(found.iter().find(|p| p.id == a.id).map(|p| p.status), Some(OrderStatus::Cancelled));
+}

@@ -6,6 +6,7 @@
 //! the enqueue) and otherwise does nothing.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use dropline_shared::duplicates::{customer_keys, probable_duplicate};
 use dropline_shared::events::DomainEvent;
 use dropline_shared::ids::Sku;
 use dropline_shared::messages::{Step, WorkMessage};
@@ -40,7 +41,15 @@ impl Validate {
             let skus: Vec<Sku> = record.order.lines.iter().filter_map(|l| l.sku.clone()).collect();
             let catalog = self.catalog.view(&skus).await?;
             let now = self.clock.now();
-            let report = validate(&record.order, &catalog, &self.policy, now);
+            let mut report = validate(&record.order, &catalog, &self.policy, now);
+            // Probable duplicates, through the customer indexes (one Query per key).
+            let window = self.policy.duplicate_window;
+            let placed = record.order.created_at;
+            let mut candidates = Vec::new();
+            for key in customer_keys(&record.order) {
+                candidates.extend(self.store.same_customer(&key, placed - window, placed + window).await?);
+            }
+            report.findings.extend(probable_duplicate(id, &record.order, &candidates, window));
             let updated = update_from(self.store.as_ref(), id, Some(record.clone()), |r| {
                 if r.status != OrderStatus::Received {
                     return Ok(None);

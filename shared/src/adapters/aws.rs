@@ -4,6 +4,7 @@
 //! variables.
 
 use crate::catalog::{CatalogDocument, CatalogView, Offer, Reservation, Supplier};
+use crate::duplicates::{CustomerKey, PriorOrder};
 use crate::events::DomainEvent;
 use crate::idempotency::{IdempotencyRecord, IdempotencyStatus, IdempotencyStore, PutOutcome};
 use crate::ids::{OrderId, Sku, SupplierId};
@@ -169,6 +170,12 @@ fn ms_to_time(ms: i64) -> DateTime<Utc> {
 /// Index names and the bucket value of the sparse tracking index (shared with the template).
 pub const STATUS_INDEX: &str = "by-status";
 pub const TRACKING_INDEX: &str = "tracking-due";
+/// Orders per customer email fingerprint, by placing time (duplicate detection).
+pub const EMAIL_INDEX: &str = "by-customer-email";
+/// Orders per shipping address fingerprint, by placing time (duplicate detection).
+pub const ADDRESS_INDEX: &str = "by-customer-address";
+/// What the duplicate indexes copy besides their keys: nothing personal.
+pub const DUPLICATE_INDEX_ATTRIBUTES: [&str; 3] = ["status", "order_name", "items_key"];
 const TRACKING_BUCKET: &str = "DUE";
 
 /// Orders in one DynamoDB table: one item per order (`pk` = order id), the record as JSON in
@@ -198,6 +205,16 @@ impl DynamoOrderStore {
             item.insert("tracking_bucket".into(), s(TRACKING_BUCKET));
             item.insert("tracking_due_at".into(), n(due.timestamp_millis()));
         }
+        for key in crate::duplicates::customer_keys(&record.order) {
+            let attr = match key {
+                CustomerKey::Email(_) => "email_key",
+                CustomerKey::Address(_) => "address_key",
+            };
+            item.insert(attr.into(), s(key.value()));
+        }
+        item.insert("placed_at".into(), n(record.order.created_at.timestamp_millis()));
+        item.insert("order_name".into(), s(record.order.name.as_str()));
+        item.insert("items_key".into(), s(crate::duplicates::items_key(&record.order)));
         Ok(item)
     }
 
@@ -359,6 +376,51 @@ impl OrderStore for DynamoOrderStore {
                 Some(k) if out.len() < limit => start = Some(k.clone()),
                 _ => break,
             }
+        }
+        Ok(out)
+    }
+
+    async fn same_customer(
+        &self,
+        key: &CustomerKey,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> PortResult<Vec<PriorOrder>> {
+        let (index, attr) = match key {
+            CustomerKey::Email(_) => (EMAIL_INDEX, "email_key"),
+            CustomerKey::Address(_) => (ADDRESS_INDEX, "address_key"),
+        };
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression("#k = :k AND placed_at BETWEEN :from AND :to")
+            .expression_attribute_names("#k", attr)
+            .expression_attribute_values(":k", s(key.value()))
+            .expression_attribute_values(":from", n(from.timestamp_millis()))
+            .expression_attribute_values(":to", n(to.timestamp_millis()))
+            .limit(500)
+            .send()
+            .await
+            .map_err(|e| classify(&format!("Query({index})"), e))?;
+        let mut out = Vec::new();
+        for item in page.items() {
+            let (Some(id), Some(placed), Some(status), Some(items)) = (
+                get_s(item, "pk").and_then(|v| OrderId::new(v).ok()),
+                get_n(item, "placed_at"),
+                get_s(item, "status").and_then(OrderStatus::parse),
+                get_s(item, "items_key"),
+            ) else {
+                continue;
+            };
+            out.push(PriorOrder {
+                id,
+                name: get_s(item, "order_name").unwrap_or_default().to_string(),
+                placed_at: ms_to_time(placed),
+                status,
+                items_key: items.to_string(),
+            });
         }
         Ok(out)
     }

@@ -3,6 +3,7 @@
 //! idempotency conditions) and pass the same contract tests.
 
 use crate::catalog::{CatalogDocument, CatalogView, Offer, Reservation, Supplier};
+use crate::duplicates::{CustomerKey, PriorOrder};
 use crate::events::DomainEvent;
 use crate::idempotency::{IdempotencyRecord, IdempotencyStatus, IdempotencyStore, PutOutcome, may_overwrite};
 use crate::ids::{OrderId, Sku, SupplierId};
@@ -141,6 +142,21 @@ impl OrderStore for MemoryOrderStore {
             .collect();
         v.sort();
         Ok(v.into_iter().take(limit).map(|(_, id)| id).collect())
+    }
+
+    async fn same_customer(
+        &self,
+        key: &CustomerKey,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> PortResult<Vec<PriorOrder>> {
+        self.ops.hit("query_customer");
+        Ok(lock(&self.items)
+            .values()
+            .filter(|r| (from..=to).contains(&r.order.created_at))
+            .filter(|r| crate::duplicates::customer_keys(&r.order).contains(key))
+            .map(PriorOrder::of)
+            .collect())
     }
 }
 
