@@ -467,3 +467,89 @@ async fn held_orders_fixed_overridden_and_released_reach_their_supplier() {
     let timeline = &status(zip).await.timeline;
     assert!(!timeline.iter().any(|e| e.note.contains("97214")), "addresses stay out of the timeline");
 }
+
+/// `dropline feed import` maps a supplier's CSV onto its offers in the catalog table (rejected
+/// rows listed, the rest applied); the new cost reaches the margin check of the next order.
+/// `dropline catalog verify` reports what a store's variants would hit.
+#[tokio::test]
+async fn supplier_feeds_update_the_catalog_and_catalog_verify_reports_problems() {
+    use dropline_shared::ids::Sku;
+    let stack = dropline_tests::Stack::start(dropline_tests::StackOptions::default()).await;
+    let dir = std::env::temp_dir().join(format!("{}-feed", stack.infra.prefix));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mapping = dir.join("northwind.json");
+    std::fs::write(
+        &mapping,
+        r#"{"match_on": "supplier_sku", "columns": {"supplier_sku": "Item No", "stock": "On Hand", "cost": "Unit Cost"}}"#,
+    )
+    .expect("write");
+    let feed = dir.join("northwind.csv");
+    std::fs::write(
+        &feed,
+        "Item No,On Hand,Unit Cost\nNW-TEE-001-BK-M,37,$48.00\nNW-GONE-1,5,1.00\nNW-TEE-001-BK-S,lots,6.40\n",
+    )
+    .expect("write");
+    let env = vec![("DROPLINE_CATALOG_TABLE", stack.infra.catalog_table.clone())];
+    let args = |extra: &[&'static str]| {
+        let mut a = vec![
+            "feed".to_string(),
+            "import".into(),
+            feed.display().to_string(),
+            "--supplier".into(),
+            "northwind-us".into(),
+            "--mapping".into(),
+            mapping.display().to_string(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let run = |a: Vec<String>| dropline(&a.iter().map(String::as_str).collect::<Vec<_>>(), &env);
+    let sku = Sku::new("TEE-BLK-M").expect("sku");
+    let stock_of_tee = || async {
+        let v = dropline_shared::ports::Catalog::view(stack.ledger.as_ref(), std::slice::from_ref(&sku))
+            .await
+            .expect("view");
+        let o = v.offers_for(&sku).iter().find(|o| o.supplier_id.as_str() == "northwind-us").expect("offer").clone();
+        (o.stock, o.cost.to_string(), o.stock_as_of.is_some())
+    };
+
+    let (code, out, err) = run(args(&["--dry-run"]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(stock_of_tee().await, (140, "6.40".to_string(), false), "a dry run writes nothing");
+    let (code, out, err) = run(args(&[]));
+    assert_eq!(code, 1, "some rows rejected: {err}");
+    assert!(out.contains("3 row(s): 1 updated, 0 unchanged, 2 rejected"), "{out}");
+    assert!(out.contains("line 3: no offer of northwind-us has supplier SKU \"NW-GONE-1\""), "{out}");
+    assert!(out.contains("line 4: stock \"lots\" is not a number"), "{out}");
+    assert_eq!(stock_of_tee().await, (37, "48.00".to_string(), true));
+    let (code, _, err) =
+        dropline(&["feed", "import", "/nonexistent.csv", "--supplier", "x", "--mapping", "/nope.json"], &env);
+    assert_eq!(code, 2, "{err}");
+
+    // The tee now costs more than it sells for: the next order holds as pricing.
+    let d = shopify_delivery();
+    let (status, body) = stack.post_delivery(&d, d.secret()).await;
+    assert_eq!(status, 200, "{body}");
+    stack.settle().await;
+    let id = OrderId::new(body["order_id"].as_str().expect("id")).expect("id");
+    let r = stack.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.status, OrderStatus::OnHold);
+    assert_eq!(r.holds.iter().map(|h| h.code.as_str()).collect::<Vec<_>>(), vec!["margin_below_floor"]);
+
+    // catalog verify against the table, with the store's variants.
+    let variants = dir.join("variants.csv");
+    std::fs::write(&variants, "sku,title\nTEE-BLK-M,Tee\nBEANIE-KNT-NVY,Beanie\n").expect("write");
+    let v = variants.display().to_string();
+    let (code, out, err) = dropline(&["catalog", "verify", "--store-variants", &v, "--json"], &env);
+    assert_eq!(code, 1, "{err}");
+    let report: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(report["ok"], false);
+    let kinds: Vec<(&str, &str)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| (f["kind"].as_str().unwrap_or(""), f["sku"].as_str().unwrap_or("")))
+        .collect();
+    assert!(kinds.contains(&("unmapped", "BEANIE-KNT-NVY")), "{kinds:?}");
+    assert!(kinds.contains(&("discontinued", "POSTER-A3-MAP")), "{kinds:?}");
+}

@@ -3,8 +3,10 @@
 
 pub mod demo;
 pub mod dev;
+pub mod feed;
 pub mod holds;
 pub mod local;
 pub mod pipeline;
 pub mod render;
 pub mod sim;
+pub mod verify;

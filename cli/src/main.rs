@@ -71,6 +71,11 @@ enum Command {
         #[command(subcommand)]
         command: AddressCommand,
     },
+    /// Load supplier stock and cost feeds into the catalog.
+    Feed {
+        #[command(subcommand)]
+        command: FeedCommand,
+    },
     /// Manage the catalog of suppliers and offers.
     Catalog {
         #[command(subcommand)]
@@ -257,8 +262,61 @@ enum AddressCommand {
     },
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum FeedFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum FeedCommand {
+    /// Apply one supplier's stock/cost feed to its offers. Rows are matched on supplier SKU,
+    /// store SKU or barcode as the mapping says; every rejected row is listed with its line and
+    /// reason. Exit status: 0 all rows applied, 1 some rejected (the others are applied), 2 the
+    /// feed or mapping can't be read.
+    Import {
+        /// The feed file (CSV with a header row, or JSON).
+        file: std::path::PathBuf,
+        /// The supplier whose feed it is.
+        #[arg(long)]
+        supplier: String,
+        /// The column mapping (JSON): {"match_on": "supplier_sku", "columns": {"supplier_sku": "Item", "stock": "Qty", "cost": "Price"}}.
+        #[arg(long)]
+        mapping: std::path::PathBuf,
+        /// Default: from the file's extension.
+        #[arg(long)]
+        format: Option<FeedFormat>,
+        /// When the supplier counted the stock, for rows without their own time (RFC 3339;
+        /// default: now).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Report what would change without writing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, env = "DROPLINE_CATALOG_TABLE")]
+        table: String,
+    },
+}
+
 #[derive(Subcommand)]
 enum CatalogCommand {
+    /// Before go-live: every unmapped store SKU, ambiguous mapping, discontinued target and
+    /// variant attribute mismatch. Exit status 0 when clean, 1 when something was found, 2 when
+    /// an input can't be read.
+    Verify {
+        /// The store's variants: a CSV (`sku`, `title`, `variant_title`, `option:NAME` columns),
+        /// Shopify's product export CSV, or JSON (`[{sku, title, options: {NAME: VALUE}}]`).
+        /// Without it only the catalog's own problems are checked.
+        #[arg(long)]
+        store_variants: Option<std::path::PathBuf>,
+        /// Check this catalog document instead of the catalog table.
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, env = "DROPLINE_CATALOG_TABLE")]
+        table: Option<String>,
+    },
     /// Load a catalog document (suppliers and offers, JSON) into the catalog table.
     Load {
         file: std::path::PathBuf,
@@ -401,6 +459,99 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             let verdict = dropline_shared::address::check(&address, dropline_shared::address::AddressRules::bundled());
             print!("{}", dropline_cli::render::address_verdict(&verdict, json));
             Ok(if verdict.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Feed { command: FeedCommand::Import { file, supplier, mapping, format, as_of, dry_run, table } } => {
+            use dropline_cli::feed;
+            let name = file.display().to_string();
+            let mapping_name = mapping.display().to_string();
+            let mapping_text = std::fs::read_to_string(&mapping).map_err(|e| format!("{mapping_name}: {e}"))?;
+            let mapping = feed::FeedMapping::parse(&mapping_name, &mapping_text)?;
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("{name}: {e}"))?;
+            let format = format.unwrap_or(if name.to_ascii_lowercase().ends_with(".json") {
+                FeedFormat::Json
+            } else {
+                FeedFormat::Csv
+            });
+            let rows = match format {
+                FeedFormat::Csv => feed::read_csv(&text, &mapping),
+                FeedFormat::Json => feed::read_json(&text, &mapping),
+            }
+            .map_err(|e| format!("{name}: {e}"))?;
+            let as_of = match as_of {
+                Some(t) => chrono::DateTime::parse_from_rfc3339(&t)
+                    .map_err(|e| format!("--as-of {t:?}: {e}"))?
+                    .with_timezone(&Utc),
+                None => Utc::now(),
+            };
+            let supplier = dropline_shared::ids::SupplierId::new(supplier).map_err(|e| e.to_string())?;
+            let aws = AwsClients::from_env().await;
+            let catalog = DynamoCatalog::new(aws.dynamodb.clone(), table);
+            let mut doc = catalog.document().await.map_err(|e| e.to_string())?;
+            if !doc.suppliers.iter().any(|s| s.id == supplier) {
+                return Err(format!("no supplier {supplier} in the catalog"));
+            }
+            let before = doc.offers.clone();
+            let report = feed::apply(&mapping, &supplier, &mut doc.offers, &rows, as_of);
+            // Write only the SKUs whose offers changed (all of each SKU's offers: one item).
+            let changed: std::collections::BTreeSet<_> =
+                doc.offers.iter().zip(&before).filter(|(a, b)| a != b).map(|(a, _)| a.sku.clone()).collect();
+            let partial = CatalogDocument {
+                suppliers: Vec::new(),
+                offers: doc.offers.iter().filter(|o| changed.contains(&o.sku)).cloned().collect(),
+            };
+            if !dry_run && !partial.offers.is_empty() {
+                catalog.load(&partial).await.map_err(|e| e.to_string())?;
+            }
+            println!(
+                "{name}: {} row(s): {} updated, {} unchanged, {} rejected{}",
+                report.rows,
+                report.updated,
+                report.unchanged,
+                report.rejected.len(),
+                if dry_run { " (dry run: nothing written)" } else { "" }
+            );
+            for (line, reason) in &report.rejected {
+                println!("  line {line}: {reason}");
+            }
+            Ok(if report.rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Catalog { command: CatalogCommand::Verify { store_variants, file, json, table } } => {
+            let doc = match (file, table) {
+                (Some(file), _) => {
+                    let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+                    CatalogDocument::parse(&file.display().to_string(), &text).map_err(|e| e.to_string())?
+                }
+                (None, Some(table)) => {
+                    let aws = AwsClients::from_env().await;
+                    DynamoCatalog::new(aws.dynamodb.clone(), table).document().await.map_err(|e| e.to_string())?
+                }
+                (None, None) => return Err("give --file or --table (or set DROPLINE_CATALOG_TABLE)".into()),
+            };
+            let store = match store_variants {
+                None => None,
+                Some(path) => {
+                    let name = path.display().to_string();
+                    let text = std::fs::read_to_string(&path).map_err(|e| format!("{name}: {e}"))?;
+                    Some(dropline_cli::verify::read_store_variants(&name, &text)?)
+                }
+            };
+            let findings = dropline_cli::verify::verify(&doc, store.as_deref());
+            if json {
+                let v = serde_json::json!({"ok": findings.is_empty(), "findings": findings});
+                println!("{}", serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?);
+            } else {
+                println!(
+                    "{} supplier(s), {} offer(s){}: {} problem(s)",
+                    doc.suppliers.len(),
+                    doc.offers.len(),
+                    store.as_ref().map(|s| format!(", {} store variant(s)", s.len())).unwrap_or_default(),
+                    findings.len()
+                );
+                for f in &findings {
+                    println!("  {:<18} {:<16} {}", f.kind, f.sku, f.message);
+                }
+            }
+            Ok(if findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Catalog { command: CatalogCommand::Load { file, table } } => {
             let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;

@@ -486,10 +486,10 @@ pub fn validate(
         .as_ref()
         .map(|v| v.address.country.as_str())
         .unwrap_or_else(|| order.destination_country().unwrap_or(""));
-    // The cheapest offer that can fill each line, for the margin check.
-    let mut cheapest: Vec<Option<&Offer>> = Vec::with_capacity(order.lines.len());
+    // The offer routing will choose for each line, for the margin check.
+    let mut chosen: Vec<Option<&Offer>> = Vec::with_capacity(order.lines.len());
     for (i, line) in order.lines.iter().enumerate() {
-        cheapest.push(None);
+        chosen.push(None);
         let field = |f: &str| format!("lines[{i}].{f}");
         if line.quantity == 0 {
             out.push(reason(
@@ -547,9 +547,9 @@ pub fn validate(
             .iter()
             .map(|o| (*o, refusal(line, o, catalog.suppliers.get(&o.supplier_id), country, now, policy.unknown_stock)))
             .collect();
-        let fillable = verdicts.iter().filter(|(_, r)| r.is_none()).map(|(o, _)| *o);
-        cheapest[i] = fillable.min_by(|a, b| a.cost.cmp(&b.cost).then_with(|| a.supplier_id.cmp(&b.supplier_id)));
-        if cheapest[i].is_some() {
+        // The offer routing will choose: the first that can fill the line, in catalog order.
+        chosen[i] = verdicts.iter().find(|(_, r)| r.is_none()).map(|(o, _)| *o);
+        if chosen[i].is_some() {
             // Filled only by trusting stale snapshots (the policy allows it): say so on the order.
             let fresh = verdicts.iter().any(|(o, r)| {
                 r.is_none()
@@ -569,8 +569,8 @@ pub fn validate(
             verdicts.into_iter().filter_map(|(o, r)| r.map(|r| (&o.supplier_id, r))).collect();
         out.push(unfillable_line(i, line, sku, &refusals));
     }
-    if cheapest.iter().all(Option::is_some) && !cheapest.is_empty() {
-        let offers: Vec<&Offer> = cheapest.into_iter().flatten().collect();
+    if chosen.iter().all(Option::is_some) && !chosen.is_empty() {
+        let offers: Vec<&Offer> = chosen.into_iter().flatten().collect();
         out.extend(margin_finding(order, &offers, catalog, policy));
     }
     ValidationReport { findings: out, address, service_level }
@@ -610,7 +610,7 @@ pub fn totals_findings(order: &CanonicalOrder) -> Vec<HoldReason> {
     out
 }
 
-/// The order's margin with the cheapest offer for each line: net revenue (total less tax and
+/// The order's margin with the offer routing will choose for each line: net revenue (total less tax and
 /// pass-through amounts) less item costs, each supplier's shipping estimate and fee, and payment
 /// fees. Below the floor -> hold as pricing. Costs are taken in the order's currency.
 fn margin_finding(

@@ -614,6 +614,42 @@ impl DynamoCatalog {
         Ok(out)
     }
 
+    /// Every offer and supplier in the table, for operator commands (`feed import`, `catalog
+    /// verify`). A Scan: never called on a request path.
+    pub async fn document(&self) -> PortResult<CatalogDocument> {
+        let mut doc = CatalogDocument::default();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| classify("Scan(catalog)", e))?;
+            for item in page.items() {
+                if let Some(json) = get_s(item, "offers") {
+                    let offers: Vec<Offer> =
+                        serde_json::from_str(json).map_err(|e| PortError::Permanent(format!("catalog item: {e}")))?;
+                    doc.offers.extend(offers);
+                } else if let Some(json) = get_s(item, "supplier") {
+                    doc.suppliers.push(
+                        serde_json::from_str(json)
+                            .map_err(|e| PortError::Permanent(format!("catalog supplier: {e}")))?,
+                    );
+                }
+            }
+            match page.last_evaluated_key() {
+                Some(k) => start = Some(k.clone()),
+                None => break,
+            }
+        }
+        doc.suppliers.sort_by(|a, b| a.id.cmp(&b.id));
+        doc.offers.sort_by(|a, b| a.sku.cmp(&b.sku));
+        Ok(doc)
+    }
+
     /// Writes a whole catalog document (the operator CLI's `catalog load`).
     pub async fn load(&self, doc: &CatalogDocument) -> PortResult<usize> {
         let mut by_sku: BTreeMap<&Sku, Vec<&Offer>> = BTreeMap::new();
