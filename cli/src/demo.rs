@@ -114,6 +114,8 @@ pub struct DemoWorld {
     pub queues: Arc<MemoryQueues>,
     pub bus: Arc<MemoryEventBus>,
     pub idempotency: Arc<MemoryIdempotencyStore>,
+    /// Offers and stock reservations.
+    pub catalog: Arc<MemoryCatalog>,
     pub suppliers: Arc<SimulatedSuppliers>,
     pub carrier: Arc<SimulatedCarrier>,
     pub pipeline: Pipeline,
@@ -141,7 +143,7 @@ pub fn world(doc: &CatalogDocument) -> DemoWorld {
         consumer: queues.clone(),
         events: bus.clone(),
         catalog: catalog.clone(),
-        stock: catalog,
+        stock: catalog.clone(),
         gateway: suppliers.clone(),
         tracker: carrier.clone(),
         clock: clock.clone(),
@@ -149,7 +151,7 @@ pub fn world(doc: &CatalogDocument) -> DemoWorld {
         policy: ValidationPolicy::default(),
         thresholds: Thresholds::default(),
     });
-    DemoWorld { clock, store, queues, bus, idempotency, suppliers, carrier, pipeline }
+    DemoWorld { clock, store, queues, bus, idempotency, catalog, suppliers, carrier, pipeline }
 }
 
 impl DemoWorld {

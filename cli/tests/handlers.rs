@@ -315,3 +315,62 @@ async fn validation_normalizes_the_address_records_it_and_warnings_do_not_hold()
     let note = r.timeline.iter().find(|e| e.note.starts_with("address normalized")).expect("recorded on the timeline");
     assert!(note.note.contains("postal_code") && note.note.contains("region"), "{}", note.note);
 }
+
+fn reserved(w: &DemoWorld, sku: &str) -> u32 {
+    let sku = dropline_shared::ids::Sku::new(sku).expect("sku");
+    w.catalog.lookup(std::slice::from_ref(&sku), false).offers_for(&sku).iter().map(|o| o.reserved).sum()
+}
+
+fn signed_callback(supplier: &str, event: &SupplierEvent) -> WebRequest {
+    let body = serde_json::to_vec(event).expect("json");
+    let sig = signature::sign(supplier_secret(supplier).as_bytes(), &body);
+    WebRequest::post(
+        &format!("/suppliers/{supplier}/events"),
+        &[("content-type", "application/json"), (SIGNATURE_HEADER, sig.as_str())],
+        body,
+    )
+}
+
+#[tokio::test]
+async fn reservations_are_taken_at_routing_and_released_once_when_the_supplier_rejects() {
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    w.pipeline.pump(Step::Validate).await.expect("validate");
+    assert_eq!(reserved(&w, "TEE-BLK-M"), 0, "validation reserves nothing");
+    w.pipeline.pump(Step::Route).await.expect("route");
+    assert_eq!(reserved(&w, "TEE-BLK-M"), 1, "routing holds the unit");
+    w.settle().await.expect("settle");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    let po = &r.purchase_orders[0];
+    let reject = SupplierEvent::Acknowledgment {
+        purchase_order_id: po.id.to_string(),
+        status: AckStatus::Rejected,
+        reason_code: Some("INVENTORY_OUT_OF_STOCK".into()),
+        message: None,
+        supplier_reference: None,
+    };
+    for _ in 0..2 {
+        // The second delivery is a supplier's retry: nothing changes, nothing is released twice.
+        let answer = w.pipeline.ingest.handle(signed_callback(po.supplier_id.as_str(), &reject)).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(reserved(&w, "TEE-BLK-M"), 0);
+    }
+    assert_eq!(w.store.get(&id).await.expect("get").expect("order").status, OrderStatus::OnHold);
+}
+
+#[tokio::test]
+async fn an_order_cancelled_after_routing_before_sending_gives_its_stock_back() {
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    w.pipeline.pump(Step::Validate).await.expect("validate");
+    w.pipeline.pump(Step::Route).await.expect("route");
+    assert_eq!(reserved(&w, "TEE-BLK-M"), 1);
+    let cancel =
+        updated("ok_us_single", "upd-9", |p| p["cancelled_at"] = serde_json::json!("2026-11-21T10:00:00-05:00"));
+    let answer = w.pipeline.ingest.handle(cancel.request(cancel.secret())).await;
+    assert_eq!(answer.body["status"], "cancelled", "{}", answer.body);
+    assert_eq!(reserved(&w, "TEE-BLK-M"), 0);
+    w.settle().await.expect("settle");
+    assert_eq!(w.store.get(&id).await.expect("get").expect("order").status, OrderStatus::Cancelled);
+    assert_eq!(w.suppliers.requests(), 0);
+}
