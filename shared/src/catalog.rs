@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// Units held back from a stock snapshot before any count as available: a fixed number and/or a
 /// percentage of the snapshot (rounded up), against overselling from stale feeds.
@@ -25,6 +26,9 @@ impl Buffer {
     /// What is left of `stock` after the buffer.
     pub fn apply(&self, stock: u32) -> u32 {
         use rust_decimal::prelude::ToPrimitive;
+        if self.percent.is_zero() {
+            return stock.saturating_sub(self.units);
+        }
         let share = (Decimal::from(stock) * self.percent / Decimal::ONE_HUNDRED).ceil();
         let share = share.to_u32().unwrap_or(if share.is_sign_negative() { 0 } else { u32::MAX });
         stock.saturating_sub(self.units).saturating_sub(share)
@@ -270,22 +274,29 @@ impl Reservation {
 /// The part of the catalog one order needs: the offers for its SKUs and the suppliers behind them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CatalogView {
-    pub offers: HashMap<Sku, Vec<Offer>>,
-    pub suppliers: HashMap<SupplierId, Supplier>,
+    /// Shared with the adapter's cache where it has one: a view is cheap to make.
+    pub offers: HashMap<Sku, Arc<Vec<Offer>>>,
+    pub suppliers: HashMap<SupplierId, Arc<Supplier>>,
     /// The reservations counted in the offers' `reserved`.
     pub reservations: Vec<Reservation>,
 }
 
 impl CatalogView {
     pub fn offers_for(&self, sku: &Sku) -> &[Offer] {
-        self.offers.get(sku).map(Vec::as_slice).unwrap_or(&[])
+        self.offers.get(sku).map(|o| o.as_slice()).unwrap_or(&[])
+    }
+
+    pub fn supplier(&self, id: &SupplierId) -> Option<&Supplier> {
+        self.suppliers.get(id).map(Arc::as_ref)
     }
 
     /// Counts `reservations` into the offers' `reserved` (adapters call this once per view).
     pub fn count_reservations(&mut self, reservations: Vec<Reservation>) {
         for r in &reservations {
-            if let Some(o) =
-                self.offers.get_mut(&r.sku).and_then(|os| os.iter_mut().find(|o| o.supplier_id == r.supplier_id))
+            if let Some(o) = self
+                .offers
+                .get_mut(&r.sku)
+                .and_then(|os| Arc::make_mut(os).iter_mut().find(|o| o.supplier_id == r.supplier_id))
             {
                 o.reserved = o.reserved.saturating_add(r.quantity);
             }
@@ -298,8 +309,10 @@ impl CatalogView {
         let (own, others): (Vec<Reservation>, Vec<Reservation>) =
             std::mem::take(&mut self.reservations).into_iter().partition(|r| r.held_by(order));
         for r in &own {
-            if let Some(o) =
-                self.offers.get_mut(&r.sku).and_then(|os| os.iter_mut().find(|o| o.supplier_id == r.supplier_id))
+            if let Some(o) = self
+                .offers
+                .get_mut(&r.sku)
+                .and_then(|os| Arc::make_mut(os).iter_mut().find(|o| o.supplier_id == r.supplier_id))
             {
                 o.reserved = o.reserved.saturating_sub(r.quantity);
             }

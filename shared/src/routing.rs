@@ -61,7 +61,7 @@ pub fn plan(
         };
         let mut why_not = Vec::new();
         let chosen = catalog.offers_for(sku).iter().find(|offer| {
-            let supplier = catalog.suppliers.get(&offer.supplier_id);
+            let supplier = catalog.supplier(&offer.supplier_id);
             match refusal(line, offer, supplier, country, now, unknown_stock) {
                 Some(r) => {
                     why_not.push((&offer.supplier_id, r));

@@ -111,10 +111,10 @@ pub fn sample_catalog() -> CatalogView {
 pub fn view_of(doc: &CatalogDocument) -> CatalogView {
     let mut v = CatalogView::default();
     for s in &doc.suppliers {
-        v.suppliers.insert(s.id.clone(), s.clone());
+        v.suppliers.insert(s.id.clone(), std::sync::Arc::new(s.clone()));
     }
     for o in &doc.offers {
-        v.offers.entry(o.sku.clone()).or_default().push(o.clone());
+        std::sync::Arc::make_mut(v.offers.entry(o.sku.clone()).or_default()).push(o.clone());
     }
     v
 }

@@ -99,6 +99,16 @@ fn squash(s: &str) -> String {
     s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
+/// Whether `needle` (words separated by single spaces) occurs in `hay` (the same) on word
+/// boundaries.
+fn has_words(hay: &str, needle: &str) -> bool {
+    hay.match_indices(needle).any(|(i, _)| {
+        let before = i == 0 || hay.as_bytes()[i - 1] == b' ';
+        let end = i + needle.len();
+        before && (end == hay.len() || hay.as_bytes()[end] == b' ')
+    })
+}
+
 impl ShippingMap {
     /// `Express Shipping=expedited, DHL Next Day=overnight, *=standard`.
     pub fn parse(s: &str) -> Result<Self, String> {
@@ -133,9 +143,8 @@ impl ShippingMap {
                 &["standard", "free", "economy", "ground", "regular", "flat rate", "basic", "normal", "tracked"],
             ),
         ];
-        let words = format!(" {code} {title} ");
         for (level, keys) in WORDS {
-            if keys.iter().any(|k| words.contains(&format!(" {k} "))) {
+            if keys.iter().any(|k| has_words(&code, k) || has_words(&title, k)) {
                 return Some(level);
             }
         }
@@ -332,6 +341,9 @@ impl std::fmt::Display for Refusal {
 /// attributes are its variant's options, so each value must be one of the title's parts.
 /// Comparison ignores case and spacing; a line with neither options nor title agrees.
 pub fn variant_mismatch(line: &LineItem, offer: &Offer) -> Option<Refusal> {
+    if offer.attributes.is_empty() || (line.options.is_empty() && line.variant_title.is_none()) {
+        return None;
+    }
     let title_parts: Vec<String> = line
         .variant_title
         .as_deref()
@@ -545,17 +557,19 @@ pub fn validate(
         // Stock, after buffers and reservations, from suppliers that ship there.
         let verdicts: Vec<(&Offer, Option<Refusal>)> = active
             .iter()
-            .map(|o| (*o, refusal(line, o, catalog.suppliers.get(&o.supplier_id), country, now, policy.unknown_stock)))
+            .map(|o| (*o, refusal(line, o, catalog.supplier(&o.supplier_id), country, now, policy.unknown_stock)))
             .collect();
         // The offer routing will choose: the first that can fill the line, in catalog order.
         chosen[i] = verdicts.iter().find(|(_, r)| r.is_none()).map(|(o, _)| *o);
         if chosen[i].is_some() {
             // Filled only by trusting stale snapshots (the policy allows it): say so on the order.
-            let fresh = verdicts.iter().any(|(o, r)| {
-                r.is_none()
-                    && matches!(o.availability(catalog.suppliers.get(&o.supplier_id), now), Availability::Known(_))
-            });
-            if !fresh {
+            let fresh = || {
+                verdicts.iter().any(|(o, r)| {
+                    r.is_none()
+                        && matches!(o.availability(catalog.supplier(&o.supplier_id), now), Availability::Known(_))
+                })
+            };
+            if policy.unknown_stock == UnknownStock::Proceed && !fresh() {
                 out.push(HoldReason::warning(
                     "stock_unknown",
                     HoldCategory::Stock,
@@ -630,7 +644,7 @@ fn margin_finding(
         cost += offer.cost.times(line.quantity).amount();
         if !suppliers.contains(&&offer.supplier_id) {
             suppliers.push(&offer.supplier_id);
-            if let Some(s) = catalog.suppliers.get(&offer.supplier_id) {
+            if let Some(s) = catalog.supplier(&offer.supplier_id) {
                 cost += s.shipping_estimate.amount() + s.order_fee.amount();
             }
         }

@@ -31,7 +31,7 @@ pub async fn reserve_pos(
     unknown_stock: UnknownStock,
 ) -> Result<Option<String>, StepError> {
     for (k, po) in pos.iter().enumerate() {
-        let supplier = view.suppliers.get(&po.supplier_id);
+        let supplier = view.supplier(&po.supplier_id);
         for line in &po.lines {
             let r = Reservation {
                 holder: Reservation::holder_for(&po.id, &line.line_id),

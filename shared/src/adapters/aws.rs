@@ -724,7 +724,7 @@ impl Catalog for DynamoCatalog {
             };
             let offers: Vec<Offer> =
                 serde_json::from_str(json).map_err(|e| PortError::Permanent(format!("catalog item {pk}: {e}")))?;
-            view.offers.insert(sku, offers);
+            view.offers.insert(sku, Arc::new(offers));
         }
         view.count_reservations(reservations);
         Ok(view)
@@ -733,7 +733,7 @@ impl Catalog for DynamoCatalog {
     async fn view(&self, skus: &[Sku]) -> PortResult<CatalogView> {
         let mut view = self.offers(skus).await?;
         let mut supplier_keys: Vec<String> =
-            view.offers.values().flatten().map(|o| format!("SUPPLIER#{}", o.supplier_id)).collect();
+            view.offers.values().flat_map(|os| os.iter()).map(|o| format!("SUPPLIER#{}", o.supplier_id)).collect();
         supplier_keys.sort();
         supplier_keys.dedup();
         if !supplier_keys.is_empty() {
@@ -743,7 +743,7 @@ impl Catalog for DynamoCatalog {
                 };
                 let sup: Supplier = serde_json::from_str(json)
                     .map_err(|e| PortError::Permanent(format!("catalog supplier item: {e}")))?;
-                view.suppliers.insert(sup.id.clone(), sup);
+                view.suppliers.insert(sup.id.clone(), Arc::new(sup));
             }
         }
         Ok(view)

@@ -363,10 +363,10 @@ impl MemoryCatalog {
     pub fn new(doc: &CatalogDocument) -> Self {
         let mut view = CatalogView::default();
         for s in &doc.suppliers {
-            view.suppliers.insert(s.id.clone(), s.clone());
+            view.suppliers.insert(s.id.clone(), Arc::new(s.clone()));
         }
         for o in &doc.offers {
-            view.offers.entry(o.sku.clone()).or_default().push(o.clone());
+            Arc::make_mut(view.offers.entry(o.sku.clone()).or_default()).push(o.clone());
         }
         Self { view: Mutex::new(view), holds: Mutex::default() }
     }
@@ -384,7 +384,7 @@ impl MemoryCatalog {
             }
             if let Some(offers) = all.offers.get(sku) {
                 if suppliers {
-                    for o in offers {
+                    for o in offers.iter() {
                         if let Some(s) = all.suppliers.get(&o.supplier_id) {
                             out.suppliers.entry(s.id.clone()).or_insert_with(|| s.clone());
                         }
@@ -410,7 +410,7 @@ impl Catalog for MemoryCatalog {
     }
 
     async fn supplier(&self, id: &SupplierId) -> PortResult<Option<Supplier>> {
-        Ok(lock(&self.view).suppliers.get(id).cloned())
+        Ok(lock(&self.view).supplier(id).cloned())
     }
 }
 
@@ -425,7 +425,7 @@ impl StockLedger for MemoryCatalog {
         let view = lock(&self.view);
         let mut holds = lock(&self.holds);
         let sku_holds = holds.entry(r.sku.clone()).or_default();
-        let offers = view.offers.get(&r.sku).map(Vec::as_slice).unwrap_or(&[]);
+        let offers = view.offers.get(&r.sku).map(|o| o.as_slice()).unwrap_or(&[]);
         if let Some(answer) = reservation_check(r, offers, sku_holds, fits) {
             return Ok(answer);
         }
@@ -442,7 +442,10 @@ impl StockLedger for MemoryCatalog {
         let Some(r) = lock(&self.holds).get_mut(sku).and_then(|h| h.remove(holder)) else {
             return Ok(false);
         };
-        if let Some(o) = view.offers.get_mut(sku).and_then(|os| os.iter_mut().find(|o| o.supplier_id == r.supplier_id))
+        if let Some(o) = view
+            .offers
+            .get_mut(sku)
+            .and_then(|os| Arc::make_mut(os).iter_mut().find(|o| o.supplier_id == r.supplier_id))
         {
             o.stock = o.stock.saturating_sub(r.quantity);
         }
