@@ -23,6 +23,9 @@ impl Buffer {
     pub fn is_zero(&self) -> bool {
         self.units == 0 && self.percent.is_zero()
     }
+    pub fn percent_valid(&self) -> bool {
+        (Decimal::ZERO..=Decimal::ONE_HUNDRED).contains(&self.percent)
+    }
     /// What is left of `stock` after the buffer.
     pub fn apply(&self, stock: u32) -> u32 {
         use rust_decimal::prelude::ToPrimitive;
@@ -232,6 +235,19 @@ impl CatalogDocument {
             if !pairs.insert((&o.sku, &o.supplier_id)) {
                 return Err(invalid(format!("offers[{i}]: {} offered twice by {}", o.sku, o.supplier_id)));
             }
+            if let Some(b) = &o.buffer
+                && !b.percent_valid()
+            {
+                return Err(invalid(format!("offers[{i}].buffer.percent: {} is not between 0 and 100", b.percent)));
+            }
+        }
+        for (i, s) in doc.suppliers.iter().enumerate() {
+            if !s.buffer.percent_valid() {
+                return Err(invalid(format!(
+                    "suppliers[{i}].buffer.percent: {} is not between 0 and 100",
+                    s.buffer.percent
+                )));
+            }
         }
         Ok(doc)
     }
@@ -319,5 +335,95 @@ impl CatalogView {
         }
         self.reservations = others;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::sample_catalog_document;
+
+    fn parse(doc: &serde_json::Value) -> Result<CatalogDocument, String> {
+        CatalogDocument::parse("c.json", &doc.to_string()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn documents_are_checked_whole_with_errors_naming_the_field() {
+        let good = serde_json::to_value(sample_catalog_document()).unwrap();
+        assert!(parse(&good).is_ok());
+        let cases: [(&str, fn(&mut serde_json::Value), &str); 6] = [
+            ("unknown supplier", |d| d["offers"][0]["supplier_id"] = "nobody".into(), "offers[0].supplier_id"),
+            (
+                "offered twice",
+                |d| d["offers"][1]["sku"] = d["offers"][0]["sku"].clone(),
+                "offers[1]: TEE-BLK-M offered twice",
+            ),
+            ("plain http", |d| d["suppliers"][0]["endpoint"] = "http://example.com/po".into(), "suppliers[0].endpoint"),
+            ("bad age", |d| d["suppliers"][0]["stock_max_age"] = "6 hours".into(), "suppliers[0].stock_max_age"),
+            (
+                "buffer over 100%",
+                |d| d["offers"][2]["buffer"] = serde_json::json!({"percent": 120}),
+                "offers[2].buffer.percent",
+            ),
+            (
+                "unknown buffer field",
+                |d| d["suppliers"][1]["buffer"] = serde_json::json!({"unit": 2}),
+                "suppliers[1].buffer",
+            ),
+        ];
+        for (name, break_it, field) in cases {
+            let mut d = good.clone();
+            break_it(&mut d);
+            let e = parse(&d).unwrap_err();
+            assert!(e.starts_with("c.json: ") && e.contains(field), "{name}: {e}");
+        }
+    }
+
+    #[test]
+    fn availability_counts_buffers_reservations_and_staleness() {
+        let now = Utc::now();
+        let doc = sample_catalog_document();
+        let mut supplier = doc.suppliers[0].clone();
+        let mut offer = doc.offers[1].clone(); // 20 in stock
+        assert_eq!(offer.availability(Some(&supplier), now), Availability::Known(20));
+        supplier.buffer = Buffer { units: 2, percent: Decimal::from(10) };
+        assert_eq!(offer.availability(Some(&supplier), now), Availability::Known(16), "20 - 2 - ceil(2.0)");
+        offer.buffer = Some(Buffer { units: 0, percent: Decimal::new(125, 1) });
+        assert_eq!(
+            offer.availability(Some(&supplier), now),
+            Availability::Known(17),
+            "the offer's own: 20 - ceil(2.5)"
+        );
+        offer.reserved = 17;
+        assert_eq!(offer.availability(Some(&supplier), now), Availability::Known(0));
+        supplier.stock_max_age = Some(MaxAge::try_from("6h".to_string()).unwrap());
+        assert_eq!(offer.availability(Some(&supplier), now), Availability::Stale { as_of: None }, "no time: stale");
+        offer.stock_as_of = Some(now - Duration::hours(6));
+        assert_eq!(offer.availability(Some(&supplier), now), Availability::Known(0), "at the limit: fresh");
+        offer.stock_as_of = Some(now - Duration::hours(7));
+        assert!(matches!(offer.availability(Some(&supplier), now), Availability::Stale { .. }));
+        assert_eq!(String::from(MaxAge::try_from("90m".to_string()).unwrap()), "90m");
+        assert_eq!(String::from(MaxAge::try_from("48h".to_string()).unwrap()), "2d");
+        assert_eq!(Buffer { units: 5, percent: Decimal::ZERO }.apply(3), 0);
+    }
+
+    #[test]
+    fn an_order_sees_its_own_reservations_as_its_own() {
+        let mut view = crate::testing::sample_catalog();
+        let sku = Sku::new("HOODIE-GRY-L").unwrap();
+        let order = crate::ids::OrderId::new("o_aaaaaaaaaaaaaaaa").unwrap();
+        let po = crate::ids::PurchaseOrderId::new(order.clone(), 1);
+        let r = |holder: String, quantity| Reservation {
+            holder,
+            sku: sku.clone(),
+            supplier_id: SupplierId::new("acme-us").unwrap(),
+            quantity,
+            at: Utc::now(),
+        };
+        view.count_reservations(vec![r(Reservation::holder_for(&po, "2"), 3), r("o_bbbbbbbbbbbbbbbb-1/1".into(), 4)]);
+        assert_eq!(view.offers_for(&sku)[0].reserved, 7);
+        let own = view.without_reservations_of(&order);
+        assert_eq!(own.offers_for(&sku)[0].reserved, 4);
+        assert_eq!(own.reservations.len(), 1);
     }
 }
