@@ -385,6 +385,7 @@ async fn held_orders_fixed_overridden_and_released_reach_their_supplier() {
     let env = vec![
         ("DROPLINE_ORDERS_TABLE", stack.infra.orders_table.clone()),
         ("DROPLINE_VALIDATE_QUEUE_URL", stack.infra.queues.urls[&Step::Validate].clone()),
+        ("DROPLINE_CATALOG_TABLE", stack.infra.catalog_table.clone()),
         ("DROPLINE_OPERATOR", "alice".to_string()),
     ];
     let mut ids = Vec::new();

@@ -452,9 +452,17 @@ async fn the_same_customer_ordering_the_same_items_again_is_held_as_a_possible_d
     )
     .await
     .expect("override");
-    dropline_cli::holds::release(stack.store.as_ref(), stack.queues.as_ref(), &b.id, "", "bo", now)
-        .await
-        .expect("release");
+    dropline_cli::holds::release(
+        stack.store.as_ref(),
+        stack.queues.as_ref(),
+        stack.ledger.as_ref(),
+        &b.id,
+        "",
+        "bo",
+        now,
+    )
+    .await
+    .expect("release");
     stack.settle().await;
     let b = order(&stack, &b.id).await;
     assert_eq!(b.status, OrderStatus::Submitted, "{:?}", b.holds);

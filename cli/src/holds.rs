@@ -6,10 +6,10 @@ use chrono::{DateTime, Duration, Utc};
 use dropline_shared::ids::OrderId;
 use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::order::Address;
-use dropline_shared::ports::{OrderRef, OrderStore, WorkQueue};
+use dropline_shared::ports::{OrderRef, OrderStore, StockLedger, WorkQueue};
 use dropline_shared::record::{HoldCategory, OrderRecord};
 use dropline_shared::status::OrderStatus;
-use dropline_shared::worker::{StepError, update_order};
+use dropline_shared::worker::{StepError, reconcile_stock, update_order};
 use std::fmt::Write as _;
 
 /// Which held orders to list.
@@ -136,11 +136,13 @@ pub async fn override_hold(
     .map(|(r, ())| r)
 }
 
-/// Moves a held order back to RECEIVED and enqueues its validation. Releasing an order that is
-/// already RECEIVED by an operator's release only enqueues again (the enqueue may have failed).
+/// Moves a held order back to RECEIVED and enqueues its validation; purchase orders it cancels
+/// (not sent, or rejected) give their stock back. Releasing an order that is already RECEIVED
+/// by an operator's release repeats only what follows the write (the first try may have died).
 pub async fn release(
     store: &dyn OrderStore,
     queue: &dyn WorkQueue,
+    stock: &dyn StockLedger,
     id: &OrderId,
     note: &str,
     by: &str,
@@ -154,7 +156,15 @@ pub async fn release(
         r.release(&actor, note, now).map(Some).map_err(|e| StepError::Poison(e.to_string()))
     })
     .await
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| match e {
+        StepError::Poison(m) => m,
+        other => other.to_string(),
+    })?;
+    for po in &u.record.purchase_orders {
+        reconcile_stock(stock, po)
+            .await
+            .map_err(|e| format!("released, but stock not given back ({e}); run it again"))?;
+    }
     queue.enqueue(Step::Validate, &[WorkMessage::order(id.clone(), &actor)]).await.map_err(|e| {
         format!(
             "released, but validation was not enqueued ({e}); run the release again or wait for the escalation sweep"

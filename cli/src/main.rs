@@ -176,6 +176,9 @@ enum HoldsCommand {
         note: String,
         #[arg(long, env = "DROPLINE_VALIDATE_QUEUE_URL")]
         queue_url: String,
+        /// Where stock reservations live (the purchase orders a release cancels give theirs back).
+        #[arg(long, env = "DROPLINE_CATALOG_TABLE")]
+        catalog_table: String,
         #[command(flatten)]
         op: OperatorArgs,
     },
@@ -492,15 +495,20 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             let before = doc.offers.clone();
             let report = feed::apply(&mapping, &supplier, &mut doc.offers, &rows, as_of);
-            // Write only the SKUs whose offers changed (all of each SKU's offers: one item).
-            let changed: std::collections::BTreeSet<_> =
-                doc.offers.iter().zip(&before).filter(|(a, b)| a != b).map(|(a, _)| a.sku.clone()).collect();
-            let partial = CatalogDocument {
-                suppliers: Vec::new(),
-                offers: doc.offers.iter().filter(|o| changed.contains(&o.sku)).cloned().collect(),
-            };
-            if !dry_run && !partial.offers.is_empty() {
-                catalog.load(&partial).await.map_err(|e| e.to_string())?;
+            // Write only this supplier's changed offers, each onto its SKU's item as stored now
+            // (a conditional write), so a concurrent settle or another supplier's feed is kept.
+            let changed: Vec<&dropline_shared::catalog::Offer> =
+                doc.offers.iter().zip(&before).filter(|(a, b)| a != b).map(|(a, _)| a).collect();
+            if !dry_run {
+                for new in changed {
+                    let patch = |offers: &mut Vec<dropline_shared::catalog::Offer>| {
+                        if let Some(o) = offers.iter_mut().find(|o| o.supplier_id == new.supplier_id) {
+                            (o.stock, o.stock_as_of, o.cost, o.active) =
+                                (new.stock, new.stock_as_of, new.cost, new.active);
+                        }
+                    };
+                    catalog.patch_offers(&new.sku, &patch).await.map_err(|e| e.to_string())?;
+                }
             }
             println!(
                 "{name}: {} row(s): {} updated, {} unchanged, {} rejected{}",
@@ -616,10 +624,11 @@ async fn holds_command(command: HoldsCommand) -> Result<ExitCode, String> {
             println!("{id}: {code} overridden; release the order to validate it again");
             Ok(ExitCode::SUCCESS)
         }
-        HoldsCommand::Release { id, note, queue_url, op } => {
+        HoldsCommand::Release { id, note, queue_url, catalog_table, op } => {
             let id = order_id(id)?;
             let queue = SqsWorkQueue::new(aws.sqs.clone(), QueueUrls::default().with(Step::Validate, queue_url));
-            let r = holds::release(&store(op.table), &queue, &id, &note, &op.by, Utc::now()).await?;
+            let stock = DynamoCatalog::new(aws.dynamodb.clone(), catalog_table);
+            let r = holds::release(&store(op.table), &queue, &stock, &id, &note, &op.by, Utc::now()).await?;
             println!("{id}: {} and queued for validation", r.status);
             Ok(ExitCode::SUCCESS)
         }

@@ -108,6 +108,7 @@ impl Pipeline {
             notify: Arc::new(NotifySupplier {
                 store: p.store.clone(),
                 catalog: p.catalog,
+                stock: p.stock.clone(),
                 gateway: p.gateway,
                 idempotency: Idempotency::new(p.idempotency, chrono::Duration::days(7)),
                 events: p.events.clone(),

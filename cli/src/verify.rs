@@ -6,7 +6,7 @@ use dropline_shared::catalog::{CatalogDocument, Offer};
 use dropline_shared::ids::Sku;
 use dropline_shared::money::Money;
 use dropline_shared::order::{LineItem, VariantOption};
-use dropline_shared::validation::variant_mismatch;
+use dropline_shared::validation::{same_value, variant_mismatch};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -181,9 +181,9 @@ pub fn verify(doc: &CatalogDocument, store: Option<&[StoreVariant]>) -> Vec<Find
         for (i, a) in active.iter().enumerate() {
             for b in &active[i + 1..] {
                 for (name, va) in &a.attributes {
-                    let same_name = b.attributes.iter().find(|(n, _)| n.eq_ignore_ascii_case(name));
+                    let same_name = b.attributes.iter().find(|(n, _)| same_value(n, name));
                     if let Some((_, vb)) = same_name
-                        && !vb.trim().eq_ignore_ascii_case(va.trim())
+                        && !same_value(vb, va)
                     {
                         out.push(finding(
                             "ambiguous",

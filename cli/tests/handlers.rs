@@ -374,3 +374,48 @@ async fn an_order_cancelled_after_routing_before_sending_gives_its_stock_back() 
     assert_eq!(w.store.get(&id).await.expect("get").expect("order").status, OrderStatus::Cancelled);
     assert_eq!(w.suppliers.requests(), 0);
 }
+
+#[tokio::test]
+async fn a_rejected_order_released_by_an_operator_is_routed_afresh_and_sent_once_more() {
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    w.settle().await.expect("settle");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    let first = r.purchase_orders[0].clone();
+    let reject = SupplierEvent::Acknowledgment {
+        purchase_order_id: first.id.to_string(),
+        status: AckStatus::Rejected,
+        reason_code: Some("INVENTORY_OUT_OF_STOCK".into()),
+        message: None,
+        supplier_reference: None,
+    };
+    let answer = w.pipeline.ingest.handle(signed_callback(first.supplier_id.as_str(), &reject)).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(reserved(&w, "TEE-BLK-M"), 0);
+
+    let now = w.clock.now();
+    dropline_cli::holds::release(w.store.as_ref(), w.queues.as_ref(), w.catalog.as_ref(), &id, "restocked", "al", now)
+        .await
+        .expect("release");
+    w.settle().await.expect("settle");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.status, OrderStatus::Submitted, "{:?}", r.holds);
+    let statuses: Vec<(String, PoStatus)> = r.purchase_orders.iter().map(|p| (p.number.clone(), p.status)).collect();
+    assert_eq!(
+        statuses,
+        vec![("1001-1".to_string(), PoStatus::Cancelled), ("1001-2".to_string(), PoStatus::Submitted)],
+        "the rejected PO is superseded, the new one numbered on"
+    );
+    assert_eq!(reserved(&w, "TEE-BLK-M"), 1, "the new PO holds its unit");
+    assert_eq!(w.suppliers.requests(), 2, "one send per purchase order");
+
+    // Once a purchase order is with a supplier, a release is refused.
+    let cancel =
+        updated("ok_us_single", "upd-10", |p| p["cancelled_at"] = serde_json::json!("2026-11-21T10:00:00-05:00"));
+    w.pipeline.ingest.handle(cancel.request(cancel.secret())).await;
+    assert_eq!(w.store.get(&id).await.expect("get").expect("order").status, OrderStatus::OnHold);
+    let e = dropline_cli::holds::release(w.store.as_ref(), w.queues.as_ref(), w.catalog.as_ref(), &id, "", "al", now)
+        .await
+        .unwrap_err();
+    assert!(e.contains("1001-2 already went to their suppliers"), "{e}");
+}

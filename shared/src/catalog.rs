@@ -32,7 +32,11 @@ impl Buffer {
         if self.percent.is_zero() {
             return stock.saturating_sub(self.units);
         }
-        let share = (Decimal::from(stock) * self.percent / Decimal::ONE_HUNDRED).ceil();
+        let share = Decimal::from(stock)
+            .saturating_mul(self.percent)
+            .checked_div(Decimal::ONE_HUNDRED)
+            .unwrap_or(Decimal::MAX)
+            .ceil();
         let share = share.to_u32().unwrap_or(if share.is_sign_negative() { 0 } else { u32::MAX });
         stock.saturating_sub(self.units).saturating_sub(share)
     }
@@ -124,8 +128,8 @@ pub struct Offer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stock_as_of: Option<DateTime<Utc>>,
     /// Units reserved by orders routed to this offer and not yet accepted by the supplier;
-    /// maintained by the stock ledger, never loaded from a file.
-    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    /// counted from the stock ledger into a view, never read from or written to a document.
+    #[serde(skip)]
     pub reserved: u32,
     /// Replaces the supplier's buffer for this item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -141,10 +145,6 @@ pub struct Offer {
     /// GTIN/UPC/EAN, for matching supplier feeds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub barcode: Option<String>,
-}
-
-fn is_zero_u32(n: &u32) -> bool {
-    *n == 0
 }
 
 /// What an offer can promise for an order now.
@@ -268,8 +268,9 @@ pub fn endpoint_allowed(endpoint: &str) -> bool {
 /// supplier's stock) or the order lets them go (cancelled, rejected, rerouted).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reservation {
-    /// Who holds the units: `<purchase order id>/<line id>`. A purchase order id is never
-    /// reused (a re-route numbers on), so a late message about an old one can't touch a new one.
+    /// Who holds the units: `<purchase order id>/<line id>@<supplier>`. A purchase order id is
+    /// never reused (a re-route numbers on), so a late message about an old one can't touch a
+    /// new one; the supplier in it keeps two attempts that planned differently apart.
     pub holder: String,
     pub sku: Sku,
     pub supplier_id: SupplierId,
@@ -278,8 +279,8 @@ pub struct Reservation {
 }
 
 impl Reservation {
-    pub fn holder_for(po: &crate::ids::PurchaseOrderId, line_id: &str) -> String {
-        format!("{po}/{line_id}")
+    pub fn holder_for(po: &crate::ids::PurchaseOrderId, line_id: &str, supplier: &SupplierId) -> String {
+        format!("{po}/{line_id}@{supplier}")
     }
     /// Whether one of `order`'s purchase orders holds it.
     pub fn held_by(&self, order: &crate::ids::OrderId) -> bool {
@@ -351,7 +352,8 @@ mod tests {
     fn documents_are_checked_whole_with_errors_naming_the_field() {
         let good = serde_json::to_value(sample_catalog_document()).unwrap();
         assert!(parse(&good).is_ok());
-        let cases: [(&str, fn(&mut serde_json::Value), &str); 6] = [
+        type Case = (&'static str, fn(&mut serde_json::Value), &'static str);
+        let cases: [Case; 6] = [
             ("unknown supplier", |d| d["offers"][0]["supplier_id"] = "nobody".into(), "offers[0].supplier_id"),
             (
                 "offered twice",
@@ -420,7 +422,11 @@ mod tests {
             quantity,
             at: Utc::now(),
         };
-        view.count_reservations(vec![r(Reservation::holder_for(&po, "2"), 3), r("o_bbbbbbbbbbbbbbbb-1/1".into(), 4)]);
+        let acme = SupplierId::new("acme-us").unwrap();
+        view.count_reservations(vec![
+            r(Reservation::holder_for(&po, "2", &acme), 3),
+            r("o_bbbbbbbbbbbbbbbb-1/1@acme-us".into(), 4),
+        ]);
         assert_eq!(view.offers_for(&sku)[0].reserved, 7);
         let own = view.without_reservations_of(&order);
         assert_eq!(own.offers_for(&sku)[0].reserved, 4);

@@ -27,13 +27,14 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if n <= 0 {
         return Err(format!("{s:?}: must be positive"));
     }
-    Ok(match unit {
-        "s" => Duration::seconds(n),
-        "m" => Duration::minutes(n),
-        "h" => Duration::hours(n),
-        "d" => Duration::days(n),
+    let d = match unit {
+        "s" => Duration::try_seconds(n),
+        "m" => Duration::try_minutes(n),
+        "h" => Duration::try_hours(n),
+        "d" => Duration::try_days(n),
         _ => return Err(format!("{s:?}: unit must be s, m, h or d")),
-    })
+    };
+    d.ok_or_else(|| format!("{s:?}: too long"))
 }
 
 impl Thresholds {

@@ -138,18 +138,14 @@ pub fn reservation_check(
     holds: &std::collections::BTreeMap<String, Reservation>,
     fits: &(dyn for<'o> Fn(&'o Offer) -> bool + Send + Sync),
 ) -> Option<Reserved> {
-    if holds.get(&r.holder).is_some_and(|h| h.supplier_id == r.supplier_id && h.quantity == r.quantity) {
+    if holds.contains_key(&r.holder) {
         return Some(Reserved::AlreadyHeld);
     }
     let Some(mut offer) = offers.iter().find(|o| o.supplier_id == r.supplier_id).cloned() else {
         return Some(Reserved::NoOffer);
     };
-    // Every other holder's units; this holder's earlier units (at another supplier) are replaced.
-    offer.reserved = holds
-        .values()
-        .filter(|h| h.supplier_id == r.supplier_id && h.holder != r.holder)
-        .map(|h| h.quantity)
-        .fold(0u32, u32::saturating_add);
+    offer.reserved =
+        holds.values().filter(|h| h.supplier_id == r.supplier_id).map(|h| h.quantity).fold(0u32, u32::saturating_add);
     (!fits(&offer)).then_some(Reserved::Refused(offer))
 }
 
@@ -158,8 +154,8 @@ pub fn reservation_check(
 /// take them twice.
 #[async_trait]
 pub trait StockLedger: Send + Sync {
-    /// Holds `r.quantity` of the offer for `r.holder` if `fits` accepts the offer as stored now.
-    /// A holder that held units at another supplier gives them back in the same write.
+    /// Holds `r.quantity` of the offer for `r.holder` if `fits` accepts the offer as stored now
+    /// (its `reserved` counting every holder); a holder already holding is told so.
     async fn reserve(
         &self,
         r: &Reservation,

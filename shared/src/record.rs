@@ -448,8 +448,14 @@ impl OrderRecord {
         {
             return None;
         }
-        let all = |f: fn(PoStatus) -> bool| self.purchase_orders.iter().all(|p| f(p.status));
-        Some(if self.purchase_orders.iter().any(|p| p.status == PoStatus::Rejected) {
+        // Cancelled purchase orders (superseded by a re-route, or never sent) don't count.
+        let live: Vec<PoStatus> =
+            self.purchase_orders.iter().map(|p| p.status).filter(|s| *s != PoStatus::Cancelled).collect();
+        if live.is_empty() {
+            return None;
+        }
+        let all = |f: fn(PoStatus) -> bool| live.iter().all(|s| f(*s));
+        Some(if live.contains(&PoStatus::Rejected) {
             OrderStatus::OnHold
         } else if all(|s| s == PoStatus::Delivered) {
             OrderStatus::Delivered
@@ -541,6 +547,9 @@ pub fn overridable(code: &str) -> bool {
             | "cancelled_after_submission"
             | "address_missing"
             | "address_country_invalid"
+            // Routing checks these again on its own: an override could not lift them.
+            | "stock_unknown"
+            | "variant_mismatch"
     )
 }
 
@@ -557,6 +566,11 @@ pub enum OperatorError {
     NoteRequired,
     #[error("nothing to change: the address is already that")]
     Unchanged,
+    #[error(
+        "purchase orders {0} already went to their suppliers: cancel them with the supplier, or wait for \
+         re-routing of part of an order (not supported yet)"
+    )]
+    PurchaseOrdersOut(String),
     #[error(transparent)]
     Transition(#[from] TransitionError),
 }
@@ -621,10 +635,30 @@ impl OrderRecord {
         Ok(changed)
     }
 
-    /// Sends a held order back into validation (which applies the overrides).
+    /// Sends a held order back into validation (which applies the overrides), to be routed
+    /// afresh: purchase orders not sent yet, and rejected ones, are cancelled (their stock goes
+    /// back when the caller reconciles them). Refused while a purchase order is with a supplier.
     pub fn release(&mut self, by: &str, note: &str, now: DateTime<Utc>) -> Result<(), OperatorError> {
         if self.status != OrderStatus::OnHold {
             return Err(OperatorError::NotHeld(self.status));
+        }
+        let out: Vec<String> = self
+            .purchase_orders
+            .iter()
+            .filter(|p| !matches!(p.status, PoStatus::Pending | PoStatus::Rejected | PoStatus::Cancelled))
+            .map(|p| p.number.clone())
+            .collect();
+        if !out.is_empty() {
+            return Err(OperatorError::PurchaseOrdersOut(out.join(", ")));
+        }
+        let ended: Vec<PurchaseOrderId> = self
+            .purchase_orders
+            .iter()
+            .filter(|p| matches!(p.status, PoStatus::Pending | PoStatus::Rejected))
+            .map(|p| p.id.clone())
+            .collect();
+        for id in &ended {
+            self.transition_po(id, PoStatus::Cancelled, by, "superseded: the order was released to route again", now)?;
         }
         let note = if note.trim().is_empty() { "released for validation".to_string() } else { note.trim().to_string() };
         self.transition(OrderStatus::Received, by, note, now)?;

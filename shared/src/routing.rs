@@ -11,7 +11,7 @@ use crate::ids::{OrderId, PurchaseOrderId, SupplierId};
 use crate::order::CanonicalOrder;
 use crate::record::{HoldCategory, HoldReason, PoLine, PurchaseOrder};
 use crate::status::PoStatus;
-use crate::validation::{UnknownStock, refusal, unfillable_line};
+use crate::validation::{UnknownStock, order_needs, refusal, unfillable_line};
 use chrono::{DateTime, Utc};
 
 /// A purchase order the router wants created.
@@ -62,7 +62,7 @@ pub fn plan(
         let mut why_not = Vec::new();
         let chosen = catalog.offers_for(sku).iter().find(|offer| {
             let supplier = catalog.supplier(&offer.supplier_id);
-            match refusal(line, offer, supplier, country, now, unknown_stock) {
+            match refusal(line, order_needs(order, sku), offer, supplier, country, now, unknown_stock) {
                 Some(r) => {
                     why_not.push((&offer.supplier_id, r));
                     false

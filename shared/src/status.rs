@@ -124,6 +124,8 @@ impl PoStatus {
                 // A stockout reported after acceptance.
                 | (Accepted, Shipped | Rejected | Cancelled)
                 | (Shipped, Delivered)
+                // A rejected PO superseded when an operator releases the order to route again.
+                | (Rejected, Cancelled)
         )
     }
 

@@ -60,6 +60,11 @@ impl MarginFloor {
     }
 }
 
+/// `p` percent of `amount`, saturating (absurd amounts never panic).
+fn percent_of(amount: Decimal, p: Decimal) -> Decimal {
+    amount.saturating_mul(p).checked_div(Decimal::ONE_HUNDRED).unwrap_or(Decimal::MAX)
+}
+
 /// Payment processing fees: a percentage of the total plus a fixed amount (`2.9%+0.30`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Fees {
@@ -80,7 +85,7 @@ impl Fees {
         Ok(out)
     }
     pub fn on(&self, total: Money) -> Money {
-        let pct = (total.amount() * self.percent / Decimal::ONE_HUNDRED).max(Decimal::ZERO);
+        let pct = percent_of(total.amount(), self.percent).max(Decimal::ZERO);
         Money::new(pct).unwrap_or(Money::ZERO).plus(self.fixed)
     }
 }
@@ -93,6 +98,12 @@ impl Fees {
 pub struct ShippingMap {
     pub names: Vec<(String, ServiceLevel)>,
     pub fallback: Option<ServiceLevel>,
+}
+
+/// Whether two option or attribute values name the same thing (case, spacing and punctuation
+/// aside): how validation and `catalog verify` compare variants.
+pub fn same_value(a: &str, b: &str) -> bool {
+    squash(a) == squash(b)
 }
 
 fn squash(s: &str) -> String {
@@ -366,9 +377,16 @@ pub fn variant_mismatch(line: &LineItem, offer: &Offer) -> Option<Refusal> {
     None
 }
 
-/// Why `offer` can't fill `line` for an order to `country` now, or `None` when it can.
+/// The units of `sku` the whole order needs: lines of one SKU draw on the same stock.
+pub fn order_needs(order: &CanonicalOrder, sku: &crate::ids::Sku) -> u32 {
+    order.lines.iter().filter(|l| l.sku.as_ref() == Some(sku)).map(|l| l.quantity).fold(0, u32::saturating_add)
+}
+
+/// Why `offer` can't fill `line` (the order needing `need` units of its SKU in all) for an
+/// order to `country` now, or `None` when it can.
 pub fn refusal(
     line: &LineItem,
+    need: u32,
     offer: &Offer,
     supplier: Option<&Supplier>,
     country: &str,
@@ -386,8 +404,8 @@ pub fn refusal(
         return Some(Refusal::NoShipping { country: country.to_string() });
     }
     match offer.availability(Some(supplier), now) {
-        Availability::Known(n) if n >= line.quantity => None,
-        Availability::Known(n) => Some(Refusal::Short { available: n, needed: line.quantity }),
+        Availability::Known(n) if n >= need => None,
+        Availability::Known(n) => Some(Refusal::Short { available: n, needed: need }),
         Availability::Stale { .. } if unknown_stock == UnknownStock::Proceed => None,
         Availability::Stale { as_of } => Some(Refusal::StaleStock { as_of }),
     }
@@ -557,7 +575,10 @@ pub fn validate(
         // Stock, after buffers and reservations, from suppliers that ship there.
         let verdicts: Vec<(&Offer, Option<Refusal>)> = active
             .iter()
-            .map(|o| (*o, refusal(line, o, catalog.supplier(&o.supplier_id), country, now, policy.unknown_stock)))
+            .map(|o| {
+                let supplier = catalog.supplier(&o.supplier_id);
+                (*o, refusal(line, order_needs(order, sku), o, supplier, country, now, policy.unknown_stock))
+            })
             .collect();
         // The offer routing will choose: the first that can fill the line, in catalog order.
         chosen[i] = verdicts.iter().find(|(_, r)| r.is_none()).map(|(o, _)| *o);
@@ -606,7 +627,14 @@ pub fn totals_findings(order: &CanonicalOrder) -> Vec<HoldReason> {
         ));
     }
     let tax = if t.taxes_included { Decimal::ZERO } else { t.tax.amount() };
-    let expected = t.subtotal.amount() + t.shipping.amount() + t.other.amount() - t.discounts.amount() + tax;
+    // Saturating: absurd amounts make a mismatch, never a panic.
+    let expected = t
+        .subtotal
+        .amount()
+        .saturating_add(t.shipping.amount())
+        .saturating_add(t.other.amount())
+        .saturating_sub(t.discounts.amount())
+        .saturating_add(tax);
     let expected =
         expected.round_dp_with_strategy(c.minor_units(), rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     if expected != t.total.rounded(c) {
@@ -637,22 +665,22 @@ fn margin_finding(
         return None;
     }
     let t = &order.totals;
-    let revenue = t.total.amount() - t.tax.amount() - t.other.amount();
+    let revenue = t.total.amount().saturating_sub(t.tax.amount()).saturating_sub(t.other.amount());
     let mut cost = policy.payment_fees.on(t.total).amount();
     let mut suppliers: Vec<&crate::ids::SupplierId> = Vec::new();
     for (line, offer) in order.lines.iter().zip(offers) {
-        cost += offer.cost.times(line.quantity).amount();
+        cost = cost.saturating_add(offer.cost.times(line.quantity).amount());
         if !suppliers.contains(&&offer.supplier_id) {
             suppliers.push(&offer.supplier_id);
             if let Some(s) = catalog.supplier(&offer.supplier_id) {
-                cost += s.shipping_estimate.amount() + s.order_fee.amount();
+                cost = cost.saturating_add(s.shipping_estimate.amount()).saturating_add(s.order_fee.amount());
             }
         }
     }
-    let margin = revenue - cost;
+    let margin = revenue.saturating_sub(cost);
     let floor = match policy.margin_floor {
         MarginFloor::Absolute(m) => m.amount(),
-        MarginFloor::Percent(p) => revenue * p / Decimal::ONE_HUNDRED,
+        MarginFloor::Percent(p) => percent_of(revenue, p),
         MarginFloor::Off => return None,
     };
     let c = order.currency;
@@ -839,6 +867,14 @@ mod tests {
         // Stock.
         ("not enough stock", |c| c.order.lines[0].quantity = 51, &["out_of_stock", "totals_mismatch"]),
         (
+            "two lines of one SKU draw on the same stock",
+            |c| {
+                c.order.lines[2].sku = Some(crate::ids::Sku::new("HOODIE-GRY-L").unwrap());
+                offer(c, "HOODIE-GRY-L", "acme-us").stock = 1;
+            },
+            &["out_of_stock", "out_of_stock"],
+        ),
+        (
             "buffer units hold back stock",
             |c| {
                 offer(c, "HOODIE-GRY-L", "acme-us").buffer = Some(Buffer { units: 20, percent: Decimal::ZERO });
@@ -1019,6 +1055,21 @@ mod tests {
             let err = ValidationPolicy::from_lookup(|k| (k == var).then(|| bad.to_string())).unwrap_err();
             assert!(err.starts_with(var), "{var}={bad}: {err}");
         }
+    }
+
+    #[test]
+    fn absurd_amounts_hold_and_never_panic() {
+        let huge = Money::new(Decimal::MAX).unwrap();
+        let r = run(|c| {
+            c.order.lines[0].unit_price = Money::new(Decimal::MAX).unwrap();
+            c.order.totals.subtotal = Money::new(Decimal::MAX).unwrap();
+            c.order.totals.shipping = Money::new(Decimal::MAX).unwrap();
+            c.order.totals.total = m("1.00");
+            c.policy.margin_floor = MarginFloor::Percent(Decimal::MAX);
+        });
+        assert!(r.findings.iter().any(|f| f.code == "totals_mismatch"), "{:?}", r.findings);
+        assert_eq!(Fees { percent: Decimal::MAX, fixed: huge }.on(huge), huge);
+        assert!(crate::escalation::parse_duration("9999999999999d").is_err());
     }
 
     #[test]

@@ -161,7 +161,7 @@ where
 /// Gives back the stock held for a purchase order's lines (idempotent: holders are per PO line).
 pub async fn release_po(stock: &dyn StockLedger, po: &PurchaseOrder) -> Result<(), PortError> {
     for line in &po.lines {
-        stock.release(&line.sku, &Reservation::holder_for(&po.id, &line.line_id)).await?;
+        stock.release(&line.sku, &Reservation::holder_for(&po.id, &line.line_id, &po.supplier_id)).await?;
     }
     Ok(())
 }
@@ -175,7 +175,7 @@ pub async fn reconcile_stock(stock: &dyn StockLedger, po: &PurchaseOrder) -> Res
         PoStatus::Rejected | PoStatus::Cancelled => release_po(stock, po).await,
         PoStatus::Accepted | PoStatus::Shipped | PoStatus::Delivered => {
             for line in &po.lines {
-                stock.settle(&line.sku, &Reservation::holder_for(&po.id, &line.line_id)).await?;
+                stock.settle(&line.sku, &Reservation::holder_for(&po.id, &line.line_id, &po.supplier_id)).await?;
             }
             Ok(())
         }

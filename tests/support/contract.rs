@@ -326,7 +326,7 @@ pub async fn stock_ledger<C: Catalog + StockLedger>(c: &C) {
     };
     let fits = |q: u32| move |o: &Offer| o.stock.saturating_sub(o.reserved) >= q;
     let order_a = OrderId::new("o_aaaaaaaaaaaaaaaa").expect("id");
-    let a = Reservation::holder_for(&PurchaseOrderId::new(order_a.clone(), 1), "1");
+    let a = Reservation::holder_for(&PurchaseOrderId::new(order_a.clone(), 1), "1", &acme);
 
     assert_eq!(c.reserve(&hold(&a, 3), &fits(3)).await.expect("reserve"), Reserved::Taken);
     assert_eq!(c.reserve(&hold(&a, 3), &fits(3)).await.expect("again"), Reserved::AlreadyHeld, "idempotent");

@@ -271,10 +271,6 @@ impl Ingest {
         })
         .await?;
         let r = &updated.record;
-        // A cancellation gives the stock back; repeated on redelivery, so nothing leaks.
-        for po in &r.purchase_orders {
-            reconcile_stock(self.stock.as_ref(), po).await?;
-        }
         let outcome = updated.value.unwrap_or(StoreUpdate::Stale);
         tracing::info!(order_id = %order_id, status = %r.status, outcome = ?outcome, "order already stored; not creating it twice");
         if r.status == OrderStatus::Received {
@@ -286,6 +282,13 @@ impl Ingest {
             && let Err(e) = self.events.publish(&[DomainEvent::for_status("ingest", r, now)]).await
         {
             tracing::warn!(order_id = %order_id, error = %e, "status event not published");
+        }
+        // A cancellation gives the stock back: after the event (a failure here is answered 503
+        // and the store's retry, finding the update applied, repeats only this).
+        if r.status == OrderStatus::Cancelled || outcome == StoreUpdate::Cancelled {
+            for po in &r.purchase_orders {
+                reconcile_stock(self.stock.as_ref(), po).await?;
+            }
         }
         let status = match outcome {
             StoreUpdate::Stale | StoreUpdate::Noted => "duplicate",
@@ -348,14 +351,6 @@ impl Ingest {
         match result {
             Ok(u) => {
                 let po_status = u.record.po(&po_id).map(|p| p.status);
-                // Rejected: the units go back; accepted or shipped: they leave the supplier's
-                // stock. Done on every delivery of the callback, so a crash here is retried.
-                if let Some(po) = u.record.po(&po_id)
-                    && let Err(e) = reconcile_stock(self.stock.as_ref(), po).await
-                {
-                    tracing::error!(order_id = %u.record.id, po = %po_id, error = %e, "stock reservation not updated");
-                    return WebResponse::error(503, "unavailable", "try again later");
-                }
                 if let Some(detail_type) = u.value {
                     tracing::info!(order_id = %u.record.id, po = %po_id, status = ?po_status, "supplier event recorded");
                     let mut events = vec![DomainEvent::about(
@@ -373,6 +368,15 @@ impl Ingest {
                     if let Err(e) = self.events.publish(&events).await {
                         tracing::warn!(order_id = %u.record.id, error = %e, "supplier event not published");
                     }
+                }
+                // Rejected: the units go back; accepted or shipped: they leave the supplier's
+                // stock. Done on every delivery of the callback (after its event), so a failure
+                // here is answered 503 and the supplier's retry repeats only this.
+                if let Some(po) = u.record.po(&po_id)
+                    && let Err(e) = reconcile_stock(self.stock.as_ref(), po).await
+                {
+                    tracing::error!(order_id = %u.record.id, po = %po_id, error = %e, "stock reservation not updated");
+                    return WebResponse::error(503, "unavailable", "try again later");
                 }
                 WebResponse::new(
                     200,

@@ -12,11 +12,11 @@ use chrono::Duration;
 use dropline_shared::events::DomainEvent;
 use dropline_shared::idempotency::{Begin, Idempotency, IdempotencyError, IdempotencyStore, payload_hash};
 use dropline_shared::messages::WorkMessage;
-use dropline_shared::ports::{Catalog, Clock, EventPublisher, GatewayError, OrderStore, SupplierGateway};
+use dropline_shared::ports::{Catalog, Clock, EventPublisher, GatewayError, OrderStore, StockLedger, SupplierGateway};
 use dropline_shared::record::Rejection;
 use dropline_shared::status::{OrderStatus, PoStatus};
 use dropline_shared::supplier::{PurchaseOrderDocument, SubmitReceipt};
-use dropline_shared::worker::{StepError, load_order, process_batch, update_from};
+use dropline_shared::worker::{StepError, load_order, process_batch, reconcile_stock, update_from};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::Arc;
@@ -30,6 +30,8 @@ pub struct NotifySupplier {
     pub idempotency: Idempotency<dyn IdempotencyStore>,
     pub events: Arc<dyn EventPublisher>,
     pub clock: Arc<dyn Clock>,
+    /// Stock reservations: a refused purchase order gives its units back.
+    pub stock: Arc<dyn StockLedger>,
     /// How long a send holds its purchase order's lock: longer than an invocation can run, so
     /// a retry never overlaps a send still in flight.
     pub send_lock: Duration,
@@ -59,6 +61,8 @@ impl NotifySupplier {
         };
         if po.status != PoStatus::Pending {
             tracing::info!(order_id = %order_id, po = %po_id, status = %po.status, "purchase order already sent");
+            // A crash after recording a refusal left its units held: give them back (idempotent).
+            reconcile_stock(self.stock.as_ref(), &po).await?;
             return Ok(());
         }
         if record.status != OrderStatus::Routed {
@@ -155,6 +159,9 @@ impl NotifySupplier {
                 events.push(DomainEvent::for_status(ACTOR, r, now));
             }
             self.events.publish(&events).await?;
+        }
+        if let Some(p) = updated.record.po(&po_id) {
+            reconcile_stock(self.stock.as_ref(), p).await?;
         }
         Ok(())
     }

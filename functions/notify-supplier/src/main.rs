@@ -28,9 +28,11 @@ async fn main() -> Result<(), Error> {
     let aws = AwsClients::from_env().await;
     let secrets = load_secrets(&aws.ssm, &secrets_path).await?;
     let policy = RetryPolicy { timeout: Duration::from_millis(timeout_ms), max_attempts, ..RetryPolicy::default() };
+    let catalog = Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), catalog_table));
     let step = Arc::new(NotifySupplier {
         store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
-        catalog: Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), catalog_table)),
+        catalog: catalog.clone(),
+        stock: catalog,
         gateway: Arc::new(HttpSupplierGateway::new(secrets, policy)),
         idempotency: Idempotency::new(
             Arc::new(DynamoIdempotencyStore::new(aws.dynamodb.clone(), idempotency_table)),

@@ -15,26 +15,28 @@ use dropline_shared::ports::{Catalog, Clock, EventPublisher, OrderStore, Reserve
 use dropline_shared::record::{HoldCategory, HoldReason, OrderRecord, PurchaseOrder};
 use dropline_shared::routing::plan;
 use dropline_shared::status::{OrderStatus, PoStatus};
-use dropline_shared::validation::UnknownStock;
-use dropline_shared::worker::{StepError, load_order, process_batch, release_po, update_from};
+use dropline_shared::validation::{Refusal, UnknownStock};
+use dropline_shared::worker::{StepError, load_order, process_batch, update_from};
 use std::sync::Arc;
 
 pub const ACTOR: &str = "route";
 
-/// Reserves every line of `pos` (holder `<po id>/<line id>`). When one can't be held, gives back
-/// what this call took and says why.
+/// Reserves every line of `pos`. When one can't be held, gives back what this call took (not
+/// what an earlier attempt held: that is cleaned up once the outcome is stored) and says why.
+/// Returns the holders this call took, and the refusal if any.
 pub async fn reserve_pos(
     stock: &dyn StockLedger,
     pos: &[PurchaseOrder],
     view: &CatalogView,
     now: DateTime<Utc>,
     unknown_stock: UnknownStock,
-) -> Result<Option<String>, StepError> {
-    for (k, po) in pos.iter().enumerate() {
+) -> Result<(Vec<(Sku, String)>, Option<String>), StepError> {
+    let mut taken = Vec::new();
+    for po in pos {
         let supplier = view.supplier(&po.supplier_id);
         for line in &po.lines {
             let r = Reservation {
-                holder: Reservation::holder_for(&po.id, &line.line_id),
+                holder: Reservation::holder_for(&po.id, &line.line_id, &po.supplier_id),
                 sku: line.sku.clone(),
                 supplier_id: po.supplier_id.clone(),
                 quantity: line.quantity,
@@ -46,20 +48,36 @@ pub async fn reserve_pos(
                 Availability::Stale { .. } => unknown_stock == UnknownStock::Proceed,
             };
             let refusal = match stock.reserve(&r, &fits).await? {
-                Reserved::Taken | Reserved::AlreadyHeld => continue,
-                Reserved::Refused(o) => match o.availability(supplier, now) {
-                    Availability::Known(n) => format!("{} {}: {n} available, {need} needed", po.supplier_id, line.sku),
-                    Availability::Stale { .. } => format!("{} {}: stock snapshot stale", po.supplier_id, line.sku),
-                },
+                Reserved::Taken => {
+                    taken.push((r.sku, r.holder));
+                    continue;
+                }
+                Reserved::AlreadyHeld => continue,
+                Reserved::Refused(o) => {
+                    let why = match o.availability(supplier, now) {
+                        Availability::Known(n) => Refusal::Short { available: n, needed: need },
+                        Availability::Stale { as_of } => Refusal::StaleStock { as_of },
+                    };
+                    format!("{} {}: {why}", po.supplier_id, line.sku)
+                }
                 Reserved::NoOffer => format!("{} no longer offers {}", po.supplier_id, line.sku),
             };
-            for taken in &pos[..=k] {
-                release_po(stock, taken).await?;
+            for (sku, holder) in &taken {
+                stock.release(sku, holder).await?;
             }
-            return Ok(Some(refusal));
+            return Ok((Vec::new(), Some(refusal)));
         }
     }
-    Ok(None)
+    Ok((taken, None))
+}
+
+/// What routing decided, and the stock it touched on the way.
+pub struct Decision {
+    pub outcome: Result<Vec<PurchaseOrder>, Vec<HoldReason>>,
+    /// Reservations this invocation took.
+    pub taken: Vec<(Sku, String)>,
+    /// Reservations the order held before (a crashed or concurrent attempt's), from the last view.
+    pub held_before: Vec<Reservation>,
 }
 
 pub struct Route {
@@ -76,22 +94,21 @@ pub struct Route {
 impl Route {
     /// Plans purchase orders on a fresh view and reserves their stock; when another order took
     /// the units first, plans again (up to three times) and finally holds as out of stock.
-    async fn decide(
-        &self,
-        record: &OrderRecord,
-        now: DateTime<Utc>,
-    ) -> Result<Result<Vec<PurchaseOrder>, Vec<HoldReason>>, StepError> {
+    async fn decide(&self, record: &OrderRecord, now: DateTime<Utc>) -> Result<Decision, StepError> {
         let skus: Vec<Sku> = record.order.lines.iter().filter_map(|l| l.sku.clone()).collect();
         let number = record.order.number().to_string();
         // Continue after any earlier purchase orders (a re-route after a hold), so ids,
         // idempotency keys and reservation holders never repeat.
         let first = record.purchase_orders.iter().map(|p| p.id.seq()).max().unwrap_or(0);
         let mut lost = Vec::new();
+        let mut held_before = Vec::new();
         for _attempt in 0..3 {
-            let view = self.catalog.view(&skus).await?.without_reservations_of(&record.id);
+            let full = self.catalog.view(&skus).await?;
+            held_before = full.reservations.iter().filter(|r| r.held_by(&record.id)).cloned().collect();
+            let view = full.without_reservations_of(&record.id);
             let plans = match plan(&record.order, &view, now, self.unknown_stock) {
                 Ok(plans) => plans,
-                Err(reasons) => return Ok(Err(reasons)),
+                Err(reasons) => return Ok(Decision { outcome: Err(reasons), taken: Vec::new(), held_before }),
             };
             let mut pos = Vec::with_capacity(plans.len());
             for (i, p) in plans.into_iter().enumerate() {
@@ -102,19 +119,39 @@ impl Route {
                 pos.push(p.into_purchase_order(&record.id, &number, seq, now));
             }
             match reserve_pos(self.stock.as_ref(), &pos, &view, now, self.unknown_stock).await? {
-                None => return Ok(Ok(pos)),
-                Some(refusal) => {
+                (taken, None) => return Ok(Decision { outcome: Ok(pos), taken, held_before }),
+                (_, Some(refusal)) => {
                     tracing::info!(order_id = %record.id, %refusal, "stock taken by another order; planning again");
                     lost.push(refusal);
                 }
             }
         }
-        Ok(Err(vec![HoldReason::new(
+        let hold = HoldReason::new(
             "out_of_stock",
             HoldCategory::Stock,
             Some("lines".into()),
             format!("other orders took the stock while routing: {}", lost.join("; ")),
-        )]))
+        );
+        Ok(Decision { outcome: Err(vec![hold]), taken: Vec::new(), held_before })
+    }
+
+    /// Gives back every reservation of this order that the stored record does not use: all of
+    /// them when this invocation's outcome was stored (earlier attempts' leftovers included),
+    /// only its own when another change won (the winner's are the winner's).
+    async fn release_unused(&self, d: &Decision, stored: &OrderRecord, ours: bool) -> Result<(), StepError> {
+        let live: std::collections::HashSet<String> = stored
+            .purchase_orders
+            .iter()
+            .filter(|p| !matches!(p.status, PoStatus::Rejected | PoStatus::Cancelled))
+            .flat_map(|p| p.lines.iter().map(|l| Reservation::holder_for(&p.id, &l.line_id, &p.supplier_id)))
+            .collect();
+        let earlier = d.held_before.iter().filter(|_| ours).map(|r| (&r.sku, &r.holder));
+        for (sku, holder) in d.taken.iter().map(|(s, h)| (s, h)).chain(earlier) {
+            if !live.contains(holder) {
+                self.stock.release(sku, holder).await?;
+            }
+        }
+        Ok(())
     }
 
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
@@ -135,7 +172,7 @@ impl Route {
                 if r.status != OrderStatus::Validated || r.purchase_orders.len() != planned_from {
                     return Ok(None);
                 }
-                let result = match &decision {
+                let result = match &decision.outcome {
                     Ok(pos) => {
                         r.purchase_orders.extend(pos.iter().cloned());
                         let summary: Vec<String> =
@@ -148,15 +185,7 @@ impl Route {
                 Ok(Some(()))
             })
             .await?;
-            if let Ok(pos) = &decision
-                && !updated.changed
-            {
-                // Lost to another change: give back what this attempt reserved and the order
-                // does not hold.
-                for po in pos.iter().filter(|p| !updated.record.purchase_orders.iter().any(|q| q.id == p.id)) {
-                    release_po(self.stock.as_ref(), po).await?;
-                }
-            }
+            self.release_unused(&decision, &updated.record, updated.changed).await?;
             record = updated.record;
             changed = updated.changed;
             if changed {

@@ -39,7 +39,8 @@ impl Validate {
         let mut changed = false;
         if record.status == OrderStatus::Received {
             let skus: Vec<Sku> = record.order.lines.iter().filter_map(|l| l.sku.clone()).collect();
-            let catalog = self.catalog.view(&skus).await?;
+            // The order's own reservations (a re-validation after a hold) are its own units.
+            let catalog = self.catalog.view(&skus).await?.without_reservations_of(id);
             let now = self.clock.now();
             let mut report = validate(&record.order, &catalog, &self.policy, now);
             // Probable duplicates, through the customer indexes (one Query per key).
@@ -47,7 +48,9 @@ impl Validate {
             let placed = record.order.created_at;
             let mut candidates = Vec::new();
             for key in customer_keys(&record.order) {
-                candidates.extend(self.store.same_customer(&key, placed - window, placed + window).await?);
+                let from = placed.checked_sub_signed(window).unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+                let to = placed.checked_add_signed(window).unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+                candidates.extend(self.store.same_customer(&key, from, to).await?);
             }
             report.findings.extend(probable_duplicate(id, &record.order, &candidates, window));
             let updated = update_from(self.store.as_ref(), id, Some(record.clone()), |r| {

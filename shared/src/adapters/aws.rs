@@ -650,6 +650,38 @@ impl DynamoCatalog {
         Ok(doc)
     }
 
+    /// Changes one SKU's offers with `change` as they are stored now, written only if nobody
+    /// changed them meanwhile (a settle, another feed): read, change, conditional write, again
+    /// on a lost race. Returns false when the SKU has no offers item.
+    pub async fn patch_offers(&self, sku: &Sku, change: &(dyn Fn(&mut Vec<Offer>) + Sync)) -> PortResult<bool> {
+        for attempt in 0..LEDGER_ATTEMPTS {
+            let (Some(mut offers), Some(raw), _) = self.ledger_read(sku).await? else {
+                return Ok(false);
+            };
+            change(&mut offers);
+            let json = serde_json::to_string(&offers).map_err(|e| PortError::Permanent(e.to_string()))?;
+            let res = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(format!("SKU#{sku}")))
+                .update_expression("SET offers = :new")
+                .condition_expression("offers = :old")
+                .expression_attribute_values(":new", s(json))
+                .expression_attribute_values(":old", s(raw))
+                .send()
+                .await;
+            match res {
+                Ok(_) => return Ok(true),
+                Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
+                    back_off(attempt).await
+                }
+                Err(e) => return Err(classify("UpdateItem(catalog offers)", e)),
+            }
+        }
+        Err(lost_race(sku))
+    }
+
     /// Writes a whole catalog document (the operator CLI's `catalog load`).
     pub async fn load(&self, doc: &CatalogDocument) -> PortResult<usize> {
         let mut by_sku: BTreeMap<&Sku, Vec<&Offer>> = BTreeMap::new();
@@ -846,6 +878,14 @@ impl DynamoCatalog {
     }
 }
 
+/// A short, jittered pause after losing a race for a SKU's reservations, so racers spread out.
+async fn back_off(attempt: u32) {
+    let jitter =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let ms = u64::from(2u32.saturating_pow(attempt.min(6))) + u64::from(jitter % 7);
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+}
+
 fn lost_race(sku: &Sku) -> PortError {
     PortError::Conflict(format!("reservations of {sku} kept changing; try again"))
 }
@@ -857,7 +897,7 @@ impl StockLedger for DynamoCatalog {
         r: &Reservation,
         fits: &(dyn for<'o> Fn(&'o Offer) -> bool + Send + Sync),
     ) -> PortResult<Reserved> {
-        for _ in 0..LEDGER_ATTEMPTS {
+        for attempt in 0..LEDGER_ATTEMPTS {
             let (offers, _, (mut holds, version)) = self.ledger_read(&r.sku).await?;
             if let Some(answer) = reservation_check(r, offers.as_deref().unwrap_or(&[]), &holds, fits) {
                 return Ok(answer);
@@ -866,12 +906,13 @@ impl StockLedger for DynamoCatalog {
             if self.write_holds(&r.sku, &holds, version).await? {
                 return Ok(Reserved::Taken);
             }
+            back_off(attempt).await;
         }
         Err(lost_race(&r.sku))
     }
 
     async fn release(&self, sku: &Sku, holder: &str) -> PortResult<bool> {
-        for _ in 0..LEDGER_ATTEMPTS {
+        for attempt in 0..LEDGER_ATTEMPTS {
             let (_, _, (mut holds, version)) = self.ledger_read(sku).await?;
             if holds.remove(holder).is_none() {
                 return Ok(false);
@@ -879,12 +920,13 @@ impl StockLedger for DynamoCatalog {
             if self.write_holds(sku, &holds, version).await? {
                 return Ok(true);
             }
+            back_off(attempt).await;
         }
         Err(lost_race(sku))
     }
 
     async fn settle(&self, sku: &Sku, holder: &str) -> PortResult<bool> {
-        for _ in 0..LEDGER_ATTEMPTS {
+        for attempt in 0..LEDGER_ATTEMPTS {
             let (offers, raw, (mut holds, version)) = self.ledger_read(sku).await?;
             let Some(r) = holds.remove(holder) else { return Ok(false) };
             let (Some(mut offers), Some(raw)) = (offers, raw) else {
@@ -892,6 +934,7 @@ impl StockLedger for DynamoCatalog {
                 if self.write_holds(sku, &holds, version).await? {
                     return Ok(true);
                 }
+                back_off(attempt).await;
                 continue;
             };
             if let Some(o) = offers.iter_mut().find(|o| o.supplier_id == r.supplier_id) {
@@ -921,7 +964,10 @@ impl StockLedger for DynamoCatalog {
                 .await;
             match res {
                 Ok(_) => return Ok(true),
-                Err(SdkError::ServiceError(se)) if se.err().is_transaction_canceled_exception() => continue,
+                Err(SdkError::ServiceError(se)) if se.err().is_transaction_canceled_exception() => {
+                    back_off(attempt).await;
+                    continue;
+                }
                 Err(e) => return Err(classify("TransactWriteItems(settle)", e)),
             }
         }
