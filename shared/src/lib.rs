@@ -5,6 +5,7 @@
 
 pub mod adapters;
 pub mod address;
+pub mod calendar;
 pub mod catalog;
 pub mod channels;
 pub mod config;

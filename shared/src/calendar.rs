@@ -1,0 +1,229 @@
+//! Supplier calendars: an order cut-off in the supplier's own time zone, its working days and
+//! holidays. From them: the day a purchase order is processed, when it must ship by, and when it
+//! can arrive. Pure date arithmetic, no I/O; the routing engine uses it for ship-by promises.
+
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
+use chrono_tz::Tz;
+
+/// A supplier's working calendar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupplierCalendar {
+    pub time_zone: Tz,
+    /// Orders received before this local time on a working day are processed that day.
+    pub cutoff: NaiveTime,
+    pub working_days: Vec<Weekday>,
+    pub holidays: Vec<NaiveDate>,
+}
+
+/// Why a calendar could not be read; names the part.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CalendarError {
+    #[error("time_zone: {0:?} is not an IANA time zone (such as America/Los_Angeles)")]
+    TimeZone(String),
+    #[error("cutoff: {0:?} is not a time of day (HH:MM)")]
+    Cutoff(String),
+    #[error("working_days: {0:?} is not a weekday (mon, tue, ...)")]
+    Weekday(String),
+    #[error("working_days: a calendar needs at least one working day")]
+    NoWorkingDay,
+    #[error("holidays: {0:?} is not a date (YYYY-MM-DD)")]
+    Holiday(String),
+}
+
+impl SupplierCalendar {
+    /// Reads a calendar: an IANA zone, a cut-off `HH:MM`, working days (`mon`..`sun`), holidays.
+    pub fn parse(
+        time_zone: &str,
+        cutoff: &str,
+        working_days: &[&str],
+        holidays: &[&str],
+    ) -> Result<Self, CalendarError> {
+        let time_zone: Tz = time_zone.trim().parse().map_err(|_| CalendarError::TimeZone(time_zone.to_string()))?;
+        let cutoff =
+            NaiveTime::parse_from_str(cutoff.trim(), "%H:%M").map_err(|_| CalendarError::Cutoff(cutoff.to_string()))?;
+        let mut days = Vec::new();
+        for d in working_days {
+            let w: Weekday = d.trim().parse().map_err(|_| CalendarError::Weekday(d.to_string()))?;
+            if !days.contains(&w) {
+                days.push(w);
+            }
+        }
+        if days.is_empty() {
+            return Err(CalendarError::NoWorkingDay);
+        }
+        let mut hs = Vec::new();
+        for h in holidays {
+            hs.push(
+                NaiveDate::parse_from_str(h.trim(), "%Y-%m-%d").map_err(|_| CalendarError::Holiday(h.to_string()))?,
+            );
+        }
+        Ok(Self { time_zone, cutoff, working_days: days, holidays: hs })
+    }
+
+    pub fn is_working_day(&self, d: NaiveDate) -> bool {
+        self.working_days.contains(&d.weekday()) && !self.holidays.contains(&d)
+    }
+
+    /// The next working day on or after `d` (a calendar always has a working day; holidays are
+    /// finite, so this ends).
+    fn on_or_after(&self, mut d: NaiveDate) -> NaiveDate {
+        while !self.is_working_day(d) {
+            match d.succ_opt() {
+                Some(n) => d = n,
+                None => return d,
+            }
+        }
+        d
+    }
+
+    /// `n` working days after the working day `d`.
+    pub fn add_working_days(&self, d: NaiveDate, n: u32) -> NaiveDate {
+        let mut d = self.on_or_after(d);
+        for _ in 0..n {
+            d = self.on_or_after(d.succ_opt().unwrap_or(d));
+        }
+        d
+    }
+
+    /// The working day on which the supplier processes an order received at `at`: that day when
+    /// it is a working day and `at` is before the cut-off (local time), else the next one.
+    pub fn processing_day(&self, at: DateTime<Utc>) -> NaiveDate {
+        let local = at.with_timezone(&self.time_zone);
+        let day = local.date_naive();
+        if self.is_working_day(day) && local.time() < self.cutoff {
+            day
+        } else {
+            self.on_or_after(day.succ_opt().unwrap_or(day))
+        }
+    }
+
+    /// When an order received at `at` must have shipped, with `handling_days` working days of
+    /// handling (0: the processing day itself): the end of that working day, local time.
+    pub fn ship_by(&self, at: DateTime<Utc>, handling_days: u32) -> DateTime<Utc> {
+        let day = self.add_working_days(self.processing_day(at), handling_days);
+        self.end_of(day)
+    }
+
+    /// The last instant of a local day, in UTC (the day's start can fall in a DST gap; its end
+    /// is always well defined as the start of the next day less one second).
+    pub fn end_of(&self, day: NaiveDate) -> DateTime<Utc> {
+        let next = day.succ_opt().unwrap_or(day);
+        self.start_of(next) - Duration::seconds(1)
+    }
+
+    fn start_of(&self, day: NaiveDate) -> DateTime<Utc> {
+        let midnight = NaiveDateTime::new(day, NaiveTime::MIN);
+        match self.time_zone.from_local_datetime(&midnight) {
+            LocalResult::Single(t) => t.with_timezone(&Utc),
+            LocalResult::Ambiguous(first, _) => first.with_timezone(&Utc),
+            // Midnight skipped by a DST change: the day starts an hour later.
+            LocalResult::None => self
+                .time_zone
+                .from_local_datetime(&(midnight + Duration::hours(1)))
+                .earliest()
+                .map_or_else(|| Utc.from_utc_datetime(&midnight), |t| t.with_timezone(&Utc)),
+        }
+    }
+}
+
+/// When a parcel shipped by `ship_by` can arrive: `transit` (fewest, most) carrier business days
+/// (Monday to Friday) after the ship-by day, as dates in `time_zone` (the destination's, or the
+/// supplier's when the destination's is unknown).
+pub fn delivery_window(ship_by: DateTime<Utc>, time_zone: Tz, transit: (u32, u32)) -> (NaiveDate, NaiveDate) {
+    let carrier = SupplierCalendar {
+        time_zone,
+        cutoff: NaiveTime::MIN,
+        working_days: vec![Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri],
+        holidays: Vec::new(),
+    };
+    let shipped = ship_by.with_timezone(&time_zone).date_naive();
+    let (lo, hi) = (transit.0.min(transit.1), transit.0.max(transit.1));
+    let after =
+        |n: u32| if n == 0 { shipped } else { carrier.add_working_days(shipped.succ_opt().unwrap_or(shipped), n - 1) };
+    (after(lo), after(hi))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+    const WEEK: [&str; 5] = ["mon", "tue", "wed", "thu", "fri"];
+
+    #[test]
+    fn calendars_are_read_with_errors_naming_the_part() {
+        assert!(SupplierCalendar::parse("America/Los_Angeles", "14:00", &WEEK, &["2026-12-25"]).is_ok());
+        let e = |r: Result<SupplierCalendar, CalendarError>| r.unwrap_err().to_string();
+        assert!(e(SupplierCalendar::parse("Mars/Olympus", "14:00", &WEEK, &[])).starts_with("time_zone"));
+        assert!(e(SupplierCalendar::parse("UTC", "2pm", &WEEK, &[])).starts_with("cutoff"));
+        assert!(e(SupplierCalendar::parse("UTC", "14:00", &["funday"], &[])).starts_with("working_days"));
+        assert!(e(SupplierCalendar::parse("UTC", "14:00", &[], &[])).contains("at least one"));
+        assert!(e(SupplierCalendar::parse("UTC", "14:00", &WEEK, &["25/12/2026"])).starts_with("holidays"));
+    }
+
+    #[test]
+    fn cut_off_is_in_the_suppliers_time_zone_and_weekends_wait() {
+        let la = SupplierCalendar::parse("America/Los_Angeles", "14:00", &WEEK, &[]).unwrap();
+        // Friday 13:30 in Los Angeles (21:30 UTC): before the cut-off, processed Friday.
+        let before = utc("2026-11-20T21:30:00Z");
+        assert_eq!(la.processing_day(before), date("2026-11-20"));
+        assert_eq!(la.ship_by(before, 0), utc("2026-11-21T07:59:59Z"), "end of Friday, PST");
+        assert_eq!(la.ship_by(before, 1), utc("2026-11-24T07:59:59Z"), "one working day later: Monday");
+        // Friday 14:30 in Los Angeles: after the cut-off, processed Monday.
+        let after = utc("2026-11-20T22:30:00Z");
+        assert_eq!(la.processing_day(after), date("2026-11-23"));
+        assert_eq!(la.ship_by(after, 1), utc("2026-11-25T07:59:59Z"), "Tuesday");
+        // The same instant is already Saturday in Sydney: processed Monday there.
+        let sydney = SupplierCalendar::parse("Australia/Sydney", "14:00", &WEEK, &[]).unwrap();
+        assert_eq!(sydney.processing_day(before), date("2026-11-23"));
+        assert_eq!(sydney.ship_by(before, 0), utc("2026-11-23T12:59:59Z"), "end of Monday, AEDT (UTC+11)");
+    }
+
+    #[test]
+    fn holidays_and_custom_working_weeks() {
+        let berlin = SupplierCalendar::parse("Europe/Berlin", "12:00", &WEEK, &["2026-12-25", "2026-12-26"]).unwrap();
+        // Thursday 24 Dec, 10:00 CET: processed that day; one working day later skips Friday 25
+        // (a holiday) and the weekend.
+        let at = utc("2026-12-24T09:00:00Z");
+        assert_eq!(berlin.ship_by(at, 1), utc("2026-12-28T22:59:59Z"));
+        let six_days =
+            SupplierCalendar::parse("Asia/Shanghai", "18:00", &["mon", "tue", "wed", "thu", "fri", "sat"], &[])
+                .unwrap();
+        // Friday after the cut-off (18:30 local = 10:30 UTC): processed Saturday, a working day there.
+        assert_eq!(six_days.processing_day(utc("2026-11-20T10:30:00Z")), date("2026-11-21"));
+        // Made to order: ten working days of handling.
+        assert_eq!(six_days.add_working_days(date("2026-11-21"), 10), date("2026-12-03"));
+    }
+
+    #[test]
+    fn daylight_saving_changes_keep_days_whole() {
+        let ny = SupplierCalendar::parse("America/New_York", "15:00", &WEEK, &[]).unwrap();
+        // Clocks go back on Sunday 1 Nov 2026; Friday 30 Oct ends at 04:00 UTC (EDT), Monday 2 Nov
+        // at 05:00 UTC (EST).
+        assert_eq!(ny.end_of(date("2026-10-30")), utc("2026-10-31T03:59:59Z"));
+        assert_eq!(
+            ny.ship_by(utc("2026-10-30T20:00:00Z"), 0),
+            utc("2026-11-03T04:59:59Z"),
+            "after the cut-off: Monday"
+        );
+        // A zone whose midnight disappears on its DST day (Santiago, first Sunday of September).
+        let scl = SupplierCalendar::parse("America/Santiago", "15:00", &["sun"], &[]).unwrap();
+        let end = scl.end_of(date("2026-09-05"));
+        assert_eq!(end + Duration::seconds(1), scl.start_of(date("2026-09-06")));
+    }
+
+    #[test]
+    fn delivery_windows_count_carrier_business_days() {
+        let tz: Tz = "America/Chicago".parse().unwrap();
+        // Shipped by Friday 20 Nov (end of day): 2-5 business days -> Tue 24 .. Fri 27 Nov.
+        let ship_by = utc("2026-11-21T05:59:59Z");
+        assert_eq!(delivery_window(ship_by, tz, (2, 5)), (date("2026-11-24"), date("2026-11-27")));
+        assert_eq!(delivery_window(ship_by, tz, (5, 2)), (date("2026-11-24"), date("2026-11-27")), "order of bounds");
+        assert_eq!(delivery_window(ship_by, tz, (1, 1)).0, date("2026-11-23"), "next business day: Monday");
+    }
+}
