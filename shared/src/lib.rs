@@ -20,6 +20,7 @@ pub mod order;
 pub mod ports;
 pub mod record;
 pub mod routing;
+pub mod routing_config;
 pub mod secrets;
 pub mod signature;
 pub mod status;
