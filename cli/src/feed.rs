@@ -146,11 +146,17 @@ fn parse_stock(v: &str) -> Result<u32, String> {
     if d.fract() != Decimal::ZERO {
         return Err(format!("stock {v:?} is not a whole number"));
     }
-    u32::try_from(d.trunc().mantissa() / 10i128.pow(d.trunc().scale())).map_err(|_| format!("stock {v:?} is too large"))
+    use rust_decimal::prelude::ToPrimitive;
+    d.to_u32().ok_or_else(|| format!("stock {v:?} is too large"))
 }
 
 fn parse_cost(v: &str, decimal_comma: bool) -> Result<Money, String> {
     let t: String = v.trim().trim_start_matches(['$', '€', '£']).trim().to_string();
+    // "12,50" without `decimal_comma` is a decimal comma, not twelve hundred and fifty.
+    let comma_decimals = t.rsplit_once(',').is_some_and(|(_, tail)| (1..=2).contains(&tail.len()));
+    if !decimal_comma && comma_decimals {
+        return Err(format!("cost {v:?} has a decimal comma: set \"decimal_comma\": true in the mapping"));
+    }
     let t = if decimal_comma { t.replace('.', "").replace(',', ".") } else { t.replace(',', "") };
     Money::parse(&t).map_err(|e| format!("cost {v:?}: {e}"))
 }
@@ -317,6 +323,16 @@ mod tests {
         assert!(!old.active);
         let beta_mug = doc.offers.iter().find(|o| o.supplier_sku == "beta-eu:MUG-WHT").unwrap();
         assert_eq!(beta_mug.stock, 5, "another supplier's offers are left alone");
+    }
+
+    #[test]
+    fn costs_with_a_decimal_comma_need_the_flag() {
+        assert!(parse_cost("12,50", false).unwrap_err().contains("decimal_comma"));
+        assert_eq!(parse_cost("12,50", true).unwrap(), Money::parse("12.50").unwrap());
+        assert_eq!(parse_cost("1.250,00", true).unwrap(), Money::parse("1250").unwrap());
+        assert_eq!(parse_cost("$1,250.00", false).unwrap(), Money::parse("1250").unwrap());
+        assert_eq!(parse_stock("4000000000").unwrap(), 4_000_000_000);
+        assert!(parse_stock("5000000000").is_err());
     }
 
     #[test]

@@ -279,6 +279,13 @@ pub struct Reservation {
 }
 
 impl Reservation {
+    /// Settling: the supplier accepted, so the held units leave its stock snapshot.
+    pub fn take_from(&self, offers: &mut [Offer]) {
+        if let Some(o) = offers.iter_mut().find(|o| o.supplier_id == self.supplier_id) {
+            o.stock = o.stock.saturating_sub(self.quantity);
+        }
+    }
+
     pub fn holder_for(po: &crate::ids::PurchaseOrderId, line_id: &str, supplier: &SupplierId) -> String {
         format!("{po}/{line_id}@{supplier}")
     }
@@ -307,14 +314,15 @@ impl CatalogView {
         self.suppliers.get(id).map(Arc::as_ref)
     }
 
+    /// The offer a reservation draws on, for changing (copied first if shared).
+    pub fn offer_mut(&mut self, sku: &Sku, supplier: &SupplierId) -> Option<&mut Offer> {
+        self.offers.get_mut(sku).and_then(|os| Arc::make_mut(os).iter_mut().find(|o| &o.supplier_id == supplier))
+    }
+
     /// Counts `reservations` into the offers' `reserved` (adapters call this once per view).
     pub fn count_reservations(&mut self, reservations: Vec<Reservation>) {
         for r in &reservations {
-            if let Some(o) = self
-                .offers
-                .get_mut(&r.sku)
-                .and_then(|os| Arc::make_mut(os).iter_mut().find(|o| o.supplier_id == r.supplier_id))
-            {
+            if let Some(o) = self.offer_mut(&r.sku, &r.supplier_id) {
                 o.reserved = o.reserved.saturating_add(r.quantity);
             }
         }
@@ -326,11 +334,7 @@ impl CatalogView {
         let (own, others): (Vec<Reservation>, Vec<Reservation>) =
             std::mem::take(&mut self.reservations).into_iter().partition(|r| r.held_by(order));
         for r in &own {
-            if let Some(o) = self
-                .offers
-                .get_mut(&r.sku)
-                .and_then(|os| Arc::make_mut(os).iter_mut().find(|o| o.supplier_id == r.supplier_id))
-            {
+            if let Some(o) = self.offer_mut(&r.sku, &r.supplier_id) {
                 o.reserved = o.reserved.saturating_sub(r.quantity);
             }
         }

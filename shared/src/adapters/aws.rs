@@ -629,9 +629,7 @@ impl DynamoCatalog {
                 .await
                 .map_err(|e| classify("Scan(catalog)", e))?;
             for item in page.items() {
-                if let Some(json) = get_s(item, "offers") {
-                    let offers: Vec<Offer> =
-                        serde_json::from_str(json).map_err(|e| PortError::Permanent(format!("catalog item: {e}")))?;
+                if let Some(offers) = offers_of(item)? {
                     doc.offers.extend(offers);
                 } else if let Some(json) = get_s(item, "supplier") {
                     doc.suppliers.push(
@@ -750,13 +748,12 @@ impl Catalog for DynamoCatalog {
                 reservations.extend(holds_of(&item)?.0.into_values());
                 continue;
             }
-            let Some(json) = get_s(&item, "offers") else { continue };
             let Some(sku) = pk.strip_prefix("SKU#").and_then(|v| Sku::new(v).ok()) else {
                 continue;
             };
-            let offers: Vec<Offer> =
-                serde_json::from_str(json).map_err(|e| PortError::Permanent(format!("catalog item {pk}: {e}")))?;
-            view.offers.insert(sku, Arc::new(offers));
+            if let Some(offers) = offers_of(&item)? {
+                view.offers.insert(sku, Arc::new(offers));
+            }
         }
         view.count_reservations(reservations);
         Ok(view)
@@ -799,6 +796,16 @@ impl Catalog for DynamoCatalog {
     }
 }
 
+/// A `SKU#` item's offers (none when the item is not an offers item).
+fn offers_of(item: &Item) -> PortResult<Option<Vec<Offer>>> {
+    get_s(item, "offers")
+        .map(|json| {
+            serde_json::from_str(json)
+                .map_err(|e| PortError::Permanent(format!("catalog item {}: {e}", get_s(item, "pk").unwrap_or("?"))))
+        })
+        .transpose()
+}
+
 /// A SKU's reservations (holder -> reservation) and the version they were read at (0: none yet).
 type Holds = (BTreeMap<String, Reservation>, i64);
 
@@ -823,14 +830,9 @@ impl DynamoCatalog {
         for item in &items {
             match get_s(item, "pk") {
                 Some(pk) if pk.starts_with("HOLD#") => holds = holds_of(item)?,
-                Some(pk) => {
-                    if let Some(json) = get_s(item, "offers") {
-                        offers = Some(
-                            serde_json::from_str(json)
-                                .map_err(|e| PortError::Permanent(format!("catalog item {pk}: {e}")))?,
-                        );
-                        raw = Some(json.to_string());
-                    }
+                Some(_) => {
+                    offers = offers_of(item)?;
+                    raw = get_s(item, "offers").map(String::from);
                 }
                 None => {}
             }
@@ -937,9 +939,7 @@ impl StockLedger for DynamoCatalog {
                 back_off(attempt).await;
                 continue;
             };
-            if let Some(o) = offers.iter_mut().find(|o| o.supplier_id == r.supplier_id) {
-                o.stock = o.stock.saturating_sub(r.quantity);
-            }
+            r.take_from(&mut offers);
             let json = serde_json::to_string(&offers).map_err(|e| PortError::Permanent(e.to_string()))?;
             // Both or neither: the hold ends exactly when its units leave the snapshot.
             let stock = aws_sdk_dynamodb::types::Update::builder()

@@ -442,12 +442,8 @@ impl StockLedger for MemoryCatalog {
         let Some(r) = lock(&self.holds).get_mut(sku).and_then(|h| h.remove(holder)) else {
             return Ok(false);
         };
-        if let Some(o) = view
-            .offers
-            .get_mut(sku)
-            .and_then(|os| Arc::make_mut(os).iter_mut().find(|o| o.supplier_id == r.supplier_id))
-        {
-            o.stock = o.stock.saturating_sub(r.quantity);
+        if let Some(offers) = view.offers.get_mut(sku) {
+            r.take_from(Arc::make_mut(offers).as_mut_slice());
         }
         Ok(true)
     }
