@@ -8,12 +8,14 @@ use chrono::{Duration, TimeZone, Utc};
 use dropline_ingest::WebRequest;
 use dropline_shared::adapters::memory::{
     ManualClock, MemoryCatalog, MemoryEventBus, MemoryIdempotencyStore, MemoryOrderStore, MemoryQueues,
+    MemoryRoutingConfig,
 };
 use dropline_shared::catalog::CatalogDocument;
 use dropline_shared::escalation::Thresholds;
 use dropline_shared::messages::Step;
 use dropline_shared::ports::Clock;
 use dropline_shared::record::{OrderRecord, TimelineKind};
+use dropline_shared::routing_config::ConfigCache;
 use dropline_shared::secrets::SecretBook;
 use dropline_shared::signature;
 use dropline_shared::status::{OrderStatus, PoStatus};
@@ -99,6 +101,13 @@ pub fn deliveries() -> Result<Vec<Delivery>, String> {
     serde_json::from_str(DELIVERIES).map_err(|e| format!("bundled deliveries: {e}"))
 }
 
+/// The demo's routing configuration (suppliers' calendars, zones, services, policy, rules).
+pub const ROUTING: &str = include_str!("../demo/routing.json");
+
+pub fn routing() -> Result<dropline_shared::routing_config::RoutingConfig, String> {
+    dropline_shared::routing_config::RoutingConfig::parse("cli/demo/routing.json", ROUTING).map_err(|e| e.to_string())
+}
+
 pub fn catalog() -> Result<CatalogDocument, String> {
     CatalogDocument::parse("cli/demo/catalog.json", CATALOG).map_err(|e| e.to_string())
 }
@@ -150,6 +159,10 @@ pub fn world(doc: &CatalogDocument) -> DemoWorld {
         secrets,
         policy: ValidationPolicy::default(),
         thresholds: Thresholds::default(),
+        routing: Arc::new(ConfigCache::new(
+            Arc::new(MemoryRoutingConfig::with_text("cli/demo/routing.json", ROUTING)),
+            std::time::Duration::MAX,
+        )),
     });
     DemoWorld { clock, store, queues, bus, idempotency, catalog, suppliers, carrier, pipeline }
 }

@@ -5,6 +5,7 @@
 use crate::local::{Infra, QueueSettings, provision, put_secret, serve_ingest};
 use crate::pipeline::{Pipeline, Ports};
 use crate::sim::{serve_carrier, serve_suppliers};
+use dropline_shared::adapters::aws::DynamoRoutingConfig;
 use dropline_shared::adapters::aws::{
     AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, SqsWorkQueue,
     load_secrets,
@@ -12,7 +13,9 @@ use dropline_shared::adapters::aws::{
 use dropline_shared::adapters::http::{HttpCarrierTracker, HttpSupplierGateway, RetryPolicy};
 use dropline_shared::escalation::Thresholds;
 use dropline_shared::messages::Step;
+use dropline_shared::ports::RoutingConfigStore;
 use dropline_shared::ports::SystemClock;
+use dropline_shared::routing_config::ConfigCache;
 use dropline_shared::validation::ValidationPolicy;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -64,6 +67,11 @@ pub async fn run(opts: DevOptions) -> Result<(), String> {
     }
     let catalog = Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), &infra.catalog_table));
     catalog.load(&doc).await.map_err(|e| e.to_string())?;
+    let routing = DynamoRoutingConfig::new(aws.dynamodb.clone(), &infra.catalog_table);
+    if routing.fetch().await.map_err(|e| e.to_string())?.is_none() {
+        let config = crate::demo::routing()?;
+        routing.publish(config.version, crate::demo::ROUTING).await.map_err(|e| e.to_string())?;
+    }
     let carrier_url = match &opts.carrier_url {
         Some(u) => u.clone(),
         None => serve_carrier(opts.carrier_listen)
@@ -155,6 +163,10 @@ pub async fn wire(
         secrets,
         policy: ValidationPolicy::default(),
         thresholds,
+        routing: Arc::new(ConfigCache::new(
+            Arc::new(DynamoRoutingConfig::new(aws.dynamodb.clone(), &infra.catalog_table)),
+            Duration::from_secs(60),
+        )),
     }))
 }
 

@@ -16,6 +16,7 @@ use dropline_shared::ports::{
     CarrierTracker, Catalog, Clock, EventPublisher, OrderStore, PortResult, QueueConsumer, ReceivedMessage,
     StockLedger, SupplierGateway, WorkQueue,
 };
+use dropline_shared::routing_config::ConfigCache;
 use dropline_shared::secrets::SecretBook;
 use dropline_shared::validation::ValidationPolicy;
 use dropline_validate::Validate;
@@ -40,6 +41,8 @@ pub struct Ports {
     pub secrets: SecretBook,
     pub policy: ValidationPolicy,
     pub thresholds: Thresholds,
+    /// The routing configuration route works with.
+    pub routing: Arc<ConfigCache>,
 }
 
 pub struct Pipeline {
@@ -98,6 +101,7 @@ impl Pipeline {
             }),
             route: Arc::new(Route {
                 unknown_stock: p.policy.unknown_stock,
+                config: p.routing,
                 stock: p.stock.clone(),
                 store: p.store.clone(),
                 catalog: p.catalog.clone(),
@@ -109,6 +113,7 @@ impl Pipeline {
                 store: p.store.clone(),
                 catalog: p.catalog,
                 stock: p.stock.clone(),
+                queue: p.queue.clone(),
                 gateway: p.gateway,
                 idempotency: Idempotency::new(p.idempotency, chrono::Duration::days(7)),
                 events: p.events.clone(),

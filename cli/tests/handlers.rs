@@ -189,25 +189,60 @@ async fn supplier_callbacks_out_of_order_and_repeated() {
 }
 
 #[tokio::test]
-async fn a_rejection_holds_the_order_with_the_suppliers_reason() {
+async fn a_rejection_reroutes_to_the_next_supplier_and_an_address_problem_holds() {
     let w = world();
     let id = ingest(&w, "ok_us_single").await;
     w.settle().await.expect("settle");
-    let mut r = w.store.get(&id).await.expect("get").expect("order");
-    let po = r.purchase_orders[0].id.clone();
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    let first = r.purchase_orders[0].clone();
+    assert_eq!(first.supplier_id.as_str(), "northwind-us");
+    let promise = first.promise.clone().expect("a promise");
+    assert!(
+        promise.ship_by > promise.ack_by - chrono::Duration::hours(12)
+            && promise.delivery_earliest <= promise.delivery_latest
+    );
+    assert_eq!(r.routing.len(), 1);
+    assert_eq!(r.routing[0].outcome, "routed: northwind-us");
+
+    // The address is the order's problem, not the supplier's: a human looks first.
+    let mut held = r.clone();
     let event = SupplierEvent::Acknowledgment {
-        purchase_order_id: po.to_string(),
+        purchase_order_id: first.id.to_string(),
+        status: AckStatus::Rejected,
+        reason_code: Some("ADDRESS_UNDELIVERABLE".into()),
+        message: Some("no such street".into()),
+        supplier_reference: None,
+    };
+    let changed =
+        apply_supplier_event(&mut held, &first.id, &event, "supplier:northwind-us", w.clock.now()).expect("applies");
+    assert_eq!(changed, Some("PurchaseOrderRejected"));
+    assert_eq!(held.status, OrderStatus::OnHold);
+    assert_eq!(held.holds[0].code, "supplier_rejected");
+    assert!(held.holds[0].message.contains("no such street"));
+
+    // Out of stock: rerouted to pacific-au, the other supplier shipping TEE-BLK-M to the US.
+    let reject = SupplierEvent::Acknowledgment {
+        purchase_order_id: first.id.to_string(),
         status: AckStatus::Rejected,
         reason_code: Some("INVENTORY_OUT_OF_STOCK".into()),
         message: Some("sold out".into()),
         supplier_reference: None,
     };
-    let actor = format!("supplier:{}", r.purchase_orders[0].supplier_id);
-    let changed = apply_supplier_event(&mut r, &po, &event, &actor, w.clock.now()).expect("applies");
-    assert_eq!(changed, Some("PurchaseOrderRejected"));
-    assert_eq!(r.status, OrderStatus::OnHold);
-    assert_eq!(r.holds[0].code, "supplier_rejected");
-    assert!(r.holds[0].message.contains("sold out"));
+    let answer = w.pipeline.ingest.handle(signed_callback("northwind-us", &reject)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(w.store.get(&id).await.expect("get").expect("order").status, OrderStatus::Validated);
+    w.settle().await.expect("settle");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    let pos: Vec<(&str, &str, PoStatus)> =
+        r.purchase_orders.iter().map(|p| (p.number.as_str(), p.supplier_id.as_str(), p.status)).collect();
+    assert_eq!(pos[0], ("1001-1", "northwind-us", PoStatus::Rejected));
+    assert_eq!(pos[1].0, "1001-2");
+    assert_eq!(pos[1].1, "pacific-au");
+    assert!(matches!(r.status, OrderStatus::Submitted | OrderStatus::Accepted | OrderStatus::Shipped), "{}", r.status);
+    let last = r.routing.last().expect("decision");
+    let northwind = last.candidates.iter().find(|c| c.supplier_id.as_str() == "northwind-us").expect("candidate");
+    assert_eq!(northwind.ruled_out[0].constraint, "rejected_earlier");
+    assert!(r.timeline.iter().any(|t| t.note.contains("rerouted after 1001-1 (rejected_earlier)")));
 }
 
 #[tokio::test]
@@ -355,7 +390,15 @@ async fn reservations_are_taken_at_routing_and_released_once_when_the_supplier_r
         assert_eq!(answer.status, 200, "{}", answer.body);
         assert_eq!(reserved(&w, "TEE-BLK-M"), 0);
     }
-    assert_eq!(w.store.get(&id).await.expect("get").expect("order").status, OrderStatus::OnHold);
+    assert_eq!(w.store.get(&id).await.expect("get").expect("order").status, OrderStatus::Validated);
+    // The reservation moves with the order: route holds the unit at the next supplier.
+    w.pipeline.pump(Step::Route).await.expect("route");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.purchase_orders[1].supplier_id.as_str(), "pacific-au");
+    let sku = dropline_shared::ids::Sku::new("TEE-BLK-M").expect("sku");
+    let view = w.catalog.lookup(std::slice::from_ref(&sku), false);
+    let held: Vec<(&str, u32)> = view.offers_for(&sku).iter().map(|o| (o.supplier_id.as_str(), o.reserved)).collect();
+    assert_eq!(held, vec![("northwind-us", 0), ("eurodrop-de", 0), ("pacific-au", 1)]);
 }
 
 #[tokio::test]
@@ -392,7 +435,28 @@ async fn a_rejected_order_released_by_an_operator_is_routed_afresh_and_sent_once
     let answer = w.pipeline.ingest.handle(signed_callback(first.supplier_id.as_str(), &reject)).await;
     assert_eq!(answer.status, 200);
     assert_eq!(reserved(&w, "TEE-BLK-M"), 0);
+    // Rerouted to pacific-au, which rejects too: nobody else ships the tee to the US.
+    w.pipeline.pump(Step::Route).await.expect("route");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    let second = r.purchase_orders[1].clone();
+    assert_eq!(second.supplier_id.as_str(), "pacific-au");
+    w.pipeline.pump(Step::NotifySupplier).await.expect("notify");
+    let reject = SupplierEvent::Acknowledgment {
+        purchase_order_id: second.id.to_string(),
+        status: AckStatus::Rejected,
+        reason_code: Some("INVENTORY_OUT_OF_STOCK".into()),
+        message: None,
+        supplier_reference: None,
+    };
+    assert_eq!(w.pipeline.ingest.handle(signed_callback("pacific-au", &reject)).await.status, 200);
+    w.settle().await.expect("settle");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.status, OrderStatus::OnHold);
+    assert_eq!(r.holds[0].code, "no_supplier_for_line");
+    assert!(r.holds[0].message.contains("northwind-us: purchase order 1001-1"), "{}", r.holds[0].message);
+    assert_eq!(reserved(&w, "TEE-BLK-M"), 0);
 
+    // The operator learns northwind restocked and releases: routing starts afresh.
     let now = w.clock.now();
     dropline_cli::holds::release(w.store.as_ref(), w.queues.as_ref(), w.catalog.as_ref(), &id, "restocked", "al", now)
         .await
@@ -400,14 +464,19 @@ async fn a_rejected_order_released_by_an_operator_is_routed_afresh_and_sent_once
     w.settle().await.expect("settle");
     let r = w.store.get(&id).await.expect("get").expect("order");
     assert_eq!(r.status, OrderStatus::Submitted, "{:?}", r.holds);
-    let statuses: Vec<(String, PoStatus)> = r.purchase_orders.iter().map(|p| (p.number.clone(), p.status)).collect();
+    let statuses: Vec<(String, &str, PoStatus)> =
+        r.purchase_orders.iter().map(|p| (p.number.clone(), p.supplier_id.as_str(), p.status)).collect();
     assert_eq!(
         statuses,
-        vec![("1001-1".to_string(), PoStatus::Cancelled), ("1001-2".to_string(), PoStatus::Submitted)],
-        "the rejected PO is superseded, the new one numbered on"
+        vec![
+            ("1001-1".to_string(), "northwind-us", PoStatus::Cancelled),
+            ("1001-2".to_string(), "pacific-au", PoStatus::Cancelled),
+            ("1001-3".to_string(), "northwind-us", PoStatus::Submitted)
+        ],
+        "the rejected POs are superseded, the new one numbered on"
     );
     assert_eq!(reserved(&w, "TEE-BLK-M"), 1, "the new PO holds its unit");
-    assert_eq!(w.suppliers.requests(), 2, "one send per purchase order");
+    assert_eq!(w.suppliers.requests(), 3, "one send per purchase order");
 
     // Once a purchase order is with a supplier, a release is refused.
     let cancel =
@@ -417,5 +486,51 @@ async fn a_rejected_order_released_by_an_operator_is_routed_afresh_and_sent_once
     let e = dropline_cli::holds::release(w.store.as_ref(), w.queues.as_ref(), w.catalog.as_ref(), &id, "", "al", now)
         .await
         .unwrap_err();
-    assert!(e.contains("1001-2 already went to their suppliers"), "{e}");
+    assert!(e.contains("1001-3 already went to their suppliers"), "{e}");
+}
+
+#[tokio::test]
+async fn a_supplier_silent_past_its_acknowledgment_deadline_is_replaced() {
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    w.settle().await.expect("settle");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.status, OrderStatus::Submitted);
+    let first = r.purchase_orders[0].clone();
+    assert_eq!(first.supplier_id.as_str(), "northwind-us");
+    let ack_by = first.promise.as_ref().expect("promise").ack_by;
+    assert!(ack_by > first.status_since);
+
+    // Within the deadline (12 h for northwind-us) nothing happens.
+    w.clock.advance(chrono::Duration::hours(11));
+    assert_eq!(w.pipeline.escalate().await.ack_deadlines_missed, 0);
+    w.clock.advance(chrono::Duration::hours(2));
+    let s = w.pipeline.escalate().await;
+    assert_eq!(s.ack_deadlines_missed, 1, "{s:?}");
+    assert_eq!(w.pipeline.escalate().await.ack_deadlines_missed, 0, "once");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.status, OrderStatus::Validated);
+    assert_eq!(r.po(&first.id).expect("po").status, PoStatus::Cancelled);
+    assert_eq!(r.routing_exclusions[0].code, "ack_deadline_missed");
+
+    w.settle().await.expect("settle");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.status, OrderStatus::Submitted);
+    assert_eq!(r.purchase_orders[1].supplier_id.as_str(), "pacific-au");
+    assert_eq!(reserved(&w, "TEE-BLK-M"), 1, "the unit moved with the order");
+    let sku = dropline_shared::ids::Sku::new("TEE-BLK-M").expect("sku");
+    let view = w.catalog.lookup(std::slice::from_ref(&sku), false);
+    let northwind = view.offers_for(&sku).iter().find(|o| o.supplier_id.as_str() == "northwind-us").expect("offer");
+    assert_eq!(northwind.reserved, 0);
+
+    // The supplier wakes up and accepts: too late, and told so.
+    let late = SupplierEvent::Acknowledgment {
+        purchase_order_id: first.id.to_string(),
+        status: AckStatus::Accepted,
+        reason_code: None,
+        message: None,
+        supplier_reference: None,
+    };
+    let answer = w.pipeline.ingest.handle(signed_callback("northwind-us", &late)).await;
+    assert_eq!(answer.status, 409, "{}", answer.body);
 }

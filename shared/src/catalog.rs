@@ -145,6 +145,9 @@ pub struct Offer {
     /// GTIN/UPC/EAN, for matching supplier feeds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub barcode: Option<String>,
+    /// Product tags (`fragile`, `handmade`), matched by routing rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 /// What an offer can promise for an order now.
@@ -171,6 +174,7 @@ impl Offer {
             active: true,
             attributes: BTreeMap::new(),
             barcode: None,
+            tags: Vec::new(),
         }
     }
 

@@ -271,6 +271,8 @@ struct ShopifyCustomer {
     email: Option<String>,
     #[serde(default)]
     phone: Option<String>,
+    #[serde(default)]
+    tags: Option<String>,
 }
 
 impl ShopifyAddress {
@@ -363,7 +365,8 @@ pub fn shopify_order(shop_domain: &str, body: &[u8]) -> Result<CanonicalOrder, P
     let financial_status =
         non_empty(o.financial_status).and_then(|s| FinancialStatus::parse(&s)).unwrap_or(FinancialStatus::Unknown);
     let address_phone = o.shipping_address.as_ref().and_then(|a| non_empty(a.phone.clone()));
-    let customer = o.customer.unwrap_or(ShopifyCustomer { email: None, phone: None });
+    let customer = o.customer.unwrap_or(ShopifyCustomer { email: None, phone: None, tags: None });
+    let customer_tags = split_tags(customer.tags.as_deref());
     let contact = Contact {
         email: non_empty(o.email).or(non_empty(o.contact_email)).or(non_empty(customer.email)),
         phone: non_empty(o.phone).or(non_empty(customer.phone)).or(address_phone),
@@ -407,15 +410,14 @@ pub fn shopify_order(shop_domain: &str, body: &[u8]) -> Result<CanonicalOrder, P
         updated_at,
         cancelled_at,
         test: o.test.unwrap_or(false),
-        tags: o
-            .tags
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(String::from)
-            .collect(),
+        tags: split_tags(o.tags.as_deref()),
+        customer_tags,
     })
+}
+
+/// Shopify's comma-separated tag list.
+fn split_tags(tags: Option<&str>) -> Vec<String> {
+    tags.unwrap_or_default().split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -690,6 +692,7 @@ pub fn woocommerce_order(source: &str, body: &[u8]) -> Result<CanonicalOrder, Pa
         cancelled_at: (o.status == "cancelled").then_some(updated_at),
         test: false,
         tags: Vec::new(),
+        customer_tags: Vec::new(),
     })
 }
 
@@ -718,7 +721,8 @@ mod tests {
                 {"id": 1, "variant_id": 11, "product_id": 111, "sku": "TEE-BLK-M", "title": "Tee", "variant_title": "Black / M", "quantity": 2, "price": "19.99"}
             ],
             "shipping_address": {"first_name": "Ada", "last_name": "Lovelace", "address1": "12 Main St", "address2": "", "city": "Springfield", "province": "Illinois", "province_code": "IL", "zip": "62701", "country": "United States", "country_code": "US", "phone": "555-0100"},
-            "shipping_lines": [{"code": "standard", "title": "Standard", "price": "4.99"}]
+            "shipping_lines": [{"code": "standard", "title": "Standard", "price": "4.99"}],
+            "customer": {"id": 7, "email": "ada@example.com", "tags": "VIP,  wholesale"}
         })
     }
 
@@ -740,6 +744,7 @@ mod tests {
         assert_eq!((a.region.as_str(), a.country.as_str(), a.name.as_str()), ("IL", "US", "Ada Lovelace"));
         assert_eq!(o.contact.phone.as_deref(), Some("555-0100"));
         assert_eq!(o.tags, vec!["vip", "summer"]);
+        assert_eq!(o.customer_tags, vec!["VIP", "wholesale"]);
         assert_eq!(o.created_at.to_rfc3339(), "2026-11-20T14:12:44+00:00");
     }
 

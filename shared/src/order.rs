@@ -211,6 +211,9 @@ pub struct CanonicalOrder {
     pub test: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// The customer's tags in the store (`vip`, `wholesale`), matched by routing rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub customer_tags: Vec<String>,
 }
 
 impl CanonicalOrder {

@@ -48,7 +48,7 @@ impl Clock for SystemClock {
 }
 
 /// Result of creating an order record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Created {
     Created(OrderRecord),
     /// An order with this id exists already (a redelivery or re-send); here it is.
@@ -124,7 +124,7 @@ pub enum Reserved {
     /// The holder already held them (a redelivery): nothing changed.
     AlreadyHeld,
     /// The offer as stored now (its `reserved` counting every holder) did not pass the check.
-    Refused(Offer),
+    Refused(Box<Offer>),
     /// No such offer.
     NoOffer,
 }
@@ -146,7 +146,7 @@ pub fn reservation_check(
     };
     offer.reserved =
         holds.values().filter(|h| h.supplier_id == r.supplier_id).map(|h| h.quantity).fold(0u32, u32::saturating_add);
-    (!fits(&offer)).then_some(Reserved::Refused(offer))
+    (!fits(&offer)).then_some(Reserved::Refused(Box::new(offer)))
 }
 
 /// Supplier stock held for orders. Every change is atomic per SKU (a conditional write), and
@@ -218,4 +218,24 @@ pub trait QueueConsumer: Send + Sync {
     async fn peek_dead_letters(&self, step: Step, max: usize) -> PortResult<Vec<ReceivedMessage>>;
     /// Moves up to `max` dead letters back to the step's queue; returns how many moved.
     async fn redrive(&self, step: Step, max: usize) -> PortResult<usize>;
+}
+
+/// A stored routing configuration: its text and where it came from (for error messages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigText {
+    /// `routing.json`, `dynamodb:TABLE/ROUTING#CONFIG`, `ssm:/dropline/routing`.
+    pub source: String,
+    pub text: String,
+}
+
+/// Where the routing configuration lives: a file (demo, local runs), a DynamoDB item or an
+/// SSM parameter (AWS).
+#[async_trait]
+pub trait RoutingConfigStore: Send + Sync {
+    /// The stored configuration, if any.
+    async fn fetch(&self) -> PortResult<Option<ConfigText>>;
+    /// Stores a configuration the caller has checked whole. Refused (`Conflict`) unless its
+    /// version is above the stored one: two operators can't overwrite each other unknowingly,
+    /// and an old file is never applied by mistake.
+    async fn publish(&self, version: u32, text: &str) -> PortResult<()>;
 }

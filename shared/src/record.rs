@@ -5,8 +5,9 @@
 use crate::ids::{DeliveryId, OrderId, PurchaseOrderId, Sku, SupplierId};
 use crate::money::Money;
 use crate::order::{CanonicalOrder, ServiceLevel};
+use crate::routing::RoutingDecision;
 use crate::status::{OrderStatus, PoStatus, TrackingStatus};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -181,6 +182,40 @@ pub struct Rejection {
     pub message: String,
 }
 
+impl Rejection {
+    /// The code a supplier's silence is recorded under when it misses its acknowledgment deadline.
+    pub const ACK_DEADLINE_MISSED: &'static str = "ACK_DEADLINE_MISSED";
+
+    /// Whether another supplier could fill the order: not when the supplier says the order
+    /// itself is wrong (its address), which a human must fix first.
+    pub fn reroutable(&self) -> bool {
+        !self.code.to_ascii_uppercase().contains("ADDRESS")
+    }
+}
+
+/// What a purchase order promises, from its supplier's calendar, handling and transit: when the
+/// supplier must acknowledge it, when it must ship, and when it can arrive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Promise {
+    pub ack_by: DateTime<Utc>,
+    pub ship_by: DateTime<Utc>,
+    pub delivery_earliest: NaiveDate,
+    pub delivery_latest: NaiveDate,
+}
+
+/// A supplier this order is not routed to again: it rejected the order, missed its
+/// acknowledgment deadline, or reported a stockout after accepting. An operator's release
+/// clears the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoutingExclusion {
+    pub supplier_id: SupplierId,
+    /// `rejected_earlier`, `ack_deadline_missed`, `stockout_after_acceptance`.
+    pub code: String,
+    pub reason: String,
+    pub po: String,
+    pub at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PurchaseOrder {
     pub id: PurchaseOrderId,
@@ -199,6 +234,8 @@ pub struct PurchaseOrder {
     pub rejection: Option<Rejection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipment: Option<Shipment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promise: Option<Promise>,
 }
 
 impl PurchaseOrder {
@@ -276,7 +313,7 @@ pub struct TimelineEntry {
 }
 
 /// The order aggregate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderRecord {
     pub id: OrderId,
     /// Optimistic concurrency version: the store writes only if the stored version is this one.
@@ -300,6 +337,12 @@ pub struct OrderRecord {
     /// Hold reasons an operator accepted: validation stores them as warnings from then on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<Override>,
+    /// Routing's decisions, the latest last (the last five kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routing: Vec<RoutingDecision>,
+    /// Suppliers routing may not use again for this order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routing_exclusions: Vec<RoutingExclusion>,
     #[serde(default)]
     pub timeline: Vec<TimelineEntry>,
 }
@@ -322,6 +365,8 @@ impl OrderRecord {
             purchase_orders: Vec::new(),
             escalations: Vec::new(),
             overrides: Vec::new(),
+            routing: Vec::new(),
+            routing_exclusions: Vec::new(),
             timeline: vec![TimelineEntry {
                 at,
                 actor: "ingest".into(),
@@ -371,6 +416,13 @@ impl OrderRecord {
         Ok(())
     }
 
+    fn po_mut(&mut self, id: &PurchaseOrderId) -> Result<&mut PurchaseOrder, TransitionError> {
+        self.purchase_orders
+            .iter_mut()
+            .find(|p| &p.id == id)
+            .ok_or_else(|| TransitionError::UnknownPurchaseOrder(id.to_string()))
+    }
+
     pub fn po(&self, id: &PurchaseOrderId) -> Option<&PurchaseOrder> {
         self.purchase_orders.iter().find(|p| &p.id == id)
     }
@@ -385,11 +437,7 @@ impl OrderRecord {
         note: impl Into<String>,
         now: DateTime<Utc>,
     ) -> Result<(), TransitionError> {
-        let po = self
-            .purchase_orders
-            .iter_mut()
-            .find(|p| &p.id == id)
-            .ok_or_else(|| TransitionError::UnknownPurchaseOrder(id.to_string()))?;
+        let po = self.po_mut(id)?;
         if !po.status.can_move_to(to) {
             return Err(TransitionError::PurchaseOrder { po: id.to_string(), from: po.status, to });
         }
@@ -399,6 +447,21 @@ impl OrderRecord {
         if to == PoStatus::Submitted {
             po.submitted_at = Some(now);
         }
+        let exclusion =
+            po.rejection.as_ref().filter(|_| matches!(to, PoStatus::Rejected | PoStatus::Cancelled)).map(|rejection| {
+                let code = match (from, rejection.code.as_str()) {
+                    (_, Rejection::ACK_DEADLINE_MISSED) => "ack_deadline_missed",
+                    (PoStatus::Accepted, _) => "stockout_after_acceptance",
+                    _ => "rejected_earlier",
+                };
+                RoutingExclusion {
+                    supplier_id: po.supplier_id.clone(),
+                    code: code.into(),
+                    reason: format!("purchase order {}: {} ({})", po.number, rejection.message, rejection.code),
+                    po: po.number.clone(),
+                    at: now,
+                }
+            });
         self.timeline.push(TimelineEntry {
             at: now,
             actor: actor.to_string(),
@@ -408,7 +471,40 @@ impl OrderRecord {
             po: Some(id.to_string()),
             note: note.into(),
         });
+        if let Some(x) = exclusion
+            && !self.routing_exclusions.iter().any(|e| e.po == x.po)
+        {
+            self.routing_exclusions.push(x);
+        }
         self.roll_up(actor, now)
+    }
+
+    /// The supplier did not acknowledge a submitted purchase order by its deadline: it is
+    /// cancelled, the supplier is excluded, and the order goes back to routing for its lines.
+    pub fn miss_acknowledgment(
+        &mut self,
+        id: &PurchaseOrderId,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), TransitionError> {
+        let po = self.po_mut(id)?;
+        let deadline = po.promise.as_ref().map(|p| p.ack_by.to_rfc3339()).unwrap_or_default();
+        po.rejection = Some(Rejection {
+            code: Rejection::ACK_DEADLINE_MISSED.into(),
+            message: format!("no acknowledgment by {deadline}"),
+        });
+        self.transition_po(id, PoStatus::Cancelled, actor, "acknowledgment deadline missed; rerouting", now)
+    }
+
+    /// Line ids no live purchase order (one not rejected or cancelled) covers.
+    pub fn uncovered_lines(&self) -> Vec<usize> {
+        let covered: std::collections::HashSet<&str> = self
+            .purchase_orders
+            .iter()
+            .filter(|p| !matches!(p.status, PoStatus::Rejected | PoStatus::Cancelled))
+            .flat_map(|p| p.lines.iter().map(|l| l.line_id.as_str()))
+            .collect();
+        (0..self.order.lines.len()).filter(|&i| !covered.contains(self.order.lines[i].line_id.as_str())).collect()
     }
 
     /// Moves the order's status to what its purchase orders say, if that differs.
@@ -423,6 +519,7 @@ impl OrderRecord {
             let reasons = self
                 .purchase_orders
                 .iter()
+                .filter(|p| p.status == PoStatus::Rejected)
                 .filter_map(|p| {
                     let r = p.rejection.as_ref()?;
                     Some(HoldReason::new(
@@ -435,10 +532,19 @@ impl OrderRecord {
                 .collect();
             return self.hold(reasons, actor, now);
         }
+        if target == OrderStatus::Validated {
+            let lines: Vec<&str> =
+                self.uncovered_lines().into_iter().map(|i| self.order.lines[i].line_id.as_str()).collect();
+            let note = format!("rerouting line {}", lines.join(", "));
+            return self.transition(target, actor, note, now);
+        }
         self.transition(target, actor, "", now)
     }
 
-    /// The order status its purchase orders imply, once it has any.
+    /// The order status its purchase orders imply, once it has any. A rejected purchase order
+    /// (or one cancelled for a missed acknowledgment) leaves lines uncovered: the order goes
+    /// back to routing (`VALIDATED`) for them, unless the supplier said the order itself is
+    /// wrong, which holds it.
     pub fn rolled_up_status(&self) -> Option<OrderStatus> {
         if self.purchase_orders.is_empty()
             || !matches!(
@@ -448,16 +554,28 @@ impl OrderRecord {
         {
             return None;
         }
-        // Cancelled purchase orders (superseded by a re-route, or never sent) don't count.
-        let live: Vec<PoStatus> =
-            self.purchase_orders.iter().map(|p| p.status).filter(|s| *s != PoStatus::Cancelled).collect();
+        let order_problem = self
+            .purchase_orders
+            .iter()
+            .any(|p| p.status == PoStatus::Rejected && p.rejection.as_ref().is_none_or(|r| !r.reroutable()));
+        if order_problem {
+            return Some(OrderStatus::OnHold);
+        }
+        if !self.uncovered_lines().is_empty() {
+            return Some(OrderStatus::Validated);
+        }
+        // Rejected and cancelled purchase orders (superseded, never sent) don't count.
+        let live: Vec<PoStatus> = self
+            .purchase_orders
+            .iter()
+            .map(|p| p.status)
+            .filter(|s| !matches!(s, PoStatus::Cancelled | PoStatus::Rejected))
+            .collect();
         if live.is_empty() {
             return None;
         }
         let all = |f: fn(PoStatus) -> bool| live.iter().all(|s| f(*s));
-        Some(if live.contains(&PoStatus::Rejected) {
-            OrderStatus::OnHold
-        } else if all(|s| s == PoStatus::Delivered) {
+        Some(if all(|s| s == PoStatus::Delivered) {
             OrderStatus::Delivered
         } else if all(|s| matches!(s, PoStatus::Shipped | PoStatus::Delivered)) {
             OrderStatus::Shipped
@@ -660,7 +778,14 @@ impl OrderRecord {
         for id in &ended {
             self.transition_po(id, PoStatus::Cancelled, by, "superseded: the order was released to route again", now)?;
         }
-        let note = if note.trim().is_empty() { "released for validation".to_string() } else { note.trim().to_string() };
+        let mut note =
+            if note.trim().is_empty() { "released for validation".to_string() } else { note.trim().to_string() };
+        if !self.routing_exclusions.is_empty() {
+            // Routing starts afresh: suppliers that failed this order may be chosen again.
+            let cleared: Vec<&str> = self.routing_exclusions.iter().map(|x| x.supplier_id.as_str()).collect();
+            note = format!("{note}; routing exclusions cleared: {}", cleared.join(", "));
+            self.routing_exclusions.clear();
+        }
         self.transition(OrderStatus::Received, by, note, now)?;
         Ok(())
     }
@@ -771,13 +896,26 @@ mod tests {
             id: id.clone(),
             number: format!("1001-{seq}"),
             supplier_id: SupplierId::new("acme").unwrap(),
-            lines: vec![],
+            lines: r
+                .order
+                .lines
+                .iter()
+                .map(|l| PoLine {
+                    line_id: l.line_id.clone(),
+                    sku: l.sku.clone().unwrap(),
+                    supplier_sku: "s".into(),
+                    title: l.title.clone(),
+                    quantity: l.quantity,
+                    unit_cost: Money::ZERO,
+                })
+                .collect(),
             status: PoStatus::Pending,
             status_since: Utc::now(),
             submitted_at: None,
             supplier_reference: None,
             rejection: None,
             shipment: None,
+            promise: None,
         });
         id
     }
@@ -870,7 +1008,7 @@ mod tests {
     }
 
     #[test]
-    fn a_rejection_holds_the_order_with_the_reason() {
+    fn a_rejection_sends_its_lines_back_to_routing_and_excludes_the_supplier() {
         let mut r = record();
         let now = Utc::now();
         r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
@@ -880,8 +1018,47 @@ mod tests {
         r.purchase_orders[0].rejection =
             Some(Rejection { code: "INVENTORY_OUT_OF_STOCK".into(), message: "gone".into() });
         r.transition_po(&a, PoStatus::Rejected, "supplier", "", now).unwrap();
+        assert_eq!(r.status, OrderStatus::Validated, "back to routing");
+        assert_eq!(r.uncovered_lines(), vec![0, 1, 2]);
+        assert_eq!(r.timeline.last().unwrap().note, "rerouting line 1, 2, 3");
+        let x = &r.routing_exclusions[0];
+        assert_eq!((x.supplier_id.as_str(), x.code.as_str(), x.po.as_str()), ("acme", "rejected_earlier", "1001-1"));
+        assert_eq!(x.reason, "purchase order 1001-1: gone (INVENTORY_OUT_OF_STOCK)");
+
+        // A supplier that accepted and then runs out; one that never answers.
+        let mut r = record();
+        r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
+        let a = add_po(&mut r, 1);
+        let b = add_po(&mut r, 2);
+        r.transition(OrderStatus::Routed, "route", "", now).unwrap();
+        for id in [&a, &b] {
+            r.transition_po(id, PoStatus::Submitted, "notify", "", now).unwrap();
+        }
+        r.transition_po(&a, PoStatus::Accepted, "supplier", "", now).unwrap();
+        r.purchase_orders[0].rejection = Some(Rejection { code: "OUT_OF_STOCK".into(), message: "sold out".into() });
+        r.transition_po(&a, PoStatus::Rejected, "supplier", "", now).unwrap();
+        assert_eq!(r.status, OrderStatus::Submitted, "b still covers every line");
+        assert_eq!(r.routing_exclusions[0].code, "stockout_after_acceptance");
+        r.miss_acknowledgment(&b, "escalate", now).unwrap();
+        assert_eq!(r.status, OrderStatus::Validated);
+        assert_eq!(r.po(&b).unwrap().status, PoStatus::Cancelled);
+        assert_eq!(r.routing_exclusions[1].code, "ack_deadline_missed");
+
+        // An address the supplier can't ship to is the order's problem: it holds.
+        let mut r = record();
+        r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
+        let a = add_po(&mut r, 1);
+        r.transition(OrderStatus::Routed, "route", "", now).unwrap();
+        r.transition_po(&a, PoStatus::Submitted, "notify", "", now).unwrap();
+        r.purchase_orders[0].rejection =
+            Some(Rejection { code: "ADDRESS_INVALID".into(), message: "no such street".into() });
+        r.transition_po(&a, PoStatus::Rejected, "supplier", "", now).unwrap();
         assert_eq!(r.status, OrderStatus::OnHold);
         assert_eq!(r.holds[0].code, "supplier_rejected");
+        // A release routes afresh: the exclusions are cleared.
+        r.release("operator:al", "", now).unwrap();
+        assert!(r.routing_exclusions.is_empty());
+        assert!(r.timeline.last().unwrap().note.contains("routing exclusions cleared: acme"));
     }
 
     #[test]

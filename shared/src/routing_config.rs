@@ -1,14 +1,14 @@
 //! The routing configuration: suppliers (tier, calendar, where they ship from and to, service
 //! levels with transit and shipping cost per destination zone, fees, preference, measured
-//! performance), destination zones, rules and the score's weights. One versioned document,
-//! checked whole at load: an error names the file, the field and the problem, and a bad
-//! document is rejected, never half applied. (Issue 4 builds the engine on it.)
+//! performance), destination zones, rules and the routing policy (score weights, split policy,
+//! ship-by promises). One versioned document, checked whole at load: an error names the file,
+//! the field and the problem, and a bad document is rejected, never half applied.
 
 use crate::calendar::{CalendarError, SupplierCalendar};
 use crate::ids::SupplierId;
 use crate::money::Money;
 use crate::order::ServiceLevel;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How fast a supplier hands an order to the carrier.
@@ -108,10 +108,133 @@ struct RawSupplier {
     preference: f64,
     #[serde(default)]
     performance: Option<Performance>,
+    #[serde(default = "day")]
+    ack_deadline_hours: u32,
 }
 
 fn one() -> f64 {
     1.0
+}
+
+fn day() -> u32 {
+    24
+}
+
+/// The score's weights (any non-negative numbers; they are normalized by their sum).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Weights {
+    pub cost: f64,
+    pub speed: f64,
+    pub reliability: f64,
+    pub preference: f64,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Self { cost: 0.5, speed: 0.25, reliability: 0.15, preference: 0.1 }
+    }
+}
+
+/// Whether an order may be split over several suppliers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SplitPolicy {
+    /// One supplier fills the whole order, or the order holds.
+    Required,
+    /// Split only when no single supplier can fill the order.
+    #[default]
+    Preferred,
+    /// Any plan competes on score (fewest shipments is not forced).
+    Allowed,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    #[serde(default)]
+    weights: Weights,
+    #[serde(default)]
+    split: SplitPolicy,
+    #[serde(default)]
+    split_extra_cost_limit: Option<Money>,
+    /// Service level -> hours from the order's placement by which it must ship.
+    #[serde(default)]
+    ship_within_hours: BTreeMap<ServiceLevel, u32>,
+    /// Service levels routed by speed first.
+    #[serde(default = "fast_levels")]
+    speed_first: Vec<ServiceLevel>,
+}
+
+impl Default for RawPolicy {
+    fn default() -> Self {
+        Self {
+            weights: Weights::default(),
+            split: SplitPolicy::default(),
+            split_extra_cost_limit: None,
+            ship_within_hours: BTreeMap::new(),
+            speed_first: fast_levels(),
+        }
+    }
+}
+
+fn fast_levels() -> Vec<ServiceLevel> {
+    vec![ServiceLevel::Expedited, ServiceLevel::Overnight]
+}
+
+/// How the engine chooses among what qualifies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub weights: Weights,
+    pub split: SplitPolicy,
+    /// A split whose extra shipments cost more than this holds for review (none: no limit).
+    pub split_extra_cost_limit: Option<Money>,
+    /// Hours from the order's placement by which it must ship, per service level paid for.
+    pub ship_within_hours: BTreeMap<ServiceLevel, u32>,
+    pub speed_first: BTreeSet<ServiceLevel>,
+}
+
+/// When a rule applies: every condition given must hold; a condition holds when any of its
+/// values matches.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct When {
+    #[serde(default)]
+    pub channels: Vec<String>,
+    /// Countries (ISO alpha-2) or zone names.
+    #[serde(default)]
+    pub destinations: Vec<String>,
+    /// Tags of the catalog items: the rule's pin or exclusion applies to those lines only.
+    #[serde(default)]
+    pub product_tags: Vec<String>,
+    #[serde(default)]
+    pub customer_tags: Vec<String>,
+    #[serde(default)]
+    pub order_tags: Vec<String>,
+}
+
+/// What a rule does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    /// Earliest delivery first, then the score.
+    Speed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub name: String,
+    #[serde(default)]
+    pub when: When,
+    /// Only these suppliers may fill the lines the rule applies to.
+    #[serde(default)]
+    pub pin: Vec<SupplierId>,
+    /// These suppliers may not.
+    #[serde(default)]
+    pub exclude: Vec<SupplierId>,
+    #[serde(default)]
+    pub priority: Option<Priority>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -121,6 +244,10 @@ struct RawConfig {
     /// Zone name -> ISO countries.
     zones: BTreeMap<String, Vec<String>>,
     suppliers: Vec<RawSupplier>,
+    #[serde(default)]
+    policy: RawPolicy,
+    #[serde(default)]
+    rules: Vec<Rule>,
 }
 
 /// A supplier as routing sees it.
@@ -138,6 +265,8 @@ pub struct RoutingSupplier {
     /// Lower is preferred (Duoplane's multiplier); 1 is neutral. A score weight, not money.
     pub preference: f64,
     pub performance: Performance,
+    /// Hours a supplier has to acknowledge a purchase order before it is rerouted.
+    pub ack_deadline_hours: u32,
 }
 
 /// The checked configuration.
@@ -147,6 +276,8 @@ pub struct RoutingConfig {
     /// Country -> zone.
     pub zone_of: BTreeMap<String, String>,
     pub suppliers: Vec<RoutingSupplier>,
+    pub policy: Policy,
+    pub rules: Vec<Rule>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -228,6 +359,9 @@ impl RoutingConfig {
             if !(s.preference > 0.0 && s.preference.is_finite()) {
                 return Err(err(at("preference"), "must be positive (1 is neutral, lower is preferred)".into()));
             }
+            if s.ack_deadline_hours < 1 {
+                return Err(err(at("ack_deadline_hours"), "at least 1 (escalation checks hourly windows)".into()));
+            }
             let performance = s.performance.unwrap_or(Performance::PRIOR);
             for (name, rate) in [
                 ("acceptance_rate", performance.acceptance_rate),
@@ -252,9 +386,67 @@ impl RoutingConfig {
                 order_fee: s.order_fee,
                 preference: s.preference,
                 performance,
+                ack_deadline_hours: s.ack_deadline_hours,
             });
         }
-        Ok(Self { version: raw.version, zone_of, suppliers })
+        let p = raw.policy;
+        let w = p.weights;
+        for (name, v) in
+            [("cost", w.cost), ("speed", w.speed), ("reliability", w.reliability), ("preference", w.preference)]
+        {
+            if !(v >= 0.0 && v.is_finite()) {
+                return Err(err(format!("policy.weights.{name}"), format!("{v} is not a non-negative number")));
+            }
+        }
+        if w.cost + w.speed + w.reliability + w.preference <= 0.0 {
+            return Err(err("policy.weights".into(), "at least one weight must be positive".into()));
+        }
+        let mut names = BTreeSet::new();
+        for (i, r) in raw.rules.iter().enumerate() {
+            let at = |f: &str| format!("rules[{i}].{f}");
+            if r.name.trim().is_empty() {
+                return Err(err(at("name"), "a rule needs a name (it is quoted in every explanation)".into()));
+            }
+            if !names.insert(r.name.as_str()) {
+                return Err(err(at("name"), format!("rule {:?} listed twice", r.name)));
+            }
+            if r.pin.is_empty() && r.exclude.is_empty() && r.priority.is_none() {
+                return Err(err(at("name"), "a rule pins, excludes or sets a priority".into()));
+            }
+            for (field, list) in [("pin", &r.pin), ("exclude", &r.exclude)] {
+                for (k, s) in list.iter().enumerate() {
+                    if !seen.contains(s) {
+                        return Err(err(at(&format!("{field}[{k}]")), format!("unknown supplier {s}")));
+                    }
+                }
+            }
+            for (k, c) in r.when.channels.iter().enumerate() {
+                if !["shopify", "woocommerce", "bigcommerce"].contains(&c.trim().to_ascii_lowercase().as_str()) {
+                    return Err(err(at(&format!("when.channels[{k}]")), format!("unknown channel {c:?}")));
+                }
+            }
+            for (k, d) in r.when.destinations.iter().enumerate() {
+                let country = d.len() == 2 && d.bytes().all(|b| b.is_ascii_alphabetic());
+                if !country && !raw.zones.contains_key(d) {
+                    return Err(err(
+                        at(&format!("when.destinations[{k}]")),
+                        format!("{d:?} is neither a zone nor an ISO country"),
+                    ));
+                }
+            }
+        }
+        let policy = Policy {
+            weights: w,
+            split: p.split,
+            split_extra_cost_limit: p.split_extra_cost_limit,
+            ship_within_hours: p.ship_within_hours,
+            speed_first: p.speed_first.into_iter().collect(),
+        };
+        Ok(Self { version: raw.version, zone_of, suppliers, policy, rules: raw.rules })
+    }
+
+    pub fn supplier(&self, id: &SupplierId) -> Option<&RoutingSupplier> {
+        self.suppliers.iter().find(|s| &s.id == id)
     }
 
     /// The destination zone of a country, if any zone holds it.
@@ -363,6 +555,102 @@ mod tests {
             let e = parse(&c).unwrap_err();
             assert!(e.contains(expected), "{name}: {e}");
             assert!(e.starts_with("routing.json: "), "{name}: {e}");
+        }
+    }
+}
+
+/// Why no configuration could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("no routing configuration at {0}")]
+    Missing(String),
+    #[error("routing configuration rejected: {0}")]
+    Invalid(ConfigError),
+    #[error("routing configuration unreadable: {0}")]
+    Port(#[from] crate::ports::PortError),
+}
+
+/// The configuration a function routes with: fetched at first use (never at init), kept for
+/// `ttl`, then fetched again. A new text that fails its check is rejected whole: the function
+/// keeps routing with the configuration it had, and logs why.
+pub struct ConfigCache {
+    store: std::sync::Arc<dyn crate::ports::RoutingConfigStore>,
+    ttl: std::time::Duration,
+    state: tokio::sync::Mutex<Option<Cached>>,
+}
+
+struct Cached {
+    fetched: std::time::Instant,
+    text: String,
+    config: std::sync::Arc<RoutingConfig>,
+}
+
+impl ConfigCache {
+    pub fn new(store: std::sync::Arc<dyn crate::ports::RoutingConfigStore>, ttl: std::time::Duration) -> Self {
+        Self { store, ttl, state: tokio::sync::Mutex::new(None) }
+    }
+
+    /// A cache over a configuration already parsed (tests, benchmarks, previews).
+    pub fn fixed(config: RoutingConfig) -> Self {
+        let text = String::new();
+        Self {
+            store: std::sync::Arc::new(crate::adapters::memory::MemoryRoutingConfig::new()),
+            ttl: std::time::Duration::MAX,
+            state: tokio::sync::Mutex::new(Some(Cached {
+                fetched: std::time::Instant::now(),
+                text,
+                config: std::sync::Arc::new(config),
+            })),
+        }
+    }
+
+    pub async fn get(&self) -> Result<std::sync::Arc<RoutingConfig>, LoadError> {
+        let mut state = self.state.lock().await;
+        if let Some(c) = state.as_ref()
+            && c.fetched.elapsed() < self.ttl
+        {
+            return Ok(c.config.clone());
+        }
+        let fetched = match self.store.fetch().await {
+            Ok(f) => f,
+            Err(e) => {
+                return match state.as_mut() {
+                    // Keep routing with what we have; try again after another ttl.
+                    Some(c) => {
+                        tracing::warn!(error = %e, "routing configuration not refreshed; keeping the loaded one");
+                        c.fetched = std::time::Instant::now();
+                        Ok(c.config.clone())
+                    }
+                    None => Err(e.into()),
+                };
+            }
+        };
+        let Some(text) = fetched else {
+            return Err(LoadError::Missing(
+                "the configured store (publish one with `dropline routing publish FILE`)".into(),
+            ));
+        };
+        if let Some(c) = state.as_mut()
+            && c.text == text.text
+        {
+            c.fetched = std::time::Instant::now();
+            return Ok(c.config.clone());
+        }
+        match RoutingConfig::parse(&text.source, &text.text) {
+            Ok(config) => {
+                let config = std::sync::Arc::new(config);
+                tracing::info!(version = config.version, source = %text.source, "routing configuration loaded");
+                *state = Some(Cached { fetched: std::time::Instant::now(), text: text.text, config: config.clone() });
+                Ok(config)
+            }
+            Err(e) => match state.as_mut() {
+                Some(c) => {
+                    tracing::error!(error = %e, version = c.config.version, "new routing configuration rejected whole; still routing with the loaded one");
+                    c.fetched = std::time::Instant::now();
+                    Ok(c.config.clone())
+                }
+                None => Err(LoadError::Invalid(e)),
+            },
         }
     }
 }

@@ -69,9 +69,10 @@ impl OrderStatus {
                 | (Validated, Routed | OnHold | Cancelled)
                 // An operator releases a held order back into validation.
                 | (OnHold, Received | Cancelled)
-                | (Routed, Submitted | OnHold | Cancelled)
-                | (Submitted, Accepted | Shipped | OnHold | Cancelled)
-                | (Accepted, Shipped | OnHold | Cancelled)
+                // Back to routing: a supplier rejected, missed its deadline or ran out.
+                | (Routed, Submitted | Validated | OnHold | Cancelled)
+                | (Submitted, Accepted | Shipped | Validated | OnHold | Cancelled)
+                | (Accepted, Shipped | Validated | OnHold | Cancelled)
                 | (Shipped, Delivered)
         )
     }

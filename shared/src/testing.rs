@@ -74,6 +74,7 @@ pub fn sample_order() -> CanonicalOrder {
         cancelled_at: None,
         test: false,
         tags: vec![],
+        customer_tags: vec![],
     }
 }
 
@@ -117,4 +118,30 @@ pub fn view_of(doc: &CatalogDocument) -> CatalogView {
         std::sync::Arc::make_mut(v.offers.entry(o.sku.clone()).or_default()).push(o.clone());
     }
     v
+}
+
+/// The routing configuration of the sample catalog's suppliers: `acme-us` (Chicago, one day,
+/// US and Canada, standard and expedited) and `beta-eu` (Berlin, two days, EU and US, standard).
+pub const SAMPLE_ROUTING: &str = r#"{
+  "version": 1,
+  "zones": {"us": ["US"], "canada": ["CA"], "eu": ["DE", "FR"]},
+  "suppliers": [
+    {"id": "acme-us", "tier": "one_day",
+     "calendar": {"time_zone": "America/Chicago", "cutoff": "14:00"},
+     "ships_from": "US", "destinations": ["us", "canada"],
+     "services": {"standard": {"us": {"transit": [3, 5], "cost": "6.00"}, "canada": {"transit": [5, 8], "cost": "12.00"}},
+                  "expedited": {"us": {"transit": [1, 2], "cost": "15.00"}}},
+     "order_fee": "1.00"},
+    {"id": "beta-eu", "tier": "two_days",
+     "calendar": {"time_zone": "Europe/Berlin", "cutoff": "12:00"},
+     "ships_from": "DE", "destinations": ["eu", "us"],
+     "services": {"standard": {"eu": {"transit": [2, 4], "cost": "5.00"}, "us": {"transit": [6, 10], "cost": "14.00"}}},
+     "order_fee": "0.50"}
+  ],
+  "policy": {"ship_within_hours": {"expedited": 48, "overnight": 24}}
+}"#;
+
+pub fn sample_routing() -> crate::routing_config::RoutingConfig {
+    crate::routing_config::RoutingConfig::parse("sample-routing.json", SAMPLE_ROUTING)
+        .unwrap_or_else(|e| panic!("fixture routing configuration: {e}"))
 }

@@ -102,7 +102,7 @@ pub async fn load_order(store: &dyn OrderStore, id: &OrderId) -> Result<OrderRec
 }
 
 /// What `update_order` did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Updated<T> {
     pub record: OrderRecord,
     /// False when `change` found nothing to do (the record is as loaded).
@@ -181,4 +181,19 @@ pub async fn reconcile_stock(stock: &dyn StockLedger, po: &PurchaseOrder) -> Res
         }
         _ => Ok(()),
     }
+}
+
+/// When a purchase order's failure sent the order back to routing (`VALIDATED`), asks route to
+/// place its lines again. Called after every state write that can cause it, and again on every
+/// redelivery while the order waits (route is idempotent; escalation re-enqueues a forgotten one).
+pub async fn request_reroute(
+    queue: &dyn crate::ports::WorkQueue,
+    record: &OrderRecord,
+    actor: &str,
+) -> Result<(), crate::ports::PortError> {
+    if record.status != crate::status::OrderStatus::Validated || record.purchase_orders.is_empty() {
+        return Ok(());
+    }
+    tracing::info!(order_id = %record.id, lines = ?record.uncovered_lines(), "rerouting");
+    queue.enqueue(crate::messages::Step::Route, &[crate::messages::WorkMessage::order(record.id.clone(), actor)]).await
 }

@@ -115,6 +115,7 @@ pub async fn order_store(store: &dyn OrderStore) {
             next_check_at: Some(now - Duration::minutes(1)),
             checkpoints: vec![],
         }),
+        promise: None,
     });
     let mut later = shipped.clone();
     later.id = new_record(21, now).id;

@@ -8,6 +8,7 @@ use chrono::Utc;
 use dropline_cli::local::{Infra, QueueSettings, provision, put_secret, serve_ingest};
 use dropline_cli::pipeline::{Pipeline, Ports};
 use dropline_cli::sim::{HttpCarrierSim, HttpSupplierSim, SupplierBehaviour, serve_carrier, serve_suppliers};
+use dropline_shared::adapters::aws::DynamoRoutingConfig;
 use dropline_shared::adapters::aws::{
     AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, SqsWorkQueue,
     load_secrets,
@@ -16,7 +17,8 @@ use dropline_shared::adapters::http::{HttpCarrierTracker, HttpSupplierGateway, R
 use dropline_shared::adapters::memory::ManualClock;
 use dropline_shared::catalog::CatalogDocument;
 use dropline_shared::escalation::Thresholds;
-use dropline_shared::ports::EventPublisher;
+use dropline_shared::ports::{EventPublisher, RoutingConfigStore};
+use dropline_shared::routing_config::ConfigCache;
 use dropline_shared::validation::ValidationPolicy;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -50,6 +52,8 @@ pub const WOO_SECRET: &str = dropline_cli::demo::WOO_SECRET;
 pub struct StackOptions {
     pub queues: QueueSettings,
     pub supplier_behaviour: HashMap<String, SupplierBehaviour>,
+    /// The routing configuration to publish (the demo's when none).
+    pub routing: Option<String>,
 }
 
 impl Default for StackOptions {
@@ -57,6 +61,7 @@ impl Default for StackOptions {
         Self {
             queues: QueueSettings { visibility_timeout_s: 2, max_receive_count: 3 },
             supplier_behaviour: HashMap::new(),
+            routing: None,
         }
     }
 }
@@ -113,6 +118,12 @@ impl Stack {
             max_attempts: 2,
             base_backoff: std::time::Duration::from_millis(20),
         };
+        let routing = DynamoRoutingConfig::new(aws.dynamodb.clone(), &infra.catalog_table);
+        let demo_routing = opts.routing.clone().unwrap_or_else(|| dropline_cli::demo::ROUTING.to_string());
+        let version = dropline_shared::routing_config::RoutingConfig::parse("routing.json", &demo_routing)
+            .expect("routing configuration")
+            .version;
+        routing.publish(version, &demo_routing).await.expect("publish routing configuration");
         let pipeline = Pipeline::wire(Ports {
             store: store.clone(),
             idempotency: idempotency.clone(),
@@ -127,6 +138,7 @@ impl Stack {
             secrets,
             policy: ValidationPolicy::default(),
             thresholds: Thresholds::default(),
+            routing: Arc::new(ConfigCache::new(Arc::new(routing), std::time::Duration::from_secs(60))),
         });
         let ingest_addr =
             serve_ingest("127.0.0.1:0".parse().expect("addr"), pipeline.ingest.clone()).await.expect("serve ingest");

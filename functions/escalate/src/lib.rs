@@ -1,6 +1,8 @@
 //! Escalate: on a schedule, finds orders overdue in their status (through the `by-status`
 //! index, never a scan), records an escalation on each, re-enqueues work that got stuck in an
-//! automatic step, and publishes `OrderEscalated`.
+//! automatic step, and publishes `OrderEscalated`. It also enforces acknowledgment deadlines:
+//! a purchase order its supplier did not acknowledge by its promise's `ack_by` is cancelled,
+//! the supplier excluded, and the order sent back to routing (route gives the units back).
 //!
 //! Overlapping runs escalate nothing twice: an escalation is identified by (kind, status episode,
 //! round) and recorded under the order's version check; only the run whose write lands
@@ -9,9 +11,11 @@
 use chrono::{DateTime, Utc};
 use dropline_shared::escalation::{Thresholds, plan};
 use dropline_shared::events::DomainEvent;
+use dropline_shared::ids::PurchaseOrderId;
 use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::ports::{Clock, EventPublisher, OrderRef, OrderStore, WorkQueue};
-use dropline_shared::worker::{StepError, update_order};
+use dropline_shared::status::{OrderStatus, PoStatus};
+use dropline_shared::worker::{StepError, request_reroute, update_order};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -40,8 +44,14 @@ pub struct EscalationSummary {
     pub requeued: usize,
     /// Escalations by kind.
     pub by_kind: BTreeMap<String, usize>,
+    /// Purchase orders cancelled for a missed acknowledgment deadline (their orders rerouted).
+    pub ack_deadlines_missed: usize,
     pub errors: usize,
 }
+
+/// The shortest acknowledgment deadline the configuration may set; orders younger than this in
+/// their status can't have a late purchase order, so the index query starts there.
+pub const MIN_ACK_DEADLINE_HOURS: i64 = 1;
 
 impl Escalate {
     pub async fn run(&self) -> Result<EscalationSummary, StepError> {
@@ -69,8 +79,88 @@ impl Escalate {
                 after = page.last().cloned();
             }
         }
+        self.enforce_ack_deadlines(now, &mut summary).await?;
         tracing::info!(?summary, "escalation run done");
         Ok(summary)
+    }
+
+    /// Cancels submitted purchase orders past their acknowledgment deadline and reroutes their
+    /// orders. Orders with an unacknowledged purchase order are ROUTED (another still pending)
+    /// or SUBMITTED (not all acknowledged).
+    async fn enforce_ack_deadlines(
+        &self,
+        now: DateTime<Utc>,
+        summary: &mut EscalationSummary,
+    ) -> Result<(), StepError> {
+        let before = now - chrono::Duration::hours(MIN_ACK_DEADLINE_HOURS);
+        for status in [OrderStatus::Routed, OrderStatus::Submitted] {
+            let mut after: Option<OrderRef> = None;
+            for _ in 0..MAX_PAGES {
+                let page = self.store.in_status_since_before(status, before, self.batch_size, after.as_ref()).await?;
+                for o in &page {
+                    self.expire_acknowledgments(o, now, summary).await;
+                }
+                if page.len() < self.batch_size {
+                    break;
+                }
+                after = page.last().cloned();
+            }
+        }
+        Ok(())
+    }
+
+    async fn expire_acknowledgments(&self, o: &OrderRef, now: DateTime<Utc>, summary: &mut EscalationSummary) {
+        let updated = update_order(self.store.as_ref(), &o.id, |r| {
+            let late: Vec<PurchaseOrderId> = r
+                .purchase_orders
+                .iter()
+                .filter(|p| p.status == PoStatus::Submitted && p.promise.as_ref().is_some_and(|pr| pr.ack_by < now))
+                .map(|p| p.id.clone())
+                .collect();
+            if late.is_empty() {
+                return Ok(None);
+            }
+            for id in &late {
+                r.miss_acknowledgment(id, ACTOR, now).map_err(|e| StepError::Poison(e.to_string()))?;
+            }
+            Ok(Some(late))
+        })
+        .await;
+        let u = match updated {
+            Ok(u) => u,
+            Err(e) => {
+                summary.errors += 1;
+                tracing::warn!(order_id = %o.id, error = %e, "acknowledgment deadline not enforced");
+                return;
+            }
+        };
+        let Some(late) = u.value else { return };
+        summary.ack_deadlines_missed += late.len();
+        let mut events = Vec::new();
+        for id in &late {
+            let supplier = u.record.po(id).map(|p| p.supplier_id.to_string()).unwrap_or_default();
+            tracing::warn!(order_id = %o.id, po = %id, supplier = %supplier, "acknowledgment deadline missed; purchase order cancelled");
+            events.push(DomainEvent::about(
+                ACTOR,
+                "PurchaseOrderCancelled",
+                &u.record,
+                &id.to_string(),
+                json!({"purchase_order_id": id, "supplier_id": supplier, "reason": "ack_deadline_missed"}),
+                now,
+            ));
+        }
+        if u.record.status_since == now {
+            events.push(DomainEvent::for_status(ACTOR, &u.record, now));
+        }
+        if let Err(e) = self.events.publish(&events).await {
+            summary.errors += 1;
+            tracing::warn!(order_id = %o.id, error = %e, "PurchaseOrderCancelled not published");
+        }
+        // A lost request is made again by the `validated` threshold's re-enqueue.
+        if let Err(e) = request_reroute(self.queue.as_ref(), &u.record, ACTOR).await {
+            summary.errors += 1;
+            tracing::error!(order_id = %o.id, error = %e, "reroute not requested");
+        }
     }
 
     /// Records this round's escalation of one order if no run did yet; true when it did.

@@ -19,7 +19,7 @@ use dropline_shared::secrets::SecretBook;
 use dropline_shared::signature;
 use dropline_shared::status::{OrderStatus, PoStatus, TrackingStatus};
 use dropline_shared::supplier::{AckStatus, SIGNATURE_HEADER, SupplierEvent};
-use dropline_shared::worker::{StepError, reconcile_stock, update_from, update_order};
+use dropline_shared::worker::{StepError, reconcile_stock, request_reroute, update_from, update_order};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -376,6 +376,12 @@ impl Ingest {
                     && let Err(e) = reconcile_stock(self.stock.as_ref(), po).await
                 {
                     tracing::error!(order_id = %u.record.id, po = %po_id, error = %e, "stock reservation not updated");
+                    return WebResponse::error(503, "unavailable", "try again later");
+                }
+                // A rejection or a stockout sent the order back to routing: ask route to place
+                // the lines elsewhere (again on the supplier's retry, while it waits).
+                if let Err(e) = request_reroute(self.queue.as_ref(), &u.record, "ingest").await {
+                    tracing::error!(order_id = %u.record.id, po = %po_id, error = %e, "reroute not requested");
                     return WebResponse::error(503, "unavailable", "try again later");
                 }
                 WebResponse::new(

@@ -19,6 +19,8 @@ async fn main() -> Result<(), Error> {
     let orders_table = required("DROPLINE_ORDERS_TABLE")?;
     let idempotency_table = required("DROPLINE_IDEMPOTENCY_TABLE")?;
     let validate_queue = required("DROPLINE_VALIDATE_QUEUE_URL")?;
+    // Supplier callbacks that reject or report a stockout send the order back to routing.
+    let route_queue = required("DROPLINE_ROUTE_QUEUE_URL")?;
     let catalog_table = required("DROPLINE_CATALOG_TABLE")?;
     let event_bus = required("DROPLINE_EVENT_BUS")?;
     let secrets_path = required("DROPLINE_SECRETS_PATH")?;
@@ -34,7 +36,10 @@ async fn main() -> Result<(), Error> {
             Arc::new(DynamoIdempotencyStore::new(aws.dynamodb.clone(), idempotency_table)),
             chrono::Duration::hours(24),
         ),
-        queue: Arc::new(SqsWorkQueue::new(aws.sqs.clone(), QueueUrls::default().with(Step::Validate, validate_queue))),
+        queue: Arc::new(SqsWorkQueue::new(
+            aws.sqs.clone(),
+            QueueUrls::default().with(Step::Validate, validate_queue).with(Step::Route, route_queue),
+        )),
         events: Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), event_bus)),
         secrets,
         clock: Arc::new(SystemClock),

@@ -12,11 +12,13 @@ use chrono::Duration;
 use dropline_shared::events::DomainEvent;
 use dropline_shared::idempotency::{Begin, Idempotency, IdempotencyError, IdempotencyStore, payload_hash};
 use dropline_shared::messages::WorkMessage;
-use dropline_shared::ports::{Catalog, Clock, EventPublisher, GatewayError, OrderStore, StockLedger, SupplierGateway};
+use dropline_shared::ports::{
+    Catalog, Clock, EventPublisher, GatewayError, OrderStore, StockLedger, SupplierGateway, WorkQueue,
+};
 use dropline_shared::record::Rejection;
 use dropline_shared::status::{OrderStatus, PoStatus};
 use dropline_shared::supplier::{PurchaseOrderDocument, SubmitReceipt};
-use dropline_shared::worker::{StepError, load_order, process_batch, reconcile_stock, update_from};
+use dropline_shared::worker::{StepError, load_order, process_batch, reconcile_stock, request_reroute, update_from};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::Arc;
@@ -32,6 +34,8 @@ pub struct NotifySupplier {
     pub clock: Arc<dyn Clock>,
     /// Stock reservations: a refused purchase order gives its units back.
     pub stock: Arc<dyn StockLedger>,
+    /// The route queue: a refused purchase order sends its lines back to routing.
+    pub queue: Arc<dyn WorkQueue>,
     /// How long a send holds its purchase order's lock: longer than an invocation can run, so
     /// a retry never overlaps a send still in flight.
     pub send_lock: Duration,
@@ -61,8 +65,10 @@ impl NotifySupplier {
         };
         if po.status != PoStatus::Pending {
             tracing::info!(order_id = %order_id, po = %po_id, status = %po.status, "purchase order already sent");
-            // A crash after recording a refusal left its units held: give them back (idempotent).
+            // A crash after recording a refusal left its units held, or its reroute unasked:
+            // finish both (idempotent).
             reconcile_stock(self.stock.as_ref(), &po).await?;
+            request_reroute(self.queue.as_ref(), &record, ACTOR).await?;
             return Ok(());
         }
         if record.status != OrderStatus::Routed {
@@ -163,6 +169,7 @@ impl NotifySupplier {
         if let Some(p) = updated.record.po(&po_id) {
             reconcile_stock(self.stock.as_ref(), p).await?;
         }
+        request_reroute(self.queue.as_ref(), &updated.record, ACTOR).await?;
         Ok(())
     }
 

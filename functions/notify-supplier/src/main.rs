@@ -4,11 +4,13 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use dropline_notify_supplier::NotifySupplier;
 use dropline_shared::adapters::aws::{
-    AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, load_secrets,
+    AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue,
+    load_secrets,
 };
 use dropline_shared::adapters::http::{HttpSupplierGateway, RetryPolicy};
 use dropline_shared::config::{parsed_or, required};
 use dropline_shared::idempotency::Idempotency;
+use dropline_shared::messages::Step;
 use dropline_shared::ports::SystemClock;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::sync::Arc;
@@ -22,6 +24,8 @@ async fn main() -> Result<(), Error> {
     let catalog_table = required("DROPLINE_CATALOG_TABLE")?;
     let event_bus = required("DROPLINE_EVENT_BUS")?;
     let secrets_path = required("DROPLINE_SECRETS_PATH")?;
+    // A refused purchase order sends its lines back to routing.
+    let route_queue = required("DROPLINE_ROUTE_QUEUE_URL")?;
     let timeout_ms: u64 = parsed_or("DROPLINE_SUPPLIER_TIMEOUT_MS", 5000)?;
     let max_attempts: u32 = parsed_or("DROPLINE_SUPPLIER_MAX_ATTEMPTS", 3)?;
 
@@ -33,6 +37,7 @@ async fn main() -> Result<(), Error> {
         store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
         catalog: catalog.clone(),
         stock: catalog,
+        queue: Arc::new(SqsWorkQueue::new(aws.sqs.clone(), QueueUrls::default().with(Step::Route, route_queue))),
         gateway: Arc::new(HttpSupplierGateway::new(secrets, policy)),
         idempotency: Idempotency::new(
             Arc::new(DynamoIdempotencyStore::new(aws.dynamodb.clone(), idempotency_table)),

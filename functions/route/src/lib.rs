@@ -1,5 +1,7 @@
-//! Route: chooses the supplier for every line of a validated order and creates one purchase
-//! order per supplier (`1001-1`, `1001-2`), or holds the order when some line can't be placed.
+//! Route: runs the routing engine on a validated order's lines (all of them, or those a
+//! rejected, late or out-of-stock purchase order left) and creates one purchase order per
+//! supplier (`1001-1`, `1001-2`), or holds the order with every candidate's constraint. The
+//! decision, with each candidate's figures, is stored on the order.
 //!
 //! Idempotent under redelivery: purchase orders are created in the same conditional write that
 //! moves the order from VALIDATED to ROUTED; a message for an order already routed re-sends its
@@ -11,9 +13,11 @@ use dropline_shared::catalog::{Availability, CatalogView, Offer, Reservation};
 use dropline_shared::events::DomainEvent;
 use dropline_shared::ids::Sku;
 use dropline_shared::messages::{Step, WorkMessage};
+use dropline_shared::order::ServiceLevel;
 use dropline_shared::ports::{Catalog, Clock, EventPublisher, OrderStore, Reserved, StockLedger, WorkQueue};
 use dropline_shared::record::{HoldCategory, HoldReason, OrderRecord, PurchaseOrder};
-use dropline_shared::routing::plan;
+use dropline_shared::routing::{Request, RoutingDecision, route};
+use dropline_shared::routing_config::ConfigCache;
 use dropline_shared::status::{OrderStatus, PoStatus};
 use dropline_shared::validation::{Refusal, UnknownStock};
 use dropline_shared::worker::{StepError, load_order, process_batch, update_from};
@@ -74,6 +78,9 @@ pub async fn reserve_pos(
 /// What routing decided, and the stock it touched on the way.
 pub struct Decision {
     pub outcome: Result<Vec<PurchaseOrder>, Vec<HoldReason>>,
+    /// The engine's explanation and warnings (none when stock raced away three times).
+    pub explanation: Option<RoutingDecision>,
+    pub warnings: Vec<HoldReason>,
     /// Reservations this invocation took.
     pub taken: Vec<(Sku, String)>,
     /// Reservations the order held before (a crashed or concurrent attempt's), from the last view.
@@ -89,16 +96,25 @@ pub struct Route {
     pub stock: Arc<dyn StockLedger>,
     /// Whether an offer with a stale stock snapshot may be chosen (the validation policy's).
     pub unknown_stock: UnknownStock,
+    /// The routing configuration (suppliers, zones, rules, policy).
+    pub config: Arc<ConfigCache>,
 }
+
+/// Routing holds an operator may override (the constraint then becomes a warning).
+const WAIVABLE: [&str; 2] = ["ship_by_unmet", "split_cost_exceeds_limit"];
 
 impl Route {
     /// Plans purchase orders on a fresh view and reserves their stock; when another order took
     /// the units first, plans again (up to three times) and finally holds as out of stock.
     async fn decide(&self, record: &OrderRecord, now: DateTime<Utc>) -> Result<Decision, StepError> {
-        let skus: Vec<Sku> = record.order.lines.iter().filter_map(|l| l.sku.clone()).collect();
+        let config = self.config.get().await.map_err(|e| StepError::Retry(e.to_string()))?;
+        let lines = record.uncovered_lines();
+        let skus: Vec<Sku> = lines.iter().filter_map(|&i| record.order.lines[i].sku.clone()).collect();
+        let waived: Vec<String> =
+            record.overrides.iter().map(|o| o.code.clone()).filter(|c| WAIVABLE.contains(&c.as_str())).collect();
         let number = record.order.number().to_string();
-        // Continue after any earlier purchase orders (a re-route after a hold), so ids,
-        // idempotency keys and reservation holders never repeat.
+        // Continue after any earlier purchase orders (a re-route), so ids, idempotency keys and
+        // reservation holders never repeat.
         let first = record.purchase_orders.iter().map(|p| p.id.seq()).max().unwrap_or(0);
         let mut lost = Vec::new();
         let mut held_before = Vec::new();
@@ -106,9 +122,28 @@ impl Route {
             let full = self.catalog.view(&skus).await?;
             held_before = full.reservations.iter().filter(|r| r.held_by(&record.id)).cloned().collect();
             let view = full.without_reservations_of(&record.id);
-            let plans = match plan(&record.order, &view, now, self.unknown_stock) {
+            let request = Request {
+                order: &record.order,
+                lines: &lines,
+                service_level: record.service_level.unwrap_or(ServiceLevel::Standard),
+                excluded: &record.routing_exclusions,
+                waived: &waived,
+                now,
+                unknown_stock: self.unknown_stock,
+            };
+            let routed = route(&request, &view, &config);
+            let explanation = Some(routed.decision);
+            let plans = match routed.result {
                 Ok(plans) => plans,
-                Err(reasons) => return Ok(Decision { outcome: Err(reasons), taken: Vec::new(), held_before }),
+                Err(reasons) => {
+                    return Ok(Decision {
+                        outcome: Err(reasons),
+                        explanation,
+                        warnings: routed.warnings,
+                        taken: Vec::new(),
+                        held_before,
+                    });
+                }
             };
             let mut pos = Vec::with_capacity(plans.len());
             for (i, p) in plans.into_iter().enumerate() {
@@ -119,7 +154,15 @@ impl Route {
                 pos.push(p.into_purchase_order(&record.id, &number, seq, now));
             }
             match reserve_pos(self.stock.as_ref(), &pos, &view, now, self.unknown_stock).await? {
-                (taken, None) => return Ok(Decision { outcome: Ok(pos), taken, held_before }),
+                (taken, None) => {
+                    return Ok(Decision {
+                        outcome: Ok(pos),
+                        explanation,
+                        warnings: routed.warnings,
+                        taken,
+                        held_before,
+                    });
+                }
                 (_, Some(refusal)) => {
                     tracing::info!(order_id = %record.id, %refusal, "stock taken by another order; planning again");
                     lost.push(refusal);
@@ -132,7 +175,13 @@ impl Route {
             Some("lines".into()),
             format!("other orders took the stock while routing: {}", lost.join("; ")),
         );
-        Ok(Decision { outcome: Err(vec![hold]), taken: Vec::new(), held_before })
+        Ok(Decision {
+            outcome: Err(vec![hold]),
+            explanation: None,
+            warnings: Vec::new(),
+            taken: Vec::new(),
+            held_before,
+        })
     }
 
     /// Gives back every reservation of this order that the stored record does not use: all of
@@ -172,11 +221,26 @@ impl Route {
                 if r.status != OrderStatus::Validated || r.purchase_orders.len() != planned_from {
                     return Ok(None);
                 }
+                if let Some(explanation) = &decision.explanation {
+                    r.routing.push(explanation.clone());
+                    let excess = r.routing.len().saturating_sub(5);
+                    r.routing.drain(..excess);
+                }
+                for w in &decision.warnings {
+                    if !r.warnings.iter().any(|x| x.code == w.code) {
+                        r.warnings.push(w.clone());
+                    }
+                }
                 let result = match &decision.outcome {
                     Ok(pos) => {
                         r.purchase_orders.extend(pos.iter().cloned());
-                        let summary: Vec<String> =
-                            r.purchase_orders.iter().map(|p| format!("{} -> {}", p.number, p.supplier_id)).collect();
+                        let mut summary: Vec<String> =
+                            pos.iter().map(|p| format!("{} -> {}", p.number, p.supplier_id)).collect();
+                        if planned_from > 0 {
+                            let replaced: Vec<String> =
+                                r.routing_exclusions.iter().map(|x| format!("{} ({})", x.po, x.code)).collect();
+                            summary.push(format!("rerouted after {}", replaced.join(", ")));
+                        }
                         r.transition(OrderStatus::Routed, ACTOR, summary.join(", "), now)
                     }
                     Err(reasons) => r.hold(reasons.clone(), ACTOR, now),

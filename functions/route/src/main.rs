@@ -4,11 +4,13 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use dropline_route::Route;
 use dropline_shared::adapters::aws::{
-    AwsClients, DynamoCatalog, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue,
+    AwsClients, DynamoCatalog, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue, routing_config_store,
 };
 use dropline_shared::config::{optional, required};
+use dropline_shared::escalation::parse_duration;
 use dropline_shared::messages::Step;
 use dropline_shared::ports::SystemClock;
+use dropline_shared::routing_config::ConfigCache;
 use dropline_shared::validation::UnknownStock;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::sync::Arc;
@@ -23,10 +25,20 @@ async fn main() -> Result<(), Error> {
     let unknown_stock = UnknownStock::parse(&optional("DROPLINE_UNKNOWN_STOCK").unwrap_or_else(|| "hold".into()))
         .map_err(|problem| format!("DROPLINE_UNKNOWN_STOCK: {problem}"))?;
 
+    let routing = optional("DROPLINE_ROUTING_CONFIG").unwrap_or_else(|| "dynamodb".into());
+    let ttl = parse_duration(&optional("DROPLINE_ROUTING_CONFIG_TTL").unwrap_or_else(|| "60s".into()))
+        .map_err(|problem| format!("DROPLINE_ROUTING_CONFIG_TTL: {problem}"))?
+        .to_std()
+        .map_err(|e| format!("DROPLINE_ROUTING_CONFIG_TTL: {e}"))?;
+
     let aws = AwsClients::from_env().await;
+    // The configuration itself is fetched at first use, not at init.
+    let config_store =
+        routing_config_store(&routing, &aws, &catalog_table).map_err(|p| format!("DROPLINE_ROUTING_CONFIG: {p}"))?;
     let catalog = Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), catalog_table));
     let step = Arc::new(Route {
         unknown_stock,
+        config: Arc::new(ConfigCache::new(config_store, ttl)),
         store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
         catalog: catalog.clone(),
         stock: catalog,
