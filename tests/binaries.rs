@@ -145,6 +145,14 @@ async fn each_function_binary_serves_one_event_through_the_runtime_api() {
         s.endpoint = sim.endpoint(s.id.as_str());
     }
     DynamoCatalog::new(aws.dynamodb.clone(), &infra.catalog_table).load(&doc).await.expect("catalog");
+    // Route reads the routing configuration from the catalog table's item (the default source).
+    dropline_shared::ports::RoutingConfigStore::publish(
+        &dropline_shared::adapters::aws::DynamoRoutingConfig::new(aws.dynamodb.clone(), &infra.catalog_table),
+        1,
+        dropline_cli::demo::ROUTING,
+    )
+    .await
+    .expect("routing configuration");
     let store = DynamoOrderStore::new(aws.dynamodb.clone(), &infra.orders_table);
 
     let q = |s: dropline_shared::messages::Step| infra.queues.urls[&s].clone();

@@ -140,3 +140,53 @@ async fn catalog_dynamodb() {
     c.load(&doc).await.expect("load");
     contract::catalog(&c, &doc).await;
 }
+
+#[tokio::test]
+async fn routing_config_memory_and_file() {
+    contract::routing_config_store(&dropline_shared::adapters::memory::MemoryRoutingConfig::new()).await;
+    let dir = std::env::temp_dir().join(unique("routing"));
+    std::fs::create_dir_all(&dir).expect("dir");
+    contract::routing_config_store(&dropline_shared::adapters::memory::MemoryRoutingConfig::file(
+        dir.join("routing.json"),
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn routing_config_dynamodb() {
+    let aws = aws().await;
+    let infra = provision(&aws, &unique("rc"), QueueSettings::default()).await.expect("provision");
+    let store = dropline_shared::adapters::aws::DynamoRoutingConfig::new(aws.dynamodb.clone(), &infra.catalog_table);
+    contract::routing_config_store(&store).await;
+}
+
+#[tokio::test]
+async fn routing_config_ssm() {
+    let aws = aws().await;
+    let name = format!("/dropline/{}/routing", unique("rc"));
+    contract::routing_config_store(&dropline_shared::adapters::aws::SsmRoutingConfig::new(aws.ssm.clone(), name)).await;
+}
+
+#[tokio::test]
+async fn a_bad_configuration_is_rejected_whole_and_routing_keeps_the_loaded_one() {
+    use dropline_shared::ports::RoutingConfigStore;
+    use dropline_shared::routing_config::{ConfigCache, LoadError};
+    let aws = aws().await;
+    let infra = provision(&aws, &unique("rk"), QueueSettings::default()).await.expect("provision");
+    let store =
+        Arc::new(dropline_shared::adapters::aws::DynamoRoutingConfig::new(aws.dynamodb.clone(), &infra.catalog_table));
+    let cache = ConfigCache::new(store.clone(), std::time::Duration::ZERO);
+    assert!(matches!(cache.get().await, Err(LoadError::Missing(_))));
+    let mut bad: serde_json::Value = serde_json::from_str(dropline_cli::demo::ROUTING).unwrap();
+    bad["version"] = serde_json::json!(1);
+    bad["suppliers"][0]["tier"] = serde_json::json!("whenever");
+    store.publish(1, &bad.to_string()).await.expect("publish");
+    let e = cache.get().await.unwrap_err().to_string();
+    assert!(e.contains("suppliers[0].tier"), "{e}");
+    assert!(e.contains(&infra.catalog_table), "names where it came from: {e}");
+    store.publish(2, &dropline_cli::demo::ROUTING.replace("\"version\": 1", "\"version\": 2")).await.expect("publish");
+    assert_eq!(cache.get().await.expect("good").version, 2);
+    bad["version"] = serde_json::json!(3);
+    store.publish(3, &bad.to_string()).await.expect("publish");
+    assert_eq!(cache.get().await.expect("kept").version, 2, "the bad version 3 is not half applied");
+}

@@ -468,3 +468,59 @@ async fn the_same_customer_ordering_the_same_items_again_is_held_as_a_possible_d
     assert_eq!(b.status, OrderStatus::Submitted, "{:?}", b.holds);
     assert!(b.warnings.iter().any(|w| w.code == "possible_duplicate"), "{:?}", b.warnings);
 }
+
+#[tokio::test]
+async fn a_supplier_that_rejects_is_replaced_and_the_reservation_moves_with_the_order() {
+    let mut opts = StackOptions::default();
+    let out_of_tees = dropline_cli::sim::SupplierBehaviour {
+        reject_skus: ["NW-TEE-001-BK-M".to_string()].into_iter().collect(),
+        ..Default::default()
+    };
+    opts.supplier_behaviour.insert("northwind-us".into(), out_of_tees);
+    let stack = Stack::start(opts).await;
+    let sku = dropline_shared::ids::Sku::new("TEE-BLK-M").unwrap();
+    let held = |view: &dropline_shared::catalog::CatalogView| -> Vec<(String, u32, u32)> {
+        let mut v: Vec<_> =
+            view.offers_for(&sku).iter().map(|o| (o.supplier_id.to_string(), o.stock, o.reserved)).collect();
+        v.sort();
+        v
+    };
+    let d = shopify_delivery();
+    let id = order_id_of(&d);
+    assert_eq!(stack.post_delivery(&d, dropline_tests::SHOPIFY_SECRET).await.0, 200);
+    stack.settle().await;
+    let r = order(&stack, &id).await;
+    assert_eq!(r.purchase_orders[0].supplier_id.as_str(), "northwind-us", "the best score first");
+    let view = dropline_shared::ports::Catalog::view(stack.ledger.as_ref(), std::slice::from_ref(&sku)).await.unwrap();
+    let before = held(&view);
+    assert_eq!(before.iter().find(|h| h.0 == "northwind-us").unwrap().2, 1);
+
+    // northwind-us rejects over HTTP; ingest sends the order back to routing through SQS.
+    assert_eq!(stack.suppliers.deliver_callbacks().await, vec![200]);
+    assert_eq!(order(&stack, &id).await.status, OrderStatus::Validated);
+    stack.settle().await;
+    let r = order(&stack, &id).await;
+    let pos: Vec<(&str, &str, PoStatus)> =
+        r.purchase_orders.iter().map(|p| (p.number.as_str(), p.supplier_id.as_str(), p.status)).collect();
+    assert_eq!(
+        pos,
+        vec![("1001-1", "northwind-us", PoStatus::Rejected), ("1001-2", "pacific-au", PoStatus::Submitted)]
+    );
+    assert_eq!(r.routing_exclusions[0].code, "rejected_earlier");
+    assert!(r.purchase_orders[1].promise.is_some());
+    let view = dropline_shared::ports::Catalog::view(stack.ledger.as_ref(), std::slice::from_ref(&sku)).await.unwrap();
+    let moved = held(&view);
+    assert_eq!(moved.iter().find(|h| h.0 == "northwind-us").unwrap().2, 0, "released at the rejecting supplier");
+    assert_eq!(moved.iter().find(|h| h.0 == "pacific-au").unwrap().2, 1, "held at the new one");
+
+    // pacific-au accepts and ships: the order completes there, the unit leaves its snapshot.
+    assert_eq!(stack.suppliers.deliver_callbacks().await, vec![200, 200]);
+    let r = order(&stack, &id).await;
+    assert_eq!(r.status, OrderStatus::Shipped);
+    let view = dropline_shared::ports::Catalog::view(stack.ledger.as_ref(), std::slice::from_ref(&sku)).await.unwrap();
+    let after = held(&view);
+    let pac_before = before.iter().find(|h| h.0 == "pacific-au").unwrap().1;
+    assert_eq!(after.iter().find(|h| h.0 == "pacific-au").unwrap().1, pac_before - 1);
+    assert!(view.reservations.is_empty());
+    assert_eq!(stack.suppliers.requests(), 2, "one purchase order to each supplier, once");
+}

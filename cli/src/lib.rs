@@ -7,6 +7,7 @@ pub mod feed;
 pub mod holds;
 pub mod local;
 pub mod pipeline;
+pub mod preview;
 pub mod render;
 pub mod sim;
 pub mod verify;

@@ -5,12 +5,16 @@
 use chrono::Utc;
 use clap::{Parser, Subcommand, ValueEnum};
 use dropline_cli::holds;
-use dropline_shared::adapters::aws::{AwsClients, DynamoCatalog, DynamoOrderStore, QueueUrls, SqsWorkQueue};
+use dropline_shared::adapters::aws::{
+    AwsClients, DynamoCatalog, DynamoOrderStore, QueueUrls, SqsWorkQueue, routing_config_store,
+};
 use dropline_shared::catalog::CatalogDocument;
 use dropline_shared::ids::OrderId;
 use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::ports::{OrderStore, QueueConsumer};
 use dropline_shared::record::HoldCategory;
+use dropline_shared::routing_config::RoutingConfig;
+use dropline_shared::validation::ValidationPolicy;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -80,6 +84,68 @@ enum Command {
     Catalog {
         #[command(subcommand)]
         command: CatalogCommand,
+    },
+    /// Preview routing decisions.
+    Route {
+        #[command(subcommand)]
+        command: RouteCommand,
+    },
+    /// Check and publish the routing configuration.
+    Routing {
+        #[command(subcommand)]
+        command: RoutingCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RouteCommand {
+    /// Run the routing engine on an order (canonical JSON, or a raw Shopify or WooCommerce
+    /// payload) with no side effects: every candidate, its figures or the constraint that ruled
+    /// it out, the ranked plans and the promise.
+    Preview {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+        /// A catalog document to route against instead of the catalog table.
+        #[arg(long)]
+        catalog: Option<std::path::PathBuf>,
+        /// A routing configuration file instead of the stored one.
+        #[arg(long)]
+        config: Option<std::path::PathBuf>,
+        /// Route as of this time (RFC 3339) instead of now.
+        #[arg(long)]
+        at: Option<String>,
+        /// The service level instead of the one the shipping method maps to.
+        #[arg(long)]
+        level: Option<String>,
+        #[arg(long, env = "DROPLINE_CATALOG_TABLE")]
+        table: Option<String>,
+        /// Where the stored configuration is: dynamodb (the catalog table's item) or ssm:NAME.
+        #[arg(long, env = "DROPLINE_ROUTING_CONFIG", default_value = "dynamodb")]
+        source: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RoutingCommand {
+    /// Check a routing configuration file whole; exit 0 when good, 1 with the file, field and
+    /// problem when not.
+    Check { file: std::path::PathBuf },
+    /// Check, then store a configuration; refused unless its version is above the stored one.
+    /// Route functions pick it up within DROPLINE_ROUTING_CONFIG_TTL.
+    Publish {
+        file: std::path::PathBuf,
+        #[arg(long, env = "DROPLINE_CATALOG_TABLE")]
+        table: String,
+        #[arg(long, env = "DROPLINE_ROUTING_CONFIG", default_value = "dynamodb")]
+        source: String,
+    },
+    /// Print the stored configuration's version and source.
+    Show {
+        #[arg(long, env = "DROPLINE_CATALOG_TABLE")]
+        table: String,
+        #[arg(long, env = "DROPLINE_ROUTING_CONFIG", default_value = "dynamodb")]
+        source: String,
     },
 }
 
@@ -560,6 +626,119 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 }
             }
             Ok(if findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Route { command: RouteCommand::Preview { file, json, catalog, config, at, level, table, source } } => {
+            let name = file.display().to_string();
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("{name}: {e}"))?;
+            let order = dropline_cli::preview::read_order(&name, &text)?;
+            let at = match at {
+                Some(t) => chrono::DateTime::parse_from_rfc3339(&t)
+                    .map_err(|e| format!("--at {t:?}: {e}"))?
+                    .with_timezone(&Utc),
+                None => Utc::now(),
+            };
+            let level = match level {
+                Some(l) => Some(
+                    dropline_shared::order::ServiceLevel::parse(&l)
+                        .ok_or_else(|| format!("--level {l:?}: standard, expedited or overnight"))?,
+                ),
+                None => None,
+            };
+            let skus: Vec<dropline_shared::ids::Sku> = order.lines.iter().filter_map(|l| l.sku.clone()).collect();
+            let view = match (&catalog, &table) {
+                (Some(path), _) => {
+                    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                    let doc = CatalogDocument::parse(&path.display().to_string(), &text).map_err(|e| e.to_string())?;
+                    dropline_shared::catalog::CatalogView::of_document(&doc)
+                }
+                (None, Some(table)) => {
+                    use dropline_shared::ports::Catalog;
+                    let aws = AwsClients::from_env().await;
+                    DynamoCatalog::new(aws.dynamodb.clone(), table).view(&skus).await.map_err(|e| e.to_string())?
+                }
+                (None, None) => return Err("give --catalog FILE or --table (or set DROPLINE_CATALOG_TABLE)".into()),
+            };
+            let config = match (&config, &table) {
+                (Some(path), _) => {
+                    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                    RoutingConfig::parse(&path.display().to_string(), &text).map_err(|e| e.to_string())?
+                }
+                (None, Some(table)) => {
+                    let aws = AwsClients::from_env().await;
+                    let store = routing_config_store(&source, &aws, table)?;
+                    let stored =
+                        store.fetch().await.map_err(|e| e.to_string())?.ok_or("no routing configuration stored")?;
+                    RoutingConfig::parse(&stored.source, &stored.text).map_err(|e| e.to_string())?
+                }
+                (None, None) => return Err("give --config FILE or --table (or set DROPLINE_CATALOG_TABLE)".into()),
+            };
+            let policy = ValidationPolicy::from_lookup(|k| std::env::var(k).ok())?;
+            let p = dropline_cli::preview::preview(&order, &view, &config, &policy, at, level);
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&dropline_cli::preview::to_json(&p)).map_err(|e| e.to_string())?
+                );
+            } else {
+                print!("{}", dropline_cli::preview::render(&p));
+            }
+            Ok(if p.routed.result.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Routing { command: RoutingCommand::Check { file } } => {
+            let name = file.display().to_string();
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("{name}: {e}"))?;
+            match RoutingConfig::parse(&name, &text) {
+                Ok(c) => {
+                    println!(
+                        "{name}: version {}, {} zone(s) of countries, {} supplier(s), {} rule(s): good",
+                        c.version,
+                        c.zone_of.values().collect::<std::collections::BTreeSet<_>>().len(),
+                        c.suppliers.len(),
+                        c.rules.len()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Routing { command: RoutingCommand::Publish { file, table, source } } => {
+            let name = file.display().to_string();
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("{name}: {e}"))?;
+            let config = RoutingConfig::parse(&name, &text).map_err(|e| e.to_string())?;
+            let aws = AwsClients::from_env().await;
+            let store = routing_config_store(&source, &aws, &table)?;
+            store.publish(config.version, &text).await.map_err(|e| e.to_string())?;
+            println!("published {name} as version {} to {source}", config.version);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Routing { command: RoutingCommand::Show { table, source } } => {
+            let aws = AwsClients::from_env().await;
+            let store = routing_config_store(&source, &aws, &table)?;
+            match store.fetch().await.map_err(|e| e.to_string())? {
+                None => {
+                    println!("no routing configuration stored at {source}");
+                    Ok(ExitCode::from(1))
+                }
+                Some(c) => match RoutingConfig::parse(&c.source, &c.text) {
+                    Ok(cfg) => {
+                        println!(
+                            "{}: version {}, {} supplier(s), {} rule(s)",
+                            c.source,
+                            cfg.version,
+                            cfg.suppliers.len(),
+                            cfg.rules.len()
+                        );
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(e) => {
+                        println!("stored configuration does not pass its check: {e}");
+                        Ok(ExitCode::from(1))
+                    }
+                },
+            }
         }
         Command::Catalog { command: CatalogCommand::Load { file, table } } => {
             let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;

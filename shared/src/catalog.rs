@@ -310,6 +310,18 @@ pub struct CatalogView {
 }
 
 impl CatalogView {
+    /// A whole document as a view, without reservations (previews, tests, small catalogs).
+    pub fn of_document(doc: &CatalogDocument) -> CatalogView {
+        let mut v = CatalogView::default();
+        for s in &doc.suppliers {
+            v.suppliers.insert(s.id.clone(), Arc::new(s.clone()));
+        }
+        for o in &doc.offers {
+            Arc::make_mut(v.offers.entry(o.sku.clone()).or_default()).push(o.clone());
+        }
+        v
+    }
+
     pub fn offers_for(&self, sku: &Sku) -> &[Offer] {
         self.offers.get(sku).map(|o| o.as_slice()).unwrap_or(&[])
     }

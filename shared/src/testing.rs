@@ -110,14 +110,7 @@ pub fn sample_catalog() -> CatalogView {
 
 /// The whole document as a view (fine for small catalogs and tests).
 pub fn view_of(doc: &CatalogDocument) -> CatalogView {
-    let mut v = CatalogView::default();
-    for s in &doc.suppliers {
-        v.suppliers.insert(s.id.clone(), std::sync::Arc::new(s.clone()));
-    }
-    for o in &doc.offers {
-        std::sync::Arc::make_mut(v.offers.entry(o.sku.clone()).or_default()).push(o.clone());
-    }
-    v
+    CatalogView::of_document(doc)
 }
 
 /// The routing configuration of the sample catalog's suppliers: `acme-us` (Chicago, one day,

@@ -426,3 +426,23 @@ pub async fn customer_index(store: &dyn OrderStore) {
     let found = store.same_customer(by_email, range.0, range.1).await.expect("query");
     assert_eq!(found.iter().find(|p| p.id == a.id).map(|p| p.status), Some(OrderStatus::Cancelled));
 }
+
+/// The routing configuration store: empty at first; a publish is read back whole; only a
+/// higher version replaces the stored one.
+pub async fn routing_config_store(s: &dyn dropline_shared::ports::RoutingConfigStore) {
+    use dropline_shared::ports::PortError;
+    assert_eq!(s.fetch().await.expect("fetch"), None, "nothing stored yet");
+    let v1 = r#"{"version": 1, "zones": {}, "suppliers": []}"#;
+    s.publish(1, v1).await.expect("publish v1");
+    let got = s.fetch().await.expect("fetch").expect("stored");
+    assert_eq!(got.text, v1);
+    assert!(!got.source.is_empty(), "a source to name in errors");
+    for stale in [0, 1] {
+        let e = s.publish(stale, r#"{"version": 0}"#).await.unwrap_err();
+        assert!(matches!(e, PortError::Conflict(_)), "version {stale}: {e}");
+    }
+    assert_eq!(s.fetch().await.expect("fetch").expect("stored").text, v1, "a refused publish changes nothing");
+    let v3 = r#"{"version": 3, "zones": {"us": ["US"]}, "suppliers": []}"#;
+    s.publish(3, v3).await.expect("publish v3");
+    assert_eq!(s.fetch().await.expect("fetch").expect("stored").text, v3);
+}

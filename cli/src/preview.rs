@@ -1,0 +1,237 @@
+//! `dropline route preview`: the routing engine on one order, with no side effects: nothing is
+//! stored, reserved, sent or published. Shows what validation would say, every candidate with
+//! its figures or the constraints that ruled it out, and the ranked plans.
+
+use chrono::{DateTime, Utc};
+use dropline_shared::catalog::CatalogView;
+use dropline_shared::channels::{shopify_order, woocommerce_order};
+use dropline_shared::order::{CanonicalOrder, ServiceLevel};
+use dropline_shared::record::HoldReason;
+use dropline_shared::routing::{Request, Routed, route};
+use dropline_shared::routing_config::RoutingConfig;
+use dropline_shared::validation::{ValidationPolicy, validate};
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+
+/// Reads an order: Dropline's canonical JSON, a raw Shopify order payload or a raw WooCommerce
+/// order payload (told apart by their fields).
+pub fn read_order(name: &str, text: &str) -> Result<CanonicalOrder, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| format!("{name}: not JSON: {e}"))?;
+    if v.get("channel").is_some() && v.get("channel_order_id").is_some() {
+        return serde_json::from_value(v).map_err(|e| format!("{name}: canonical order: {e}"));
+    }
+    let body = text.as_bytes();
+    if v.get("billing").is_some() || v.get("date_created").is_some() {
+        return woocommerce_order("preview", body).map_err(|e| format!("{name}: WooCommerce order: {e}"));
+    }
+    if v.get("line_items").is_some() {
+        return shopify_order("preview.myshopify.com", body).map_err(|e| format!("{name}: Shopify order: {e}"));
+    }
+    Err(format!("{name}: neither a canonical order nor a Shopify or WooCommerce order payload"))
+}
+
+/// What a preview found.
+pub struct Preview {
+    pub findings: Vec<HoldReason>,
+    pub service_level: ServiceLevel,
+    pub routed: Routed,
+}
+
+/// Validation (for its findings and the service level), then the engine, at `at`.
+pub fn preview(
+    order: &CanonicalOrder,
+    view: &CatalogView,
+    config: &RoutingConfig,
+    policy: &ValidationPolicy,
+    at: DateTime<Utc>,
+    level: Option<ServiceLevel>,
+) -> Preview {
+    let report = validate(order, view, policy, at);
+    let service_level = level.or(report.service_level).unwrap_or(ServiceLevel::Standard);
+    let lines: Vec<usize> = (0..order.lines.len()).collect();
+    let request = Request {
+        order,
+        lines: &lines,
+        service_level,
+        excluded: &[],
+        waived: &[],
+        now: at,
+        unknown_stock: policy.unknown_stock,
+    };
+    let routed = route(&request, view, config);
+    Preview { findings: report.findings, service_level, routed }
+}
+
+pub fn to_json(p: &Preview) -> Value {
+    let (pos, holds) = match &p.routed.result {
+        Ok(pos) => (
+            pos.iter()
+                .map(|po| {
+                    json!({
+                        "supplier_id": po.supplier_id,
+                        "lines": po.lines.iter().map(|l| json!({"line_id": l.line_id, "sku": l.sku, "supplier_sku": l.supplier_sku, "quantity": l.quantity, "unit_cost": l.unit_cost})).collect::<Vec<_>>(),
+                        "promise": po.promise,
+                    })
+                })
+                .collect::<Vec<_>>(),
+            Vec::new(),
+        ),
+        Err(h) => (Vec::new(), h.clone()),
+    };
+    json!({
+        "validation": p.findings,
+        "service_level": p.service_level,
+        "purchase_orders": pos,
+        "holds": holds,
+        "warnings": p.routed.warnings,
+        "decision": p.routed.decision,
+    })
+}
+
+/// The table an operator reads.
+pub fn render(p: &Preview) -> String {
+    let d = &p.routed.decision;
+    let mut out = String::new();
+    writeln!(
+        out,
+        "Routing preview (configuration version {}, {} service, split {:?}{}{})",
+        d.config_version,
+        p.service_level,
+        d.split,
+        if d.speed_first { ", speed first" } else { "" },
+        if d.rules.is_empty() { String::new() } else { format!(", rules: {}", d.rules.join(", ")) }
+    )
+    .ok();
+    for f in &p.findings {
+        writeln!(out, "  validation {:?} {}: {}", f.severity, f.code, f.message).ok();
+    }
+    writeln!(out, "\nCandidates").ok();
+    writeln!(
+        out,
+        "  {:<16} {:<8} {:>9} {:>8} {:>6} {:>9}  {:<25} {:>6} {:>5}  ruled out",
+        "supplier", "fills", "items", "ship", "fee", "landed", "ship by / delivery", "rel.", "pref"
+    )
+    .ok();
+    for c in &d.candidates {
+        let fills = if c.fills.is_empty() { "-".to_string() } else { c.fills.join(",") };
+        let ruled: Vec<String> = c
+            .ruled_out
+            .iter()
+            .map(|r| match &r.line {
+                Some(l) => format!("line {l}: {} ({})", r.constraint, r.detail),
+                None => format!("{} ({})", r.constraint, r.detail),
+            })
+            .collect();
+        match &c.figures {
+            Some(f) => writeln!(
+                out,
+                "  {:<16} {:<8} {:>9} {:>8} {:>6} {:>9}  {:<25} {:>6.3} {:>5.2}  {}",
+                c.supplier_id.as_str(),
+                fills,
+                f.item_cost.to_string(),
+                f.shipping.to_string(),
+                f.fee.to_string(),
+                f.landed_cost.to_string(),
+                format!(
+                    "{} / {}..{}",
+                    f.ship_by.format("%m-%d %H:%MZ"),
+                    f.delivery.0.format("%m-%d"),
+                    f.delivery.1.format("%m-%d")
+                ),
+                f.reliability,
+                f.preference,
+                ruled.join("; ")
+            ),
+            None => writeln!(out, "  {:<16} {:<8} {:>79}  {}", c.supplier_id.as_str(), fills, "", ruled.join("; ")),
+        }
+        .ok();
+    }
+    if !d.plans.is_empty() {
+        writeln!(out, "\nPlans (best first; components normalized over the plans, 1 = best)").ok();
+        writeln!(
+            out,
+            "  {:<4} {:<30} {:>9} {:>7} {:>10} {:>6} {:>6} {:>6} {:>6} {:>7}",
+            "rank", "suppliers", "landed", "extra", "delivered", "cost", "speed", "rel.", "pref", "score"
+        )
+        .ok();
+        for (i, pl) in d.plans.iter().enumerate() {
+            let ids: Vec<&str> = pl.suppliers.iter().map(|s| s.as_str()).collect();
+            writeln!(
+                out,
+                "  {:<4} {:<30} {:>9} {:>7} {:>10} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>7.4}",
+                i + 1,
+                ids.join(" + "),
+                pl.landed_cost.to_string(),
+                pl.extra_cost.to_string(),
+                pl.latest_delivery.to_string(),
+                pl.cost_score,
+                pl.speed_score,
+                pl.reliability_score,
+                pl.preference_score,
+                pl.score
+            )
+            .ok();
+        }
+    }
+    writeln!(out, "\nOutcome: {}", d.outcome).ok();
+    match &p.routed.result {
+        Ok(pos) => {
+            for po in pos {
+                let lines: Vec<String> = po.lines.iter().map(|l| format!("{} x{}", l.sku, l.quantity)).collect();
+                let promise = po
+                    .promise
+                    .as_ref()
+                    .map(|pr| {
+                        format!(
+                            "ack by {}, ship by {}, delivery {}..{}",
+                            pr.ack_by.to_rfc3339(),
+                            pr.ship_by.to_rfc3339(),
+                            pr.delivery_earliest,
+                            pr.delivery_latest
+                        )
+                    })
+                    .unwrap_or_default();
+                writeln!(out, "  {} <- {} ({promise})", po.supplier_id, lines.join(", ")).ok();
+            }
+        }
+        Err(holds) => {
+            for h in holds {
+                writeln!(out, "  hold {}: {}", h.code, h.message).ok();
+            }
+        }
+    }
+    for w in &p.routed.warnings {
+        writeln!(out, "  warning {}: {}", w.code, w.message).ok();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn previews_a_raw_shopify_payload_against_the_demo_configuration() {
+        let deliveries: Value = serde_json::from_str(include_str!("../demo/deliveries.json")).unwrap();
+        let split = deliveries.as_array().unwrap().iter().find(|d| d["case"] == "ok_split_two_suppliers").unwrap();
+        let order = read_order("split.json", &split["payload"].to_string()).unwrap();
+        let doc = crate::demo::catalog().unwrap();
+        let view = dropline_shared::testing::view_of(&doc);
+        let config = crate::demo::routing().unwrap();
+        let at = DateTime::parse_from_rfc3339("2026-11-20T15:00:00Z").unwrap().with_timezone(&Utc);
+        let p = preview(&order, &view, &config, &ValidationPolicy::default(), at, None);
+        let ids: Vec<String> = p.routed.result.as_ref().unwrap().iter().map(|p| p.supplier_id.to_string()).collect();
+        assert_eq!(ids, vec!["northwind-us", "pacific-au"]);
+        let table = render(&p);
+        assert!(table.contains("Outcome: routed: northwind-us + pacific-au"), "{table}");
+        assert!(table.contains("not_carried (does not carry MUG-CER-15OZ)"), "{table}");
+        let v = to_json(&p);
+        assert_eq!(v["decision"]["plans"][0]["suppliers"], json!(["northwind-us", "pacific-au"]));
+        assert_eq!(v["service_level"], "standard");
+
+        // The canonical form reads too.
+        let canonical = serde_json::to_string(&order).unwrap();
+        assert_eq!(read_order("c.json", &canonical).unwrap(), order);
+        assert!(read_order("x.json", "{\"hello\": 1}").unwrap_err().contains("neither"));
+    }
+}
