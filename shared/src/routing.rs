@@ -614,12 +614,24 @@ fn plans_for(req: &Request<'_>, qualified: &[Qualified<'_>], split: SplitPolicy)
     // Suppliers worth combining: those filling some line. Exact search over pairs and triples
     // (an order's lines are few and each SKU has few suppliers); greedy beyond.
     let useful: Vec<usize> = (0..qualified.len()).filter(|&q| !qualified[q].offers.is_empty()).collect();
+    // Which routed lines each supplier fills, as bits (orders past 64 lines skip the pre-check).
+    let bits = |q: usize| -> u64 {
+        all.iter()
+            .enumerate()
+            .filter(|(_, i)| qualified[q].offers.contains_key(i))
+            .fold(0, |m, (k, _)| m | 1u64 << (k % 64))
+    };
+    let masks: HashMap<usize, u64> = useful.iter().map(|&q| (q, bits(q))).collect();
+    let full = if all.len() >= 64 { u64::MAX } else { (1u64 << all.len()) - 1 };
     let mut found_size = None;
     for size in 2..=3.min(all.len()) {
         if split == SplitPolicy::Preferred && found_size.is_some() {
             break;
         }
         for set in combinations(&useful, size, 2000) {
+            if all.len() <= 64 && set.iter().fold(0, |m, q| m | masks[q]) != full {
+                continue;
+            }
             if let Some(p) = split_plan(req, qualified, &set) {
                 plans.push(p);
                 found_size = Some(size);
@@ -737,7 +749,7 @@ fn measure(order: &CanonicalOrder, qualified: &[Qualified<'_>], p: &mut Plan) {
         let cost = items_cost(order, q, lines.iter().copied()).plus(overhead);
         landed = landed.plus(cost);
         overheads.push(overhead);
-        let w = cost.amount().to_string().parse::<f64>().unwrap_or(0.0).max(1e-9);
+        let w = to_f64(cost).max(1e-9);
         weighted_pref += q.supplier.preference * w;
         weights += w;
         p.reliability *= q.reliability;
@@ -751,7 +763,8 @@ fn measure(order: &CanonicalOrder, qualified: &[Qualified<'_>], p: &mut Plan) {
 }
 
 fn to_f64(m: Money) -> f64 {
-    m.amount().to_string().parse::<f64>().unwrap_or(0.0)
+    use rust_decimal::prelude::ToPrimitive;
+    m.amount().to_f64().unwrap_or(0.0)
 }
 
 /// Normalizes each component over the plans (1 = best among them) and weighs them.

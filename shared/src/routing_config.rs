@@ -278,6 +278,8 @@ pub struct RoutingConfig {
     pub suppliers: Vec<RoutingSupplier>,
     pub policy: Policy,
     pub rules: Vec<Rule>,
+    /// Supplier id -> position in `suppliers`.
+    index: std::collections::HashMap<SupplierId, usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -442,11 +444,12 @@ impl RoutingConfig {
             ship_within_hours: p.ship_within_hours,
             speed_first: p.speed_first.into_iter().collect(),
         };
-        Ok(Self { version: raw.version, zone_of, suppliers, policy, rules: raw.rules })
+        let index = suppliers.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect();
+        Ok(Self { version: raw.version, zone_of, suppliers, policy, rules: raw.rules, index })
     }
 
     pub fn supplier(&self, id: &SupplierId) -> Option<&RoutingSupplier> {
-        self.suppliers.iter().find(|s| &s.id == id)
+        self.index.get(id).and_then(|&i| self.suppliers.get(i))
     }
 
     /// The destination zone of a country, if any zone holds it.
