@@ -394,6 +394,13 @@ enum CatalogCommand {
     },
 }
 
+/// A file's display name and text, or an error naming the file.
+fn read_file(path: &std::path::Path) -> Result<(String, String), String> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
+    Ok((name, text))
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -531,11 +538,9 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Feed { command: FeedCommand::Import { file, supplier, mapping, format, as_of, dry_run, table } } => {
             use dropline_cli::feed;
-            let name = file.display().to_string();
-            let mapping_name = mapping.display().to_string();
-            let mapping_text = std::fs::read_to_string(&mapping).map_err(|e| format!("{mapping_name}: {e}"))?;
+            let (mapping_name, mapping_text) = read_file(&mapping)?;
             let mapping = feed::FeedMapping::parse(&mapping_name, &mapping_text)?;
-            let text = std::fs::read_to_string(&file).map_err(|e| format!("{name}: {e}"))?;
+            let (name, text) = read_file(&file)?;
             let format = format.unwrap_or(if name.to_ascii_lowercase().ends_with(".json") {
                 FeedFormat::Json
             } else {
@@ -592,8 +597,8 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Catalog { command: CatalogCommand::Verify { store_variants, file, json, table } } => {
             let doc = match (file, table) {
                 (Some(file), _) => {
-                    let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-                    CatalogDocument::parse(&file.display().to_string(), &text).map_err(|e| e.to_string())?
+                    let (name, text) = read_file(&file)?;
+                    CatalogDocument::parse(&name, &text).map_err(|e| e.to_string())?
                 }
                 (None, Some(table)) => {
                     let aws = AwsClients::from_env().await;
@@ -604,8 +609,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             let store = match store_variants {
                 None => None,
                 Some(path) => {
-                    let name = path.display().to_string();
-                    let text = std::fs::read_to_string(&path).map_err(|e| format!("{name}: {e}"))?;
+                    let (name, text) = read_file(&path)?;
                     Some(dropline_cli::verify::read_store_variants(&name, &text)?)
                 }
             };
@@ -628,8 +632,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(if findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Route { command: RouteCommand::Preview { file, json, catalog, config, at, level, table, source } } => {
-            let name = file.display().to_string();
-            let text = std::fs::read_to_string(&file).map_err(|e| format!("{name}: {e}"))?;
+            let (name, text) = read_file(&file)?;
             let order = dropline_cli::preview::read_order(&name, &text)?;
             let at = match at {
                 Some(t) => chrono::DateTime::parse_from_rfc3339(&t)
@@ -645,27 +648,32 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 None => None,
             };
             let skus: Vec<dropline_shared::ids::Sku> = order.lines.iter().filter_map(|l| l.sku.clone()).collect();
+            // Built once, and only when the catalog or the configuration comes from AWS.
+            let aws = match (&table, catalog.is_none() || config.is_none()) {
+                (Some(_), true) => Some(AwsClients::from_env().await),
+                _ => None,
+            };
             let view = match (&catalog, &table) {
                 (Some(path), _) => {
-                    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-                    let doc = CatalogDocument::parse(&path.display().to_string(), &text).map_err(|e| e.to_string())?;
+                    let (name, text) = read_file(path)?;
+                    let doc = CatalogDocument::parse(&name, &text).map_err(|e| e.to_string())?;
                     dropline_shared::catalog::CatalogView::of_document(&doc)
                 }
                 (None, Some(table)) => {
                     use dropline_shared::ports::Catalog;
-                    let aws = AwsClients::from_env().await;
+                    let aws = aws.as_ref().ok_or("no AWS clients")?;
                     DynamoCatalog::new(aws.dynamodb.clone(), table).view(&skus).await.map_err(|e| e.to_string())?
                 }
                 (None, None) => return Err("give --catalog FILE or --table (or set DROPLINE_CATALOG_TABLE)".into()),
             };
             let config = match (&config, &table) {
                 (Some(path), _) => {
-                    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-                    RoutingConfig::parse(&path.display().to_string(), &text).map_err(|e| e.to_string())?
+                    let (name, text) = read_file(path)?;
+                    RoutingConfig::parse(&name, &text).map_err(|e| e.to_string())?
                 }
                 (None, Some(table)) => {
-                    let aws = AwsClients::from_env().await;
-                    let store = routing_config_store(&source, &aws, table)?;
+                    let aws = aws.as_ref().ok_or("no AWS clients")?;
+                    let store = routing_config_store(&source, aws, table)?;
                     let stored =
                         store.fetch().await.map_err(|e| e.to_string())?.ok_or("no routing configuration stored")?;
                     RoutingConfig::parse(&stored.source, &stored.text).map_err(|e| e.to_string())?
@@ -685,8 +693,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(if p.routed.result.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Routing { command: RoutingCommand::Check { file } } => {
-            let name = file.display().to_string();
-            let text = std::fs::read_to_string(&file).map_err(|e| format!("{name}: {e}"))?;
+            let (name, text) = read_file(&file)?;
             match RoutingConfig::parse(&name, &text) {
                 Ok(c) => {
                     println!(
@@ -705,8 +712,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             }
         }
         Command::Routing { command: RoutingCommand::Publish { file, table, source } } => {
-            let name = file.display().to_string();
-            let text = std::fs::read_to_string(&file).map_err(|e| format!("{name}: {e}"))?;
+            let (name, text) = read_file(&file)?;
             let config = RoutingConfig::parse(&name, &text).map_err(|e| e.to_string())?;
             let aws = AwsClients::from_env().await;
             let store = routing_config_store(&source, &aws, &table)?;
@@ -741,8 +747,8 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             }
         }
         Command::Catalog { command: CatalogCommand::Load { file, table } } => {
-            let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let doc = CatalogDocument::parse(&file.display().to_string(), &text).map_err(|e| e.to_string())?;
+            let (name, text) = read_file(&file)?;
+            let doc = CatalogDocument::parse(&name, &text).map_err(|e| e.to_string())?;
             let aws = AwsClients::from_env().await;
             let n = DynamoCatalog::new(aws.dynamodb.clone(), table).load(&doc).await.map_err(|e| e.to_string())?;
             println!("loaded {} supplier(s), {} offer(s) ({n} items)", doc.suppliers.len(), doc.offers.len());

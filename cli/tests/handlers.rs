@@ -156,22 +156,10 @@ async fn supplier_callbacks_out_of_order_and_repeated() {
     assert_eq!((a.status, a.body["status"].as_str()), (200, Some("recorded")));
     let a = w.pipeline.ingest.handle(send(shipment.clone())).await;
     assert_eq!((a.status, a.body["status"].as_str()), (200, Some("unchanged")), "a repeat changes nothing");
-    let late_ack = SupplierEvent::Acknowledgment {
-        purchase_order_id: po.id.to_string(),
-        status: AckStatus::Accepted,
-        reason_code: None,
-        message: None,
-        supplier_reference: None,
-    };
+    let late_ack = ack(&po.id, AckStatus::Accepted, None, None);
     let a = w.pipeline.ingest.handle(send(late_ack)).await;
     assert_eq!((a.status, a.body["status"].as_str()), (200, Some("unchanged")), "a late acknowledgment is absorbed");
-    let reject = SupplierEvent::Acknowledgment {
-        purchase_order_id: po.id.to_string(),
-        status: AckStatus::Rejected,
-        reason_code: Some("INVENTORY_OUT_OF_STOCK".into()),
-        message: None,
-        supplier_reference: None,
-    };
+    let reject = ack(&po.id, AckStatus::Rejected, Some("INVENTORY_OUT_OF_STOCK"), None);
     let a = w.pipeline.ingest.handle(send(reject)).await;
     assert_eq!(a.status, 409, "a shipped PO cannot be rejected: {}", a.body);
     let other_tracking = SupplierEvent::Shipment {
@@ -206,13 +194,7 @@ async fn a_rejection_reroutes_to_the_next_supplier_and_an_address_problem_holds(
 
     // The address is the order's problem, not the supplier's: a human looks first.
     let mut held = r.clone();
-    let event = SupplierEvent::Acknowledgment {
-        purchase_order_id: first.id.to_string(),
-        status: AckStatus::Rejected,
-        reason_code: Some("ADDRESS_UNDELIVERABLE".into()),
-        message: Some("no such street".into()),
-        supplier_reference: None,
-    };
+    let event = ack(&first.id, AckStatus::Rejected, Some("ADDRESS_UNDELIVERABLE"), Some("no such street"));
     let changed =
         apply_supplier_event(&mut held, &first.id, &event, "supplier:northwind-us", w.clock.now()).expect("applies");
     assert_eq!(changed, Some("PurchaseOrderRejected"));
@@ -221,13 +203,7 @@ async fn a_rejection_reroutes_to_the_next_supplier_and_an_address_problem_holds(
     assert!(held.holds[0].message.contains("no such street"));
 
     // Out of stock: rerouted to pacific-au, the other supplier shipping TEE-BLK-M to the US.
-    let reject = SupplierEvent::Acknowledgment {
-        purchase_order_id: first.id.to_string(),
-        status: AckStatus::Rejected,
-        reason_code: Some("INVENTORY_OUT_OF_STOCK".into()),
-        message: Some("sold out".into()),
-        supplier_reference: None,
-    };
+    let reject = ack(&first.id, AckStatus::Rejected, Some("INVENTORY_OUT_OF_STOCK"), Some("sold out"));
     let answer = w.pipeline.ingest.handle(signed_callback("northwind-us", &reject)).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(w.store.get(&id).await.expect("get").expect("order").status, OrderStatus::Validated);
@@ -356,6 +332,17 @@ fn reserved(w: &DemoWorld, sku: &str) -> u32 {
     w.catalog.lookup(std::slice::from_ref(&sku), false).offers_for(&sku).iter().map(|o| o.reserved).sum()
 }
 
+/// A supplier's acknowledgment of a purchase order.
+fn ack(po: &PurchaseOrderId, status: AckStatus, code: Option<&str>, message: Option<&str>) -> SupplierEvent {
+    SupplierEvent::Acknowledgment {
+        purchase_order_id: po.to_string(),
+        status,
+        reason_code: code.map(String::from),
+        message: message.map(String::from),
+        supplier_reference: None,
+    }
+}
+
 fn signed_callback(supplier: &str, event: &SupplierEvent) -> WebRequest {
     let body = serde_json::to_vec(event).expect("json");
     let sig = signature::sign(supplier_secret(supplier).as_bytes(), &body);
@@ -377,13 +364,7 @@ async fn reservations_are_taken_at_routing_and_released_once_when_the_supplier_r
     w.settle().await.expect("settle");
     let r = w.store.get(&id).await.expect("get").expect("order");
     let po = &r.purchase_orders[0];
-    let reject = SupplierEvent::Acknowledgment {
-        purchase_order_id: po.id.to_string(),
-        status: AckStatus::Rejected,
-        reason_code: Some("INVENTORY_OUT_OF_STOCK".into()),
-        message: None,
-        supplier_reference: None,
-    };
+    let reject = ack(&po.id, AckStatus::Rejected, Some("INVENTORY_OUT_OF_STOCK"), None);
     for _ in 0..2 {
         // The second delivery is a supplier's retry: nothing changes, nothing is released twice.
         let answer = w.pipeline.ingest.handle(signed_callback(po.supplier_id.as_str(), &reject)).await;
@@ -425,13 +406,7 @@ async fn a_rejected_order_released_by_an_operator_is_routed_afresh_and_sent_once
     w.settle().await.expect("settle");
     let r = w.store.get(&id).await.expect("get").expect("order");
     let first = r.purchase_orders[0].clone();
-    let reject = SupplierEvent::Acknowledgment {
-        purchase_order_id: first.id.to_string(),
-        status: AckStatus::Rejected,
-        reason_code: Some("INVENTORY_OUT_OF_STOCK".into()),
-        message: None,
-        supplier_reference: None,
-    };
+    let reject = ack(&first.id, AckStatus::Rejected, Some("INVENTORY_OUT_OF_STOCK"), None);
     let answer = w.pipeline.ingest.handle(signed_callback(first.supplier_id.as_str(), &reject)).await;
     assert_eq!(answer.status, 200);
     assert_eq!(reserved(&w, "TEE-BLK-M"), 0);
@@ -441,13 +416,7 @@ async fn a_rejected_order_released_by_an_operator_is_routed_afresh_and_sent_once
     let second = r.purchase_orders[1].clone();
     assert_eq!(second.supplier_id.as_str(), "pacific-au");
     w.pipeline.pump(Step::NotifySupplier).await.expect("notify");
-    let reject = SupplierEvent::Acknowledgment {
-        purchase_order_id: second.id.to_string(),
-        status: AckStatus::Rejected,
-        reason_code: Some("INVENTORY_OUT_OF_STOCK".into()),
-        message: None,
-        supplier_reference: None,
-    };
+    let reject = ack(&second.id, AckStatus::Rejected, Some("INVENTORY_OUT_OF_STOCK"), None);
     assert_eq!(w.pipeline.ingest.handle(signed_callback("pacific-au", &reject)).await.status, 200);
     w.settle().await.expect("settle");
     let r = w.store.get(&id).await.expect("get").expect("order");
@@ -524,13 +493,7 @@ async fn a_supplier_silent_past_its_acknowledgment_deadline_is_replaced() {
     assert_eq!(northwind.reserved, 0);
 
     // The supplier wakes up and accepts: too late, and told so.
-    let late = SupplierEvent::Acknowledgment {
-        purchase_order_id: first.id.to_string(),
-        status: AckStatus::Accepted,
-        reason_code: None,
-        message: None,
-        supplier_reference: None,
-    };
+    let late = ack(&first.id, AckStatus::Accepted, None, None);
     let answer = w.pipeline.ingest.handle(signed_callback("northwind-us", &late)).await;
     assert_eq!(answer.status, 409, "{}", answer.body);
 }

@@ -361,8 +361,11 @@ impl RoutingConfig {
             if !(s.preference > 0.0 && s.preference.is_finite()) {
                 return Err(err(at("preference"), "must be positive (1 is neutral, lower is preferred)".into()));
             }
-            if s.ack_deadline_hours < 1 {
-                return Err(err(at("ack_deadline_hours"), "at least 1 (escalation checks hourly windows)".into()));
+            if s.ack_deadline_hours < MIN_ACK_DEADLINE_HOURS {
+                return Err(err(
+                    at("ack_deadline_hours"),
+                    format!("at least {MIN_ACK_DEADLINE_HOURS} (escalation looks at orders older than that)"),
+                ));
             }
             let performance = s.performance.unwrap_or(Performance::PRIOR);
             for (name, rate) in [
@@ -562,6 +565,20 @@ mod tests {
     }
 }
 
+/// The shortest acknowledgment deadline a supplier may have. Escalation only looks for late
+/// purchase orders among orders older than this in their status.
+pub const MIN_ACK_DEADLINE_HOURS: u32 = 1;
+
+/// The version a stored configuration text declares (0 when it declares none or can't be read),
+/// for stores that refuse to publish over a higher version.
+pub fn declared_version(text: &str) -> u32 {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v.get("version").and_then(serde_json::Value::as_u64))
+        .and_then(|v| u32::try_from(v).ok())
+        .unwrap_or(0)
+}
+
 /// Why no configuration could be had.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -591,20 +608,6 @@ struct Cached {
 impl ConfigCache {
     pub fn new(store: std::sync::Arc<dyn crate::ports::RoutingConfigStore>, ttl: std::time::Duration) -> Self {
         Self { store, ttl, state: tokio::sync::Mutex::new(None) }
-    }
-
-    /// A cache over a configuration already parsed (tests, benchmarks, previews).
-    pub fn fixed(config: RoutingConfig) -> Self {
-        let text = String::new();
-        Self {
-            store: std::sync::Arc::new(crate::adapters::memory::MemoryRoutingConfig::new()),
-            ttl: std::time::Duration::MAX,
-            state: tokio::sync::Mutex::new(Some(Cached {
-                fetched: std::time::Instant::now(),
-                text,
-                config: std::sync::Arc::new(config),
-            })),
-        }
     }
 
     pub async fn get(&self) -> Result<std::sync::Arc<RoutingConfig>, LoadError> {

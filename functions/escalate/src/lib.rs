@@ -14,6 +14,7 @@ use dropline_shared::events::DomainEvent;
 use dropline_shared::ids::PurchaseOrderId;
 use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::ports::{Clock, EventPublisher, OrderRef, OrderStore, WorkQueue};
+use dropline_shared::routing_config::MIN_ACK_DEADLINE_HOURS;
 use dropline_shared::status::{OrderStatus, PoStatus};
 use dropline_shared::worker::{StepError, request_reroute, update_order};
 use serde::Serialize;
@@ -48,10 +49,6 @@ pub struct EscalationSummary {
     pub ack_deadlines_missed: usize,
     pub errors: usize,
 }
-
-/// The shortest acknowledgment deadline the configuration may set; orders younger than this in
-/// their status can't have a late purchase order, so the index query starts there.
-pub const MIN_ACK_DEADLINE_HOURS: i64 = 1;
 
 impl Escalate {
     pub async fn run(&self) -> Result<EscalationSummary, StepError> {
@@ -92,7 +89,8 @@ impl Escalate {
         now: DateTime<Utc>,
         summary: &mut EscalationSummary,
     ) -> Result<(), StepError> {
-        let before = now - chrono::Duration::hours(MIN_ACK_DEADLINE_HOURS);
+        // Orders younger than the shortest deadline in their status can't have a late purchase order.
+        let before = now - chrono::Duration::hours(i64::from(MIN_ACK_DEADLINE_HOURS));
         for status in [OrderStatus::Routed, OrderStatus::Submitted] {
             let mut after: Option<OrderRef> = None;
             for _ in 0..MAX_PAGES {

@@ -1404,11 +1404,8 @@ impl RoutingConfigStore for SsmRoutingConfig {
 
     async fn publish(&self, version: u32, text: &str) -> PortResult<()> {
         if let Some(current) = self.fetch().await? {
-            let stored = serde_json::from_str::<serde_json::Value>(&current.text)
-                .ok()
-                .and_then(|v| v.get("version").and_then(serde_json::Value::as_u64))
-                .unwrap_or(0);
-            if u64::from(version) <= stored {
+            let stored = crate::routing_config::declared_version(&current.text);
+            if version <= stored {
                 return Err(PortError::Conflict(format!("version {version} is not above the stored version {stored}")));
             }
         }

@@ -361,14 +361,7 @@ pub struct MemoryCatalog {
 
 impl MemoryCatalog {
     pub fn new(doc: &CatalogDocument) -> Self {
-        let mut view = CatalogView::default();
-        for s in &doc.suppliers {
-            view.suppliers.insert(s.id.clone(), Arc::new(s.clone()));
-        }
-        for o in &doc.offers {
-            Arc::make_mut(view.offers.entry(o.sku.clone()).or_default()).push(o.clone());
-        }
-        Self { view: Mutex::new(view), holds: Mutex::default() }
+        Self { view: Mutex::new(CatalogView::of_document(doc)), holds: Mutex::default() }
     }
 
     /// The view for `skus`, with the suppliers they reference when `suppliers` is true, and the
@@ -531,14 +524,6 @@ impl Default for MemoryRoutingConfig {
     }
 }
 
-fn stored_version(text: &str) -> u32 {
-    serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .and_then(|v| v.get("version").and_then(serde_json::Value::as_u64))
-        .and_then(|v| u32::try_from(v).ok())
-        .unwrap_or(0)
-}
-
 #[async_trait]
 impl RoutingConfigStore for MemoryRoutingConfig {
     async fn fetch(&self) -> PortResult<Option<ConfigText>> {
@@ -554,7 +539,7 @@ impl RoutingConfigStore for MemoryRoutingConfig {
 
     async fn publish(&self, version: u32, text: &str) -> PortResult<()> {
         let current = match self.fetch().await? {
-            Some(c) => stored_version(&c.text),
+            Some(c) => crate::routing_config::declared_version(&c.text),
             None => 0,
         };
         if version <= current {
