@@ -167,6 +167,24 @@ fn cpu() {
     assert!(report.passes(), "the bench order is valid: {:?}", report.findings);
     let config = bench_routing(&doc);
     let all_lines: Vec<usize> = (0..order.lines.len()).collect();
+    // Every supplier with a history, as in production.
+    let measured: dropline_shared::routing::Measured = doc
+        .suppliers
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let n = 100 + i as u32;
+            let o = dropline_shared::routing::Outcomes {
+                answered: n,
+                accepted: n - 3,
+                shipped: n - 5,
+                shipped_on_time: n - 9,
+                cancelled_after_acceptance: 1,
+                tracking_hours_total: u64::from(n) * 6,
+            };
+            (s.id.clone(), o)
+        })
+        .collect();
     let route_once = |order: &dropline_shared::order::CanonicalOrder, view: &dropline_shared::catalog::CatalogView| {
         let req = Request {
             order,
@@ -176,6 +194,7 @@ fn cpu() {
             waived: &[],
             now,
             unknown_stock: UnknownStock::Hold,
+            measured: &measured,
         };
         route(&req, view, &config)
     };
@@ -250,6 +269,7 @@ fn cpu() {
         secrets: SecretBook::new().with("shopify", "bench-secret"),
         clock,
         stock: Arc::new(MemoryCatalog::default()),
+        outcomes: Arc::new(MemoryCatalog::default()),
     };
     let n = 20_000;
     let requests: Vec<WebRequest> = (0..n * 8 + 1000)

@@ -142,6 +142,18 @@ async fn catalog_dynamodb() {
 }
 
 #[tokio::test]
+async fn outcome_ledger_memory() {
+    contract::outcome_ledger(&MemoryCatalog::default()).await;
+}
+
+#[tokio::test]
+async fn outcome_ledger_dynamodb() {
+    let aws = aws().await;
+    let infra = provision(&aws, &unique("ol"), QueueSettings::default()).await.expect("provision");
+    contract::outcome_ledger(&DynamoCatalog::new(aws.dynamodb.clone(), &infra.catalog_table)).await;
+}
+
+#[tokio::test]
 async fn routing_config_memory_and_file() {
     contract::routing_config_store(&dropline_shared::adapters::memory::MemoryRoutingConfig::new()).await;
     let dir = std::env::temp_dir().join(unique("routing"));

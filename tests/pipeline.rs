@@ -276,6 +276,7 @@ async fn crash_after_order_write(stack: &Stack, d: &dropline_cli::demo::Delivery
         secrets: stack.secrets.clone(),
         clock: stack.clock.clone(),
         stock: stack.ledger.clone(),
+        outcomes: stack.ledger.clone(),
     };
     let mut req = d.request(dropline_tests::SHOPIFY_SECRET);
     req.deadline = Some(stack.clock.now_plus(Duration::seconds(3)));
@@ -523,4 +524,14 @@ async fn a_supplier_that_rejects_is_replaced_and_the_reservation_moves_with_the_
     assert_eq!(after.iter().find(|h| h.0 == "pacific-au").unwrap().1, pac_before - 1);
     assert!(view.reservations.is_empty());
     assert_eq!(stack.suppliers.requests(), 2, "one purchase order to each supplier, once");
+
+    // Both suppliers' records in DynamoDB, counted once each (route's catch-up on the reroute
+    // recorded the rejection again, and counted nothing).
+    use dropline_shared::performance::Outcomes;
+    use dropline_shared::ports::OutcomeLedger;
+    let ids = [SupplierId::new("northwind-us").unwrap(), SupplierId::new("pacific-au").unwrap()];
+    let m = stack.ledger.measured(&ids).await.expect("measured");
+    assert_eq!(m.get(&ids[0]).copied(), Some(Outcomes { answered: 1, ..Outcomes::default() }));
+    let pacific = m.get(&ids[1]).copied().expect("pacific-au measured");
+    assert_eq!((pacific.answered, pacific.accepted, pacific.shipped, pacific.shipped_on_time), (1, 1, 1, 1));
 }

@@ -153,6 +153,7 @@ pub fn world(doc: &CatalogDocument) -> DemoWorld {
         events: bus.clone(),
         catalog: catalog.clone(),
         stock: catalog.clone(),
+        outcomes: catalog.clone(),
         gateway: suppliers.clone(),
         tracker: carrier.clone(),
         clock: clock.clone(),

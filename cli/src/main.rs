@@ -11,7 +11,7 @@ use dropline_shared::adapters::aws::{
 use dropline_shared::catalog::CatalogDocument;
 use dropline_shared::ids::OrderId;
 use dropline_shared::messages::{Step, WorkMessage};
-use dropline_shared::ports::{OrderStore, QueueConsumer};
+use dropline_shared::ports::{OrderStore, OutcomeLedger, QueueConsumer};
 use dropline_shared::record::HoldCategory;
 use dropline_shared::routing_config::RoutingConfig;
 use dropline_shared::validation::ValidationPolicy;
@@ -648,10 +648,11 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 None => None,
             };
             let skus: Vec<dropline_shared::ids::Sku> = order.lines.iter().filter_map(|l| l.sku.clone()).collect();
-            // Built once, and only when the catalog or the configuration comes from AWS.
-            let aws = match (&table, catalog.is_none() || config.is_none()) {
-                (Some(_), true) => Some(AwsClients::from_env().await),
-                _ => None,
+            // Built once, and only when the catalog, the configuration or the measured supplier
+            // outcomes come from AWS.
+            let aws = match &table {
+                Some(_) => Some(AwsClients::from_env().await),
+                None => None,
             };
             let view = match (&catalog, &table) {
                 (Some(path), _) => {
@@ -681,7 +682,15 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 (None, None) => return Err("give --config FILE or --table (or set DROPLINE_CATALOG_TABLE)".into()),
             };
             let policy = ValidationPolicy::from_lookup(|k| std::env::var(k).ok())?;
-            let p = dropline_cli::preview::preview(&order, &view, &config, &policy, at, level);
+            // What the pipeline measured, as route scores it; none without a table.
+            let measured = match (&table, &aws) {
+                (Some(table), Some(aws)) => {
+                    let ids: Vec<_> = config.suppliers.iter().map(|s| s.id.clone()).collect();
+                    DynamoCatalog::new(aws.dynamodb.clone(), table).measured(&ids).await.map_err(|e| e.to_string())?
+                }
+                _ => Default::default(),
+            };
+            let p = dropline_cli::preview::preview(&order, &view, &config, &policy, at, level, &measured);
             if json {
                 println!(
                     "{}",

@@ -12,9 +12,10 @@ use dropline_route::Route;
 use dropline_shared::escalation::Thresholds;
 use dropline_shared::idempotency::{Idempotency, IdempotencyStore};
 use dropline_shared::messages::Step;
+use dropline_shared::performance::MeasuredCache;
 use dropline_shared::ports::{
-    CarrierTracker, Catalog, Clock, EventPublisher, OrderStore, PortResult, QueueConsumer, ReceivedMessage,
-    StockLedger, SupplierGateway, WorkQueue,
+    CarrierTracker, Catalog, Clock, EventPublisher, OrderStore, OutcomeLedger, PortResult, QueueConsumer,
+    ReceivedMessage, StockLedger, SupplierGateway, WorkQueue,
 };
 use dropline_shared::routing_config::ConfigCache;
 use dropline_shared::secrets::SecretBook;
@@ -43,6 +44,8 @@ pub struct Ports {
     pub thresholds: Thresholds,
     /// The routing configuration route works with.
     pub routing: Arc<ConfigCache>,
+    /// Supplier outcomes (the catalog's adapter).
+    pub outcomes: Arc<dyn OutcomeLedger>,
 }
 
 pub struct Pipeline {
@@ -90,6 +93,7 @@ impl Pipeline {
                 secrets: p.secrets,
                 clock: p.clock.clone(),
                 stock: p.stock.clone(),
+                outcomes: p.outcomes.clone(),
             }),
             validate: Arc::new(Validate {
                 store: p.store.clone(),
@@ -102,6 +106,9 @@ impl Pipeline {
             route: Arc::new(Route {
                 unknown_stock: p.policy.unknown_stock,
                 config: p.routing,
+                // Read afresh for every order: the demo and the tests see each outcome at once.
+                measured: Arc::new(MeasuredCache::new(p.outcomes.clone(), std::time::Duration::ZERO)),
+                outcomes: p.outcomes.clone(),
                 stock: p.stock.clone(),
                 store: p.store.clone(),
                 catalog: p.catalog.clone(),
@@ -132,6 +139,7 @@ impl Pipeline {
                 queue: p.queue,
                 events: p.events,
                 clock: p.clock,
+                outcomes: p.outcomes,
                 thresholds: p.thresholds,
                 batch_size: 100,
             }),

@@ -7,7 +7,7 @@ use dropline_shared::catalog::CatalogView;
 use dropline_shared::channels::{shopify_order, woocommerce_order};
 use dropline_shared::order::{CanonicalOrder, ServiceLevel};
 use dropline_shared::record::HoldReason;
-use dropline_shared::routing::{Request, Routed, route};
+use dropline_shared::routing::{Measured, Request, Routed, route};
 use dropline_shared::routing_config::RoutingConfig;
 use dropline_shared::validation::{ValidationPolicy, validate};
 use serde_json::{Value, json};
@@ -45,6 +45,7 @@ pub fn preview(
     policy: &ValidationPolicy,
     at: DateTime<Utc>,
     level: Option<ServiceLevel>,
+    measured: &Measured,
 ) -> Preview {
     let report = validate(order, view, policy, at);
     let service_level = level.or(report.service_level).unwrap_or(ServiceLevel::Standard);
@@ -57,6 +58,7 @@ pub fn preview(
         waived: &[],
         now: at,
         unknown_stock: policy.unknown_stock,
+        measured,
     };
     let routed = route(&request, view, config);
     Preview { findings: report.findings, service_level, routed }
@@ -219,7 +221,7 @@ mod tests {
         let view = dropline_shared::testing::view_of(&doc);
         let config = crate::demo::routing().unwrap();
         let at = DateTime::parse_from_rfc3339("2026-11-20T15:00:00Z").unwrap().with_timezone(&Utc);
-        let p = preview(&order, &view, &config, &ValidationPolicy::default(), at, None);
+        let p = preview(&order, &view, &config, &ValidationPolicy::default(), at, None, &Measured::new());
         let ids: Vec<String> = p.routed.result.as_ref().unwrap().iter().map(|p| p.supplier_id.to_string()).collect();
         assert_eq!(ids, vec!["northwind-us", "pacific-au"]);
         let table = render(&p);

@@ -6,12 +6,14 @@ use chrono::Duration;
 use dropline_cli::demo::{self, DemoWorld, supplier_secret};
 use dropline_cli::pipeline::sqs_event;
 use dropline_ingest::{WebRequest, apply_supplier_event};
-use dropline_shared::ids::{OrderId, PurchaseOrderId};
+use dropline_shared::ids::{OrderId, PurchaseOrderId, SupplierId};
 use dropline_shared::messages::{Step, WorkMessage};
-use dropline_shared::ports::{Clock, OrderStore, QueueConsumer, ReceivedMessage};
+use dropline_shared::performance::{Measured, Outcome, OutcomeKind, Outcomes};
+use dropline_shared::ports::{Clock, OrderStore, OutcomeLedger, PortError, PortResult, QueueConsumer, ReceivedMessage};
 use dropline_shared::signature;
 use dropline_shared::status::{OrderStatus, PoStatus};
 use dropline_shared::supplier::{AckStatus, SIGNATURE_HEADER, SupplierEvent};
+use std::sync::Arc;
 
 fn world() -> DemoWorld {
     demo::world(&demo::catalog().expect("catalog"))
@@ -171,6 +173,11 @@ async fn supplier_callbacks_out_of_order_and_repeated() {
     assert_eq!(w.pipeline.ingest.handle(send(other_tracking)).await.status, 409);
     let r = w.store.get(&id).await.expect("get").expect("order");
     assert_eq!(r.status, OrderStatus::Shipped);
+    assert_eq!(
+        measured(&w, &supplier).await,
+        Outcomes { answered: 1, accepted: 1, shipped: 1, shipped_on_time: 1, ..Outcomes::default() },
+        "the shipment implied the acceptance; repeats and the late acknowledgment count nothing"
+    );
     // The notify message still in the queue finds the PO past PENDING and sends nothing.
     w.pipeline.drain().await.expect("drain");
     assert_eq!(w.suppliers.requests(), 0);
@@ -219,6 +226,96 @@ async fn a_rejection_reroutes_to_the_next_supplier_and_an_address_problem_holds(
     let northwind = last.candidates.iter().find(|c| c.supplier_id.as_str() == "northwind-us").expect("candidate");
     assert_eq!(northwind.ruled_out[0].constraint, "rejected_earlier");
     assert!(r.timeline.iter().any(|t| t.note.contains("rerouted after 1001-1 (rejected_earlier)")));
+    // The supplier's retry of its callback counts nothing more.
+    let again = w.pipeline.ingest.handle(signed_callback("northwind-us", &reject)).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(measured(&w, "northwind-us").await, Outcomes { answered: 1, ..Outcomes::default() });
+}
+
+async fn measured(w: &DemoWorld, supplier: &str) -> Outcomes {
+    let id = SupplierId::new(supplier).expect("id");
+    w.catalog.measured(std::slice::from_ref(&id)).await.expect("measured").get(&id).copied().unwrap_or_default()
+}
+
+/// A ledger that is down: every write fails.
+struct DownLedger;
+#[async_trait::async_trait]
+impl OutcomeLedger for DownLedger {
+    async fn record(&self, _: &Outcome) -> PortResult<bool> {
+        Err(PortError::Transient("ledger unreachable".into()))
+    }
+    async fn measured(&self, _: &[SupplierId]) -> PortResult<Measured> {
+        Err(PortError::Transient("ledger unreachable".into()))
+    }
+}
+
+#[tokio::test]
+async fn an_outcome_lost_to_a_crash_is_counted_on_the_suppliers_retry_and_only_once() {
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    w.settle().await.expect("settle");
+    let po = w.store.get(&id).await.expect("get").expect("order").purchase_orders[0].clone();
+    let accept = ack(&po.id, AckStatus::Accepted, None, None);
+    // The acceptance is saved, then counting it fails: the supplier is told to retry.
+    let ingest_down = dropline_ingest::Ingest {
+        store: w.store.clone(),
+        idempotency: dropline_shared::idempotency::Idempotency::new(w.idempotency.clone(), Duration::hours(24)),
+        queue: w.queues.clone(),
+        events: w.bus.clone(),
+        secrets: w.pipeline.ingest.secrets.clone(),
+        clock: w.clock.clone(),
+        stock: w.catalog.clone(),
+        outcomes: Arc::new(DownLedger),
+    };
+    let answer = ingest_down.handle(signed_callback("northwind-us", &accept)).await;
+    assert_eq!(answer.status, 503, "{}", answer.body);
+    assert_eq!(w.store.get(&id).await.expect("get").expect("order").po(&po.id).expect("po").status, PoStatus::Accepted);
+    assert_eq!(measured(&w, "northwind-us").await, Outcomes::default());
+    // The retry finds the acceptance recorded ("unchanged") and counts it; later retries don't.
+    for _ in 0..3 {
+        let answer = w.pipeline.ingest.handle(signed_callback("northwind-us", &accept)).await;
+        assert_eq!((answer.status, answer.body["status"].as_str()), (200, Some("unchanged")));
+    }
+    assert_eq!(measured(&w, "northwind-us").await, Outcomes { answered: 1, accepted: 1, ..Outcomes::default() });
+}
+
+#[tokio::test]
+async fn the_outcomes_the_pipeline_counted_are_what_routing_scores() {
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    w.settle().await.expect("settle");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    let reliability = |r: &dropline_shared::record::OrderRecord, s: &str| {
+        let decision = r.routing.last().expect("decision");
+        let c = decision.candidates.iter().find(|c| c.supplier_id.as_str() == s).expect("candidate");
+        c.figures.as_ref().expect("figures").reliability
+    };
+    let before = reliability(&r, "northwind-us");
+    assert!(before > 0.75, "its configured record: {before}");
+
+    // In another world, northwind-us has rejected 1 500 of 2 000 purchase orders, as counted by
+    // the pipeline; its configured record weighs as 380.
+    let w = world();
+    let northwind = SupplierId::new("northwind-us").expect("id");
+    for n in 0..2000u32 {
+        let order = OrderId::new(format!("o_hist{n:012}")).expect("id");
+        let kind = if n < 1500 { OutcomeKind::Rejected } else { OutcomeKind::Accepted };
+        let o = Outcome { po: PurchaseOrderId::new(order, 1), supplier_id: northwind.clone(), kind };
+        assert!(w.catalog.record(&o).await.expect("record"));
+    }
+    let id = ingest(&w, "ok_us_single").await;
+    w.settle().await.expect("settle");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    let after = reliability(&r, "northwind-us");
+    // Acceptance (0.98 x 380 + 500) / 2380 = 0.366; cancellations 0.01 x 380 / (380 + 500)
+    // accepted; on-time shipping and tracking as configured (nothing shipped yet).
+    let acceptance = (0.98 * 380.0 + 500.0) / 2380.0;
+    let kept = 1.0 - 0.01 * 380.0 / 880.0;
+    let expected = before * (acceptance / 0.98) * (kept / 0.99);
+    assert!((after - expected).abs() < 1e-3, "{after} vs {expected}");
+    let plans = &r.routing.last().expect("decision").plans;
+    let northwind_plan = plans.iter().find(|p| p.suppliers[0] == northwind).expect("plan");
+    assert!(northwind_plan.reliability_score < 0.7, "the explanation shows it: {northwind_plan:?}");
 }
 
 #[tokio::test]
@@ -496,4 +593,5 @@ async fn a_supplier_silent_past_its_acknowledgment_deadline_is_replaced() {
     let late = ack(&first.id, AckStatus::Accepted, None, None);
     let answer = w.pipeline.ingest.handle(signed_callback("northwind-us", &late)).await;
     assert_eq!(answer.status, 409, "{}", answer.body);
+    assert_eq!(measured(&w, "northwind-us").await, Outcomes { answered: 1, ..Outcomes::default() }, "silence counted");
 }

@@ -17,6 +17,7 @@ pub mod ids;
 pub mod messages;
 pub mod money;
 pub mod order;
+pub mod performance;
 pub mod ports;
 pub mod record;
 pub mod routing;

@@ -6,6 +6,7 @@ use crate::duplicates::{CustomerKey, PriorOrder};
 use crate::events::DomainEvent;
 use crate::ids::{OrderId, Sku, SupplierId};
 use crate::messages::{Step, WorkMessage};
+use crate::performance::{Measured, Outcome};
 use crate::record::OrderRecord;
 use crate::status::OrderStatus;
 use crate::supplier::{PurchaseOrderDocument, SubmitReceipt, TrackingReport};
@@ -238,4 +239,16 @@ pub trait RoutingConfigStore: Send + Sync {
     /// version is above the stored one: two operators can't overwrite each other unknowingly,
     /// and an old file is never applied by mistake.
     async fn publish(&self, version: u32, text: &str) -> PortResult<()>;
+}
+
+/// Supplier outcomes (answers, shipments, cancellations), each counted once per purchase order:
+/// a redelivered callback, a retried step or two concurrent invocations recording the same
+/// outcome count it once (a conditional write and the counter update in one transaction).
+#[async_trait]
+pub trait OutcomeLedger: Send + Sync {
+    /// Counts `outcome` toward its supplier: true when counted now, false when this purchase
+    /// order's outcome of that slot (answer, shipment, cancellation) was counted before.
+    async fn record(&self, outcome: &Outcome) -> PortResult<bool>;
+    /// The outcomes counted for `suppliers` (a supplier with none is left out).
+    async fn measured(&self, suppliers: &[SupplierId]) -> PortResult<Measured>;
 }

@@ -166,6 +166,10 @@ pub struct Shipment {
     pub carrier: String,
     pub tracking_number: String,
     pub shipped_at: DateTime<Utc>,
+    /// When the tracking number reached the pipeline (the supplier's upload delay is the time
+    /// since `shipped_at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_at: Option<DateTime<Utc>>,
     pub status: TrackingStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_checked_at: Option<DateTime<Utc>>,
@@ -185,6 +189,8 @@ pub struct Rejection {
 impl Rejection {
     /// The code a supplier's silence is recorded under when it misses its acknowledgment deadline.
     pub const ACK_DEADLINE_MISSED: &'static str = "ACK_DEADLINE_MISSED";
+    /// The code of a purchase order the supplier's API refused (4xx) when it was sent.
+    pub const SUBMISSION_REFUSED: &'static str = "SUBMISSION_REFUSED";
 
     /// Whether another supplier could fill the order: not when the supplier says the order
     /// itself is wrong (its address), which a human must fix first.
@@ -227,6 +233,10 @@ pub struct PurchaseOrder {
     pub status_since: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submitted_at: Option<DateTime<Utc>>,
+    /// When the supplier accepted it (or shipped it, which implies acceptance); kept when it
+    /// later reports a stockout, so its performance counts the cancellation after acceptance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_at: Option<DateTime<Utc>>,
     /// The supplier's own reference, when it gave one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supplier_reference: Option<String>,
@@ -446,6 +456,9 @@ impl OrderRecord {
         po.status_since = now;
         if to == PoStatus::Submitted {
             po.submitted_at = Some(now);
+        }
+        if matches!(to, PoStatus::Accepted | PoStatus::Shipped) && po.accepted_at.is_none() {
+            po.accepted_at = Some(now);
         }
         let exclusion =
             po.rejection.as_ref().filter(|_| matches!(to, PoStatus::Rejected | PoStatus::Cancelled)).map(|rejection| {
@@ -912,6 +925,7 @@ mod tests {
             status: PoStatus::Pending,
             status_since: Utc::now(),
             submitted_at: None,
+            accepted_at: None,
             supplier_reference: None,
             rejection: None,
             shipment: None,

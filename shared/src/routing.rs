@@ -25,56 +25,14 @@ use crate::catalog::{CatalogView, Offer};
 use crate::ids::{OrderId, PurchaseOrderId, SupplierId};
 use crate::money::Money;
 use crate::order::{CanonicalOrder, ServiceLevel};
+pub use crate::performance::{Measured, Outcomes, expected_performance, reliability};
 use crate::record::{HoldCategory, HoldReason, PoLine, Promise, PurchaseOrder, RoutingExclusion};
-use crate::routing_config::{Performance, Priority, RoutingConfig, RoutingSupplier, Rule, SplitPolicy};
+use crate::routing_config::{Priority, RoutingConfig, RoutingSupplier, Rule, SplitPolicy};
 use crate::status::PoStatus;
 use crate::validation::{Refusal, UnknownStock, refusal};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-/// Outcomes the pipeline measured for a supplier, added to its configured performance (or the
-/// prior) to estimate reliability.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Outcomes {
-    /// Purchase orders the supplier answered (accepted or rejected).
-    pub answered: u32,
-    pub accepted: u32,
-    /// Accepted purchase orders that shipped, and how many of them by their ship-by.
-    pub shipped: u32,
-    pub shipped_on_time: u32,
-    /// Accepted, then cancelled or reported out of stock.
-    pub cancelled_after_acceptance: u32,
-    /// Hours from shipment to a tracking number, summed over `shipped`.
-    pub tracking_hours_total: u64,
-}
-
-/// The performance a supplier is expected to deliver: its configured figures (or the prior),
-/// weighing as `samples` outcomes, updated with what the pipeline measured.
-pub fn expected_performance(configured: &Performance, measured: &Outcomes) -> Performance {
-    let prior_weight = if configured.samples == 0 { Performance::PRIOR.samples } else { configured.samples };
-    let w = f64::from(prior_weight);
-    let blend = |prior: f64, hits: f64, n: u32| (prior * w + hits) / (w + f64::from(n));
-    let shipped = measured.shipped;
-    Performance {
-        acceptance_rate: blend(configured.acceptance_rate, f64::from(measured.accepted), measured.answered),
-        on_time_ship_rate: blend(configured.on_time_ship_rate, f64::from(measured.shipped_on_time), shipped),
-        tracking_upload_hours: blend(configured.tracking_upload_hours, measured.tracking_hours_total as f64, shipped),
-        cancellation_rate: blend(
-            configured.cancellation_rate,
-            f64::from(measured.cancelled_after_acceptance),
-            measured.accepted,
-        ),
-        samples: prior_weight.saturating_add(measured.answered),
-    }
-}
-
-/// One number in 0..1 for how likely a purchase order goes through on time: acceptance x
-/// on-time shipping x not cancelled x a tracking factor (a day's upload delay costs a third).
-pub fn reliability(p: &Performance) -> f64 {
-    let tracking = 48.0 / (48.0 + p.tracking_upload_hours.max(0.0));
-    p.acceptance_rate * p.on_time_ship_rate * (1.0 - p.cancellation_rate) * tracking
-}
 
 /// What to route.
 #[derive(Debug, Clone, Copy)]
@@ -90,6 +48,9 @@ pub struct Request<'a> {
     pub waived: &'a [String],
     pub now: DateTime<Utc>,
     pub unknown_stock: UnknownStock,
+    /// Outcomes the pipeline counted per supplier, blended with each supplier's configured
+    /// performance (or the prior) into its reliability.
+    pub measured: &'a Measured,
 }
 
 /// One constraint that ruled a candidate out (for one line, or for the whole order).
@@ -182,6 +143,7 @@ impl PlannedPo {
             status: PoStatus::Pending,
             status_since: now,
             submitted_at: None,
+            accepted_at: None,
             supplier_reference: None,
             rejection: None,
             shipment: None,
@@ -430,7 +392,10 @@ pub fn route(req: &Request<'_>, catalog: &CatalogView, config: &RoutingConfig) -
                 shipping: svc.cost,
                 ship_by,
                 delivery,
-                reliability: reliability(&s.performance),
+                reliability: reliability(&expected_performance(
+                    &s.performance,
+                    req.measured.get(id).unwrap_or(&Outcomes::default()),
+                )),
             };
             let item_cost = items_cost(order, &q, q.offers.keys().copied());
             figures = Some(Figures {

@@ -104,12 +104,14 @@ pub async fn order_store(store: &dyn OrderStore) {
         status: PoStatus::Shipped,
         status_since: now,
         submitted_at: None,
+        accepted_at: None,
         supplier_reference: None,
         rejection: None,
         shipment: Some(Shipment {
             carrier: "dhl".into(),
             tracking_number: "JD1".into(),
             shipped_at: now,
+            reported_at: None,
             status: TrackingStatus::InTransit,
             last_checked_at: None,
             next_check_at: Some(now - Duration::minutes(1)),
@@ -445,4 +447,62 @@ pub async fn routing_config_store(s: &dyn dropline_shared::ports::RoutingConfigS
     let v3 = r#"{"version": 3, "zones": {"us": ["US"]}, "suppliers": []}"#;
     s.publish(3, v3).await.expect("publish v3");
     assert_eq!(s.fetch().await.expect("fetch").expect("stored").text, v3);
+}
+
+/// Supplier outcomes: each (purchase order, slot) counts once, under redelivery and under
+/// concurrent recording; slots of one purchase order count separately; suppliers apart.
+pub async fn outcome_ledger(l: &dyn dropline_shared::ports::OutcomeLedger) {
+    use dropline_shared::performance::{Outcome, OutcomeKind, Outcomes};
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let atlas = SupplierId::new(format!("atlas-{}", &run[..8])).expect("id");
+    let bolt = SupplierId::new(format!("bolt-{}", &run[..8])).expect("id");
+    let fresh = SupplierId::new(format!("fresh-{}", &run[..8])).expect("id");
+    let po = |n: u16| PurchaseOrderId::new(OrderId::new(format!("o_{}", &run[..16])).expect("id"), n);
+    let outcome =
+        |n: u16, supplier: &SupplierId, kind: OutcomeKind| Outcome { po: po(n), supplier_id: supplier.clone(), kind };
+
+    assert!(
+        l.measured(std::slice::from_ref(&fresh)).await.expect("measured").is_empty(),
+        "nothing counted: nothing measured"
+    );
+    assert!(l.record(&outcome(1, &atlas, OutcomeKind::Accepted)).await.expect("record"));
+    assert!(!l.record(&outcome(1, &atlas, OutcomeKind::Accepted)).await.expect("again"), "a redelivery counts nothing");
+    assert!(
+        !l.record(&outcome(1, &atlas, OutcomeKind::Rejected)).await.expect("late"),
+        "one answer per purchase order: a later, different answer is not counted"
+    );
+    let shipped = OutcomeKind::Shipped { on_time: false, tracking_hours: 30 };
+    assert!(l.record(&outcome(1, &atlas, shipped)).await.expect("shipment"), "another slot of the same purchase order");
+    assert!(l.record(&outcome(1, &atlas, OutcomeKind::CancelledAfterAcceptance)).await.expect("cancellation"));
+    assert!(l.record(&outcome(2, &atlas, OutcomeKind::AckMissed)).await.expect("ack missed"));
+
+    // Eight invocations record the same outcome at once, and eight more record eight different
+    // purchase orders' answers of the same supplier at once.
+    let same = outcome(3, &bolt, OutcomeKind::Rejected);
+    let counted = futures_util::future::join_all((0..8).map(|_| l.record(&same))).await;
+    let counted: Vec<bool> = counted.into_iter().map(|r| r.expect("record")).collect();
+    assert_eq!(counted.iter().filter(|c| **c).count(), 1, "counted once: {counted:?}");
+    let others: Vec<Outcome> = (10..18).map(|n| outcome(n, &bolt, OutcomeKind::Accepted)).collect();
+    let counted = futures_util::future::join_all(others.iter().map(|o| l.record(o))).await;
+    assert!(counted.into_iter().all(|r| r.expect("record")), "different purchase orders all count");
+
+    let m = l.measured(&[atlas.clone(), bolt.clone(), fresh.clone()]).await.expect("measured");
+    assert_eq!(
+        m.get(&atlas).copied(),
+        Some(Outcomes {
+            answered: 2,
+            accepted: 1,
+            shipped: 1,
+            shipped_on_time: 0,
+            cancelled_after_acceptance: 1,
+            tracking_hours_total: 30
+        })
+    );
+    assert_eq!(m.get(&bolt).copied(), Some(Outcomes { answered: 9, accepted: 8, ..Outcomes::default() }));
+    assert!(!m.contains_key(&fresh));
+    assert_eq!(
+        l.measured(std::slice::from_ref(&bolt)).await.expect("measured").len(),
+        1,
+        "only the suppliers asked for"
+    );
 }

@@ -132,6 +132,7 @@ impl Stack {
             events: events.clone(),
             catalog: catalog.clone(),
             stock: catalog.clone(),
+            outcomes: catalog.clone(),
             gateway: Arc::new(HttpSupplierGateway::new(secrets.clone(), policy)),
             tracker: Arc::new(HttpCarrierTracker::new(&carrier.base_url(), std::time::Duration::from_secs(2))),
             clock: clock.clone(),

@@ -13,10 +13,10 @@ use dropline_shared::escalation::{Thresholds, plan};
 use dropline_shared::events::DomainEvent;
 use dropline_shared::ids::PurchaseOrderId;
 use dropline_shared::messages::{Step, WorkMessage};
-use dropline_shared::ports::{Clock, EventPublisher, OrderRef, OrderStore, WorkQueue};
+use dropline_shared::ports::{Clock, EventPublisher, OrderRef, OrderStore, OutcomeLedger, WorkQueue};
 use dropline_shared::routing_config::MIN_ACK_DEADLINE_HOURS;
 use dropline_shared::status::{OrderStatus, PoStatus};
-use dropline_shared::worker::{StepError, request_reroute, update_order};
+use dropline_shared::worker::{StepError, record_outcomes, request_reroute, update_order};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -32,6 +32,8 @@ pub struct Escalate {
     pub queue: Arc<dyn WorkQueue>,
     pub events: Arc<dyn EventPublisher>,
     pub clock: Arc<dyn Clock>,
+    /// A missed acknowledgment deadline counts against the supplier's performance.
+    pub outcomes: Arc<dyn OutcomeLedger>,
     pub thresholds: Thresholds,
     /// Orders escalated per status per run (and the page size of the index query).
     pub batch_size: usize,
@@ -149,6 +151,13 @@ impl Escalate {
         }
         if u.record.status_since == now {
             events.push(DomainEvent::for_status(ACTOR, &u.record, now));
+        }
+        // Lost on a crash here, it is counted when route places the lines again.
+        for po in late.iter().filter_map(|id| u.record.po(id)) {
+            if let Err(e) = record_outcomes(self.outcomes.as_ref(), po).await {
+                summary.errors += 1;
+                tracing::warn!(order_id = %o.id, po = %po.id, error = %e, "missed acknowledgment not counted");
+            }
         }
         if let Err(e) = self.events.publish(&events).await {
             summary.errors += 1;

@@ -1,7 +1,9 @@
 //! Escalate Lambda: wiring only. Runs once per scheduled EventBridge event.
 
 use dropline_escalate::Escalate;
-use dropline_shared::adapters::aws::{AwsClients, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue};
+use dropline_shared::adapters::aws::{
+    AwsClients, DynamoCatalog, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue,
+};
 use dropline_shared::config::{optional, required};
 use dropline_shared::escalation::Thresholds;
 use dropline_shared::messages::Step;
@@ -15,6 +17,8 @@ async fn main() -> Result<(), Error> {
     dropline_shared::telemetry::init();
     let orders_table = required("DROPLINE_ORDERS_TABLE")?;
     let event_bus = required("DROPLINE_EVENT_BUS")?;
+    // Supplier outcomes (a missed acknowledgment) are counted in the catalog table.
+    let catalog_table = required("DROPLINE_CATALOG_TABLE")?;
     let queues = QueueUrls::default()
         .with(Step::Validate, required("DROPLINE_VALIDATE_QUEUE_URL")?)
         .with(Step::Route, required("DROPLINE_ROUTE_QUEUE_URL")?)
@@ -30,6 +34,7 @@ async fn main() -> Result<(), Error> {
         queue: Arc::new(SqsWorkQueue::new(aws.sqs.clone(), queues)),
         events: Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), event_bus)),
         clock: Arc::new(SystemClock),
+        outcomes: Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), catalog_table)),
         thresholds,
         batch_size: 100,
     });

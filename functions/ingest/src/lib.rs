@@ -13,13 +13,15 @@ use dropline_shared::idempotency::{Begin, Idempotency, IdempotencyError, Idempot
 use dropline_shared::ids::{DeliveryId, PurchaseOrderId, SupplierId};
 use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::order::CanonicalOrder;
-use dropline_shared::ports::{Clock, Created, EventPublisher, OrderStore, StockLedger, WorkQueue};
+use dropline_shared::ports::{Clock, Created, EventPublisher, OrderStore, OutcomeLedger, StockLedger, WorkQueue};
 use dropline_shared::record::{OrderRecord, Receipt, Rejection, Shipment, StoreUpdate};
 use dropline_shared::secrets::SecretBook;
 use dropline_shared::signature;
 use dropline_shared::status::{OrderStatus, PoStatus, TrackingStatus};
 use dropline_shared::supplier::{AckStatus, SIGNATURE_HEADER, SupplierEvent};
-use dropline_shared::worker::{StepError, reconcile_stock, request_reroute, update_from, update_order};
+use dropline_shared::worker::{
+    StepError, reconcile_stock, record_outcomes, request_reroute, update_from, update_order,
+};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -81,6 +83,8 @@ pub struct Ingest {
     pub clock: Arc<dyn Clock>,
     /// Stock reservations, released or settled as purchase orders end.
     pub stock: Arc<dyn StockLedger>,
+    /// Supplier outcomes (acceptances, rejections, shipments), counted once per purchase order.
+    pub outcomes: Arc<dyn OutcomeLedger>,
 }
 
 /// Which endpoint a path names. API Gateway may prefix a stage name; only the tail counts.
@@ -378,6 +382,14 @@ impl Ingest {
                     tracing::error!(order_id = %u.record.id, po = %po_id, error = %e, "stock reservation not updated");
                     return WebResponse::error(503, "unavailable", "try again later");
                 }
+                // The supplier's answer, shipment or stockout counts toward its performance
+                // (once, however often the callback comes).
+                if let Some(po) = u.record.po(&po_id)
+                    && let Err(e) = record_outcomes(self.outcomes.as_ref(), po).await
+                {
+                    tracing::error!(order_id = %u.record.id, po = %po_id, error = %e, "supplier outcome not counted");
+                    return WebResponse::error(503, "unavailable", "try again later");
+                }
                 // A rejection or a stockout sent the order back to routing: ask route to place
                 // the lines elsewhere (again on the supplier's retry, while it waits).
                 if let Err(e) = request_reroute(self.queue.as_ref(), &u.record, "ingest").await {
@@ -486,6 +498,7 @@ pub fn apply_supplier_event(
                             carrier: carrier.trim().to_string(),
                             tracking_number: tracking_number.trim().to_string(),
                             shipped_at: shipped_at.unwrap_or(now),
+                            reported_at: Some(now),
                             status: TrackingStatus::InfoReceived,
                             last_checked_at: None,
                             next_check_at: Some(now + dropline_shared::tracking::first_check_after()),

@@ -30,6 +30,7 @@ async fn main() -> Result<(), Error> {
     if secrets.is_empty() {
         tracing::warn!(path = %secrets_path, "no secrets found: every webhook will be refused with 401");
     }
+    let catalog = Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), catalog_table));
     let ingest = Arc::new(Ingest {
         store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
         idempotency: Idempotency::new(
@@ -43,7 +44,8 @@ async fn main() -> Result<(), Error> {
         events: Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), event_bus)),
         secrets,
         clock: Arc::new(SystemClock),
-        stock: Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), catalog_table)),
+        stock: catalog.clone(),
+        outcomes: catalog,
     });
     lambda_http::run(service_fn(move |req| {
         let ingest = ingest.clone();

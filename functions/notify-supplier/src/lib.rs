@@ -142,7 +142,8 @@ impl NotifySupplier {
                 SendOutcome::Refused { reason } => {
                     r.transition_po(&po_id, PoStatus::Submitted, ACTOR, "", now).map_err(to_error)?;
                     if let Some(p) = r.purchase_orders.iter_mut().find(|p| p.id == po_id) {
-                        p.rejection = Some(Rejection { code: "SUBMISSION_REFUSED".into(), message: reason.clone() });
+                        p.rejection =
+                            Some(Rejection { code: Rejection::SUBMISSION_REFUSED.into(), message: reason.clone() });
                     }
                     r.transition_po(&po_id, PoStatus::Rejected, ACTOR, "submission refused", now).map_err(to_error)?;
                     Ok(Some("PurchaseOrderRejected"))

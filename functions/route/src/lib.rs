@@ -14,13 +14,16 @@ use dropline_shared::events::DomainEvent;
 use dropline_shared::ids::Sku;
 use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::order::ServiceLevel;
-use dropline_shared::ports::{Catalog, Clock, EventPublisher, OrderStore, Reserved, StockLedger, WorkQueue};
+use dropline_shared::performance::MeasuredCache;
+use dropline_shared::ports::{
+    Catalog, Clock, EventPublisher, OrderStore, OutcomeLedger, Reserved, StockLedger, WorkQueue,
+};
 use dropline_shared::record::{HoldCategory, HoldReason, OrderRecord, PurchaseOrder};
 use dropline_shared::routing::{Request, RoutingDecision, route};
 use dropline_shared::routing_config::ConfigCache;
 use dropline_shared::status::{OrderStatus, PoStatus};
 use dropline_shared::validation::{Refusal, UnknownStock};
-use dropline_shared::worker::{StepError, load_order, process_batch, update_from};
+use dropline_shared::worker::{StepError, load_order, process_batch, record_outcomes, update_from};
 use std::sync::Arc;
 
 pub const ACTOR: &str = "route";
@@ -98,6 +101,11 @@ pub struct Route {
     pub unknown_stock: UnknownStock,
     /// The routing configuration (suppliers, zones, rules, policy).
     pub config: Arc<ConfigCache>,
+    /// Supplier outcomes the pipeline counted, read through a cache, scored as reliability.
+    pub measured: Arc<MeasuredCache>,
+    /// Where a rerouted order's failed purchase orders are counted (again: idempotent), in case
+    /// the step that failed them crashed before it counted them.
+    pub outcomes: Arc<dyn OutcomeLedger>,
 }
 
 /// Routing holds an operator may override (the constraint then becomes a warning).
@@ -108,6 +116,7 @@ impl Route {
     /// the units first, plans again (up to three times) and finally holds as out of stock.
     async fn decide(&self, record: &OrderRecord, now: DateTime<Utc>) -> Result<Decision, StepError> {
         let config = self.config.get().await.map_err(|e| StepError::Retry(e.to_string()))?;
+        let measured = self.measured.get(&config).await;
         let lines = record.uncovered_lines();
         let skus: Vec<Sku> = lines.iter().filter_map(|&i| record.order.lines[i].sku.clone()).collect();
         let waived: Vec<String> =
@@ -130,6 +139,7 @@ impl Route {
                 waived: &waived,
                 now,
                 unknown_stock: self.unknown_stock,
+                measured: &measured,
             };
             let routed = route(&request, &view, &config);
             let explanation = Some(routed.decision);
@@ -212,6 +222,11 @@ impl Route {
         let mut record = load_order(self.store.as_ref(), id).await?;
         let mut changed = false;
         if record.status == OrderStatus::Validated {
+            for po in
+                record.purchase_orders.iter().filter(|p| matches!(p.status, PoStatus::Rejected | PoStatus::Cancelled))
+            {
+                record_outcomes(self.outcomes.as_ref(), po).await?;
+            }
             let now = self.clock.now();
             let decision = self.decide(&record, now).await?;
             let planned_from = record.purchase_orders.len();

@@ -9,6 +9,7 @@ use dropline_shared::adapters::aws::{
 use dropline_shared::config::{optional, required};
 use dropline_shared::escalation::parse_duration;
 use dropline_shared::messages::Step;
+use dropline_shared::performance::MeasuredCache;
 use dropline_shared::ports::SystemClock;
 use dropline_shared::routing_config::ConfigCache;
 use dropline_shared::validation::UnknownStock;
@@ -41,13 +42,15 @@ async fn main() -> Result<(), Error> {
         config: Arc::new(ConfigCache::new(config_store, ttl)),
         store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
         catalog: catalog.clone(),
-        stock: catalog,
+        stock: catalog.clone(),
+        // Supplier performance is re-read with the configuration, at most once per ttl.
+        measured: Arc::new(MeasuredCache::new(catalog.clone(), ttl)),
+        outcomes: catalog,
         queue: Arc::new(SqsWorkQueue::new(
             aws.sqs.clone(),
             QueueUrls::default().with(Step::NotifySupplier, next_queue),
         )),
         events: Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), event_bus)),
-
         clock: Arc::new(SystemClock),
     });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {

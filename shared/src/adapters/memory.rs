@@ -8,9 +8,10 @@ use crate::events::DomainEvent;
 use crate::idempotency::{IdempotencyRecord, IdempotencyStatus, IdempotencyStore, PutOutcome, may_overwrite};
 use crate::ids::{OrderId, Sku, SupplierId};
 use crate::messages::{Step, WorkMessage};
+use crate::performance::{Measured, Outcome};
 use crate::ports::{
-    Catalog, Clock, ConfigText, Created, EventPublisher, OrderRef, OrderStore, PortError, PortResult, QueueConsumer,
-    ReceivedMessage, Reserved, RoutingConfigStore, StockLedger, WorkQueue, reservation_check,
+    Catalog, Clock, ConfigText, Created, EventPublisher, OrderRef, OrderStore, OutcomeLedger, PortError, PortResult,
+    QueueConsumer, ReceivedMessage, Reserved, RoutingConfigStore, StockLedger, WorkQueue, reservation_check,
 };
 use crate::record::OrderRecord;
 use crate::status::OrderStatus;
@@ -357,11 +358,13 @@ pub struct MemoryCatalog {
     view: Mutex<CatalogView>,
     /// Per SKU, holder -> reservation.
     holds: Mutex<HashMap<Sku, BTreeMap<String, Reservation>>>,
+    /// Supplier outcomes: the keys counted, and the counts.
+    outcomes: Mutex<(std::collections::HashSet<String>, Measured)>,
 }
 
 impl MemoryCatalog {
     pub fn new(doc: &CatalogDocument) -> Self {
-        Self { view: Mutex::new(CatalogView::of_document(doc)), holds: Mutex::default() }
+        Self { view: Mutex::new(CatalogView::of_document(doc)), holds: Mutex::default(), outcomes: Mutex::default() }
     }
 
     /// The view for `skus`, with the suppliers they reference when `suppliers` is true, and the
@@ -439,6 +442,25 @@ impl StockLedger for MemoryCatalog {
             r.take_from(Arc::make_mut(offers).as_mut_slice());
         }
         Ok(true)
+    }
+}
+
+#[async_trait]
+impl OutcomeLedger for MemoryCatalog {
+    async fn record(&self, outcome: &Outcome) -> PortResult<bool> {
+        // One lock over the check and both writes: the transaction in DynamoDB.
+        let mut guard = lock(&self.outcomes);
+        let (seen, measured) = &mut *guard;
+        if !seen.insert(outcome.key()) {
+            return Ok(false);
+        }
+        measured.entry(outcome.supplier_id.clone()).or_default().count(&outcome.kind);
+        Ok(true)
+    }
+
+    async fn measured(&self, suppliers: &[SupplierId]) -> PortResult<Measured> {
+        let guard = lock(&self.outcomes);
+        Ok(suppliers.iter().filter_map(|s| guard.1.get(s).map(|o| (s.clone(), *o))).collect())
     }
 }
 

@@ -94,6 +94,7 @@ struct Case {
     excluded: Vec<RoutingExclusion>,
     waived: Vec<String>,
     now: DateTime<Utc>,
+    measured: Measured,
 }
 
 fn case(skus: &[&str]) -> Case {
@@ -105,6 +106,7 @@ fn case(skus: &[&str]) -> Case {
         excluded: Vec::new(),
         waived: Vec::new(),
         now: utc("2026-11-20T14:00:00Z"),
+        measured: Measured::new(),
     }
 }
 
@@ -120,6 +122,7 @@ impl Case {
             waived: &self.waived,
             now: self.now,
             unknown_stock: UnknownStock::Hold,
+            measured: &self.measured,
         };
         route(&req, &view_of(&self.catalog), &cfg)
     }
@@ -230,7 +233,7 @@ fn weights_preference_and_reliability_change_the_choice() {
 
 #[test]
 fn measured_outcomes_update_the_prior() {
-    let prior = Performance::PRIOR;
+    let prior = crate::routing_config::Performance::PRIOR;
     assert_eq!(expected_performance(&prior, &Outcomes::default()), prior, "nothing measured: the prior");
     let bad = Outcomes { answered: 20, accepted: 10, ..Outcomes::default() };
     let p = expected_performance(&prior, &bad);
@@ -240,6 +243,37 @@ fn measured_outcomes_update_the_prior() {
     let p = expected_performance(&prior, &many);
     assert!(p.acceptance_rate > 0.999 && p.on_time_ship_rate > 0.99, "the data outweighs the prior");
     assert!(reliability(&p) > reliability(&prior));
+}
+
+#[test]
+fn what_the_pipeline_measured_changes_the_choice() {
+    let c = case(&["A", "B"]);
+    assert_eq!(chosen(&c.run()), vec!["atlas"], "atlas is cheaper, and both start from the prior");
+    // atlas answered 60 purchase orders and accepted 20; it shipped late and uploaded late.
+    let mut c = case(&["A", "B"]);
+    c.measured.insert(
+        sid("atlas"),
+        Outcomes {
+            answered: 60,
+            accepted: 20,
+            shipped: 20,
+            shipped_on_time: 8,
+            tracking_hours_total: 20 * 72,
+            ..Outcomes::default()
+        },
+    );
+    let r = c.run();
+    assert_eq!(chosen(&r), vec!["bolt"], "the measured outcomes outweigh atlas's lower cost");
+    let atlas = r.decision.candidates.iter().find(|x| x.supplier_id.as_str() == "atlas").unwrap();
+    let bolt = r.decision.candidates.iter().find(|x| x.supplier_id.as_str() == "bolt").unwrap();
+    assert!(atlas.figures.as_ref().unwrap().reliability < 0.3 * bolt.figures.as_ref().unwrap().reliability);
+    // Good measured outcomes for atlas keep it first.
+    let mut c = case(&["A", "B"]);
+    c.measured.insert(
+        sid("atlas"),
+        Outcomes { answered: 60, accepted: 60, shipped: 60, shipped_on_time: 60, ..Outcomes::default() },
+    );
+    assert_eq!(chosen(&c.run()), vec!["atlas"]);
 }
 
 #[test]
@@ -435,6 +469,7 @@ fn a_reroute_routes_only_the_lines_left() {
         waived: &[],
         now: c.now,
         unknown_stock: UnknownStock::Hold,
+        measured: &Measured::new(),
     };
     let r = route(&req, &view_of(&c.catalog), &cfg);
     assert_eq!(r.decision.lines, vec!["3"]);
