@@ -535,3 +535,27 @@ async fn a_supplier_that_rejects_is_replaced_and_the_reservation_moves_with_the_
     let pacific = m.get(&ids[1]).copied().expect("pacific-au measured");
     assert_eq!((pacific.answered, pacific.accepted, pacific.shipped, pacific.shipped_on_time), (1, 1, 1, 1));
 }
+
+#[tokio::test]
+async fn a_supplier_silent_past_its_deadline_is_told_over_http_and_replaced() {
+    let stack = Stack::start(StackOptions::default()).await;
+    let d = shopify_delivery();
+    let id = order_id_of(&d);
+    assert_eq!(stack.post_delivery(&d, dropline_tests::SHOPIFY_SECRET).await.0, 200);
+    stack.settle().await;
+    let first = order(&stack, &id).await.purchase_orders[0].clone();
+    assert_eq!(first.supplier_id.as_str(), "northwind-us");
+    // northwind-us never answers (its callbacks stay in its outbox); 13 h later it is replaced.
+    stack.clock.advance(Duration::hours(13));
+    let s = stack.pipeline.escalate().await;
+    assert_eq!(s.ack_deadlines_missed, 1, "{s:?}");
+    stack.settle().await;
+    let r = order(&stack, &id).await;
+    assert_eq!(r.po(&first.id).expect("po").status, PoStatus::Cancelled);
+    assert_eq!(r.purchase_orders[1].supplier_id.as_str(), "pacific-au");
+    assert_eq!(stack.suppliers.cancellations(), vec![first.id.to_string()], "told over signed HTTP, once");
+    use dropline_shared::ports::OutcomeLedger;
+    let northwind = SupplierId::new("northwind-us").unwrap();
+    let m = stack.ledger.measured(std::slice::from_ref(&northwind)).await.expect("measured");
+    assert_eq!(m.get(&northwind).map(|o| (o.answered, o.accepted)), Some((1, 0)), "silence counted once");
+}

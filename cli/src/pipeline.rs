@@ -104,7 +104,7 @@ impl Pipeline {
                 clock: p.clock.clone(),
             }),
             route: Arc::new(Route {
-                unknown_stock: p.policy.unknown_stock,
+                policy: p.policy.clone(),
                 config: p.routing,
                 // Read afresh for every order: the demo and the tests see each outcome at once.
                 measured: Arc::new(MeasuredCache::new(p.outcomes.clone(), std::time::Duration::ZERO)),

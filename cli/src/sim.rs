@@ -13,8 +13,8 @@ use dropline_shared::catalog::Supplier;
 use dropline_shared::ports::{CarrierTracker, GatewayError, PortResult, SupplierGateway};
 use dropline_shared::signature;
 use dropline_shared::supplier::{
-    AckStatus, IDEMPOTENCY_HEADER, PurchaseOrderDocument, SIGNATURE_HEADER, SubmitReceipt, SupplierEvent,
-    TrackingReport,
+    AckStatus, CancellationNotice, IDEMPOTENCY_HEADER, PurchaseOrderDocument, SIGNATURE_HEADER, SubmitReceipt,
+    SupplierEvent, TrackingReport,
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -43,6 +43,8 @@ pub struct SupplierBook {
     pub received: BTreeMap<String, PurchaseOrderDocument>,
     /// Callbacks not yet delivered: (supplier id, event).
     pub outbox: Vec<(String, SupplierEvent)>,
+    /// Cancellation notices received (purchase order ids), duplicates included.
+    pub cancellations: Vec<String>,
     failures_left: Option<usize>,
 }
 
@@ -127,10 +129,19 @@ impl SimulatedSuppliers {
     pub fn requests(&self) -> usize {
         lock(&self.book).requests
     }
+    /// Cancellation notices received (purchase order ids), duplicates included.
+    pub fn cancellations(&self) -> Vec<String> {
+        lock(&self.book).cancellations.clone()
+    }
 }
 
 #[async_trait]
 impl SupplierGateway for SimulatedSuppliers {
+    async fn cancel(&self, _supplier: &Supplier, notice: &CancellationNotice) -> Result<(), GatewayError> {
+        lock(&self.book).cancellations.push(notice.purchase_order_id.to_string());
+        Ok(())
+    }
+
     async fn submit(&self, supplier: &Supplier, po: &PurchaseOrderDocument) -> Result<SubmitReceipt, GatewayError> {
         let behaviour = self.behaviour.get(supplier.id.as_str()).cloned().unwrap_or_default();
         match lock(&self.book).receive(supplier.id.as_str(), po.clone(), &behaviour) {
@@ -208,6 +219,11 @@ impl HttpSupplierSim {
         lock(&self.state.book).requests
     }
 
+    /// Cancellation notices received (purchase order ids), duplicates included.
+    pub fn cancellations(&self) -> Vec<String> {
+        lock(&self.state.book).cancellations.clone()
+    }
+
     /// Sends every queued callback; returns the HTTP statuses.
     pub async fn deliver_callbacks(&self) -> Vec<u16> {
         let outbox = std::mem::take(&mut lock(&self.state.book).outbox);
@@ -281,6 +297,27 @@ async fn supplier_orders(
     }
 }
 
+async fn supplier_cancellation(
+    State(state): State<Arc<SupplierSimState>>,
+    Path((supplier, po)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
+    if let Some(secret) = state.secrets.get(&supplier) {
+        let sig = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !signature::verify(&[secret.as_str()], &body, sig) {
+            return (StatusCode::UNAUTHORIZED, r#"{"error":"invalid_signature"}"#.into());
+        }
+    }
+    match serde_json::from_slice::<CancellationNotice>(&body) {
+        Ok(n) if n.purchase_order_id.to_string() == po => {
+            lock(&state.book).cancellations.push(po);
+            (StatusCode::OK, r#"{"cancelled":true}"#.into())
+        }
+        _ => (StatusCode::BAD_REQUEST, r#"{"error":"invalid_cancellation"}"#.into()),
+    }
+}
+
 /// Starts a simulated supplier server on `addr` (port 0 picks one).
 pub async fn serve_suppliers(
     addr: SocketAddr,
@@ -297,7 +334,10 @@ pub async fn serve_suppliers(
         client: reqwest::Client::new(),
         auto_callback,
     });
-    let app = Router::new().route("/suppliers/{id}/orders", post(supplier_orders)).with_state(state.clone());
+    let app = Router::new()
+        .route("/suppliers/{id}/orders", post(supplier_orders))
+        .route("/suppliers/{id}/orders/{po}/cancellation", post(supplier_cancellation))
+        .with_state(state.clone());
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {

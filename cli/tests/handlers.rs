@@ -583,6 +583,11 @@ async fn a_supplier_silent_past_its_acknowledgment_deadline_is_replaced() {
     let r = w.store.get(&id).await.expect("get").expect("order");
     assert_eq!(r.status, OrderStatus::Submitted);
     assert_eq!(r.purchase_orders[1].supplier_id.as_str(), "pacific-au");
+    // northwind-us was told not to ship it, once, however often the message comes.
+    assert_eq!(w.suppliers.cancellations(), vec![first.id.to_string()]);
+    let again = w.pipeline.notify.handle(event_for(&[WorkMessage::purchase_order(first.id.clone(), "test")])).await;
+    assert!(again.batch_item_failures.is_empty());
+    assert_eq!(w.suppliers.cancellations().len(), 1, "sent once");
     assert_eq!(reserved(&w, "TEE-BLK-M"), 1, "the unit moved with the order");
     let sku = dropline_shared::ids::Sku::new("TEE-BLK-M").expect("sku");
     let view = w.catalog.lookup(std::slice::from_ref(&sku), false);
@@ -594,4 +599,54 @@ async fn a_supplier_silent_past_its_acknowledgment_deadline_is_replaced() {
     let answer = w.pipeline.ingest.handle(signed_callback("northwind-us", &late)).await;
     assert_eq!(answer.status, 409, "{}", answer.body);
     assert_eq!(measured(&w, "northwind-us").await, Outcomes { answered: 1, ..Outcomes::default() }, "silence counted");
+}
+
+/// Route on the demo world's ports with another validation policy.
+fn route_with(w: &DemoWorld, policy: dropline_shared::validation::ValidationPolicy) -> dropline_route::Route {
+    use dropline_shared::adapters::memory::MemoryRoutingConfig;
+    use dropline_shared::routing_config::ConfigCache;
+    dropline_route::Route {
+        store: w.store.clone(),
+        catalog: w.catalog.clone(),
+        queue: w.queues.clone(),
+        events: w.bus.clone(),
+        clock: w.clock.clone(),
+        stock: w.catalog.clone(),
+        policy,
+        config: Arc::new(ConfigCache::new(
+            Arc::new(MemoryRoutingConfig::with_text("routing.json", demo::ROUTING)),
+            std::time::Duration::MAX,
+        )),
+        measured: Arc::new(dropline_shared::performance::MeasuredCache::new(
+            w.catalog.clone(),
+            std::time::Duration::ZERO,
+        )),
+        outcomes: w.catalog.clone(),
+    }
+}
+
+#[tokio::test]
+async fn the_chosen_route_must_still_clear_the_margin_floor() {
+    use dropline_shared::validation::{MarginFloor, ValidationPolicy};
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    w.pipeline.pump(Step::Validate).await.expect("validate");
+    assert_eq!(w.store.get(&id).await.expect("get").expect("order").status, OrderStatus::Validated);
+    // A stricter floor than validation applied: northwind-us's configured shipping and fee miss it.
+    let strict =
+        ValidationPolicy { margin_floor: MarginFloor::parse("90%").expect("floor"), ..ValidationPolicy::default() };
+    route_with(&w, strict).process(WorkMessage::order(id.clone(), "test")).await.expect("route");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.status, OrderStatus::OnHold);
+    assert_eq!(r.holds[0].code, "margin_below_floor");
+    assert!(r.holds[0].message.contains("with the route chosen"), "{}", r.holds[0].message);
+    assert!(r.purchase_orders.is_empty());
+    assert_eq!(reserved(&w, "TEE-BLK-M"), 0, "nothing held for a plan not taken");
+
+    // Under the default floor the same order routes.
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    w.pipeline.pump(Step::Validate).await.expect("validate");
+    route_with(&w, ValidationPolicy::default()).process(WorkMessage::order(id.clone(), "test")).await.expect("route");
+    assert_eq!(w.store.get(&id).await.expect("get").expect("order").status, OrderStatus::Routed);
 }

@@ -350,8 +350,9 @@ pub fn check(address: &Address, rules: &AddressRules) -> AddressVerdict {
     }
 
     // Postal code: the country's pattern, then its canonical form.
+    let postal_verdict = if a.postal_code.is_empty() { None } else { country.postal_matches(&a.postal_code) };
     if !a.postal_code.is_empty() {
-        match country.postal_matches(&a.postal_code) {
+        match postal_verdict {
             Some(false) => {
                 let hint = country.rules.postal_code.as_ref().map(|p| (p.format.clone(), p.example.clone()));
                 let (format, example) = hint.unwrap_or_default();
@@ -391,7 +392,9 @@ pub fn check(address: &Address, rules: &AddressRules) -> AddressVerdict {
             )),
             Some(code) => {
                 set("region", &mut a.region, code.clone(), &mut changes);
-                let postal_ok = country.postal_matches(&a.postal_code) != Some(false);
+                // The pattern was checked above, on the code before its canonical form (which
+                // only regroups the same characters).
+                let postal_ok = postal_verdict != Some(false);
                 if postal_ok
                     && !a.postal_code.is_empty()
                     && country.postal_in_subdivision(&a.postal_code, &code) == Some(false)

@@ -13,6 +13,40 @@ pub struct SupplierCalendar {
     pub cutoff: NaiveTime,
     pub working_days: Vec<Weekday>,
     pub holidays: Vec<NaiveDate>,
+    /// The last ship-by computed, and the span of order times it holds for.
+    memo: ShipByMemo,
+}
+
+/// A remembered `ship_by_day`: every order received in `[from, until)` with `handling_days`
+/// gets the same answer (the processing day only changes at the cut-off or at local midnight),
+/// so a function routing many orders in a row works the calendar out once per span. Not part
+/// of the calendar's identity: clones start empty and all memos compare equal.
+#[derive(Default)]
+struct ShipByMemo(std::sync::Mutex<Option<Memo>>);
+
+#[derive(Clone, Copy)]
+struct Memo {
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    handling_days: u32,
+    answer: (DateTime<Utc>, NaiveDate),
+}
+
+impl Clone for ShipByMemo {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+impl PartialEq for ShipByMemo {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for ShipByMemo {}
+impl std::fmt::Debug for ShipByMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ShipByMemo")
+    }
 }
 
 /// Why a calendar could not be read; names the part.
@@ -57,7 +91,7 @@ impl SupplierCalendar {
                 NaiveDate::parse_from_str(h.trim(), "%Y-%m-%d").map_err(|_| CalendarError::Holiday(h.to_string()))?,
             );
         }
-        Ok(Self { time_zone, cutoff, working_days: days, holidays: hs })
+        Ok(Self { time_zone, cutoff, working_days: days, holidays: hs, memo: ShipByMemo::default() })
     }
 
     pub fn is_working_day(&self, d: NaiveDate) -> bool {
@@ -100,8 +134,38 @@ impl SupplierCalendar {
     /// When an order received at `at` must have shipped, with `handling_days` working days of
     /// handling (0: the processing day itself): the end of that working day, local time.
     pub fn ship_by(&self, at: DateTime<Utc>, handling_days: u32) -> DateTime<Utc> {
+        self.ship_by_day(at, handling_days).0
+    }
+
+    /// `ship_by`, with the local day it ends.
+    pub fn ship_by_day(&self, at: DateTime<Utc>, handling_days: u32) -> (DateTime<Utc>, NaiveDate) {
+        let memo = self.memo.0.lock().ok().and_then(|m| *m);
+        if let Some(m) = memo
+            && m.handling_days == handling_days
+            && m.from <= at
+            && at < m.until
+        {
+            return m.answer;
+        }
+        let local = at.with_timezone(&self.time_zone);
+        let today = local.date_naive();
         let day = self.add_working_days(self.processing_day(at), handling_days);
-        self.end_of(day)
+        let answer = (self.end_of(day), day);
+        // The answer holds from `at` until the cut-off (when `at` is before it) or the end of
+        // the local day, whichever comes first.
+        let cutoff = NaiveDateTime::new(today, self.cutoff);
+        let until = if local.time() < self.cutoff {
+            self.time_zone.from_local_datetime(&cutoff).earliest().map(|t| t.with_timezone(&Utc))
+        } else {
+            None
+        };
+        let until = until
+            .unwrap_or_else(|| self.end_of(today) + Duration::seconds(1))
+            .min(self.end_of(today) + Duration::seconds(1));
+        if let Ok(mut m) = self.memo.0.lock() {
+            *m = Some(Memo { from: at, until, handling_days, answer });
+        }
+        answer
     }
 
     /// The last instant of a local day, in UTC (the day's start can fall in a DST gap; its end
@@ -130,17 +194,38 @@ impl SupplierCalendar {
 /// (Monday to Friday) after the ship-by day, as dates in `time_zone` (the destination's, or the
 /// supplier's when the destination's is unknown).
 pub fn delivery_window(ship_by: DateTime<Utc>, time_zone: Tz, transit: (u32, u32)) -> (NaiveDate, NaiveDate) {
-    let carrier = SupplierCalendar {
-        time_zone,
-        cutoff: NaiveTime::MIN,
-        working_days: vec![Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri],
-        holidays: Vec::new(),
-    };
-    let shipped = ship_by.with_timezone(&time_zone).date_naive();
+    delivery_window_from(ship_by.with_timezone(&time_zone).date_naive(), transit)
+}
+
+/// `delivery_window` from the local ship-by day.
+pub fn delivery_window_from(shipped: NaiveDate, transit: (u32, u32)) -> (NaiveDate, NaiveDate) {
     let (lo, hi) = (transit.0.min(transit.1), transit.0.max(transit.1));
-    let after =
-        |n: u32| if n == 0 { shipped } else { carrier.add_working_days(shipped.succ_opt().unwrap_or(shipped), n - 1) };
-    (after(lo), after(hi))
+    (business_days_after(shipped, lo), business_days_after(shipped, hi))
+}
+
+fn is_business_day(d: NaiveDate) -> bool {
+    !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
+}
+
+/// The `n`-th carrier business day (Monday to Friday) after `d`; `d` itself for 0. Whole weeks
+/// at once: any seven days in a row hold exactly five business days.
+fn business_days_after(d: NaiveDate, n: u32) -> NaiveDate {
+    if n == 0 {
+        return d;
+    }
+    let weeks = (n - 1) / 5;
+    let mut day = d.checked_add_days(chrono::Days::new(u64::from(weeks) * 7)).unwrap_or(d);
+    let mut left = n - weeks * 5;
+    while left > 0 {
+        match day.succ_opt() {
+            Some(next) => day = next,
+            None => return day,
+        }
+        if is_business_day(day) {
+            left -= 1;
+        }
+    }
+    day
 }
 
 #[cfg(test)]
@@ -154,6 +239,24 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
     const WEEK: [&str; 5] = ["mon", "tue", "wed", "thu", "fri"];
+
+    #[test]
+    fn the_remembered_ship_by_is_the_computed_one_at_every_moment() {
+        // New York across the end of daylight saving time (1 Nov 2026), a holiday and weekends.
+        let ny = SupplierCalendar::parse("America/New_York", "15:00", &WEEK, &["2026-11-03"]).unwrap();
+        for handling in [0, 2] {
+            let mut t = utc("2026-10-29T00:00:00Z");
+            while t < utc("2026-11-08T00:00:00Z") {
+                let fresh = ny.clone(); // a clone starts with nothing remembered
+                assert_eq!(ny.ship_by_day(t, handling), fresh.ship_by_day(t, handling), "{t} +{handling}");
+                t += Duration::minutes(17);
+            }
+        }
+        // Just before and at the cut-off.
+        let before = utc("2026-11-05T19:59:59Z");
+        assert_eq!(ny.ship_by(before, 0), utc("2026-11-06T04:59:59Z"), "Thursday");
+        assert_eq!(ny.ship_by(before + Duration::seconds(1), 0), utc("2026-11-07T04:59:59Z"), "Friday");
+    }
 
     #[test]
     fn calendars_are_read_with_errors_naming_the_part() {
@@ -225,5 +328,26 @@ mod tests {
         assert_eq!(delivery_window(ship_by, tz, (2, 5)), (date("2026-11-24"), date("2026-11-27")));
         assert_eq!(delivery_window(ship_by, tz, (5, 2)), (date("2026-11-24"), date("2026-11-27")), "order of bounds");
         assert_eq!(delivery_window(ship_by, tz, (1, 1)).0, date("2026-11-23"), "next business day: Monday");
+        // Whole weeks: 10 business days after Friday 20 Nov is Friday 4 Dec; 11 is Monday 7 Dec.
+        let friday = date("2026-11-20");
+        assert_eq!(delivery_window_from(friday, (10, 11)), (date("2026-12-04"), date("2026-12-07")));
+        assert_eq!(delivery_window_from(friday, (0, 5)), (friday, date("2026-11-27")));
+        let saturday = date("2026-11-21");
+        assert_eq!(delivery_window_from(saturday, (1, 6)), (date("2026-11-23"), date("2026-11-30")));
+        // The same as counting day by day, for every start day of a fortnight and up to 30 days.
+        for start in 0..14 {
+            let d = friday + Duration::days(start);
+            for n in 0..30u32 {
+                let mut day = d;
+                let mut left = n;
+                while left > 0 {
+                    day = day.succ_opt().unwrap();
+                    if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+                        left -= 1;
+                    }
+                }
+                assert_eq!(business_days_after(d, n), day, "{d} + {n}");
+            }
+        }
     }
 }

@@ -82,11 +82,21 @@ impl<'de> Deserialize<'de> for Flex {
     }
 }
 
-fn money(field: &str, v: Option<&Flex>) -> Result<Money, PayloadError> {
+fn money(field: impl std::fmt::Display, v: Option<&Flex>) -> Result<Money, PayloadError> {
     match v {
         None => Ok(Money::ZERO),
         Some(f) if f.0.trim().is_empty() => Ok(Money::ZERO),
-        Some(f) => Money::parse(&f.0).map_err(|e| PayloadError::new(field, e.to_string())),
+        Some(f) => Money::parse(&f.0).map_err(|e| PayloadError::new(field.to_string(), e.to_string())),
+    }
+}
+
+/// A field path (`line_items[2].sku`), written out only when an error names it.
+#[derive(Clone, Copy)]
+struct Indexed(&'static str, usize, &'static str);
+
+impl std::fmt::Display for Indexed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}[{}].{}", self.0, self.1, self.2)
     }
 }
 
@@ -94,14 +104,15 @@ fn non_empty(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
-fn quantity(field: &str, q: i64) -> Result<u32, PayloadError> {
-    u32::try_from(q).map_err(|_| PayloadError::new(field, format!("quantity {q} is not a non-negative integer")))
+fn quantity(field: impl std::fmt::Display, q: i64) -> Result<u32, PayloadError> {
+    u32::try_from(q)
+        .map_err(|_| PayloadError::new(field.to_string(), format!("quantity {q} is not a non-negative integer")))
 }
 
-fn sku(field: &str, s: Option<String>) -> Result<Option<Sku>, PayloadError> {
+fn sku(field: impl std::fmt::Display, s: Option<String>) -> Result<Option<Sku>, PayloadError> {
     match non_empty(s) {
         None => Ok(None),
-        Some(s) => Sku::new(s).map(Some).map_err(|e| PayloadError::new(field, e.to_string())),
+        Some(s) => Sku::new(s).map(Some).map_err(|e| PayloadError::new(field.to_string(), e.to_string())),
     }
 }
 
@@ -323,26 +334,26 @@ pub fn shopify_order(shop_domain: &str, body: &[u8]) -> Result<CanonicalOrder, P
     }
     let mut lines = Vec::with_capacity(o.line_items.len());
     for (i, l) in o.line_items.into_iter().enumerate() {
-        let at = |f: &str| format!("line_items[{i}].{f}");
+        let at = |f: &'static str| Indexed("line_items", i, f);
         lines.push(LineItem {
             line_id: l.id.0,
-            sku: sku(&at("sku"), l.sku)?,
+            sku: sku(at("sku"), l.sku)?,
             product_id: l.product_id.map(|f| f.0),
             variant_id: l.variant_id.map(|f| f.0),
             title: l.title.unwrap_or_default(),
             variant_title: non_empty(l.variant_title),
             options: Vec::new(),
-            quantity: quantity(&at("quantity"), l.quantity)?,
-            unit_price: money(&at("price"), Some(&l.price))?,
+            quantity: quantity(at("quantity"), l.quantity)?,
+            unit_price: money(at("price"), Some(&l.price))?,
         });
     }
     let mut shipping = Money::ZERO;
     let mut shipping_discount = Money::ZERO;
     for (i, s) in o.shipping_lines.iter().enumerate() {
-        let price = money(&format!("shipping_lines[{i}].price"), s.price.as_ref())?;
+        let price = money(Indexed("shipping_lines", i, "price"), s.price.as_ref())?;
         shipping = shipping.plus(price);
         if let Some(d) = &s.discounted_price {
-            let after = money(&format!("shipping_lines[{i}].discounted_price"), Some(d))?;
+            let after = money(Indexed("shipping_lines", i, "discounted_price"), Some(d))?;
             shipping_discount = shipping_discount.plus(price.minus(after));
         }
     }
@@ -587,18 +598,18 @@ pub fn woocommerce_order(source: &str, body: &[u8]) -> Result<CanonicalOrder, Pa
     // The sum of the lines' own subtotals: exact, where unit price times quantity may not be.
     let mut subtotal = Money::ZERO;
     for (i, l) in o.line_items.into_iter().enumerate() {
-        let at = |f: &str| format!("line_items[{i}].{f}");
-        let qty = quantity(&at("quantity"), l.quantity)?;
+        let at = |f: &'static str| Indexed("line_items", i, f);
+        let qty = quantity(at("quantity"), l.quantity)?;
         // Woo's `price` is the unit price after discounts; `subtotal` is the line before them.
         let (unit_price, line_total) = match (&l.subtotal, qty) {
             (Some(sub), q) if q > 0 && !sub.0.trim().is_empty() => {
-                let line = money(&at("subtotal"), Some(sub))?;
+                let line = money(at("subtotal"), Some(sub))?;
                 let unit = Money::new(line.amount() / rust_decimal::Decimal::from(q))
-                    .map_err(|e| PayloadError::new(at("subtotal"), e.to_string()))?;
+                    .map_err(|e| PayloadError::new(at("subtotal").to_string(), e.to_string()))?;
                 (unit, line)
             }
             _ => {
-                let unit = money(&at("price"), l.price.as_ref())?;
+                let unit = money(at("price"), l.price.as_ref())?;
                 (unit, unit.times(qty))
             }
         };
@@ -609,7 +620,7 @@ pub fn woocommerce_order(source: &str, body: &[u8]) -> Result<CanonicalOrder, Pa
         let variation = l.variation_id.map(|f| f.0).filter(|v| v != "0");
         lines.push(LineItem {
             line_id: l.id.0,
-            sku: sku(&at("sku"), l.sku)?,
+            sku: sku(at("sku"), l.sku)?,
             product_id: l.product_id.map(|f| f.0),
             variant_id: variation,
             title: l.name.unwrap_or_default(),
@@ -626,7 +637,7 @@ pub fn woocommerce_order(source: &str, body: &[u8]) -> Result<CanonicalOrder, Pa
         price: shipping,
     });
     if let Some((i, s)) = o.shipping_lines.iter().enumerate().find(|(_, s)| s.total.is_some()) {
-        money(&format!("shipping_lines[{i}].total"), s.total.as_ref())?;
+        money(Indexed("shipping_lines", i, "total"), s.total.as_ref())?;
     }
     let created_at = match (non_empty(o.date_created_gmt), non_empty(o.date_created)) {
         (Some(g), _) => gmt("date_created_gmt", &g)?,

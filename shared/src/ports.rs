@@ -9,7 +9,7 @@ use crate::messages::{Step, WorkMessage};
 use crate::performance::{Measured, Outcome};
 use crate::record::OrderRecord;
 use crate::status::OrderStatus;
-use crate::supplier::{PurchaseOrderDocument, SubmitReceipt, TrackingReport};
+use crate::supplier::{CancellationNotice, PurchaseOrderDocument, SubmitReceipt, TrackingReport};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -184,6 +184,9 @@ pub enum GatewayError {
 #[async_trait]
 pub trait SupplierGateway: Send + Sync {
     async fn submit(&self, supplier: &Supplier, po: &PurchaseOrderDocument) -> Result<SubmitReceipt, GatewayError>;
+    /// Tells the supplier a purchase order is void. A supplier that no longer knows it, or
+    /// already has it cancelled, answers success too.
+    async fn cancel(&self, supplier: &Supplier, notice: &CancellationNotice) -> Result<(), GatewayError>;
 }
 
 /// Asks a carrier (or an aggregator) where a parcel is.

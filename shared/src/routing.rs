@@ -20,7 +20,7 @@
 //!
 //! The decision lists every candidate with its components or the constraints that excluded it.
 
-use crate::calendar::delivery_window;
+use crate::calendar::delivery_window_from;
 use crate::catalog::{CatalogView, Offer};
 use crate::ids::{OrderId, PurchaseOrderId, SupplierId};
 use crate::money::Money;
@@ -32,7 +32,7 @@ use crate::status::PoStatus;
 use crate::validation::{Refusal, UnknownStock, refusal};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// What to route.
 #[derive(Debug, Clone, Copy)]
@@ -161,11 +161,49 @@ pub struct Routed {
     pub decision: RoutingDecision,
 }
 
+/// Order line index -> the offer a supplier would use for it: a slot per order line (orders
+/// have a few lines; a map would cost more than it saves).
+struct LineOffers<'a>(Vec<Option<&'a Offer>>);
+
+impl<'a> LineOffers<'a> {
+    fn new(lines: usize) -> Self {
+        Self(vec![None; lines])
+    }
+    fn insert(&mut self, i: usize, o: &'a Offer) {
+        if let Some(slot) = self.0.get_mut(i) {
+            *slot = Some(o);
+        }
+    }
+    fn remove(&mut self, i: &usize) {
+        if let Some(slot) = self.0.get_mut(*i) {
+            *slot = None;
+        }
+    }
+    fn get(&self, i: &usize) -> Option<&'a Offer> {
+        self.0.get(*i).copied().flatten()
+    }
+    fn contains_key(&self, i: &usize) -> bool {
+        self.get(i).is_some()
+    }
+    fn keys(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().filter(|(_, o)| o.is_some()).map(|(i, _)| i)
+    }
+    fn is_empty(&self) -> bool {
+        self.0.iter().all(Option::is_none)
+    }
+    /// The item cost of `lines` (each must have an offer; a line without one costs nothing).
+    fn cost(&self, order: &CanonicalOrder, lines: impl Iterator<Item = usize>) -> Money {
+        lines.fold(Money::ZERO, |acc, i| match self.get(&i) {
+            Some(o) => acc.plus(o.cost.times(order.lines[i].quantity)),
+            None => acc,
+        })
+    }
+}
+
 /// A qualifying supplier's working data.
 struct Qualified<'a> {
     supplier: &'a RoutingSupplier,
-    /// Line index -> the offer it would use.
-    offers: BTreeMap<usize, &'a Offer>,
+    offers: LineOffers<'a>,
     shipping: Money,
     ship_by: DateTime<Utc>,
     delivery: (NaiveDate, NaiveDate),
@@ -176,6 +214,8 @@ struct Plan {
     /// (qualified index, line indices), in the order of the first line.
     shipments: Vec<(usize, Vec<usize>)>,
     landed: Money,
+    /// `landed` as a float, for the score.
+    landed_f64: f64,
     extra: Money,
     latest: NaiveDate,
     reliability: f64,
@@ -251,11 +291,13 @@ pub fn route(req: &Request<'_>, catalog: &CatalogView, config: &RoutingConfig) -
     let mut warnings = Vec::new();
 
     // The units each SKU needs across the routed lines (lines of one SKU draw on one offer).
-    let mut needs: HashMap<&crate::ids::Sku, u32> = HashMap::new();
+    let mut needs: Vec<(&crate::ids::Sku, u32)> = Vec::with_capacity(req.lines.len());
     for &i in req.lines {
         if let Some(s) = &order.lines[i].sku {
-            let n = needs.entry(s).or_default();
-            *n = n.saturating_add(order.lines[i].quantity);
+            match needs.iter_mut().find(|(k, _)| *k == s) {
+                Some((_, n)) => *n = n.saturating_add(order.lines[i].quantity),
+                None => needs.push((s, order.lines[i].quantity)),
+            }
         }
     }
 
@@ -268,8 +310,8 @@ pub fn route(req: &Request<'_>, catalog: &CatalogView, config: &RoutingConfig) -
     }
     let deadline =
         config.policy.ship_within_hours.get(&level).map(|h| order.created_at + Duration::hours(i64::from(*h)));
-    let mut candidates = Vec::new();
-    let mut qualified: Vec<Qualified<'_>> = Vec::new();
+    let mut candidates = Vec::with_capacity(ids.len());
+    let mut qualified: Vec<Qualified<'_>> = Vec::with_capacity(ids.len());
     for id in ids {
         let mut ruled = Vec::new();
         let whole = |constraint: &str, detail: String| Ruled { line: None, constraint: constraint.into(), detail };
@@ -301,7 +343,8 @@ pub fn route(req: &Request<'_>, catalog: &CatalogView, config: &RoutingConfig) -
                 }
             }
         }
-        let ship_by = supplier.map(|s| s.calendar.ship_by(now, s.handling_days));
+        let ship_by_day = supplier.map(|s| s.calendar.ship_by_day(now, s.handling_days));
+        let ship_by = ship_by_day.map(|(t, _)| t);
         if let (Some(ship_by), Some(deadline)) = (ship_by, deadline)
             && ship_by > deadline
         {
@@ -322,7 +365,7 @@ pub fn route(req: &Request<'_>, catalog: &CatalogView, config: &RoutingConfig) -
             }
         }
         // Per line.
-        let mut offers = BTreeMap::new();
+        let mut offers = LineOffers::new(order.lines.len());
         let catalog_supplier = catalog.supplier(id);
         for &i in req.lines {
             let line = &order.lines[i];
@@ -346,11 +389,11 @@ pub fn route(req: &Request<'_>, catalog: &CatalogView, config: &RoutingConfig) -
                         .push(on("not_pinned", format!("rule {:?} pins the line to {}", rule.name, pinned.join(", "))));
                 }
             }
-            let mine: Vec<&Offer> = catalog.offers_for(sku).iter().filter(|o| &o.supplier_id == id).collect();
-            if mine.is_empty() {
+            let mut mine = catalog.offers_for(sku).iter().filter(|o| &o.supplier_id == id).peekable();
+            if mine.peek().is_none() {
                 line_ruled.push(on("not_carried", format!("does not carry {sku}")));
             } else {
-                let need = needs.get(sku).copied().unwrap_or(line.quantity);
+                let need = needs.iter().find(|(k, _)| *k == sku).map(|(_, n)| *n).unwrap_or(line.quantity);
                 let mut best: Option<&Offer> = None;
                 let mut why = None;
                 for o in mine {
@@ -380,12 +423,14 @@ pub fn route(req: &Request<'_>, catalog: &CatalogView, config: &RoutingConfig) -
         }
         let whole_ruled = ruled.iter().any(|r| r.line.is_none());
         let fills: Vec<String> =
-            if whole_ruled { Vec::new() } else { offers.keys().map(|&i| order.lines[i].line_id.clone()).collect() };
+            if whole_ruled { Vec::new() } else { offers.keys().map(|i| order.lines[i].line_id.clone()).collect() };
         let mut figures = None;
         if let (false, Some(s), Some(svc), Some(ship_by)) =
             (whole_ruled || offers.is_empty(), supplier, service, ship_by)
         {
-            let delivery = delivery_window(ship_by, s.calendar.time_zone, (svc.transit.min, svc.transit.max));
+            // The parcel leaves on the supplier's local ship-by day.
+            let shipped_on = ship_by_day.map_or(ship_by.date_naive(), |(_, d)| d);
+            let delivery = delivery_window_from(shipped_on, (svc.transit.min, svc.transit.max));
             let q = Qualified {
                 supplier: s,
                 offers,
@@ -397,7 +442,7 @@ pub fn route(req: &Request<'_>, catalog: &CatalogView, config: &RoutingConfig) -
                     req.measured.get(id).unwrap_or(&Outcomes::default()),
                 )),
             };
-            let item_cost = items_cost(order, &q, q.offers.keys().copied());
+            let item_cost = q.offers.cost(order, q.offers.keys());
             figures = Some(Figures {
                 item_cost,
                 shipping: q.shipping,
@@ -524,17 +569,18 @@ pub fn route(req: &Request<'_>, catalog: &CatalogView, config: &RoutingConfig) -
             let q = &qualified[*qi];
             let lines = lines
                 .iter()
-                .map(|&i| {
+                .filter_map(|&i| {
                     let line = &order.lines[i];
-                    let offer = q.offers[&i];
-                    PoLine {
+                    // Plans give a shipment only lines its supplier has an offer for.
+                    let offer = q.offers.get(&i)?;
+                    Some(PoLine {
                         line_id: line.line_id.clone(),
                         sku: offer.sku.clone(),
                         supplier_sku: offer.supplier_sku.clone(),
                         title: line.title.clone(),
                         quantity: line.quantity,
                         unit_cost: offer.cost,
-                    }
+                    })
                 })
                 .collect();
             PlannedPo {
@@ -555,10 +601,6 @@ pub fn route(req: &Request<'_>, catalog: &CatalogView, config: &RoutingConfig) -
 
 fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
-}
-
-fn items_cost(order: &CanonicalOrder, q: &Qualified<'_>, lines: impl Iterator<Item = usize>) -> Money {
-    lines.fold(Money::ZERO, |acc, i| acc.plus(q.offers[&i].cost.times(order.lines[i].quantity)))
 }
 
 /// Candidate plans by the split policy: every single supplier that fills all lines; splits
@@ -586,22 +628,22 @@ fn plans_for(req: &Request<'_>, qualified: &[Qualified<'_>], split: SplitPolicy)
             .filter(|(_, i)| qualified[q].offers.contains_key(i))
             .fold(0, |m, (k, _)| m | 1u64 << (k % 64))
     };
-    let masks: HashMap<usize, u64> = useful.iter().map(|&q| (q, bits(q))).collect();
+    let masks: Vec<u64> = (0..qualified.len()).map(bits).collect();
     let full = if all.len() >= 64 { u64::MAX } else { (1u64 << all.len()) - 1 };
     let mut found_size = None;
     for size in 2..=3.min(all.len()) {
         if split == SplitPolicy::Preferred && found_size.is_some() {
             break;
         }
-        for set in combinations(&useful, size, 2000) {
-            if all.len() <= 64 && set.iter().fold(0, |m, q| m | masks[q]) != full {
-                continue;
+        for_each_combination(&useful, size, 2000, |set| {
+            if all.len() <= 64 && set.iter().fold(0, |m, &q| m | masks[q]) != full {
+                return;
             }
-            if let Some(p) = split_plan(req, qualified, &set) {
+            if let Some(p) = split_plan(req, qualified, set) {
                 plans.push(p);
                 found_size = Some(size);
             }
-        }
+        });
     }
     if found_size.is_none()
         && let Some(p) = greedy(req, qualified, &useful)
@@ -615,6 +657,7 @@ fn new_plan(shipments: Vec<(usize, Vec<usize>)>) -> Plan {
     Plan {
         shipments,
         landed: Money::ZERO,
+        landed_f64: 0.0,
         extra: Money::ZERO,
         latest: NaiveDate::MIN,
         reliability: 0.0,
@@ -623,34 +666,24 @@ fn new_plan(shipments: Vec<(usize, Vec<usize>)>) -> Plan {
     }
 }
 
-/// Up to `cap` combinations of `size` items, in lexicographic order.
-fn combinations(items: &[usize], size: usize, cap: usize) -> Vec<Vec<usize>> {
-    let mut out = Vec::new();
-    let mut idx: Vec<usize> = (0..size).collect();
-    if size > items.len() {
-        return out;
+/// Calls `f` with up to `cap` combinations of `size` items, in lexicographic order (one buffer,
+/// reused).
+fn for_each_combination(items: &[usize], size: usize, cap: usize, mut f: impl FnMut(&[usize])) {
+    if size == 0 || size > items.len() {
+        return;
     }
-    loop {
-        out.push(idx.iter().map(|&i| items[i]).collect());
-        if out.len() >= cap {
-            return out;
-        }
-        let mut k = size;
-        loop {
-            if k == 0 {
-                return out;
-            }
-            k -= 1;
-            if idx[k] < items.len() - size + k {
-                break;
-            }
-            if k == 0 {
-                return out;
-            }
-        }
+    let mut idx: Vec<usize> = (0..size).collect();
+    let mut set: Vec<usize> = idx.iter().map(|&i| items[i]).collect();
+    for _ in 0..cap {
+        f(&set);
+        // The rightmost position that can still move right.
+        let Some(k) = (0..size).rev().find(|&k| idx[k] < items.len() - size + k) else { return };
         idx[k] += 1;
         for j in k + 1..size {
             idx[j] = idx[j - 1] + 1;
+        }
+        for j in k..size {
+            set[j] = items[idx[j]];
         }
     }
 }
@@ -659,20 +692,22 @@ fn combinations(items: &[usize], size: usize, cap: usize) -> Vec<Vec<usize>> {
 /// set, which is id order). None when a line has no taker or a supplier gets no line (a smaller
 /// set covers the order).
 fn split_plan(req: &Request<'_>, qualified: &[Qualified<'_>], set: &[usize]) -> Option<Plan> {
-    let mut by: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    let mut shipments: Vec<(usize, Vec<usize>)> = Vec::with_capacity(set.len());
     for &i in req.lines {
         let taker = set
             .iter()
             .copied()
             .filter_map(|q| qualified[q].offers.get(&i).map(|o| (q, o.cost)))
             .min_by(|a, b| a.1.cmp(&b.1))?;
-        by.entry(taker.0).or_default().push(i);
+        match shipments.iter_mut().find(|(q, _)| *q == taker.0) {
+            Some((_, lines)) => lines.push(i),
+            None => shipments.push((taker.0, vec![i])),
+        }
     }
-    if by.len() != set.len() {
+    if shipments.len() != set.len() {
         return None;
     }
-    let mut shipments: Vec<(usize, Vec<usize>)> = by.into_iter().collect();
-    shipments.sort_by_key(|(_, lines)| lines.first().copied());
+    // Already in the order of their first line: shipments were opened line by line.
     Some(new_plan(shipments))
 }
 
@@ -688,7 +723,9 @@ fn greedy(req: &Request<'_>, qualified: &[Qualified<'_>], useful: &[usize]) -> O
             .filter(|q| !shipments.iter().any(|(s, _)| s == q))
             .map(|q| {
                 let takes: Vec<usize> = left.iter().copied().filter(|i| qualified[q].offers.contains_key(i)).collect();
-                let cost = takes.iter().fold(Money::ZERO, |a, i| a.plus(qualified[q].offers[i].cost));
+                let cost = takes.iter().fold(Money::ZERO, |a, i| {
+                    a.plus(qualified[q].offers.get(i).map(|o| o.cost).unwrap_or(Money::ZERO))
+                });
                 (q, takes, cost)
             })
             .filter(|(_, takes, _)| !takes.is_empty())
@@ -704,14 +741,14 @@ fn greedy(req: &Request<'_>, qualified: &[Qualified<'_>], useful: &[usize]) -> O
 
 fn measure(order: &CanonicalOrder, qualified: &[Qualified<'_>], p: &mut Plan) {
     let mut landed = Money::ZERO;
-    let mut overheads = Vec::new();
+    let mut overheads = Vec::with_capacity(p.shipments.len());
     let mut weighted_pref = 0.0;
     let mut weights = 0.0;
     p.reliability = 1.0;
     for (qi, lines) in &p.shipments {
         let q = &qualified[*qi];
         let overhead = q.shipping.plus(q.supplier.order_fee);
-        let cost = items_cost(order, q, lines.iter().copied()).plus(overhead);
+        let cost = q.offers.cost(order, lines.iter().copied()).plus(overhead);
         landed = landed.plus(cost);
         overheads.push(overhead);
         let w = to_f64(cost).max(1e-9);
@@ -723,6 +760,7 @@ fn measure(order: &CanonicalOrder, qualified: &[Qualified<'_>], p: &mut Plan) {
     let total: Money = overheads.iter().fold(Money::ZERO, |a, o| a.plus(*o));
     let cheapest = overheads.iter().min().copied().unwrap_or(Money::ZERO);
     p.landed = landed;
+    p.landed_f64 = to_f64(landed);
     p.extra = total.minus(cheapest);
     p.preference = if weights > 0.0 { weighted_pref / weights } else { 1.0 };
 }
@@ -734,13 +772,13 @@ fn to_f64(m: Money) -> f64 {
 
 /// Normalizes each component over the plans (1 = best among them) and weighs them.
 fn score(plans: &mut [Plan], now: DateTime<Utc>, w: &crate::routing_config::Weights) {
-    let min_cost = plans.iter().map(|p| to_f64(p.landed)).fold(f64::INFINITY, f64::min);
+    let min_cost = plans.iter().map(|p| p.landed_f64).fold(f64::INFINITY, f64::min);
     let min_days = plans.iter().map(|p| days_until(now, p.latest)).fold(f64::INFINITY, f64::min);
     let max_rel = plans.iter().map(|p| p.reliability).fold(0.0, f64::max);
     let min_pref = plans.iter().map(|p| p.preference).fold(f64::INFINITY, f64::min);
     let total = w.cost + w.speed + w.reliability + w.preference;
     for p in plans {
-        let cost = to_f64(p.landed);
+        let cost = p.landed_f64;
         let c = if cost <= 0.0 { 1.0 } else { min_cost / cost };
         let s = min_days / days_until(now, p.latest);
         let r = if max_rel <= 0.0 { 1.0 } else { p.reliability / max_rel };

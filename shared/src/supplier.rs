@@ -22,6 +22,36 @@ pub struct PoDocumentLine {
     pub unit_cost: String,
 }
 
+/// Tells a supplier a purchase order is void (it missed its acknowledgment deadline and the
+/// order went to another supplier): it must not ship it. Sent as `POST {endpoint}/{purchase
+/// order id}/cancellation`, signed like a purchase order, with its own idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancellationNotice {
+    pub purchase_order_id: PurchaseOrderId,
+    pub po_number: String,
+    pub idempotency_key: String,
+    pub supplier_id: SupplierId,
+    /// `ack_deadline_missed`.
+    pub reason: String,
+    pub message: String,
+    pub cancelled_at: DateTime<Utc>,
+}
+
+impl CancellationNotice {
+    /// The notice for a purchase order cancelled for a missed acknowledgment deadline.
+    pub fn for_po(po: &PurchaseOrder) -> Self {
+        Self {
+            purchase_order_id: po.id.clone(),
+            po_number: po.number.clone(),
+            idempotency_key: format!("{}-cancel", po.idempotency_key()),
+            supplier_id: po.supplier_id.clone(),
+            reason: "ack_deadline_missed".into(),
+            message: po.rejection.as_ref().map(|r| r.message.clone()).unwrap_or_default(),
+            cancelled_at: po.status_since,
+        }
+    }
+}
+
 /// What a supplier receives: everything needed to ship, nothing it should not see (no prices the
 /// customer paid, no payment data).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

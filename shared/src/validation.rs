@@ -113,10 +113,12 @@ fn squash(s: &str) -> String {
 /// Whether `needle` (words separated by single spaces) occurs in `hay` (the same) on word
 /// boundaries.
 fn has_words(hay: &str, needle: &str) -> bool {
-    hay.match_indices(needle).any(|(i, _)| {
-        let before = i == 0 || hay.as_bytes()[i - 1] == b' ';
-        let end = i + needle.len();
-        before && (end == hay.len() || hay.as_bytes()[end] == b' ')
+    // Only word starts can begin a match: compare there (no substring searcher to set up).
+    let starts = std::iter::once(0).chain(hay.match_indices(' ').map(|(i, _)| i + 1));
+    starts.into_iter().any(|i| {
+        hay.get(i..).is_some_and(|rest| {
+            rest.starts_with(needle) && rest.as_bytes().get(needle.len()).is_none_or(|&b| b == b' ')
+        })
     })
 }
 
@@ -664,9 +666,7 @@ fn margin_finding(
     if policy.margin_floor == MarginFloor::Off {
         return None;
     }
-    let t = &order.totals;
-    let revenue = t.total.amount().saturating_sub(t.tax.amount()).saturating_sub(t.other.amount());
-    let mut cost = policy.payment_fees.on(t.total).amount();
+    let mut cost = Decimal::ZERO;
     let mut suppliers: Vec<&crate::ids::SupplierId> = Vec::new();
     for (line, offer) in order.lines.iter().zip(offers) {
         cost = cost.saturating_add(offer.cost.times(line.quantity).amount());
@@ -677,6 +677,21 @@ fn margin_finding(
             }
         }
     }
+    margin_below_floor(order, cost, policy, "")
+}
+
+/// The `margin_below_floor` hold when the order's net revenue less `supply_cost` (items,
+/// shipping and supplier fees, in the order's currency) and payment fees is under the floor.
+/// Validation asks it with its estimate; route again with the plan it chose (`context` says so).
+pub fn margin_below_floor(
+    order: &CanonicalOrder,
+    supply_cost: Decimal,
+    policy: &ValidationPolicy,
+    context: &str,
+) -> Option<HoldReason> {
+    let t = &order.totals;
+    let revenue = t.total.amount().saturating_sub(t.tax.amount()).saturating_sub(t.other.amount());
+    let cost = policy.payment_fees.on(t.total).amount().saturating_add(supply_cost);
     let margin = revenue.saturating_sub(cost);
     let floor = match policy.margin_floor {
         MarginFloor::Absolute(m) => m.amount(),
@@ -691,7 +706,7 @@ fn margin_finding(
             HoldCategory::Pricing,
             "totals",
             format!(
-                "margin {} {c} (revenue {} less costs {}) is below the floor of {} {c}",
+                "margin {} {c} (revenue {} less costs {}){context} is below the floor of {} {c}",
                 round(margin),
                 round(revenue),
                 round(cost),

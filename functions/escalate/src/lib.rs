@@ -152,6 +152,13 @@ impl Escalate {
         if u.record.status_since == now {
             events.push(DomainEvent::for_status(ACTOR, &u.record, now));
         }
+        // Tell each supplier its purchase order is void (notify-supplier sends it once). A lost
+        // request is logged and counted in the run's errors.
+        let notices: Vec<WorkMessage> = late.iter().map(|id| WorkMessage::purchase_order(id.clone(), ACTOR)).collect();
+        if let Err(e) = self.queue.enqueue(Step::NotifySupplier, &notices).await {
+            summary.errors += 1;
+            tracing::error!(order_id = %o.id, error = %e, "cancellation notices not requested");
+        }
         // Lost on a crash here, it is counted when route places the lines again.
         for po in late.iter().filter_map(|id| u.record.po(id)) {
             if let Err(e) = record_outcomes(self.outcomes.as_ref(), po).await {

@@ -15,9 +15,9 @@ use dropline_shared::messages::WorkMessage;
 use dropline_shared::ports::{
     Catalog, Clock, EventPublisher, GatewayError, OrderStore, StockLedger, SupplierGateway, WorkQueue,
 };
-use dropline_shared::record::Rejection;
+use dropline_shared::record::{PurchaseOrder, Rejection};
 use dropline_shared::status::{OrderStatus, PoStatus};
-use dropline_shared::supplier::{PurchaseOrderDocument, SubmitReceipt};
+use dropline_shared::supplier::{CancellationNotice, PurchaseOrderDocument, SubmitReceipt};
 use dropline_shared::worker::{StepError, load_order, process_batch, reconcile_stock, request_reroute, update_from};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -63,6 +63,15 @@ impl NotifySupplier {
         let Some(po) = record.po(&po_id).cloned() else {
             return Err(StepError::Poison(format!("order {order_id} has no purchase order {po_id}")));
         };
+        if po.status == PoStatus::Cancelled
+            && po.rejection.as_ref().is_some_and(|r| r.code == Rejection::ACK_DEADLINE_MISSED)
+        {
+            // Escalate cancelled it for a missed acknowledgment: tell the supplier not to ship.
+            self.send_cancellation(&po).await?;
+            reconcile_stock(self.stock.as_ref(), &po).await?;
+            request_reroute(self.queue.as_ref(), &record, ACTOR).await?;
+            return Ok(());
+        }
         if po.status != PoStatus::Pending {
             tracing::info!(order_id = %order_id, po = %po_id, status = %po.status, "purchase order already sent");
             // A crash after recording a refusal left its units held, or its reroute unasked:
@@ -172,6 +181,56 @@ impl NotifySupplier {
         }
         request_reroute(self.queue.as_ref(), &updated.record, ACTOR).await?;
         Ok(())
+    }
+
+    /// Sends the cancellation notice of `po` once: an idempotency record per purchase order
+    /// keeps redeliveries from sending it again (the notice's own idempotency key covers a
+    /// crash between the send and the record).
+    async fn send_cancellation(&self, po: &PurchaseOrder) -> Result<(), StepError> {
+        let order_id = po.id.order_id();
+        let notice = CancellationNotice::for_po(po);
+        let body = serde_json::to_vec(&notice).map_err(|e| StepError::Poison(e.to_string()))?;
+        let key = format!("notify-cancel:{}", po.id);
+        let now = self.clock.now();
+        match self.idempotency.begin(&key, &payload_hash(&body), now, now + self.send_lock).await {
+            Ok(Begin::Completed(_)) => {
+                tracing::info!(order_id = %order_id, po = %po.id, "cancellation already sent");
+                return Ok(());
+            }
+            Ok(Begin::Proceed) => {}
+            Err(IdempotencyError::InProgress(_)) => {
+                return Err(StepError::Retry(format!("cancellation of {} is being sent", po.id)));
+            }
+            // The notice is derived from the stored purchase order: a different hash means the
+            // same cancellation read again later; it was sent.
+            Err(IdempotencyError::PayloadMismatch(_)) => return Ok(()),
+            Err(IdempotencyError::Store(e)) => return Err(e.into()),
+        }
+        let supplier = self
+            .catalog
+            .supplier(&po.supplier_id)
+            .await?
+            .ok_or_else(|| StepError::Poison(format!("supplier {} is not configured", po.supplier_id)))?;
+        match self.gateway.cancel(&supplier, &notice).await {
+            Ok(()) => {
+                tracing::info!(order_id = %order_id, po = %po.id, supplier = %po.supplier_id, "supplier told the purchase order is cancelled");
+                if let Err(e) = self.idempotency.complete(&key, "{}", self.clock.now()).await {
+                    tracing::warn!(order_id = %order_id, po = %po.id, error = %e, "cancellation not recorded as sent; a retry resends it with the same key");
+                }
+                Ok(())
+            }
+            Err(e) => {
+                if let Err(e) = self.idempotency.abandon(&key).await {
+                    tracing::warn!(order_id = %order_id, po = %po.id, error = %e, "lock not released; it expires on its own");
+                }
+                match e {
+                    GatewayError::Transient(m) => Err(StepError::Retry(format!("cancellation of {}: {m}", po.id))),
+                    GatewayError::Refused(m) => {
+                        Err(StepError::Poison(format!("cancellation of {} refused: {m}", po.id)))
+                    }
+                }
+            }
+        }
     }
 
     async fn remember(&self, key: &str, outcome: &SendOutcome) {

@@ -13,6 +13,7 @@ use dropline_shared::catalog::{Availability, CatalogView, Offer, Reservation};
 use dropline_shared::events::DomainEvent;
 use dropline_shared::ids::Sku;
 use dropline_shared::messages::{Step, WorkMessage};
+use dropline_shared::money::Money;
 use dropline_shared::order::ServiceLevel;
 use dropline_shared::performance::MeasuredCache;
 use dropline_shared::ports::{
@@ -22,7 +23,7 @@ use dropline_shared::record::{HoldCategory, HoldReason, OrderRecord, PurchaseOrd
 use dropline_shared::routing::{Request, RoutingDecision, route};
 use dropline_shared::routing_config::ConfigCache;
 use dropline_shared::status::{OrderStatus, PoStatus};
-use dropline_shared::validation::{Refusal, UnknownStock};
+use dropline_shared::validation::{Refusal, UnknownStock, ValidationPolicy, margin_below_floor};
 use dropline_shared::worker::{StepError, load_order, process_batch, record_outcomes, update_from};
 use std::sync::Arc;
 
@@ -97,8 +98,9 @@ pub struct Route {
     pub events: Arc<dyn EventPublisher>,
     pub clock: Arc<dyn Clock>,
     pub stock: Arc<dyn StockLedger>,
-    /// Whether an offer with a stale stock snapshot may be chosen (the validation policy's).
-    pub unknown_stock: UnknownStock,
+    /// The validation policy: whether an offer with a stale stock snapshot may be chosen, and
+    /// the margin floor the chosen plan must still clear.
+    pub policy: ValidationPolicy,
     /// The routing configuration (suppliers, zones, rules, policy).
     pub config: Arc<ConfigCache>,
     /// Supplier outcomes the pipeline counted, read through a cache, scored as reliability.
@@ -138,7 +140,7 @@ impl Route {
                 excluded: &record.routing_exclusions,
                 waived: &waived,
                 now,
-                unknown_stock: self.unknown_stock,
+                unknown_stock: self.policy.unknown_stock,
                 measured: &measured,
             };
             let routed = route(&request, &view, &config);
@@ -163,7 +165,16 @@ impl Route {
                     .ok_or_else(|| StepError::Poison("too many purchase orders".into()))?;
                 pos.push(p.into_purchase_order(&record.id, &number, seq, now));
             }
-            match reserve_pos(self.stock.as_ref(), &pos, &view, now, self.unknown_stock).await? {
+            if let Some(hold) = self.margin_hold(record, &pos, &config) {
+                return Ok(Decision {
+                    outcome: Err(vec![hold]),
+                    explanation,
+                    warnings: routed.warnings,
+                    taken: Vec::new(),
+                    held_before,
+                });
+            }
+            match reserve_pos(self.stock.as_ref(), &pos, &view, now, self.policy.unknown_stock).await? {
                 (taken, None) => {
                     return Ok(Decision {
                         outcome: Ok(pos),
@@ -192,6 +203,38 @@ impl Route {
             taken: Vec::new(),
             held_before,
         })
+    }
+
+    /// Validation estimated the margin with the cheapest offers and the catalog's shipping
+    /// estimates; the plan chosen may cost more (a split, a dearer supplier, a reroute). The
+    /// order's live purchase orders plus the new ones, each with its configured shipping to the
+    /// order's zone and its fee, must still clear the floor, unless an operator accepted the
+    /// margin already.
+    fn margin_hold(
+        &self,
+        record: &OrderRecord,
+        new: &[PurchaseOrder],
+        config: &dropline_shared::routing_config::RoutingConfig,
+    ) -> Option<HoldReason> {
+        if record.overrides.iter().any(|o| o.code == "margin_below_floor") {
+            return None;
+        }
+        let level = record.service_level.unwrap_or(ServiceLevel::Standard);
+        let country = record.order.destination_country().unwrap_or("");
+        let zone = config.zone(country);
+        let live =
+            record.purchase_orders.iter().filter(|p| !matches!(p.status, PoStatus::Rejected | PoStatus::Cancelled));
+        let mut cost = Money::ZERO;
+        for po in live.chain(new) {
+            for l in &po.lines {
+                cost = cost.plus(l.unit_cost.times(l.quantity));
+            }
+            if let Some(s) = config.supplier(&po.supplier_id) {
+                let shipping = zone.and_then(|z| s.services.get(&level).and_then(|zs| zs.get(z))).map(|svc| svc.cost);
+                cost = cost.plus(shipping.unwrap_or(Money::ZERO)).plus(s.order_fee);
+            }
+        }
+        margin_below_floor(&record.order, cost.amount(), &self.policy, " with the route chosen")
     }
 
     /// Gives back every reservation of this order that the stored record does not use: all of

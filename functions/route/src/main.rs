@@ -12,7 +12,7 @@ use dropline_shared::messages::Step;
 use dropline_shared::performance::MeasuredCache;
 use dropline_shared::ports::SystemClock;
 use dropline_shared::routing_config::ConfigCache;
-use dropline_shared::validation::UnknownStock;
+use dropline_shared::validation::ValidationPolicy;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::sync::Arc;
 
@@ -23,8 +23,8 @@ async fn main() -> Result<(), Error> {
     let catalog_table = required("DROPLINE_CATALOG_TABLE")?;
     let next_queue = required("DROPLINE_NOTIFY_QUEUE_URL")?;
     let event_bus = required("DROPLINE_EVENT_BUS")?;
-    let unknown_stock = UnknownStock::parse(&optional("DROPLINE_UNKNOWN_STOCK").unwrap_or_else(|| "hold".into()))
-        .map_err(|problem| format!("DROPLINE_UNKNOWN_STOCK: {problem}"))?;
+    // The validation policy's unknown-stock rule and margin floor apply to the chosen plan.
+    let policy = ValidationPolicy::from_lookup(|name| std::env::var(name).ok())?;
 
     let routing = optional("DROPLINE_ROUTING_CONFIG").unwrap_or_else(|| "dynamodb".into());
     let ttl = parse_duration(&optional("DROPLINE_ROUTING_CONFIG_TTL").unwrap_or_else(|| "60s".into()))
@@ -38,7 +38,7 @@ async fn main() -> Result<(), Error> {
         routing_config_store(&routing, &aws, &catalog_table).map_err(|p| format!("DROPLINE_ROUTING_CONFIG: {p}"))?;
     let catalog = Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), catalog_table));
     let step = Arc::new(Route {
-        unknown_stock,
+        policy,
         config: Arc::new(ConfigCache::new(config_store, ttl)),
         store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
         catalog: catalog.clone(),

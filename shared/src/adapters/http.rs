@@ -4,7 +4,9 @@ use crate::catalog::Supplier;
 use crate::ports::{CarrierTracker, GatewayError, PortError, PortResult, SupplierGateway};
 use crate::secrets::SecretBook;
 use crate::signature;
-use crate::supplier::{IDEMPOTENCY_HEADER, PurchaseOrderDocument, SIGNATURE_HEADER, SubmitReceipt, TrackingReport};
+use crate::supplier::{
+    CancellationNotice, IDEMPOTENCY_HEADER, PurchaseOrderDocument, SIGNATURE_HEADER, SubmitReceipt, TrackingReport,
+};
 use async_trait::async_trait;
 use std::time::Duration;
 
@@ -125,6 +127,47 @@ impl SupplierGateway for HttpSupplierGateway {
                     tracing::warn!(po = %po.purchase_order_id, supplier = %supplier.id, attempt = attempt + 1, error = %e, "supplier submission failed");
                     last = e;
                 }
+            }
+        }
+        Err(last)
+    }
+
+    async fn cancel(&self, supplier: &Supplier, notice: &CancellationNotice) -> Result<(), GatewayError> {
+        if !crate::catalog::endpoint_allowed(&supplier.endpoint) || supplier.endpoint.starts_with("sim://") {
+            return Err(GatewayError::Transient(format!("supplier {} has no usable https endpoint", supplier.id)));
+        }
+        let Some(secret) = self.secrets.supplier(supplier.id.as_str()).first().copied() else {
+            return Err(GatewayError::Transient(format!("no signing secret configured for supplier {}", supplier.id)));
+        };
+        let body = serde_json::to_vec(notice).map_err(|e| GatewayError::Refused(e.to_string()))?;
+        let url = format!("{}/{}/cancellation", supplier.endpoint.trim_end_matches('/'), notice.purchase_order_id);
+        let salt = notice.purchase_order_id.seq() as u64;
+        let mut last = GatewayError::Transient("no attempt made".into());
+        for attempt in 0..self.policy.max_attempts.max(1) {
+            if attempt > 0 {
+                tokio::time::sleep(self.policy.backoff(attempt - 1, salt)).await;
+            }
+            let sent = self
+                .client
+                .post(&url)
+                .header("content-type", "application/json")
+                .header(IDEMPOTENCY_HEADER, &notice.idempotency_key)
+                .header(SIGNATURE_HEADER, signature::sign(secret.as_bytes(), &body))
+                .body(body.clone())
+                .send()
+                .await;
+            let status = match sent {
+                Ok(r) => r.status().as_u16(),
+                Err(e) => {
+                    last = GatewayError::Transient(describe(e));
+                    continue;
+                }
+            };
+            // Cancelled now, already, or unknown to the supplier (never received): all done.
+            match status {
+                200..=299 | 404 | 409 | 410 => return Ok(()),
+                400 | 422 => return Err(GatewayError::Refused(format!("HTTP {status}"))),
+                code => last = GatewayError::Transient(format!("HTTP {code}")),
             }
         }
         Err(last)
