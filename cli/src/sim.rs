@@ -257,17 +257,28 @@ pub async fn send_callback(state: &SupplierSimState, supplier: &str, event: &Sup
     }
 }
 
+/// The 401 for a request whose signature does not verify with the supplier's secret (none when
+/// no secret is set, or it verifies).
+fn unsigned(
+    state: &SupplierSimState,
+    supplier: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Option<(StatusCode, String)> {
+    let secret = state.secrets.get(supplier)?;
+    let sig = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+    (!signature::verify(&[secret.as_str()], body, sig))
+        .then(|| (StatusCode::UNAUTHORIZED, r#"{"error":"invalid_signature"}"#.into()))
+}
+
 async fn supplier_orders(
     State(state): State<Arc<SupplierSimState>>,
     Path(supplier): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, String) {
-    if let Some(secret) = state.secrets.get(&supplier) {
-        let sig = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-        if !signature::verify(&[secret.as_str()], &body, sig) {
-            return (StatusCode::UNAUTHORIZED, r#"{"error":"invalid_signature"}"#.into());
-        }
+    if let Some(refused) = unsigned(&state, &supplier, &headers, &body) {
+        return refused;
     }
     let Ok(doc) = serde_json::from_slice::<PurchaseOrderDocument>(&body) else {
         return (StatusCode::BAD_REQUEST, r#"{"error":"invalid_purchase_order"}"#.into());
@@ -303,11 +314,8 @@ async fn supplier_cancellation(
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, String) {
-    if let Some(secret) = state.secrets.get(&supplier) {
-        let sig = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-        if !signature::verify(&[secret.as_str()], &body, sig) {
-            return (StatusCode::UNAUTHORIZED, r#"{"error":"invalid_signature"}"#.into());
-        }
+    if let Some(refused) = unsigned(&state, &supplier, &headers, &body) {
+        return refused;
     }
     match serde_json::from_slice::<CancellationNotice>(&body) {
         Ok(n) if n.purchase_order_id.to_string() == po => {
