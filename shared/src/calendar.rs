@@ -122,7 +122,11 @@ impl SupplierCalendar {
     /// The working day on which the supplier processes an order received at `at`: that day when
     /// it is a working day and `at` is before the cut-off (local time), else the next one.
     pub fn processing_day(&self, at: DateTime<Utc>) -> NaiveDate {
-        let local = at.with_timezone(&self.time_zone);
+        self.processing_day_at(&at.with_timezone(&self.time_zone))
+    }
+
+    /// `processing_day` for a time already in the supplier's zone.
+    fn processing_day_at(&self, local: &DateTime<Tz>) -> NaiveDate {
         let day = local.date_naive();
         if self.is_working_day(day) && local.time() < self.cutoff {
             day
@@ -149,19 +153,16 @@ impl SupplierCalendar {
         }
         let local = at.with_timezone(&self.time_zone);
         let today = local.date_naive();
-        let day = self.add_working_days(self.processing_day(at), handling_days);
+        let day = self.add_working_days(self.processing_day_at(&local), handling_days);
         let answer = (self.end_of(day), day);
         // The answer holds from `at` until the cut-off (when `at` is before it) or the end of
         // the local day, whichever comes first.
-        let cutoff = NaiveDateTime::new(today, self.cutoff);
-        let until = if local.time() < self.cutoff {
-            self.time_zone.from_local_datetime(&cutoff).earliest().map(|t| t.with_timezone(&Utc))
-        } else {
-            None
-        };
-        let until = until
-            .unwrap_or_else(|| self.end_of(today) + Duration::seconds(1))
-            .min(self.end_of(today) + Duration::seconds(1));
+        let midnight = self.end_of(today) + Duration::seconds(1);
+        let cutoff = (local.time() < self.cutoff)
+            .then(|| self.time_zone.from_local_datetime(&NaiveDateTime::new(today, self.cutoff)).earliest())
+            .flatten()
+            .map(|t| t.with_timezone(&Utc));
+        let until = cutoff.map_or(midnight, |c| c.min(midnight));
         if let Ok(mut m) = self.memo.0.lock() {
             *m = Some(Memo { from: at, until, handling_days, answer });
         }
@@ -190,15 +191,9 @@ impl SupplierCalendar {
     }
 }
 
-/// When a parcel shipped by `ship_by` can arrive: `transit` (fewest, most) carrier business days
-/// (Monday to Friday) after the ship-by day, as dates in `time_zone` (the destination's, or the
-/// supplier's when the destination's is unknown).
-pub fn delivery_window(ship_by: DateTime<Utc>, time_zone: Tz, transit: (u32, u32)) -> (NaiveDate, NaiveDate) {
-    delivery_window_from(ship_by.with_timezone(&time_zone).date_naive(), transit)
-}
-
-/// `delivery_window` from the local ship-by day.
-pub fn delivery_window_from(shipped: NaiveDate, transit: (u32, u32)) -> (NaiveDate, NaiveDate) {
+/// When a parcel that leaves on the local day `shipped` (its supplier's ship-by day) can arrive:
+/// `transit` (fewest, most) carrier business days (Monday to Friday) after it.
+pub fn delivery_window(shipped: NaiveDate, transit: (u32, u32)) -> (NaiveDate, NaiveDate) {
     let (lo, hi) = (transit.0.min(transit.1), transit.0.max(transit.1));
     (business_days_after(shipped, lo), business_days_after(shipped, hi))
 }
@@ -325,15 +320,16 @@ mod tests {
         let tz: Tz = "America/Chicago".parse().unwrap();
         // Shipped by Friday 20 Nov (end of day): 2-5 business days -> Tue 24 .. Fri 27 Nov.
         let ship_by = utc("2026-11-21T05:59:59Z");
-        assert_eq!(delivery_window(ship_by, tz, (2, 5)), (date("2026-11-24"), date("2026-11-27")));
-        assert_eq!(delivery_window(ship_by, tz, (5, 2)), (date("2026-11-24"), date("2026-11-27")), "order of bounds");
-        assert_eq!(delivery_window(ship_by, tz, (1, 1)).0, date("2026-11-23"), "next business day: Monday");
+        let shipped = ship_by.with_timezone(&tz).date_naive();
+        assert_eq!(delivery_window(shipped, (2, 5)), (date("2026-11-24"), date("2026-11-27")));
+        assert_eq!(delivery_window(shipped, (5, 2)), (date("2026-11-24"), date("2026-11-27")), "order of bounds");
+        assert_eq!(delivery_window(shipped, (1, 1)).0, date("2026-11-23"), "next business day: Monday");
         // Whole weeks: 10 business days after Friday 20 Nov is Friday 4 Dec; 11 is Monday 7 Dec.
         let friday = date("2026-11-20");
-        assert_eq!(delivery_window_from(friday, (10, 11)), (date("2026-12-04"), date("2026-12-07")));
-        assert_eq!(delivery_window_from(friday, (0, 5)), (friday, date("2026-11-27")));
+        assert_eq!(delivery_window(friday, (10, 11)), (date("2026-12-04"), date("2026-12-07")));
+        assert_eq!(delivery_window(friday, (0, 5)), (friday, date("2026-11-27")));
         let saturday = date("2026-11-21");
-        assert_eq!(delivery_window_from(saturday, (1, 6)), (date("2026-11-23"), date("2026-11-30")));
+        assert_eq!(delivery_window(saturday, (1, 6)), (date("2026-11-23"), date("2026-11-30")));
         // The same as counting day by day, for every start day of a fortnight and up to 30 days.
         for start in 0..14 {
             let d = friday + Duration::days(start);

@@ -20,7 +20,7 @@
 //!
 //! The decision lists every candidate with its components or the constraints that excluded it.
 
-use crate::calendar::delivery_window_from;
+use crate::calendar::delivery_window;
 use crate::catalog::{CatalogView, Offer};
 use crate::ids::{OrderId, PurchaseOrderId, SupplierId};
 use crate::money::Money;
@@ -334,7 +334,7 @@ pub fn route(req: &Request<'_>, catalog: &CatalogView, config: &RoutingConfig) -
                     Some(z) if !s.destinations.contains(z) => {
                         ruled.push(whole("destination_not_served", format!("does not deliver to zone {z}")))
                     }
-                    Some(z) => match s.services.get(&level).and_then(|zs| zs.get(z)) {
+                    Some(z) => match s.service(level, z) {
                         None => {
                             ruled.push(whole("service_level_not_offered", format!("no {level} service to zone {z}")))
                         }
@@ -430,7 +430,7 @@ pub fn route(req: &Request<'_>, catalog: &CatalogView, config: &RoutingConfig) -
         {
             // The parcel leaves on the supplier's local ship-by day.
             let shipped_on = ship_by_day.map_or(ship_by.date_naive(), |(_, d)| d);
-            let delivery = delivery_window_from(shipped_on, (svc.transit.min, svc.transit.max));
+            let delivery = delivery_window(shipped_on, (svc.transit.min, svc.transit.max));
             let q = Qualified {
                 supplier: s,
                 offers,

@@ -269,6 +269,13 @@ pub struct RoutingSupplier {
     pub ack_deadline_hours: u32,
 }
 
+impl RoutingSupplier {
+    /// Its `level` service to `zone` (transit and shipping cost), if it offers one.
+    pub fn service(&self, level: ServiceLevel, zone: &str) -> Option<&ZoneService> {
+        self.services.get(&level).and_then(|zs| zs.get(zone))
+    }
+}
+
 /// The checked configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoutingConfig {

@@ -230,7 +230,7 @@ impl Route {
                 cost = cost.plus(l.unit_cost.times(l.quantity));
             }
             if let Some(s) = config.supplier(&po.supplier_id) {
-                let shipping = zone.and_then(|z| s.services.get(&level).and_then(|zs| zs.get(z))).map(|svc| svc.cost);
+                let shipping = zone.and_then(|z| s.service(level, z)).map(|svc| svc.cost);
                 cost = cost.plus(shipping.unwrap_or(Money::ZERO)).plus(s.order_fee);
             }
         }

@@ -57,30 +57,78 @@ impl HttpSupplierGateway {
         Self { client: http_client(policy.timeout), secrets, policy }
     }
 
+    /// The key to sign with for a supplier reachable over HTTPS. Configuration problems are
+    /// retried (and end in the DLQ, with its alarm) rather than recorded as the supplier's
+    /// refusal: fixing the configuration and redriving then works.
+    fn secret_for(&self, supplier: &Supplier) -> Result<&str, GatewayError> {
+        if !crate::catalog::endpoint_allowed(&supplier.endpoint) || supplier.endpoint.starts_with("sim://") {
+            return Err(GatewayError::Transient(format!("supplier {} has no usable https endpoint", supplier.id)));
+        }
+        self.secrets.supplier(supplier.id.as_str()).first().copied().ok_or_else(|| {
+            GatewayError::Transient(format!("no signing secret configured for supplier {}", supplier.id))
+        })
+    }
+
+    /// One signed JSON POST: the status and the body's text.
+    async fn post_signed(
+        &self,
+        supplier: &Supplier,
+        url: &str,
+        idempotency_key: &str,
+        body: &[u8],
+    ) -> Result<(reqwest::StatusCode, String), GatewayError> {
+        let secret = self.secret_for(supplier)?;
+        let resp = self
+            .client
+            .post(url)
+            .header("content-type", "application/json")
+            .header(IDEMPOTENCY_HEADER, idempotency_key)
+            .header(SIGNATURE_HEADER, signature::sign(secret.as_bytes(), body))
+            .body(body.to_vec())
+            .send()
+            .await
+            .map_err(|e| GatewayError::Transient(describe(e)))?;
+        let status = resp.status();
+        Ok((status, resp.text().await.unwrap_or_default()))
+    }
+
+    /// Runs `attempt` up to the policy's attempts, backing off between them; a refusal or a
+    /// success ends it.
+    async fn with_retries<T, F, Fut>(
+        &self,
+        supplier: &Supplier,
+        po: &crate::ids::PurchaseOrderId,
+        what: &str,
+        salt: u64,
+        attempt: F,
+    ) -> Result<T, GatewayError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, GatewayError>>,
+    {
+        let mut last = GatewayError::Transient("no attempt made".into());
+        for n in 0..self.policy.max_attempts.max(1) {
+            if n > 0 {
+                tokio::time::sleep(self.policy.backoff(n - 1, salt)).await;
+            }
+            match attempt().await {
+                Err(e @ GatewayError::Transient(_)) => {
+                    tracing::warn!(order_id = %po.order_id(), po = %po, supplier = %supplier.id, what, attempt = n + 1, error = %e, "supplier request failed");
+                    last = e;
+                }
+                done => return done,
+            }
+        }
+        Err(last)
+    }
+
     async fn attempt(
         &self,
         supplier: &Supplier,
         po: &PurchaseOrderDocument,
         body: &[u8],
     ) -> Result<SubmitReceipt, GatewayError> {
-        // Configuration problems are retried (and end in the DLQ, with its alarm) rather than
-        // recorded as the supplier's refusal: fixing the configuration and redriving then works.
-        if !crate::catalog::endpoint_allowed(&supplier.endpoint) || supplier.endpoint.starts_with("sim://") {
-            return Err(GatewayError::Transient(format!("supplier {} has no usable https endpoint", supplier.id)));
-        }
-        let Some(secret) = self.secrets.supplier(supplier.id.as_str()).first().copied() else {
-            return Err(GatewayError::Transient(format!("no signing secret configured for supplier {}", supplier.id)));
-        };
-        let req = self
-            .client
-            .post(&supplier.endpoint)
-            .header("content-type", "application/json")
-            .header(IDEMPOTENCY_HEADER, &po.idempotency_key)
-            .header(SIGNATURE_HEADER, signature::sign(secret.as_bytes(), body))
-            .body(body.to_vec());
-        let resp = req.send().await.map_err(|e| GatewayError::Transient(describe(e)))?;
-        let status = resp.status();
-        let text = resp.text().await.unwrap_or_default();
+        let (status, text) = self.post_signed(supplier, &supplier.endpoint, &po.idempotency_key, body).await?;
         if status.is_success() {
             return Ok(serde_json::from_str::<SubmitReceipt>(&text).unwrap_or_default());
         }
@@ -115,62 +163,24 @@ impl SupplierGateway for HttpSupplierGateway {
     async fn submit(&self, supplier: &Supplier, po: &PurchaseOrderDocument) -> Result<SubmitReceipt, GatewayError> {
         let body = serde_json::to_vec(po).map_err(|e| GatewayError::Refused(e.to_string()))?;
         let salt = po.purchase_order_id.seq() as u64 ^ po.idempotency_key.len() as u64;
-        let mut last = GatewayError::Transient("no attempt made".into());
-        for attempt in 0..self.policy.max_attempts.max(1) {
-            if attempt > 0 {
-                tokio::time::sleep(self.policy.backoff(attempt - 1, salt)).await;
-            }
-            match self.attempt(supplier, po, &body).await {
-                Ok(r) => return Ok(r),
-                Err(e @ GatewayError::Refused(_)) => return Err(e),
-                Err(e) => {
-                    tracing::warn!(po = %po.purchase_order_id, supplier = %supplier.id, attempt = attempt + 1, error = %e, "supplier submission failed");
-                    last = e;
-                }
-            }
-        }
-        Err(last)
+        self.with_retries(supplier, &po.purchase_order_id, "purchase order", salt, || self.attempt(supplier, po, &body))
+            .await
     }
 
     async fn cancel(&self, supplier: &Supplier, notice: &CancellationNotice) -> Result<(), GatewayError> {
-        if !crate::catalog::endpoint_allowed(&supplier.endpoint) || supplier.endpoint.starts_with("sim://") {
-            return Err(GatewayError::Transient(format!("supplier {} has no usable https endpoint", supplier.id)));
-        }
-        let Some(secret) = self.secrets.supplier(supplier.id.as_str()).first().copied() else {
-            return Err(GatewayError::Transient(format!("no signing secret configured for supplier {}", supplier.id)));
-        };
         let body = serde_json::to_vec(notice).map_err(|e| GatewayError::Refused(e.to_string()))?;
         let url = format!("{}/{}/cancellation", supplier.endpoint.trim_end_matches('/'), notice.purchase_order_id);
         let salt = notice.purchase_order_id.seq() as u64;
-        let mut last = GatewayError::Transient("no attempt made".into());
-        for attempt in 0..self.policy.max_attempts.max(1) {
-            if attempt > 0 {
-                tokio::time::sleep(self.policy.backoff(attempt - 1, salt)).await;
-            }
-            let sent = self
-                .client
-                .post(&url)
-                .header("content-type", "application/json")
-                .header(IDEMPOTENCY_HEADER, &notice.idempotency_key)
-                .header(SIGNATURE_HEADER, signature::sign(secret.as_bytes(), &body))
-                .body(body.clone())
-                .send()
-                .await;
-            let status = match sent {
-                Ok(r) => r.status().as_u16(),
-                Err(e) => {
-                    last = GatewayError::Transient(describe(e));
-                    continue;
-                }
-            };
+        self.with_retries(supplier, &notice.purchase_order_id, "cancellation", salt, || async {
+            let (status, _) = self.post_signed(supplier, &url, &notice.idempotency_key, &body).await?;
             // Cancelled now, already, or unknown to the supplier (never received): all done.
-            match status {
-                200..=299 | 404 | 409 | 410 => return Ok(()),
-                400 | 422 => return Err(GatewayError::Refused(format!("HTTP {status}"))),
-                code => last = GatewayError::Transient(format!("HTTP {code}")),
+            match status.as_u16() {
+                200..=299 | 404 | 409 | 410 => Ok(()),
+                code @ (400 | 422) => Err(GatewayError::Refused(format!("HTTP {code}"))),
+                code => Err(GatewayError::Transient(format!("HTTP {code}"))),
             }
-        }
-        Err(last)
+        })
+        .await
     }
 }
 
