@@ -80,6 +80,9 @@ pub enum OutcomeKind {
     CancelledAfterAcceptance,
 }
 
+/// Every slot: the outcomes of a purchase order whatever changed.
+pub const ALL_SLOTS: [&str; 3] = ["answer", "shipment", "cancellation"];
+
 impl OutcomeKind {
     /// Which of a purchase order's outcomes this is: one answer, one shipment and one
     /// cancellation count at most per purchase order.

@@ -161,7 +161,7 @@ impl Escalate {
         }
         // Lost on a crash here, it is counted when route places the lines again.
         for po in late.iter().filter_map(|id| u.record.po(id)) {
-            if let Err(e) = record_outcomes(self.outcomes.as_ref(), po).await {
+            if let Err(e) = record_outcomes(self.outcomes.as_ref(), po, &["answer"]).await {
                 summary.errors += 1;
                 tracing::warn!(order_id = %o.id, po = %po.id, error = %e, "missed acknowledgment not counted");
             }

@@ -383,9 +383,11 @@ impl Ingest {
                     return WebResponse::error(503, "unavailable", "try again later");
                 }
                 // The supplier's answer, shipment or stockout counts toward its performance
-                // (once, however often the callback comes).
+                // (once, however often the callback comes). Only the slots this kind of
+                // callback can fill: a shipment does not re-count the acceptance before it.
                 if let Some(po) = u.record.po(&po_id)
-                    && let Err(e) = record_outcomes(self.outcomes.as_ref(), po).await
+                    && let Err(e) =
+                        record_outcomes(self.outcomes.as_ref(), po, outcome_slots(&event, &u.record, &po_id)).await
                 {
                     tracing::error!(order_id = %u.record.id, po = %po_id, error = %e, "supplier outcome not counted");
                     return WebResponse::error(503, "unavailable", "try again later");
@@ -523,6 +525,26 @@ pub fn apply_supplier_event(
                 PoStatus::Rejected | PoStatus::Cancelled => Err(format!("purchase order is {status}; it cannot ship")),
             }
         }
+    }
+}
+
+/// The outcome slots a supplier callback can fill: an acknowledgment answers (or, after an
+/// acceptance, cancels); a shipment ships, and answers too when it was the supplier's first word
+/// (the purchase order went from SUBMITTED straight to SHIPPED, implying the acceptance). Read
+/// from the record, so a retry after a crash asks for the same slots.
+fn outcome_slots(event: &SupplierEvent, r: &OrderRecord, po: &PurchaseOrderId) -> &'static [&'static str] {
+    let po = po.to_string();
+    let shipped_unacknowledged = || {
+        r.timeline.iter().any(|t| {
+            t.po.as_deref() == Some(po.as_str())
+                && t.from.as_deref() == Some(PoStatus::Submitted.as_str())
+                && t.to.as_deref() == Some(PoStatus::Shipped.as_str())
+        })
+    };
+    match event {
+        SupplierEvent::Acknowledgment { .. } => &["answer", "cancellation"],
+        SupplierEvent::Shipment { .. } if shipped_unacknowledged() => &["answer", "shipment"],
+        SupplierEvent::Shipment { .. } => &["shipment"],
     }
 }
 

@@ -15,7 +15,7 @@ use dropline_shared::ids::Sku;
 use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::money::Money;
 use dropline_shared::order::ServiceLevel;
-use dropline_shared::performance::MeasuredCache;
+use dropline_shared::performance::{ALL_SLOTS, MeasuredCache};
 use dropline_shared::ports::{
     Catalog, Clock, EventPublisher, OrderStore, OutcomeLedger, Reserved, StockLedger, WorkQueue,
 };
@@ -268,7 +268,7 @@ impl Route {
             for po in
                 record.purchase_orders.iter().filter(|p| matches!(p.status, PoStatus::Rejected | PoStatus::Cancelled))
             {
-                record_outcomes(self.outcomes.as_ref(), po).await?;
+                record_outcomes(self.outcomes.as_ref(), po, &ALL_SLOTS).await?;
             }
             let now = self.clock.now();
             let decision = self.decide(&record, now).await?;
