@@ -181,8 +181,8 @@ async fn routing_config_ssm() {
 
 #[tokio::test]
 async fn a_bad_configuration_is_rejected_whole_and_routing_keeps_the_loaded_one() {
+    use dropline_shared::caches::{ConfigCache, LoadError};
     use dropline_shared::ports::RoutingConfigStore;
-    use dropline_shared::routing_config::{ConfigCache, LoadError};
     let aws = aws().await;
     let infra = provision(&aws, &unique("rk"), QueueSettings::default()).await.expect("provision");
     let store =

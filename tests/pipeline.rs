@@ -10,7 +10,8 @@ use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::ports::{OrderStore, PortResult, WorkQueue};
 use dropline_shared::signature;
 use dropline_shared::status::{OrderStatus, PoStatus};
-use dropline_shared::supplier::{AckStatus, SIGNATURE_HEADER, SupplierEvent};
+use dropline_shared::supplier::SIGNATURE_HEADER;
+use dropline_shared::supplier_event::{AckStatus, SupplierEvent};
 use dropline_tests::{Stack, StackOptions, delivery, shopify_delivery};
 use std::sync::Arc;
 
@@ -399,7 +400,7 @@ async fn two_orders_for_the_last_unit_one_proceeds_and_one_holds() {
     let held: Vec<_> = records.iter().filter(|r| r.status == OrderStatus::OnHold).collect();
     assert_eq!((routed, held.len()), (1, 1), "one proceeds, one holds: {statuses:?}");
     assert_eq!(held[0].holds[0].code, "out_of_stock", "{:?}", held[0].holds);
-    assert_eq!(held[0].holds[0].category, dropline_shared::record::HoldCategory::Stock);
+    assert_eq!(held[0].holds[0].category, dropline_shared::findings::HoldCategory::Stock);
     let view = dropline_shared::ports::Catalog::view(stack.ledger.as_ref(), std::slice::from_ref(&sku)).await.unwrap();
     let nw = view.offers_for(&sku).iter().find(|o| o.supplier_id.as_str() == "northwind-us").unwrap().clone();
     assert_eq!((nw.stock, nw.reserved), (1, 1), "the unit is held for the routed order");

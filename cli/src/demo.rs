@@ -10,12 +10,12 @@ use dropline_shared::adapters::memory::{
     ManualClock, MemoryCatalog, MemoryEventBus, MemoryIdempotencyStore, MemoryOrderStore, MemoryQueues,
     MemoryRoutingConfig,
 };
+use dropline_shared::caches::ConfigCache;
 use dropline_shared::catalog::CatalogDocument;
 use dropline_shared::escalation::Thresholds;
 use dropline_shared::messages::Step;
 use dropline_shared::ports::Clock;
 use dropline_shared::record::{OrderRecord, TimelineKind};
-use dropline_shared::routing_config::ConfigCache;
 use dropline_shared::secrets::SecretBook;
 use dropline_shared::signature;
 use dropline_shared::status::{OrderStatus, PoStatus};

@@ -11,11 +11,11 @@ use dropline_shared::adapters::aws::{
     load_secrets,
 };
 use dropline_shared::adapters::http::{HttpCarrierTracker, HttpSupplierGateway, RetryPolicy};
+use dropline_shared::caches::ConfigCache;
 use dropline_shared::escalation::Thresholds;
 use dropline_shared::messages::Step;
 use dropline_shared::ports::RoutingConfigStore;
 use dropline_shared::ports::SystemClock;
-use dropline_shared::routing_config::ConfigCache;
 use dropline_shared::validation::ValidationPolicy;
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -3,11 +3,12 @@
 //! on the order's timeline with the operator's name.
 
 use chrono::{DateTime, Duration, Utc};
+use dropline_shared::findings::HoldCategory;
 use dropline_shared::ids::OrderId;
 use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::order::Address;
 use dropline_shared::ports::{OrderRef, OrderStore, StockLedger, WorkQueue};
-use dropline_shared::record::{HoldCategory, OrderRecord};
+use dropline_shared::record::OrderRecord;
 use dropline_shared::status::OrderStatus;
 use dropline_shared::worker::{StepError, reconcile_stock, update_order};
 use std::fmt::Write as _;

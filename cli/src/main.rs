@@ -9,10 +9,10 @@ use dropline_shared::adapters::aws::{
     AwsClients, DynamoCatalog, DynamoOrderStore, QueueUrls, SqsWorkQueue, routing_config_store,
 };
 use dropline_shared::catalog::CatalogDocument;
+use dropline_shared::findings::HoldCategory;
 use dropline_shared::ids::OrderId;
 use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::ports::{OrderStore, OutcomeLedger, QueueConsumer};
-use dropline_shared::record::HoldCategory;
 use dropline_shared::routing_config::RoutingConfig;
 use dropline_shared::validation::ValidationPolicy;
 use std::process::ExitCode;
@@ -780,7 +780,7 @@ async fn holds_command(command: HoldsCommand) -> Result<ExitCode, String> {
                 ),
             };
             let older_than = older_than
-                .map(|a| dropline_shared::escalation::parse_duration(&a).map_err(|e| format!("--older-than {e}")))
+                .map(|a| dropline_shared::duration::parse_duration(&a).map_err(|e| format!("--older-than {e}")))
                 .transpose()?;
             let filter = holds::HoldFilter { category, older_than, limit };
             let now = Utc::now();

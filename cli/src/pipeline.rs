@@ -9,15 +9,15 @@ use dropline_ingest::Ingest;
 use dropline_notify_supplier::NotifySupplier;
 use dropline_poll_tracking::{PollSummary, PollTracking};
 use dropline_route::Route;
+use dropline_shared::caches::ConfigCache;
+use dropline_shared::caches::MeasuredCache;
 use dropline_shared::escalation::Thresholds;
 use dropline_shared::idempotency::{Idempotency, IdempotencyStore};
 use dropline_shared::messages::Step;
-use dropline_shared::performance::MeasuredCache;
 use dropline_shared::ports::{
     CarrierTracker, Catalog, Clock, EventPublisher, OrderStore, OutcomeLedger, PortResult, QueueConsumer,
     ReceivedMessage, StockLedger, SupplierGateway, WorkQueue,
 };
-use dropline_shared::routing_config::ConfigCache;
 use dropline_shared::secrets::SecretBook;
 use dropline_shared::validation::ValidationPolicy;
 use dropline_validate::Validate;

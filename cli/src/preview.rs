@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use dropline_shared::catalog::CatalogView;
 use dropline_shared::channels::{shopify_order, woocommerce_order};
+use dropline_shared::findings::HoldReason;
 use dropline_shared::order::{CanonicalOrder, ServiceLevel};
-use dropline_shared::record::HoldReason;
 use dropline_shared::routing::{Measured, Request, Routed, route};
 use dropline_shared::routing_config::RoutingConfig;
 use dropline_shared::validation::{ValidationPolicy, validate};

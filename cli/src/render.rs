@@ -87,7 +87,7 @@ pub fn order(r: &OrderRecord) -> String {
 
 /// The verdict of `dropline address check`: text, or JSON with `ok` and `issues`.
 pub fn address_verdict(v: &dropline_shared::address::AddressVerdict, json: bool) -> String {
-    use dropline_shared::record::Severity;
+    use dropline_shared::findings::Severity;
     let severity = |s: Severity| if s == Severity::Hold { "hold" } else { "warning" };
     if json {
         let issues: Vec<serde_json::Value> = v

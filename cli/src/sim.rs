@@ -13,9 +13,9 @@ use dropline_shared::catalog::Supplier;
 use dropline_shared::ports::{CarrierTracker, GatewayError, PortResult, SupplierGateway};
 use dropline_shared::signature;
 use dropline_shared::supplier::{
-    AckStatus, CancellationNotice, IDEMPOTENCY_HEADER, PurchaseOrderDocument, SIGNATURE_HEADER, SubmitReceipt,
-    SupplierEvent, TrackingReport,
+    CancellationNotice, IDEMPOTENCY_HEADER, PurchaseOrderDocument, SIGNATURE_HEADER, SubmitReceipt, TrackingReport,
 };
+use dropline_shared::supplier_event::{AckStatus, SupplierEvent};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;

@@ -5,14 +5,16 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::Duration;
 use dropline_cli::demo::{self, DemoWorld, supplier_secret};
 use dropline_cli::pipeline::sqs_event;
-use dropline_ingest::{WebRequest, apply_supplier_event};
+use dropline_ingest::WebRequest;
 use dropline_shared::ids::{OrderId, PurchaseOrderId, SupplierId};
 use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::performance::{Measured, Outcome, OutcomeKind, Outcomes};
 use dropline_shared::ports::{Clock, OrderStore, OutcomeLedger, PortError, PortResult, QueueConsumer, ReceivedMessage};
 use dropline_shared::signature;
 use dropline_shared::status::{OrderStatus, PoStatus};
-use dropline_shared::supplier::{AckStatus, SIGNATURE_HEADER, SupplierEvent};
+use dropline_shared::supplier::SIGNATURE_HEADER;
+use dropline_shared::supplier_event::apply_supplier_event;
+use dropline_shared::supplier_event::{AckStatus, SupplierEvent};
 use std::sync::Arc;
 
 fn world() -> DemoWorld {
@@ -604,7 +606,7 @@ async fn a_supplier_silent_past_its_acknowledgment_deadline_is_replaced() {
 /// Route on the demo world's ports with another validation policy.
 fn route_with(w: &DemoWorld, policy: dropline_shared::validation::ValidationPolicy) -> dropline_route::Route {
     use dropline_shared::adapters::memory::MemoryRoutingConfig;
-    use dropline_shared::routing_config::ConfigCache;
+    use dropline_shared::caches::ConfigCache;
     dropline_route::Route {
         store: w.store.clone(),
         catalog: w.catalog.clone(),
@@ -617,10 +619,7 @@ fn route_with(w: &DemoWorld, policy: dropline_shared::validation::ValidationPoli
             Arc::new(MemoryRoutingConfig::with_text("routing.json", demo::ROUTING)),
             std::time::Duration::MAX,
         )),
-        measured: Arc::new(dropline_shared::performance::MeasuredCache::new(
-            w.catalog.clone(),
-            std::time::Duration::ZERO,
-        )),
+        measured: Arc::new(dropline_shared::caches::MeasuredCache::new(w.catalog.clone(), std::time::Duration::ZERO)),
         outcomes: w.catalog.clone(),
     }
 }

@@ -7,8 +7,8 @@
 //! codes), records every change it made, and reports every finding: holds for what can't be
 //! delivered, warnings for what looks wrong but may be right.
 
+use crate::findings::{HoldCategory, HoldReason};
 use crate::order::Address;
-use crate::record::{HoldCategory, HoldReason};
 use regex_lite::Regex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

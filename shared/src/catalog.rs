@@ -55,7 +55,7 @@ impl MaxAge {
 impl TryFrom<String> for MaxAge {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        crate::escalation::parse_duration(&s).map(MaxAge)
+        crate::duration::parse_duration(&s).map(MaxAge)
     }
 }
 impl From<MaxAge> for String {
@@ -357,6 +357,39 @@ impl CatalogView {
         self.reservations = others;
         self
     }
+}
+
+/// What a reservation attempt did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reserved {
+    /// The units are now held for the holder.
+    Taken,
+    /// The holder already held them (a redelivery): nothing changed.
+    AlreadyHeld,
+    /// The offer as stored now (its `reserved` counting every holder) did not pass the check.
+    Refused(Box<Offer>),
+    /// No such offer.
+    NoOffer,
+}
+
+/// What a reservation attempt must do given the SKU's offers and reservations as stored: `None`
+/// to write the reservation, or the answer to give without writing. Every ledger adapter decides
+/// through this, between its read and its conditional write.
+pub fn reservation_check(
+    r: &Reservation,
+    offers: &[Offer],
+    holds: &BTreeMap<String, Reservation>,
+    fits: &(dyn for<'o> Fn(&'o Offer) -> bool + Send + Sync),
+) -> Option<Reserved> {
+    if holds.contains_key(&r.holder) {
+        return Some(Reserved::AlreadyHeld);
+    }
+    let Some(mut offer) = offers.iter().find(|o| o.supplier_id == r.supplier_id).cloned() else {
+        return Some(Reserved::NoOffer);
+    };
+    offer.reserved =
+        holds.values().filter(|h| h.supplier_id == r.supplier_id).map(|h| h.quantity).fold(0u32, u32::saturating_add);
+    (!fits(&offer)).then_some(Reserved::Refused(Box::new(offer)))
 }
 
 #[cfg(test)]

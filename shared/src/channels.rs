@@ -3,10 +3,11 @@
 //! Parsing is typed (serde) with the path of the first bad field kept, so a malformed payload
 //! gets an error that names the problem (`line_items[1].quantity: invalid type ...`).
 
+use crate::ids::Channel;
 use crate::ids::{ChannelOrderId, Sku, StoreId};
 use crate::money::{Currency, Money};
 use crate::order::{
-    Address, CanonicalOrder, Channel, Contact, FinancialStatus, LineItem, ShippingMethod, Totals, VariantOption,
+    Address, CanonicalOrder, Contact, FinancialStatus, LineItem, ShippingMethod, Totals, VariantOption,
 };
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Deserializer};

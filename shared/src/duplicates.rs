@@ -3,9 +3,9 @@
 //! through indexes keyed by these fingerprints (hashes: no email or address in an index key);
 //! this module decides.
 
+use crate::findings::{HoldCategory, HoldReason};
 use crate::ids::OrderId;
 use crate::order::{Address, CanonicalOrder};
-use crate::record::{HoldCategory, HoldReason};
 use crate::status::OrderStatus;
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};

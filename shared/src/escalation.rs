@@ -1,5 +1,6 @@
 //! Escalation rules: how long an order may sit in each status, and what to do when it sits longer.
 
+use crate::duration::parse_duration;
 use crate::messages::{Step, WorkMessage};
 use crate::record::{Escalation, EscalationKind, OrderRecord};
 use crate::status::{OrderStatus, PoStatus};
@@ -16,25 +17,6 @@ impl Default for Thresholds {
         Self::parse("received=5m,validated=5m,routed=10m,submitted=24h,accepted=72h,shipped=14d,on_hold=24h")
             .unwrap_or(Self(BTreeMap::new()))
     }
-}
-
-/// Parses `30s`, `5m`, `24h`, `14d`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(|| format!("{s:?}: missing unit (s, m, h, d)"))?;
-    let (n, unit) = s.split_at(split);
-    let n: i64 = n.parse().map_err(|_| format!("{s:?}: not a number"))?;
-    if n <= 0 {
-        return Err(format!("{s:?}: must be positive"));
-    }
-    let d = match unit {
-        "s" => Duration::try_seconds(n),
-        "m" => Duration::try_minutes(n),
-        "h" => Duration::try_hours(n),
-        "d" => Duration::try_days(n),
-        _ => return Err(format!("{s:?}: unit must be s, m, h or d")),
-    };
-    d.ok_or_else(|| format!("{s:?}: too long"))
 }
 
 impl Thresholds {

@@ -103,7 +103,7 @@ string_id!(
 
 impl OrderId {
     /// The deterministic id of a channel order. Same inputs, same id, on every machine.
-    pub fn derive(channel: crate::order::Channel, store: &StoreId, channel_order_id: &ChannelOrderId) -> Self {
+    pub fn derive(channel: Channel, store: &StoreId, channel_order_id: &ChannelOrderId) -> Self {
         let mut h = Sha256::new();
         h.update(channel.as_str().as_bytes());
         h.update([0u8]);
@@ -176,10 +176,32 @@ impl From<PurchaseOrderId> for String {
     }
 }
 
+/// The store platform an order came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Shopify,
+    #[serde(rename = "woocommerce")]
+    WooCommerce,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Shopify => "shopify",
+            Channel::WooCommerce => "woocommerce",
+        }
+    }
+}
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::order::Channel;
 
     #[test]
     fn order_id_is_deterministic_and_channel_scoped() {

@@ -1,33 +1,11 @@
 //! The canonical order: one shape for every sales channel. Channel payloads are mapped into it
 //! at the edge (`channels`), and every later step reads only this.
 
-use crate::ids::{ChannelOrderId, Sku, StoreId};
+use crate::ids::{Channel, ChannelOrderId, Sku, StoreId};
 use crate::money::{Currency, Money};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    Shopify,
-    #[serde(rename = "woocommerce")]
-    WooCommerce,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Shopify => "shopify",
-            Channel::WooCommerce => "woocommerce",
-        }
-    }
-}
-impl fmt::Display for Channel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
 
 /// Payment state, normalized across channels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

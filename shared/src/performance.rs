@@ -9,11 +9,35 @@
 
 use crate::ids::{PurchaseOrderId, SupplierId};
 use crate::record::{PurchaseOrder, Rejection};
-use crate::routing_config::Performance;
 use crate::status::PoStatus;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+
+/// Measured performance, updated from outcomes; a new supplier starts from the prior.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Performance {
+    pub acceptance_rate: f64,
+    pub on_time_ship_rate: f64,
+    /// Hours from shipment to a tracking number.
+    pub tracking_upload_hours: f64,
+    pub cancellation_rate: f64,
+    /// How many outcomes the rates are measured on (the prior weighs as this many).
+    #[serde(default)]
+    pub samples: u32,
+}
+
+impl Performance {
+    /// What a supplier without history is assumed to do.
+    pub const PRIOR: Performance = Performance {
+        acceptance_rate: 0.95,
+        on_time_ship_rate: 0.90,
+        tracking_upload_hours: 24.0,
+        cancellation_rate: 0.02,
+        samples: 20,
+    };
+}
 
 /// Outcomes the pipeline measured for a supplier, added to its configured performance (or the
 /// prior) to estimate reliability.
@@ -185,44 +209,6 @@ pub fn expected_performance(configured: &Performance, measured: &Outcomes) -> Pe
 pub fn reliability(p: &Performance) -> f64 {
     let tracking = 48.0 / (48.0 + p.tracking_upload_hours.max(0.0));
     p.acceptance_rate * p.on_time_ship_rate * (1.0 - p.cancellation_rate) * tracking
-}
-
-/// The measured outcomes route scores with: read for every configured supplier at first use
-/// (one BatchGetItem per 100 suppliers), kept for `ttl` (performance moves slowly; orders
-/// should not pay a read each), read again when the configuration's version changes. When the
-/// read fails, routing goes on with what it had (or the configured figures alone) and logs why:
-/// performance is a preference, never a reason to stop orders.
-pub struct MeasuredCache {
-    ledger: std::sync::Arc<dyn crate::ports::OutcomeLedger>,
-    ttl: std::time::Duration,
-    state: tokio::sync::Mutex<Option<(std::time::Instant, u32, std::sync::Arc<Measured>)>>,
-}
-
-impl MeasuredCache {
-    pub fn new(ledger: std::sync::Arc<dyn crate::ports::OutcomeLedger>, ttl: std::time::Duration) -> Self {
-        Self { ledger, ttl, state: tokio::sync::Mutex::new(None) }
-    }
-
-    pub async fn get(&self, config: &crate::routing_config::RoutingConfig) -> std::sync::Arc<Measured> {
-        let mut state = self.state.lock().await;
-        if let Some((at, version, m)) = state.as_ref()
-            && *version == config.version
-            && at.elapsed() < self.ttl
-        {
-            return m.clone();
-        }
-        let ids: Vec<SupplierId> = config.suppliers.iter().map(|s| s.id.clone()).collect();
-        let measured = match self.ledger.measured(&ids).await {
-            Ok(m) => std::sync::Arc::new(m),
-            Err(e) => {
-                let kept = state.as_ref().map(|(_, _, m)| m.clone()).unwrap_or_default();
-                tracing::warn!(error = %e, "supplier performance not refreshed; routing with what was loaded");
-                kept
-            }
-        };
-        *state = Some((std::time::Instant::now(), config.version, measured.clone()));
-        measured
-    }
 }
 
 #[cfg(test)]

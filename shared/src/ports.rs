@@ -1,7 +1,7 @@
 //! Ports: what the pipeline needs from the outside world, as traits. Adapters for memory (demo,
 //! unit tests) and for AWS (Lambda) implement them, and both pass the same contract tests.
 
-use crate::catalog::{CatalogView, Offer, Reservation, Supplier};
+use crate::catalog::{CatalogView, Offer, Reservation, Reserved, Supplier};
 use crate::duplicates::{CustomerKey, PriorOrder};
 use crate::events::DomainEvent;
 use crate::ids::{OrderId, Sku, SupplierId};
@@ -115,39 +115,6 @@ pub trait Catalog: Send + Sync {
     /// The offers for `skus` only (`suppliers` left empty): what validation needs.
     async fn offers(&self, skus: &[Sku]) -> PortResult<CatalogView>;
     async fn supplier(&self, id: &SupplierId) -> PortResult<Option<Supplier>>;
-}
-
-/// What a reservation attempt did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reserved {
-    /// The units are now held for the holder.
-    Taken,
-    /// The holder already held them (a redelivery): nothing changed.
-    AlreadyHeld,
-    /// The offer as stored now (its `reserved` counting every holder) did not pass the check.
-    Refused(Box<Offer>),
-    /// No such offer.
-    NoOffer,
-}
-
-/// What a reservation attempt must do given the SKU's offers and reservations as stored: `None`
-/// to write the reservation, or the answer to give without writing. Every ledger adapter decides
-/// through this, between its read and its conditional write.
-pub fn reservation_check(
-    r: &Reservation,
-    offers: &[Offer],
-    holds: &std::collections::BTreeMap<String, Reservation>,
-    fits: &(dyn for<'o> Fn(&'o Offer) -> bool + Send + Sync),
-) -> Option<Reserved> {
-    if holds.contains_key(&r.holder) {
-        return Some(Reserved::AlreadyHeld);
-    }
-    let Some(mut offer) = offers.iter().find(|o| o.supplier_id == r.supplier_id).cloned() else {
-        return Some(Reserved::NoOffer);
-    };
-    offer.reserved =
-        holds.values().filter(|h| h.supplier_id == r.supplier_id).map(|h| h.quantity).fold(0u32, u32::saturating_add);
-    (!fits(&offer)).then_some(Reserved::Refused(Box::new(offer)))
 }
 
 /// Supplier stock held for orders. Every change is atomic per SKU (a conditional write), and

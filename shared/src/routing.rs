@@ -22,16 +22,18 @@
 
 use crate::calendar::delivery_window;
 use crate::catalog::{CatalogView, Offer};
+use crate::findings::{HoldCategory, HoldReason};
 use crate::ids::{OrderId, PurchaseOrderId, SupplierId};
 use crate::money::Money;
 use crate::order::{CanonicalOrder, ServiceLevel};
 pub use crate::performance::{Measured, Outcomes, expected_performance, reliability};
-use crate::record::{HoldCategory, HoldReason, PoLine, Promise, PurchaseOrder, RoutingExclusion};
-use crate::routing_config::{Priority, RoutingConfig, RoutingSupplier, Rule, SplitPolicy};
+use crate::record::{PoLine, Promise, PurchaseOrder, RoutingExclusion};
+use crate::routing_config::{Priority, RoutingConfig, RoutingSupplier, Rule};
+use crate::routing_decision::SplitPolicy;
+use crate::routing_decision::{Candidate, Figures, RoutingDecision, Ruled, ScoredPlan};
 use crate::status::PoStatus;
 use crate::validation::{Refusal, UnknownStock, refusal};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// What to route.
@@ -51,78 +53,6 @@ pub struct Request<'a> {
     /// Outcomes the pipeline counted per supplier, blended with each supplier's configured
     /// performance (or the prior) into its reliability.
     pub measured: &'a Measured,
-}
-
-/// One constraint that ruled a candidate out (for one line, or for the whole order).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Ruled {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub line: Option<String>,
-    pub constraint: String,
-    pub detail: String,
-}
-
-/// A candidate's raw figures for the lines it can fill, as one shipment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Figures {
-    pub item_cost: Money,
-    pub shipping: Money,
-    pub fee: Money,
-    pub landed_cost: Money,
-    pub ship_by: DateTime<Utc>,
-    pub delivery: (NaiveDate, NaiveDate),
-    pub reliability: f64,
-    pub preference: f64,
-}
-
-/// A supplier the engine considered.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Candidate {
-    pub supplier_id: SupplierId,
-    /// Line ids it can fill.
-    pub fills: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub ruled_out: Vec<Ruled>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub figures: Option<Figures>,
-}
-
-/// A plan's figures and its score, each component normalized over the plans.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScoredPlan {
-    /// Supplier per shipment, in the order of the lines they fill.
-    pub suppliers: Vec<SupplierId>,
-    pub landed_cost: Money,
-    /// What the shipments beyond the cheapest one add in shipping and fees.
-    pub extra_cost: Money,
-    pub latest_delivery: NaiveDate,
-    pub reliability: f64,
-    pub preference: f64,
-    pub cost_score: f64,
-    pub speed_score: f64,
-    pub reliability_score: f64,
-    pub preference_score: f64,
-    pub score: f64,
-}
-
-/// The decision stored on the order: what was asked, every candidate, the ranked plans.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RoutingDecision {
-    pub at: DateTime<Utc>,
-    pub config_version: u32,
-    pub service_level: ServiceLevel,
-    pub split: SplitPolicy,
-    pub speed_first: bool,
-    /// Rules that applied, by name.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub rules: Vec<String>,
-    /// Line ids routed.
-    pub lines: Vec<String>,
-    pub candidates: Vec<Candidate>,
-    /// Best first (at most five kept).
-    pub plans: Vec<ScoredPlan>,
-    /// `routed: 1001-1 -> acme-us` or the hold's codes.
-    pub outcome: String,
 }
 
 /// A purchase order the engine wants created.

@@ -8,6 +8,8 @@ use crate::calendar::{CalendarError, SupplierCalendar};
 use crate::ids::SupplierId;
 use crate::money::Money;
 use crate::order::ServiceLevel;
+use crate::performance::Performance;
+use crate::routing_decision::SplitPolicy;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -47,31 +49,6 @@ pub struct ZoneService {
     pub transit: Transit,
     /// Shipping cost of one purchase order.
     pub cost: Money,
-}
-
-/// Measured performance, updated from outcomes; a new supplier starts from the prior.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Performance {
-    pub acceptance_rate: f64,
-    pub on_time_ship_rate: f64,
-    /// Hours from shipment to a tracking number.
-    pub tracking_upload_hours: f64,
-    pub cancellation_rate: f64,
-    /// How many outcomes the rates are measured on (the prior weighs as this many).
-    #[serde(default)]
-    pub samples: u32,
-}
-
-impl Performance {
-    /// What a supplier without history is assumed to do.
-    pub const PRIOR: Performance = Performance {
-        acceptance_rate: 0.95,
-        on_time_ship_rate: 0.90,
-        tracking_upload_hours: 24.0,
-        cancellation_rate: 0.02,
-        samples: 20,
-    };
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -134,19 +111,6 @@ impl Default for Weights {
     fn default() -> Self {
         Self { cost: 0.5, speed: 0.25, reliability: 0.15, preference: 0.1 }
     }
-}
-
-/// Whether an order may be split over several suppliers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SplitPolicy {
-    /// One supplier fills the whole order, or the order holds.
-    Required,
-    /// Split only when no single supplier can fill the order.
-    #[default]
-    Preferred,
-    /// Any plan competes on score (fewest shipments is not forced).
-    Allowed,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -584,86 +548,4 @@ pub fn declared_version(text: &str) -> u32 {
         .and_then(|v| v.get("version").and_then(serde_json::Value::as_u64))
         .and_then(|v| u32::try_from(v).ok())
         .unwrap_or(0)
-}
-
-/// Why no configuration could be had.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error("no routing configuration at {0}")]
-    Missing(String),
-    #[error("routing configuration rejected: {0}")]
-    Invalid(ConfigError),
-    #[error("routing configuration unreadable: {0}")]
-    Port(#[from] crate::ports::PortError),
-}
-
-/// The configuration a function routes with: fetched at first use (never at init), kept for
-/// `ttl`, then fetched again. A new text that fails its check is rejected whole: the function
-/// keeps routing with the configuration it had, and logs why.
-pub struct ConfigCache {
-    store: std::sync::Arc<dyn crate::ports::RoutingConfigStore>,
-    ttl: std::time::Duration,
-    state: tokio::sync::Mutex<Option<Cached>>,
-}
-
-struct Cached {
-    fetched: std::time::Instant,
-    text: String,
-    config: std::sync::Arc<RoutingConfig>,
-}
-
-impl ConfigCache {
-    pub fn new(store: std::sync::Arc<dyn crate::ports::RoutingConfigStore>, ttl: std::time::Duration) -> Self {
-        Self { store, ttl, state: tokio::sync::Mutex::new(None) }
-    }
-
-    pub async fn get(&self) -> Result<std::sync::Arc<RoutingConfig>, LoadError> {
-        let mut state = self.state.lock().await;
-        if let Some(c) = state.as_ref()
-            && c.fetched.elapsed() < self.ttl
-        {
-            return Ok(c.config.clone());
-        }
-        let fetched = match self.store.fetch().await {
-            Ok(f) => f,
-            Err(e) => {
-                return match state.as_mut() {
-                    // Keep routing with what we have; try again after another ttl.
-                    Some(c) => {
-                        tracing::warn!(error = %e, "routing configuration not refreshed; keeping the loaded one");
-                        c.fetched = std::time::Instant::now();
-                        Ok(c.config.clone())
-                    }
-                    None => Err(e.into()),
-                };
-            }
-        };
-        let Some(text) = fetched else {
-            return Err(LoadError::Missing(
-                "the configured store (publish one with `dropline routing publish FILE`)".into(),
-            ));
-        };
-        if let Some(c) = state.as_mut()
-            && c.text == text.text
-        {
-            c.fetched = std::time::Instant::now();
-            return Ok(c.config.clone());
-        }
-        match RoutingConfig::parse(&text.source, &text.text) {
-            Ok(config) => {
-                let config = std::sync::Arc::new(config);
-                tracing::info!(version = config.version, source = %text.source, "routing configuration loaded");
-                *state = Some(Cached { fetched: std::time::Instant::now(), text: text.text, config: config.clone() });
-                Ok(config)
-            }
-            Err(e) => match state.as_mut() {
-                Some(c) => {
-                    tracing::error!(error = %e, version = c.config.version, "new routing configuration rejected whole; still routing with the loaded one");
-                    c.fetched = std::time::Instant::now();
-                    Ok(c.config.clone())
-                }
-                None => Err(LoadError::Invalid(e)),
-            },
-        }
-    }
 }

@@ -114,47 +114,6 @@ pub struct SubmitReceipt {
     pub duplicate: bool,
 }
 
-/// A callback from a supplier (`POST /suppliers/{supplier_id}/events`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum SupplierEvent {
-    /// The supplier accepted or rejected a purchase order.
-    Acknowledgment {
-        purchase_order_id: String,
-        status: AckStatus,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        reason_code: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        message: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        supplier_reference: Option<String>,
-    },
-    /// The supplier shipped a purchase order.
-    Shipment {
-        purchase_order_id: String,
-        carrier: String,
-        tracking_number: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        shipped_at: Option<DateTime<Utc>>,
-    },
-}
-
-impl SupplierEvent {
-    pub fn purchase_order_id(&self) -> &str {
-        match self {
-            SupplierEvent::Acknowledgment { purchase_order_id, .. }
-            | SupplierEvent::Shipment { purchase_order_id, .. } => purchase_order_id,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AckStatus {
-    Accepted,
-    Rejected,
-}
-
 /// What the carrier tracker reports for one parcel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrackingReport {

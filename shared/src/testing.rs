@@ -1,9 +1,10 @@
 //! Small, fixed fixtures for unit tests and benchmarks across the workspace.
 
 use crate::catalog::{CatalogDocument, CatalogView, Offer, Supplier};
+use crate::ids::Channel;
 use crate::ids::{ChannelOrderId, Sku, StoreId, SupplierId};
 use crate::money::{Currency, Money};
-use crate::order::{Address, CanonicalOrder, Channel, Contact, FinancialStatus, LineItem, ShippingMethod, Totals};
+use crate::order::{Address, CanonicalOrder, Contact, FinancialStatus, LineItem, ShippingMethod, Totals};
 use chrono::{TimeZone, Utc};
 
 fn m(s: &str) -> Money {

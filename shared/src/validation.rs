@@ -3,10 +3,10 @@
 
 use crate::address::AddressVerdict;
 use crate::catalog::{Availability, CatalogView, Offer, Supplier};
+use crate::findings::{HoldCategory, HoldReason};
 use crate::ids::SupplierId;
 use crate::money::{Currency, Money};
 use crate::order::{CanonicalOrder, FinancialStatus, LineItem, ServiceLevel, ShippingMethod};
-use crate::record::{HoldCategory, HoldReason};
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -246,7 +246,7 @@ impl ValidationPolicy {
             unknown_stock,
             margin_floor: MarginFloor::parse(&var("DROPLINE_MARGIN_FLOOR")).map_err(named("DROPLINE_MARGIN_FLOOR"))?,
             payment_fees: Fees::parse(&var("DROPLINE_PAYMENT_FEES")).map_err(named("DROPLINE_PAYMENT_FEES"))?,
-            duplicate_window: crate::escalation::parse_duration(&var("DROPLINE_DUPLICATE_WINDOW"))
+            duplicate_window: crate::duration::parse_duration(&var("DROPLINE_DUPLICATE_WINDOW"))
                 .map_err(named("DROPLINE_DUPLICATE_WINDOW"))?,
         })
     }
@@ -290,22 +290,6 @@ impl ValidationReport {
     pub fn passes(&self) -> bool {
         self.holds().next().is_none()
     }
-}
-
-/// The findings with every hold an operator overrode turned into a warning that says who
-/// overrode it and why. Codes no override can lift stay holds.
-pub fn apply_overrides(findings: &[HoldReason], overrides: &[crate::record::Override]) -> Vec<HoldReason> {
-    findings
-        .iter()
-        .map(|f| match overrides.iter().find(|o| o.code == f.code) {
-            Some(o) if f.holds() && crate::record::overridable(&f.code) => HoldReason {
-                severity: crate::record::Severity::Warning,
-                message: format!("{} (overridden by {}: {})", f.message, o.by, o.note),
-                ..f.clone()
-            },
-            _ => f.clone(),
-        })
-        .collect()
 }
 
 /// Why an offer can't fill a line. Validation and routing ask the same question through
@@ -1084,7 +1068,7 @@ mod tests {
         });
         assert!(r.findings.iter().any(|f| f.code == "totals_mismatch"), "{:?}", r.findings);
         assert_eq!(Fees { percent: Decimal::MAX, fixed: huge }.on(huge), huge);
-        assert!(crate::escalation::parse_duration("9999999999999d").is_err());
+        assert!(crate::duration::parse_duration("9999999999999d").is_err());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! and the AWS adapter (on the emulators) in `tests/contract.rs`.
 
 use chrono::{DateTime, Duration, Utc};
+use dropline_shared::catalog::Reserved;
 use dropline_shared::catalog::{CatalogDocument, Offer, Reservation};
 use dropline_shared::events::DomainEvent;
 use dropline_shared::idempotency::{
@@ -10,7 +11,7 @@ use dropline_shared::idempotency::{
 use dropline_shared::ids::{ChannelOrderId, OrderId, PurchaseOrderId, Sku, SupplierId};
 use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::ports::{
-    Catalog, Created, EventPublisher, OrderStore, PortError, QueueConsumer, Reserved, StockLedger, WorkQueue,
+    Catalog, Created, EventPublisher, OrderStore, PortError, QueueConsumer, StockLedger, WorkQueue,
 };
 use dropline_shared::record::{OrderRecord, PurchaseOrder, Receipt, Shipment};
 use dropline_shared::status::{OrderStatus, PoStatus, TrackingStatus};

@@ -15,10 +15,10 @@ use dropline_shared::adapters::aws::{
 };
 use dropline_shared::adapters::http::{HttpCarrierTracker, HttpSupplierGateway, RetryPolicy};
 use dropline_shared::adapters::memory::ManualClock;
+use dropline_shared::caches::ConfigCache;
 use dropline_shared::catalog::CatalogDocument;
 use dropline_shared::escalation::Thresholds;
 use dropline_shared::ports::{EventPublisher, RoutingConfigStore};
-use dropline_shared::routing_config::ConfigCache;
 use dropline_shared::validation::ValidationPolicy;
 use std::collections::HashMap;
 use std::net::SocketAddr;

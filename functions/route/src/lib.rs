@@ -9,19 +9,21 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
+use dropline_shared::caches::ConfigCache;
+use dropline_shared::caches::MeasuredCache;
+use dropline_shared::catalog::Reserved;
 use dropline_shared::catalog::{Availability, CatalogView, Offer, Reservation};
 use dropline_shared::events::DomainEvent;
+use dropline_shared::findings::{HoldCategory, HoldReason};
 use dropline_shared::ids::Sku;
 use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::money::Money;
 use dropline_shared::order::ServiceLevel;
-use dropline_shared::performance::{ALL_SLOTS, MeasuredCache};
-use dropline_shared::ports::{
-    Catalog, Clock, EventPublisher, OrderStore, OutcomeLedger, Reserved, StockLedger, WorkQueue,
-};
-use dropline_shared::record::{HoldCategory, HoldReason, OrderRecord, PurchaseOrder};
-use dropline_shared::routing::{Request, RoutingDecision, route};
-use dropline_shared::routing_config::ConfigCache;
+use dropline_shared::performance::ALL_SLOTS;
+use dropline_shared::ports::{Catalog, Clock, EventPublisher, OrderStore, OutcomeLedger, StockLedger, WorkQueue};
+use dropline_shared::record::{OrderRecord, PurchaseOrder};
+use dropline_shared::routing::{Request, route};
+use dropline_shared::routing_decision::RoutingDecision;
 use dropline_shared::status::{OrderStatus, PoStatus};
 use dropline_shared::validation::{Refusal, UnknownStock, ValidationPolicy, margin_below_floor};
 use dropline_shared::worker::{StepError, load_order, process_batch, record_outcomes, update_from};

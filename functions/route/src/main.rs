@@ -6,12 +6,12 @@ use dropline_route::Route;
 use dropline_shared::adapters::aws::{
     AwsClients, DynamoCatalog, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue, routing_config_store,
 };
+use dropline_shared::caches::ConfigCache;
+use dropline_shared::caches::MeasuredCache;
 use dropline_shared::config::{optional, required};
-use dropline_shared::escalation::parse_duration;
+use dropline_shared::duration::parse_duration;
 use dropline_shared::messages::Step;
-use dropline_shared::performance::MeasuredCache;
 use dropline_shared::ports::SystemClock;
-use dropline_shared::routing_config::ConfigCache;
 use dropline_shared::validation::ValidationPolicy;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::sync::Arc;

@@ -8,12 +8,14 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use dropline_shared::duplicates::{customer_keys, probable_duplicate};
 use dropline_shared::events::DomainEvent;
+use dropline_shared::findings::HoldReason;
+use dropline_shared::findings::apply_overrides;
 use dropline_shared::ids::Sku;
 use dropline_shared::messages::{Step, WorkMessage};
 use dropline_shared::ports::{Catalog, Clock, EventPublisher, OrderStore, WorkQueue};
-use dropline_shared::record::{HoldReason, TimelineKind};
+use dropline_shared::record::TimelineKind;
 use dropline_shared::status::OrderStatus;
-use dropline_shared::validation::{ValidationPolicy, apply_overrides, validate};
+use dropline_shared::validation::{ValidationPolicy, validate};
 use dropline_shared::worker::{StepError, load_order, process_batch, update_from};
 use std::sync::Arc;
 

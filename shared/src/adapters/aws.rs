@@ -4,6 +4,7 @@
 //! variables.
 
 use crate::catalog::{CatalogDocument, CatalogView, Offer, Reservation, Supplier};
+use crate::catalog::{Reserved, reservation_check};
 use crate::duplicates::{CustomerKey, PriorOrder};
 use crate::events::DomainEvent;
 use crate::idempotency::{IdempotencyRecord, IdempotencyStatus, IdempotencyStore, PutOutcome};
@@ -12,7 +13,7 @@ use crate::messages::{Step, WorkMessage};
 use crate::performance::{COUNTERS, Measured, Outcome, Outcomes};
 use crate::ports::{
     Catalog, ConfigText, Created, EventPublisher, OrderRef, OrderStore, OutcomeLedger, PortError, PortResult,
-    QueueConsumer, ReceivedMessage, Reserved, RoutingConfigStore, StockLedger, WorkQueue, reservation_check,
+    QueueConsumer, ReceivedMessage, RoutingConfigStore, StockLedger, WorkQueue,
 };
 use crate::record::OrderRecord;
 use crate::secrets::SecretBook;

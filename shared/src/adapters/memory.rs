@@ -3,6 +3,7 @@
 //! idempotency conditions) and pass the same contract tests.
 
 use crate::catalog::{CatalogDocument, CatalogView, Offer, Reservation, Supplier};
+use crate::catalog::{Reserved, reservation_check};
 use crate::duplicates::{CustomerKey, PriorOrder};
 use crate::events::DomainEvent;
 use crate::idempotency::{IdempotencyRecord, IdempotencyStatus, IdempotencyStore, PutOutcome, may_overwrite};
@@ -11,7 +12,7 @@ use crate::messages::{Step, WorkMessage};
 use crate::performance::{Measured, Outcome};
 use crate::ports::{
     Catalog, Clock, ConfigText, Created, EventPublisher, OrderRef, OrderStore, OutcomeLedger, PortError, PortResult,
-    QueueConsumer, ReceivedMessage, Reserved, RoutingConfigStore, StockLedger, WorkQueue, reservation_check,
+    QueueConsumer, ReceivedMessage, RoutingConfigStore, StockLedger, WorkQueue,
 };
 use crate::record::OrderRecord;
 use crate::status::OrderStatus;

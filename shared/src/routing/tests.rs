@@ -233,7 +233,7 @@ fn weights_preference_and_reliability_change_the_choice() {
 
 #[test]
 fn measured_outcomes_update_the_prior() {
-    let prior = crate::routing_config::Performance::PRIOR;
+    let prior = crate::performance::Performance::PRIOR;
     assert_eq!(expected_performance(&prior, &Outcomes::default()), prior, "nothing measured: the prior");
     let bad = Outcomes { answered: 20, accepted: 10, ..Outcomes::default() };
     let p = expected_performance(&prior, &bad);
