@@ -10,20 +10,20 @@
 //! Nothing here asserts a time: it measures and prints.
 
 use chrono::Utc;
-use dropline_ingest::{Ingest, WebRequest};
-use dropline_shared::adapters::memory::{
+use dropline_adapters::memory::{
     ManualClock, MemoryCatalog, MemoryEventBus, MemoryIdempotencyStore, MemoryOrderStore, MemoryQueues,
 };
-use dropline_shared::catalog::{CatalogDocument, Offer, Supplier};
-use dropline_shared::channels::shopify_order;
-use dropline_shared::ids::{Sku, SupplierId};
-use dropline_shared::money::Money;
-use dropline_shared::order::ServiceLevel;
-use dropline_shared::routing::{Request, route};
-use dropline_shared::routing_config::RoutingConfig;
-use dropline_shared::secrets::SecretBook;
-use dropline_shared::signature;
-use dropline_shared::validation::{UnknownStock, ValidationPolicy, validate};
+use dropline_domain::catalog::{CatalogDocument, Offer, Supplier};
+use dropline_domain::order::ServiceLevel;
+use dropline_domain::primitives::ids::{Sku, SupplierId};
+use dropline_domain::primitives::money::Money;
+use dropline_domain::routing::config::RoutingConfig;
+use dropline_domain::routing::{Request, route};
+use dropline_domain::validation::{UnknownStock, ValidationPolicy, validate};
+use dropline_domain::wire::channels::shopify_order;
+use dropline_domain::wire::secrets::SecretBook;
+use dropline_domain::wire::signature;
+use dropline_ingest::{Ingest, WebRequest};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -168,13 +168,13 @@ fn cpu() {
     let config = bench_routing(&doc);
     let all_lines: Vec<usize> = (0..order.lines.len()).collect();
     // Every supplier with a history, as in production.
-    let measured: dropline_shared::routing::Measured = doc
+    let measured: dropline_domain::routing::Measured = doc
         .suppliers
         .iter()
         .enumerate()
         .map(|(i, s)| {
             let n = 100 + i as u32;
-            let o = dropline_shared::routing::Outcomes {
+            let o = dropline_domain::routing::Outcomes {
                 answered: n,
                 accepted: n - 3,
                 shipped: n - 5,
@@ -185,7 +185,7 @@ fn cpu() {
             (s.id.clone(), o)
         })
         .collect();
-    let route_once = |order: &dropline_shared::order::CanonicalOrder, view: &dropline_shared::catalog::CatalogView| {
+    let route_once = |order: &dropline_domain::order::CanonicalOrder, view: &dropline_domain::catalog::CatalogView| {
         let req = Request {
             order,
             lines: &all_lines,
@@ -223,9 +223,9 @@ fn cpu() {
     });
     println!("  of which the catalog lookup (3 SKUs + suppliers):  median {} best {}", us(p50), us(best));
     let (p50, best) = measure(7, 20_000, |_| {
-        black_box(dropline_shared::address::check(
+        black_box(dropline_domain::validation::address::check(
             black_box(order.shipping_address.as_ref().expect("address")),
-            dropline_shared::address::AddressRules::bundled(),
+            dropline_domain::validation::address::AddressRules::bundled(),
         ));
     });
     println!("  of which the address rules:                        median {} best {}", us(p50), us(best));
@@ -260,7 +260,7 @@ fn cpu() {
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let ingest = Ingest {
         store: Arc::new(MemoryOrderStore::new()),
-        idempotency: dropline_shared::idempotency::Idempotency::new(
+        idempotency: dropline_app::idempotency::Idempotency::new(
             Arc::new(MemoryIdempotencyStore::new()),
             chrono::Duration::hours(1),
         ),
@@ -332,11 +332,11 @@ async fn main() {
 
 mod aws_benches {
     use super::*;
+    use dropline_adapters::aws::{AwsClients, SqsWorkQueue};
+    use dropline_app::ports::OrderStore;
     use dropline_cli::local::{QueueSettings, provision, put_secret};
-    use dropline_shared::adapters::aws::{AwsClients, SqsWorkQueue};
-    use dropline_shared::messages::Step;
-    use dropline_shared::ports::OrderStore;
-    use dropline_shared::status::OrderStatus;
+    use dropline_domain::order::OrderStatus;
+    use dropline_domain::wire::messages::Step;
     use dropline_tests::runtime_api::RuntimeApi;
     use dropline_tests::{Stack, StackOptions, shopify_delivery, unique};
     use std::collections::BTreeMap;
@@ -447,16 +447,16 @@ mod aws_benches {
         // The runner plays Lambda's event source mapping: its receives and deletes are AWS's, not
         // the functions', so it gets clients of its own that are not counted.
         let observer = AwsClients::from_env().await;
-        let mut q = SqsWorkQueue::new(observer.sqs.clone(), stack.infra.queues.clone());
+        let mut q = SqsWorkQueue::new(observer.sqs().clone(), stack.infra.queues.clone());
         q.wait_seconds = 0;
         stack.pipeline.consumer = Arc::new(q);
         let store =
-            dropline_shared::adapters::aws::DynamoOrderStore::new(observer.dynamodb.clone(), &stack.infra.orders_table);
-        stack.aws.requests.reset();
+            dropline_adapters::aws::DynamoOrderStore::new(observer.dynamodb().clone(), &stack.infra.orders_table);
+        stack.aws.requests().reset();
         let mut phases: Vec<(String, BTreeMap<String, u64>)> = Vec::new();
         let mut last = BTreeMap::new();
         let mut mark = |name: &str, stack: &Stack| {
-            let now = stack.aws.requests.snapshot();
+            let now = stack.aws.requests().snapshot();
             let delta: BTreeMap<String, u64> = now
                 .iter()
                 .map(|(k, v)| (k.clone(), v - last.get(k).copied().unwrap_or(0)))
@@ -468,7 +468,7 @@ mod aws_benches {
         let d = shopify_delivery();
         let (status, body) = stack.post_delivery(&d, dropline_tests::SHOPIFY_SECRET).await;
         assert_eq!(status, 200, "{body}");
-        let id = dropline_shared::ids::OrderId::new(body["order_id"].as_str().expect("id")).expect("id");
+        let id = dropline_domain::primitives::ids::OrderId::new(body["order_id"].as_str().expect("id")).expect("id");
         mark("ingest (webhook)", &stack);
         for (step, name) in
             [(Step::Validate, "validate"), (Step::Route, "route"), (Step::NotifySupplier, "notify-supplier")]

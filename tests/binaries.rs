@@ -4,13 +4,13 @@
 //!
 //! Needs the binaries built first (`cargo build --workspace --bins`; `make test` does it).
 
+use dropline_adapters::aws::{DynamoCatalog, DynamoOrderStore};
+use dropline_app::ports::OrderStore;
 use dropline_cli::local::{QueueSettings, provision, put_secret};
 use dropline_cli::sim::serve_suppliers;
-use dropline_shared::adapters::aws::{DynamoCatalog, DynamoOrderStore};
-use dropline_shared::ids::{OrderId, PurchaseOrderId};
-use dropline_shared::messages::WorkMessage;
-use dropline_shared::ports::OrderStore;
-use dropline_shared::status::{OrderStatus, PoStatus};
+use dropline_domain::order::{OrderStatus, PoStatus};
+use dropline_domain::primitives::ids::{OrderId, PurchaseOrderId};
+use dropline_domain::wire::messages::WorkMessage;
 use dropline_tests::runtime_api::{Outcome, RuntimeApi};
 use dropline_tests::{aws, shopify_delivery, unique};
 use serde_json::{Value, json};
@@ -144,19 +144,19 @@ async fn each_function_binary_serves_one_event_through_the_runtime_api() {
     for s in &mut doc.suppliers {
         s.endpoint = sim.endpoint(s.id.as_str());
     }
-    DynamoCatalog::new(aws.dynamodb.clone(), &infra.catalog_table).load(&doc).await.expect("catalog");
+    DynamoCatalog::new(aws.dynamodb().clone(), &infra.catalog_table).load(&doc).await.expect("catalog");
     // Route reads the routing configuration from the catalog table's item (the default source).
-    dropline_shared::ports::RoutingConfigStore::publish(
-        &dropline_shared::adapters::aws::DynamoRoutingConfig::new(aws.dynamodb.clone(), &infra.catalog_table),
+    dropline_app::ports::RoutingConfigStore::publish(
+        &dropline_adapters::aws::DynamoRoutingConfig::new(aws.dynamodb().clone(), &infra.catalog_table),
         1,
         dropline_cli::demo::ROUTING,
     )
     .await
     .expect("routing configuration");
-    let store = DynamoOrderStore::new(aws.dynamodb.clone(), &infra.orders_table);
+    let store = DynamoOrderStore::new(aws.dynamodb().clone(), &infra.orders_table);
 
-    let q = |s: dropline_shared::messages::Step| infra.queues.urls[&s].clone();
-    use dropline_shared::messages::Step;
+    let q = |s: dropline_domain::wire::messages::Step| infra.queues.urls[&s].clone();
+    use dropline_domain::wire::messages::Step;
     let common = vec![
         ("DROPLINE_ORDERS_TABLE", infra.orders_table.clone()),
         ("DROPLINE_IDEMPOTENCY_TABLE", infra.idempotency_table.clone()),
@@ -284,7 +284,7 @@ fn dropline(args: &[&str], env: &[(&str, String)]) -> (i32, String, String) {
 
 #[tokio::test]
 async fn the_operator_cli_shows_orders_and_redrives_dead_letters() {
-    use dropline_shared::messages::Step;
+    use dropline_domain::wire::messages::Step;
     let aws = aws().await;
     let infra = provision(&aws, &unique("cli"), QueueSettings { visibility_timeout_s: 1, max_receive_count: 1 })
         .await
@@ -300,7 +300,7 @@ async fn the_operator_cli_shows_orders_and_redrives_dead_letters() {
     assert!(out.contains("loaded 3 supplier(s)"), "{out}");
 
     // order show: an order written through the store, then read by the CLI.
-    let store = DynamoOrderStore::new(aws.dynamodb.clone(), &infra.orders_table);
+    let store = DynamoOrderStore::new(aws.dynamodb().clone(), &infra.orders_table);
     let record = dropline_tests::contract::new_record(1, chrono::Utc::now());
     store.create(&record).await.expect("create");
     let (code, out, err) = dropline(&["order", "show", record.id.as_str()], &env);
@@ -319,9 +319,9 @@ async fn the_operator_cli_shows_orders_and_redrives_dead_letters() {
 
     // dlq list / redrive: a poison message received once lands in the DLQ (maxReceiveCount 1).
     let url = infra.queues.urls[&Step::Validate].clone();
-    aws.sqs.send_message().queue_url(&url).message_body("{\"order_id\": 42}").send().await.expect("send");
+    aws.sqs().send_message().queue_url(&url).message_body("{\"order_id\": 42}").send().await.expect("send");
     for _ in 0..10 {
-        aws.sqs.receive_message().queue_url(&url).send().await.expect("receive");
+        aws.sqs().receive_message().queue_url(&url).send().await.expect("receive");
         tokio::time::sleep(Duration::from_millis(1200)).await;
         let (_, out, _) = dropline(&["dlq", "list", "validate", "--queue-url", &url], &[]);
         if out.starts_with("1 message") {
@@ -388,7 +388,7 @@ fn address_check_reads_json_and_exits_by_verdict() {
 /// what can't be overridden or released is refused with a clear error.
 #[tokio::test]
 async fn held_orders_fixed_overridden_and_released_reach_their_supplier() {
-    use dropline_shared::messages::Step;
+    use dropline_domain::wire::messages::Step;
     let stack = dropline_tests::Stack::start(dropline_tests::StackOptions::default()).await;
     let env = vec![
         ("DROPLINE_ORDERS_TABLE", stack.infra.orders_table.clone()),
@@ -482,7 +482,7 @@ async fn held_orders_fixed_overridden_and_released_reach_their_supplier() {
 /// `dropline catalog verify` reports what a store's variants would hit.
 #[tokio::test]
 async fn supplier_feeds_update_the_catalog_and_catalog_verify_reports_problems() {
-    use dropline_shared::ids::Sku;
+    use dropline_domain::primitives::ids::Sku;
     let stack = dropline_tests::Stack::start(dropline_tests::StackOptions::default()).await;
     let dir = std::env::temp_dir().join(format!("{}-feed", stack.infra.prefix));
     std::fs::create_dir_all(&dir).expect("dir");
@@ -515,9 +515,8 @@ async fn supplier_feeds_update_the_catalog_and_catalog_verify_reports_problems()
     let run = |a: Vec<String>| dropline(&a.iter().map(String::as_str).collect::<Vec<_>>(), &env);
     let sku = Sku::new("TEE-BLK-M").expect("sku");
     let stock_of_tee = || async {
-        let v = dropline_shared::ports::Catalog::view(stack.ledger.as_ref(), std::slice::from_ref(&sku))
-            .await
-            .expect("view");
+        let v =
+            dropline_app::ports::Catalog::view(stack.ledger.as_ref(), std::slice::from_ref(&sku)).await.expect("view");
         let o = v.offers_for(&sku).iter().find(|o| o.supplier_id.as_str() == "northwind-us").expect("offer").clone();
         (o.stock, o.cost.to_string(), o.stock_as_of.is_some())
     };

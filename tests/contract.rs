@@ -1,13 +1,13 @@
 //! The contract suites against both adapters of each port: memory, and AWS on the emulators.
 
-use dropline_cli::local::{QueueSettings, provision};
-use dropline_shared::adapters::aws::{
+use dropline_adapters::aws::{
     DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, SqsWorkQueue,
 };
-use dropline_shared::adapters::memory::{
+use dropline_adapters::memory::{
     ManualClock, MemoryCatalog, MemoryEventBus, MemoryIdempotencyStore, MemoryOrderStore, MemoryQueues,
 };
-use dropline_shared::testing::sample_catalog_document;
+use dropline_cli::local::{QueueSettings, provision};
+use dropline_domain::testing::sample_catalog_document;
 use dropline_tests::contract::{self, PassTime};
 use dropline_tests::{aws, unique};
 use std::sync::Arc;
@@ -21,7 +21,7 @@ async fn order_store_memory() {
 async fn order_store_dynamodb() {
     let aws = aws().await;
     let infra = provision(&aws, &unique("ct"), QueueSettings::default()).await.expect("provision");
-    contract::order_store(&DynamoOrderStore::new(aws.dynamodb.clone(), &infra.orders_table)).await;
+    contract::order_store(&DynamoOrderStore::new(aws.dynamodb().clone(), &infra.orders_table)).await;
 }
 
 #[tokio::test]
@@ -33,7 +33,7 @@ async fn customer_index_memory() {
 async fn customer_index_dynamodb() {
     let aws = aws().await;
     let infra = provision(&aws, &unique("ci"), QueueSettings::default()).await.expect("provision");
-    contract::customer_index(&DynamoOrderStore::new(aws.dynamodb.clone(), &infra.orders_table)).await;
+    contract::customer_index(&DynamoOrderStore::new(aws.dynamodb().clone(), &infra.orders_table)).await;
 }
 
 #[tokio::test]
@@ -45,8 +45,11 @@ async fn idempotency_memory() {
 async fn idempotency_dynamodb() {
     let aws = aws().await;
     let infra = provision(&aws, &unique("ct"), QueueSettings::default()).await.expect("provision");
-    contract::idempotency_store(Arc::new(DynamoIdempotencyStore::new(aws.dynamodb.clone(), &infra.idempotency_table)))
-        .await;
+    contract::idempotency_store(Arc::new(DynamoIdempotencyStore::new(
+        aws.dynamodb().clone(),
+        &infra.idempotency_table,
+    )))
+    .await;
 }
 
 #[tokio::test]
@@ -68,7 +71,7 @@ async fn work_queue_sqs() {
     let aws = aws().await;
     let settings = QueueSettings { visibility_timeout_s: 1, max_receive_count: 3 };
     let infra = provision(&aws, &unique("ct"), settings).await.expect("provision");
-    let mut q = SqsWorkQueue::new(aws.sqs.clone(), infra.queues.clone());
+    let mut q = SqsWorkQueue::new(aws.sqs().clone(), infra.queues.clone());
     q.wait_seconds = 0;
     let pass: PassTime = Box::new(|s| Box::pin(tokio::time::sleep(std::time::Duration::from_secs(s))));
     contract::work_queue(&q, pass, 1, 3).await;
@@ -76,13 +79,13 @@ async fn work_queue_sqs() {
 
 #[tokio::test]
 async fn work_queue_sqs_finds_its_dead_letter_queue_from_the_redrive_policy() {
-    use dropline_shared::messages::Step;
-    use dropline_shared::ports::QueueConsumer;
+    use dropline_app::ports::QueueConsumer;
+    use dropline_domain::wire::messages::Step;
     let aws = aws().await;
     let infra = provision(&aws, &unique("ct"), QueueSettings::default()).await.expect("provision");
     let mut urls = infra.queues.clone();
     urls.dead_letter_urls.clear();
-    let q = SqsWorkQueue::new(aws.sqs.clone(), urls);
+    let q = SqsWorkQueue::new(aws.sqs().clone(), urls);
     assert!(q.peek_dead_letters(Step::Route, 10).await.expect("peek via RedrivePolicy").is_empty());
 }
 
@@ -97,9 +100,9 @@ async fn event_publisher_memory() {
 async fn event_publisher_eventbridge() {
     let aws = aws().await;
     let infra = provision(&aws, &unique("ct"), QueueSettings::default()).await.expect("provision");
-    aws.requests.reset();
-    contract::event_publisher(&EventBridgePublisher::new(aws.eventbridge.clone(), &infra.event_bus)).await;
-    let calls = aws.requests.snapshot();
+    aws.requests().reset();
+    contract::event_publisher(&EventBridgePublisher::new(aws.eventbridge().clone(), &infra.event_bus)).await;
+    let calls = aws.requests().snapshot();
     assert_eq!(
         calls.get("EventBridge.PutEvents"),
         Some(&2),
@@ -122,12 +125,12 @@ async fn stock_ledger_memory() {
 async fn stock_ledger_dynamodb() {
     let aws = aws().await;
     let infra = provision(&aws, &unique("sl"), QueueSettings::default()).await.expect("provision");
-    let c = DynamoCatalog::new(aws.dynamodb.clone(), &infra.catalog_table);
+    let c = DynamoCatalog::new(aws.dynamodb().clone(), &infra.catalog_table);
     c.load(&sample_catalog_document()).await.expect("load");
     contract::stock_ledger(&c).await;
     c.load(&sample_catalog_document()).await.expect("reload");
-    let sku = dropline_shared::ids::Sku::new("HOODIE-GRY-L").unwrap();
-    let view = dropline_shared::ports::Catalog::view(&c, std::slice::from_ref(&sku)).await.unwrap();
+    let sku = dropline_domain::primitives::ids::Sku::new("HOODIE-GRY-L").unwrap();
+    let view = dropline_app::ports::Catalog::view(&c, std::slice::from_ref(&sku)).await.unwrap();
     assert_eq!(view.offers_for(&sku)[0].stock, 20, "loading offers leaves reservations alone");
 }
 
@@ -136,7 +139,7 @@ async fn catalog_dynamodb() {
     let aws = aws().await;
     let infra = provision(&aws, &unique("ct"), QueueSettings::default()).await.expect("provision");
     let doc = sample_catalog_document();
-    let c = DynamoCatalog::new(aws.dynamodb.clone(), &infra.catalog_table);
+    let c = DynamoCatalog::new(aws.dynamodb().clone(), &infra.catalog_table);
     c.load(&doc).await.expect("load");
     contract::catalog(&c, &doc).await;
 }
@@ -150,25 +153,23 @@ async fn outcome_ledger_memory() {
 async fn outcome_ledger_dynamodb() {
     let aws = aws().await;
     let infra = provision(&aws, &unique("ol"), QueueSettings::default()).await.expect("provision");
-    contract::outcome_ledger(&DynamoCatalog::new(aws.dynamodb.clone(), &infra.catalog_table)).await;
+    contract::outcome_ledger(&DynamoCatalog::new(aws.dynamodb().clone(), &infra.catalog_table)).await;
 }
 
 #[tokio::test]
 async fn routing_config_memory_and_file() {
-    contract::routing_config_store(&dropline_shared::adapters::memory::MemoryRoutingConfig::new()).await;
+    contract::routing_config_store(&dropline_adapters::memory::MemoryRoutingConfig::new()).await;
     let dir = std::env::temp_dir().join(unique("routing"));
     std::fs::create_dir_all(&dir).expect("dir");
-    contract::routing_config_store(&dropline_shared::adapters::memory::MemoryRoutingConfig::file(
-        dir.join("routing.json"),
-    ))
-    .await;
+    contract::routing_config_store(&dropline_adapters::memory::MemoryRoutingConfig::file(dir.join("routing.json")))
+        .await;
 }
 
 #[tokio::test]
 async fn routing_config_dynamodb() {
     let aws = aws().await;
     let infra = provision(&aws, &unique("rc"), QueueSettings::default()).await.expect("provision");
-    let store = dropline_shared::adapters::aws::DynamoRoutingConfig::new(aws.dynamodb.clone(), &infra.catalog_table);
+    let store = dropline_adapters::aws::DynamoRoutingConfig::new(aws.dynamodb().clone(), &infra.catalog_table);
     contract::routing_config_store(&store).await;
 }
 
@@ -176,17 +177,17 @@ async fn routing_config_dynamodb() {
 async fn routing_config_ssm() {
     let aws = aws().await;
     let name = format!("/dropline/{}/routing", unique("rc"));
-    contract::routing_config_store(&dropline_shared::adapters::aws::SsmRoutingConfig::new(aws.ssm.clone(), name)).await;
+    contract::routing_config_store(&dropline_adapters::aws::SsmRoutingConfig::new(aws.ssm().clone(), name)).await;
 }
 
 #[tokio::test]
 async fn a_bad_configuration_is_rejected_whole_and_routing_keeps_the_loaded_one() {
-    use dropline_shared::caches::{ConfigCache, LoadError};
-    use dropline_shared::ports::RoutingConfigStore;
+    use dropline_app::caches::{ConfigCache, LoadError};
+    use dropline_app::ports::RoutingConfigStore;
     let aws = aws().await;
     let infra = provision(&aws, &unique("rk"), QueueSettings::default()).await.expect("provision");
     let store =
-        Arc::new(dropline_shared::adapters::aws::DynamoRoutingConfig::new(aws.dynamodb.clone(), &infra.catalog_table));
+        Arc::new(dropline_adapters::aws::DynamoRoutingConfig::new(aws.dynamodb().clone(), &infra.catalog_table));
     let cache = ConfigCache::new(store.clone(), std::time::Duration::ZERO);
     assert!(matches!(cache.get().await, Err(LoadError::Missing(_))));
     let mut bad: serde_json::Value = serde_json::from_str(dropline_cli::demo::ROUTING).unwrap();

@@ -3,25 +3,25 @@
 
 use async_trait::async_trait;
 use chrono::Duration;
+use dropline_app::idempotency::Idempotency;
+use dropline_app::ports::{OrderStore, PortResult, WorkQueue};
+use dropline_domain::order::{AckStatus, SupplierEvent};
+use dropline_domain::order::{OrderStatus, PoStatus};
+use dropline_domain::primitives::ids::{OrderId, PurchaseOrderId, SupplierId};
+use dropline_domain::wire::messages::{Step, WorkMessage};
+use dropline_domain::wire::signature;
+use dropline_domain::wire::supplier::SIGNATURE_HEADER;
 use dropline_ingest::Ingest;
-use dropline_shared::idempotency::Idempotency;
-use dropline_shared::ids::{OrderId, PurchaseOrderId, SupplierId};
-use dropline_shared::messages::{Step, WorkMessage};
-use dropline_shared::ports::{OrderStore, PortResult, WorkQueue};
-use dropline_shared::signature;
-use dropline_shared::status::{OrderStatus, PoStatus};
-use dropline_shared::supplier::SIGNATURE_HEADER;
-use dropline_shared::supplier_event::{AckStatus, SupplierEvent};
 use dropline_tests::{Stack, StackOptions, delivery, shopify_delivery};
 use std::sync::Arc;
 
 fn order_id_of(d: &dropline_cli::demo::Delivery) -> OrderId {
     let body = d.body();
-    let order = dropline_shared::channels::shopify_order(&d.store, &body).expect("bundled order maps");
+    let order = dropline_domain::wire::channels::shopify_order(&d.store, &body).expect("bundled order maps");
     OrderId::derive(order.channel, &order.store, &order.channel_order_id)
 }
 
-async fn order(stack: &Stack, id: &OrderId) -> dropline_shared::record::OrderRecord {
+async fn order(stack: &Stack, id: &OrderId) -> dropline_domain::order::OrderRecord {
     stack.store.get(id).await.expect("get").expect("order stored")
 }
 
@@ -43,7 +43,7 @@ async fn post_callback(stack: &Stack, supplier: &str, secret: &str, event: &Supp
 #[tokio::test]
 async fn a_signed_webhook_travels_to_delivered() {
     let stack = Stack::start(StackOptions::default()).await;
-    stack.aws.requests.reset();
+    stack.aws.requests().reset();
     let d = shopify_delivery();
     let id = order_id_of(&d);
 
@@ -111,7 +111,7 @@ async fn a_signed_webhook_travels_to_delivered() {
     assert_eq!(r.purchase_orders[0].status, PoStatus::Delivered);
     assert_eq!(stack.suppliers.requests(), 1, "the supplier got one request, once");
 
-    let calls = stack.aws.requests.snapshot();
+    let calls = stack.aws.requests().snapshot();
     println!("AWS requests for one order, webhook to delivered: {calls:?}");
     assert!(!calls.keys().any(|k| k.ends_with(".Scan")), "never a table scan: {calls:?}");
 }
@@ -181,7 +181,7 @@ async fn a_bad_signature_is_refused_and_nothing_is_stored() {
     assert!(stack.store.get(&id).await.expect("get").is_none(), "no order stored");
     assert_eq!(stack.queue_depth(Step::Validate).await, 0, "nothing enqueued");
     let scan =
-        stack.aws.dynamodb.scan().table_name(&stack.infra.idempotency_table).send().await.expect("scan (test only)");
+        stack.aws.dynamodb().scan().table_name(&stack.infra.idempotency_table).send().await.expect("scan (test only)");
     assert_eq!(scan.count(), 0, "no idempotency record either");
 }
 
@@ -220,7 +220,7 @@ async fn a_poison_message_reaches_the_dlq_and_its_batch_mates_succeed() {
     assert_eq!((sa, sb), (200, 200));
     stack
         .aws
-        .sqs
+        .sqs()
         .send_message()
         .queue_url(&stack.infra.queues.urls[&Step::Validate])
         .message_body("{\"order_id\": \"this is not an order id\"}")
@@ -240,15 +240,15 @@ async fn a_poison_message_reaches_the_dlq_and_its_batch_mates_succeed() {
     }
     assert_eq!(stack.dlq_depth(Step::Validate).await, 1, "after maxReceiveCount it is a dead letter");
     assert_eq!(stack.queue_depth(Step::Validate).await, 0);
-    use dropline_shared::ports::QueueConsumer;
+    use dropline_app::ports::QueueConsumer;
     let dead = stack.queues.peek_dead_letters(Step::Validate, 10).await.expect("peek");
     assert_eq!(dead[0].body, "{\"order_id\": \"this is not an order id\"}");
     for d in [&good_a, &good_b] {
         let body = d.body();
         let o = if d.channel == "woocommerce" {
-            dropline_shared::channels::woocommerce_order(&d.store, &body)
+            dropline_domain::wire::channels::woocommerce_order(&d.store, &body)
         } else {
-            dropline_shared::channels::shopify_order(&d.store, &body)
+            dropline_domain::wire::channels::shopify_order(&d.store, &body)
         }
         .expect("maps");
         let id = OrderId::derive(o.channel, &o.store, &o.channel_order_id);
@@ -288,9 +288,9 @@ async fn crash_after_order_write(stack: &Stack, d: &dropline_cli::demo::Delivery
 trait ClockExt {
     fn now_plus(&self, d: Duration) -> chrono::DateTime<chrono::Utc>;
 }
-impl ClockExt for dropline_shared::adapters::memory::ManualClock {
+impl ClockExt for dropline_adapters::memory::ManualClock {
     fn now_plus(&self, d: Duration) -> chrono::DateTime<chrono::Utc> {
-        use dropline_shared::ports::Clock;
+        use dropline_app::ports::Clock;
         self.now() + d
     }
 }
@@ -376,7 +376,7 @@ async fn two_orders_for_the_last_unit_one_proceeds_and_one_holds() {
     let stack = Stack::start(StackOptions::default()).await;
     // One TEE-BLK-M left in the whole catalog, at northwind-us.
     let mut doc = stack.catalog.clone();
-    let sku = dropline_shared::ids::Sku::new("TEE-BLK-M").unwrap();
+    let sku = dropline_domain::primitives::ids::Sku::new("TEE-BLK-M").unwrap();
     for o in doc.offers.iter_mut().filter(|o| o.sku == sku) {
         o.stock = if o.supplier_id.as_str() == "northwind-us" { 1 } else { 0 };
     }
@@ -400,15 +400,15 @@ async fn two_orders_for_the_last_unit_one_proceeds_and_one_holds() {
     let held: Vec<_> = records.iter().filter(|r| r.status == OrderStatus::OnHold).collect();
     assert_eq!((routed, held.len()), (1, 1), "one proceeds, one holds: {statuses:?}");
     assert_eq!(held[0].holds[0].code, "out_of_stock", "{:?}", held[0].holds);
-    assert_eq!(held[0].holds[0].category, dropline_shared::findings::HoldCategory::Stock);
-    let view = dropline_shared::ports::Catalog::view(stack.ledger.as_ref(), std::slice::from_ref(&sku)).await.unwrap();
+    assert_eq!(held[0].holds[0].category, dropline_domain::findings::HoldCategory::Stock);
+    let view = dropline_app::ports::Catalog::view(stack.ledger.as_ref(), std::slice::from_ref(&sku)).await.unwrap();
     let nw = view.offers_for(&sku).iter().find(|o| o.supplier_id.as_str() == "northwind-us").unwrap().clone();
     assert_eq!((nw.stock, nw.reserved), (1, 1), "the unit is held for the routed order");
 
     // The supplier accepts and ships: the unit leaves the snapshot and the hold ends.
     stack.settle().await;
     assert_eq!(stack.suppliers.deliver_callbacks().await, vec![200, 200]);
-    let view = dropline_shared::ports::Catalog::view(stack.ledger.as_ref(), std::slice::from_ref(&sku)).await.unwrap();
+    let view = dropline_app::ports::Catalog::view(stack.ledger.as_ref(), std::slice::from_ref(&sku)).await.unwrap();
     let nw = view.offers_for(&sku).iter().find(|o| o.supplier_id.as_str() == "northwind-us").unwrap().clone();
     assert_eq!((nw.stock, nw.reserved), (0, 0), "settled once, not twice");
     assert!(view.reservations.is_empty());
@@ -417,7 +417,7 @@ async fn two_orders_for_the_last_unit_one_proceeds_and_one_holds() {
 #[tokio::test]
 async fn the_same_customer_ordering_the_same_items_again_is_held_as_a_possible_duplicate() {
     let stack = Stack::start(StackOptions::default()).await;
-    stack.aws.requests.reset();
+    stack.aws.requests().reset();
     let first = shopify_delivery();
     let mut again = shopify_delivery();
     let p = again.payload.as_mut().expect("payload");
@@ -438,7 +438,7 @@ async fn the_same_customer_ordering_the_same_items_again_is_held_as_a_possible_d
     assert_eq!(b.holds.len(), 1);
     assert_eq!(b.holds[0].code, "possible_duplicate");
     assert!(b.holds[0].message.contains(&format!("order #1001 ({})", a.id)), "{}", b.holds[0].message);
-    let calls = stack.aws.requests.snapshot();
+    let calls = stack.aws.requests().snapshot();
     assert!(calls.keys().any(|k| k.ends_with(".Query")), "found through an index: {calls:?}");
     assert!(!calls.keys().any(|k| k.ends_with(".Scan")), "never a scan: {calls:?}");
 
@@ -480,8 +480,8 @@ async fn a_supplier_that_rejects_is_replaced_and_the_reservation_moves_with_the_
     };
     opts.supplier_behaviour.insert("northwind-us".into(), out_of_tees);
     let stack = Stack::start(opts).await;
-    let sku = dropline_shared::ids::Sku::new("TEE-BLK-M").unwrap();
-    let held = |view: &dropline_shared::catalog::CatalogView| -> Vec<(String, u32, u32)> {
+    let sku = dropline_domain::primitives::ids::Sku::new("TEE-BLK-M").unwrap();
+    let held = |view: &dropline_domain::catalog::CatalogView| -> Vec<(String, u32, u32)> {
         let mut v: Vec<_> =
             view.offers_for(&sku).iter().map(|o| (o.supplier_id.to_string(), o.stock, o.reserved)).collect();
         v.sort();
@@ -493,7 +493,7 @@ async fn a_supplier_that_rejects_is_replaced_and_the_reservation_moves_with_the_
     stack.settle().await;
     let r = order(&stack, &id).await;
     assert_eq!(r.purchase_orders[0].supplier_id.as_str(), "northwind-us", "the best score first");
-    let view = dropline_shared::ports::Catalog::view(stack.ledger.as_ref(), std::slice::from_ref(&sku)).await.unwrap();
+    let view = dropline_app::ports::Catalog::view(stack.ledger.as_ref(), std::slice::from_ref(&sku)).await.unwrap();
     let before = held(&view);
     assert_eq!(before.iter().find(|h| h.0 == "northwind-us").unwrap().2, 1);
 
@@ -510,7 +510,7 @@ async fn a_supplier_that_rejects_is_replaced_and_the_reservation_moves_with_the_
     );
     assert_eq!(r.routing_exclusions[0].code, "rejected_earlier");
     assert!(r.purchase_orders[1].promise.is_some());
-    let view = dropline_shared::ports::Catalog::view(stack.ledger.as_ref(), std::slice::from_ref(&sku)).await.unwrap();
+    let view = dropline_app::ports::Catalog::view(stack.ledger.as_ref(), std::slice::from_ref(&sku)).await.unwrap();
     let moved = held(&view);
     assert_eq!(moved.iter().find(|h| h.0 == "northwind-us").unwrap().2, 0, "released at the rejecting supplier");
     assert_eq!(moved.iter().find(|h| h.0 == "pacific-au").unwrap().2, 1, "held at the new one");
@@ -519,7 +519,7 @@ async fn a_supplier_that_rejects_is_replaced_and_the_reservation_moves_with_the_
     assert_eq!(stack.suppliers.deliver_callbacks().await, vec![200, 200]);
     let r = order(&stack, &id).await;
     assert_eq!(r.status, OrderStatus::Shipped);
-    let view = dropline_shared::ports::Catalog::view(stack.ledger.as_ref(), std::slice::from_ref(&sku)).await.unwrap();
+    let view = dropline_app::ports::Catalog::view(stack.ledger.as_ref(), std::slice::from_ref(&sku)).await.unwrap();
     let after = held(&view);
     let pac_before = before.iter().find(|h| h.0 == "pacific-au").unwrap().1;
     assert_eq!(after.iter().find(|h| h.0 == "pacific-au").unwrap().1, pac_before - 1);
@@ -528,8 +528,8 @@ async fn a_supplier_that_rejects_is_replaced_and_the_reservation_moves_with_the_
 
     // Both suppliers' records in DynamoDB, counted once each (route's catch-up on the reroute
     // recorded the rejection again, and counted nothing).
-    use dropline_shared::performance::Outcomes;
-    use dropline_shared::ports::OutcomeLedger;
+    use dropline_app::ports::OutcomeLedger;
+    use dropline_domain::performance::Outcomes;
     let ids = [SupplierId::new("northwind-us").unwrap(), SupplierId::new("pacific-au").unwrap()];
     let m = stack.ledger.measured(&ids).await.expect("measured");
     assert_eq!(m.get(&ids[0]).copied(), Some(Outcomes { answered: 1, ..Outcomes::default() }));
@@ -555,7 +555,7 @@ async fn a_supplier_silent_past_its_deadline_is_told_over_http_and_replaced() {
     assert_eq!(r.po(&first.id).expect("po").status, PoStatus::Cancelled);
     assert_eq!(r.purchase_orders[1].supplier_id.as_str(), "pacific-au");
     assert_eq!(stack.suppliers.cancellations(), vec![first.id.to_string()], "told over signed HTTP, once");
-    use dropline_shared::ports::OutcomeLedger;
+    use dropline_app::ports::OutcomeLedger;
     let northwind = SupplierId::new("northwind-us").unwrap();
     let m = stack.ledger.measured(std::slice::from_ref(&northwind)).await.expect("measured");
     assert_eq!(m.get(&northwind).map(|o| (o.answered, o.accepted)), Some((1, 0)), "silence counted once");

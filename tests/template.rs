@@ -78,7 +78,7 @@ fn env_vars_read(dir: &Path) -> BTreeSet<String> {
                 // The validation policy is read in the shared library: a function that reads it
                 // reads its variables.
                 if text.contains("ValidationPolicy::from_lookup") {
-                    out.extend(dropline_shared::validation::POLICY_VARIABLES.iter().map(|(v, _)| v.to_string()));
+                    out.extend(dropline_domain::validation::POLICY_VARIABLES.iter().map(|(v, _)| v.to_string()));
                 }
                 for piece in text.split('"').skip(1).step_by(2) {
                     if piece.starts_with("DROPLINE_")
@@ -227,7 +227,7 @@ fn tables_match_the_code() {
             )
         })
         .collect();
-    use dropline_shared::adapters::aws::{
+    use dropline_adapters::aws::{
         ADDRESS_INDEX, DUPLICATE_INDEX_ATTRIBUTES, EMAIL_INDEX, STATUS_INDEX, TRACKING_INDEX,
     };
     assert_eq!(indexes.get(STATUS_INDEX), Some(&("status".to_string(), "status_since".to_string())));

@@ -5,22 +5,22 @@
 use crate::pipeline::{Pipeline, Ports};
 use crate::sim::{SimulatedCarrier, SimulatedSuppliers};
 use chrono::{Duration, TimeZone, Utc};
-use dropline_ingest::WebRequest;
-use dropline_shared::adapters::memory::{
+use dropline_adapters::memory::{
     ManualClock, MemoryCatalog, MemoryEventBus, MemoryIdempotencyStore, MemoryOrderStore, MemoryQueues,
     MemoryRoutingConfig,
 };
-use dropline_shared::caches::ConfigCache;
-use dropline_shared::catalog::CatalogDocument;
-use dropline_shared::escalation::Thresholds;
-use dropline_shared::messages::Step;
-use dropline_shared::ports::Clock;
-use dropline_shared::record::{OrderRecord, TimelineKind};
-use dropline_shared::secrets::SecretBook;
-use dropline_shared::signature;
-use dropline_shared::status::{OrderStatus, PoStatus};
-use dropline_shared::supplier::SIGNATURE_HEADER;
-use dropline_shared::validation::ValidationPolicy;
+use dropline_app::caches::ConfigCache;
+use dropline_app::ports::Clock;
+use dropline_domain::catalog::CatalogDocument;
+use dropline_domain::escalation::Thresholds;
+use dropline_domain::order::{OrderRecord, TimelineKind};
+use dropline_domain::order::{OrderStatus, PoStatus};
+use dropline_domain::validation::ValidationPolicy;
+use dropline_domain::wire::messages::Step;
+use dropline_domain::wire::secrets::SecretBook;
+use dropline_domain::wire::signature;
+use dropline_domain::wire::supplier::SIGNATURE_HEADER;
+use dropline_ingest::WebRequest;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -104,8 +104,8 @@ pub fn deliveries() -> Result<Vec<Delivery>, String> {
 /// The demo's routing configuration (suppliers' calendars, zones, services, policy, rules).
 pub const ROUTING: &str = include_str!("../demo/routing.json");
 
-pub fn routing() -> Result<dropline_shared::routing_config::RoutingConfig, String> {
-    dropline_shared::routing_config::RoutingConfig::parse("cli/demo/routing.json", ROUTING).map_err(|e| e.to_string())
+pub fn routing() -> Result<dropline_domain::routing::config::RoutingConfig, String> {
+    dropline_domain::routing::config::RoutingConfig::parse("cli/demo/routing.json", ROUTING).map_err(|e| e.to_string())
 }
 
 pub fn catalog() -> Result<CatalogDocument, String> {

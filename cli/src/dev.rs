@@ -5,18 +5,18 @@
 use crate::local::{Infra, QueueSettings, provision, put_secret, serve_ingest};
 use crate::pipeline::{Pipeline, Ports};
 use crate::sim::{serve_carrier, serve_suppliers};
-use dropline_shared::adapters::aws::DynamoRoutingConfig;
-use dropline_shared::adapters::aws::{
+use dropline_adapters::aws::DynamoRoutingConfig;
+use dropline_adapters::aws::{
     AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, SqsWorkQueue,
     load_secrets,
 };
-use dropline_shared::adapters::http::{HttpCarrierTracker, HttpSupplierGateway, RetryPolicy};
-use dropline_shared::caches::ConfigCache;
-use dropline_shared::escalation::Thresholds;
-use dropline_shared::messages::Step;
-use dropline_shared::ports::RoutingConfigStore;
-use dropline_shared::ports::SystemClock;
-use dropline_shared::validation::ValidationPolicy;
+use dropline_adapters::http::{HttpCarrierTracker, HttpSupplierGateway, RetryPolicy};
+use dropline_app::caches::ConfigCache;
+use dropline_app::ports::RoutingConfigStore;
+use dropline_app::ports::SystemClock;
+use dropline_domain::escalation::Thresholds;
+use dropline_domain::validation::ValidationPolicy;
+use dropline_domain::wire::messages::Step;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -44,7 +44,7 @@ pub async fn run(opts: DevOptions) -> Result<(), String> {
         None => crate::demo::catalog()?,
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            dropline_shared::catalog::CatalogDocument::parse(&path.display().to_string(), &text)
+            dropline_domain::catalog::CatalogDocument::parse(&path.display().to_string(), &text)
                 .map_err(|e| e.to_string())?
         }
     };
@@ -65,9 +65,9 @@ pub async fn run(opts: DevOptions) -> Result<(), String> {
             s.endpoint = suppliers.endpoint(s.id.as_str());
         }
     }
-    let catalog = Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), &infra.catalog_table));
+    let catalog = Arc::new(DynamoCatalog::new(aws.dynamodb().clone(), &infra.catalog_table));
     catalog.load(&doc).await.map_err(|e| e.to_string())?;
-    let routing = DynamoRoutingConfig::new(aws.dynamodb.clone(), &infra.catalog_table);
+    let routing = DynamoRoutingConfig::new(aws.dynamodb().clone(), &infra.catalog_table);
     if routing.fetch().await.map_err(|e| e.to_string())?.is_none() {
         let config = crate::demo::routing()?;
         routing.publish(config.version, crate::demo::ROUTING).await.map_err(|e| e.to_string())?;
@@ -147,14 +147,14 @@ pub async fn wire(
     carrier_url: &str,
     thresholds: Thresholds,
 ) -> Result<Pipeline, String> {
-    let secrets = load_secrets(&aws.ssm, &infra.secrets_path).await.map_err(|e| e.to_string())?;
-    let queues = Arc::new(SqsWorkQueue::new(aws.sqs.clone(), infra.queues.clone()));
+    let secrets = load_secrets(aws.ssm(), &infra.secrets_path).await.map_err(|e| e.to_string())?;
+    let queues = Arc::new(SqsWorkQueue::new(aws.sqs().clone(), infra.queues.clone()));
     Ok(Pipeline::wire(Ports {
-        store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), &infra.orders_table)),
-        idempotency: Arc::new(DynamoIdempotencyStore::new(aws.dynamodb.clone(), &infra.idempotency_table)),
+        store: Arc::new(DynamoOrderStore::new(aws.dynamodb().clone(), &infra.orders_table)),
+        idempotency: Arc::new(DynamoIdempotencyStore::new(aws.dynamodb().clone(), &infra.idempotency_table)),
         queue: queues.clone(),
         consumer: queues,
-        events: Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), &infra.event_bus)),
+        events: Arc::new(EventBridgePublisher::new(aws.eventbridge().clone(), &infra.event_bus)),
         catalog: catalog.clone(),
         stock: catalog.clone(),
         outcomes: catalog,
@@ -165,7 +165,7 @@ pub async fn wire(
         policy: ValidationPolicy::default(),
         thresholds,
         routing: Arc::new(ConfigCache::new(
-            Arc::new(DynamoRoutingConfig::new(aws.dynamodb.clone(), &infra.catalog_table)),
+            Arc::new(DynamoRoutingConfig::new(aws.dynamodb().clone(), &infra.catalog_table)),
             Duration::from_secs(60),
         )),
     }))

@@ -4,9 +4,9 @@
 //! half-applied from a row.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use dropline_shared::catalog::Offer;
-use dropline_shared::ids::SupplierId;
-use dropline_shared::money::Money;
+use dropline_domain::catalog::Offer;
+use dropline_domain::primitives::ids::SupplierId;
+use dropline_domain::primitives::money::Money;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -263,7 +263,7 @@ pub fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dropline_shared::testing::sample_catalog_document;
+    use dropline_domain::testing::sample_catalog_document;
 
     fn mapping(json: &str) -> FeedMapping {
         FeedMapping::parse("m.json", json).unwrap()

@@ -3,14 +3,14 @@
 //! on the order's timeline with the operator's name.
 
 use chrono::{DateTime, Duration, Utc};
-use dropline_shared::findings::HoldCategory;
-use dropline_shared::ids::OrderId;
-use dropline_shared::messages::{Step, WorkMessage};
-use dropline_shared::order::Address;
-use dropline_shared::ports::{OrderRef, OrderStore, StockLedger, WorkQueue};
-use dropline_shared::record::OrderRecord;
-use dropline_shared::status::OrderStatus;
-use dropline_shared::worker::{StepError, reconcile_stock, update_order};
+use dropline_app::ports::{OrderRef, OrderStore, StockLedger, WorkQueue};
+use dropline_app::worker::{StepError, reconcile_stock, update_order};
+use dropline_domain::findings::HoldCategory;
+use dropline_domain::order::Address;
+use dropline_domain::order::OrderRecord;
+use dropline_domain::order::OrderStatus;
+use dropline_domain::primitives::ids::OrderId;
+use dropline_domain::wire::messages::{Step, WorkMessage};
 use std::fmt::Write as _;
 
 /// Which held orders to list.

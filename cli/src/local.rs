@@ -11,11 +11,11 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::IntoResponse;
-use dropline_ingest::{Ingest, WebRequest};
-use dropline_shared::adapters::aws::{
+use dropline_adapters::aws::{
     ADDRESS_INDEX, AwsClients, DUPLICATE_INDEX_ATTRIBUTES, EMAIL_INDEX, QueueUrls, STATUS_INDEX, TRACKING_INDEX,
 };
-use dropline_shared::messages::Step;
+use dropline_domain::wire::messages::Step;
+use dropline_ingest::{Ingest, WebRequest};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -87,7 +87,7 @@ async fn create_table(
     indexes: Vec<GlobalSecondaryIndex>,
 ) -> Result<(), String> {
     let mut req = aws
-        .dynamodb
+        .dynamodb()
         .create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
@@ -140,7 +140,7 @@ pub async fn provision(aws: &AwsClients, prefix: &str, settings: QueueSettings) 
         .build()
         .map_err(|e| err("ttl", e))?;
     if let Err(e) =
-        aws.dynamodb.update_time_to_live().table_name(&idempotency_table).time_to_live_specification(ttl).send().await
+        aws.dynamodb().update_time_to_live().table_name(&idempotency_table).time_to_live_specification(ttl).send().await
     {
         // Emulators may not implement TTL; expiry is always checked in code anyway.
         tracing::debug!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(e), "TTL not enabled");
@@ -150,7 +150,7 @@ pub async fn provision(aws: &AwsClients, prefix: &str, settings: QueueSettings) 
     let mut queues = QueueUrls::default();
     for step in Step::ALL {
         let dlq = aws
-            .sqs
+            .sqs()
             .create_queue()
             .queue_name(infra_name(&format!("{step}-dlq")))
             .attributes(aws_sdk_sqs::types::QueueAttributeName::MessageRetentionPeriod, "1209600")
@@ -159,7 +159,7 @@ pub async fn provision(aws: &AwsClients, prefix: &str, settings: QueueSettings) 
             .map_err(|e| err("create DLQ", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
         let dlq_url = dlq.queue_url().unwrap_or_default().to_string();
         let attrs = aws
-            .sqs
+            .sqs()
             .get_queue_attributes()
             .queue_url(&dlq_url)
             .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
@@ -174,7 +174,7 @@ pub async fn provision(aws: &AwsClients, prefix: &str, settings: QueueSettings) 
         let policy =
             serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": settings.max_receive_count}).to_string();
         let q = aws
-            .sqs
+            .sqs()
             .create_queue()
             .queue_name(infra_name(step.as_str()))
             .attributes(aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy, policy)
@@ -189,7 +189,7 @@ pub async fn provision(aws: &AwsClients, prefix: &str, settings: QueueSettings) 
     }
 
     let event_bus = infra_name("bus");
-    if let Err(e) = aws.eventbridge.create_event_bus().name(&event_bus).send().await {
+    if let Err(e) = aws.eventbridge().create_event_bus().name(&event_bus).send().await {
         let already = e.as_service_error().is_some_and(|s| s.is_resource_already_exists_exception());
         if !already {
             return Err(err("create event bus", aws_sdk_eventbridge::error::DisplayErrorContext(e)));
@@ -208,7 +208,7 @@ pub async fn provision(aws: &AwsClients, prefix: &str, settings: QueueSettings) 
 
 /// Stores a secret as a SecureString parameter under the infra's secrets path.
 pub async fn put_secret(aws: &AwsClients, infra: &Infra, name: &str, value: &str) -> Result<(), String> {
-    aws.ssm
+    aws.ssm()
         .put_parameter()
         .name(format!("{}/{}", infra.secrets_path, name.trim_matches('/')))
         .value(value)

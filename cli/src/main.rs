@@ -4,17 +4,17 @@
 
 use chrono::Utc;
 use clap::{Parser, Subcommand, ValueEnum};
-use dropline_cli::holds;
-use dropline_shared::adapters::aws::{
+use dropline_adapters::aws::{
     AwsClients, DynamoCatalog, DynamoOrderStore, QueueUrls, SqsWorkQueue, routing_config_store,
 };
-use dropline_shared::catalog::CatalogDocument;
-use dropline_shared::findings::HoldCategory;
-use dropline_shared::ids::OrderId;
-use dropline_shared::messages::{Step, WorkMessage};
-use dropline_shared::ports::{OrderStore, OutcomeLedger, QueueConsumer};
-use dropline_shared::routing_config::RoutingConfig;
-use dropline_shared::validation::ValidationPolicy;
+use dropline_app::ports::{OrderStore, OutcomeLedger, QueueConsumer};
+use dropline_cli::holds;
+use dropline_domain::catalog::CatalogDocument;
+use dropline_domain::findings::HoldCategory;
+use dropline_domain::primitives::ids::OrderId;
+use dropline_domain::routing::config::RoutingConfig;
+use dropline_domain::validation::ValidationPolicy;
+use dropline_domain::wire::messages::{Step, WorkMessage};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -282,7 +282,7 @@ impl QueueArgs {
     /// The step and a queue client for it.
     fn open(&self, aws: &AwsClients) -> Result<(Step, SqsWorkQueue), String> {
         let step: Step = self.step.into();
-        Ok((step, SqsWorkQueue::new(aws.sqs.clone(), QueueUrls::default().with(step, self.url()?))))
+        Ok((step, SqsWorkQueue::new(aws.sqs().clone(), QueueUrls::default().with(step, self.url()?))))
     }
 
     fn url(&self) -> Result<String, String> {
@@ -431,10 +431,10 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             escalate_every,
             thresholds,
         } => {
-            dropline_shared::telemetry::init_text();
+            dropline_app::telemetry::init_text();
             let thresholds = match thresholds {
-                Some(t) => dropline_shared::escalation::Thresholds::parse(&t)?,
-                None => dropline_shared::escalation::Thresholds::default(),
+                Some(t) => dropline_domain::escalation::Thresholds::parse(&t)?,
+                None => dropline_domain::escalation::Thresholds::default(),
             };
             dropline_cli::dev::run(dropline_cli::dev::DevOptions {
                 listen,
@@ -453,7 +453,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Order { command: OrderCommand::Show(ShowArgs { id, json, table }) } => {
             let id = OrderId::new(id).map_err(|e| e.to_string())?;
             let aws = AwsClients::from_env().await;
-            let store = DynamoOrderStore::new(aws.dynamodb.clone(), table);
+            let store = DynamoOrderStore::new(aws.dynamodb().clone(), table);
             match store.get(&id).await.map_err(|e| e.to_string())? {
                 None => {
                     eprintln!("no order {id}");
@@ -479,11 +479,14 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 return Err("give at least one field to change (--line1, --postal-code, ...)".into());
             }
             let aws = AwsClients::from_env().await;
-            let store = DynamoOrderStore::new(aws.dynamodb.clone(), op.table);
+            let store = DynamoOrderStore::new(aws.dynamodb().clone(), op.table);
             let (r, changed) = holds::set_address(&store, &id, &patch, &op.by, Utc::now()).await?;
             println!("{id}: shipping address set ({}); release the order to validate it", changed.join(", "));
             if let Some(a) = &r.order.shipping_address {
-                let verdict = dropline_shared::address::check(a, dropline_shared::address::AddressRules::bundled());
+                let verdict = dropline_domain::validation::address::check(
+                    a,
+                    dropline_domain::validation::address::AddressRules::bundled(),
+                );
                 print!("{}", dropline_cli::render::address_verdict(&verdict, false));
             }
             Ok(ExitCode::SUCCESS)
@@ -531,8 +534,11 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             } else {
                 std::fs::read(&file).map_err(|e| format!("{file}: {e}"))?
             };
-            let address = dropline_shared::channels::address_json(&input).map_err(|e| format!("{file}: {e}"))?;
-            let verdict = dropline_shared::address::check(&address, dropline_shared::address::AddressRules::bundled());
+            let address = dropline_domain::wire::channels::address_json(&input).map_err(|e| format!("{file}: {e}"))?;
+            let verdict = dropline_domain::validation::address::check(
+                &address,
+                dropline_domain::validation::address::AddressRules::bundled(),
+            );
             print!("{}", dropline_cli::render::address_verdict(&verdict, json));
             Ok(if verdict.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
@@ -557,9 +563,9 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                     .with_timezone(&Utc),
                 None => Utc::now(),
             };
-            let supplier = dropline_shared::ids::SupplierId::new(supplier).map_err(|e| e.to_string())?;
+            let supplier = dropline_domain::primitives::ids::SupplierId::new(supplier).map_err(|e| e.to_string())?;
             let aws = AwsClients::from_env().await;
-            let catalog = DynamoCatalog::new(aws.dynamodb.clone(), table);
+            let catalog = DynamoCatalog::new(aws.dynamodb().clone(), table);
             let mut doc = catalog.document().await.map_err(|e| e.to_string())?;
             if !doc.suppliers.iter().any(|s| s.id == supplier) {
                 return Err(format!("no supplier {supplier} in the catalog"));
@@ -568,11 +574,11 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             let report = feed::apply(&mapping, &supplier, &mut doc.offers, &rows, as_of);
             // Write only this supplier's changed offers, each onto its SKU's item as stored now
             // (a conditional write), so a concurrent settle or another supplier's feed is kept.
-            let changed: Vec<&dropline_shared::catalog::Offer> =
+            let changed: Vec<&dropline_domain::catalog::Offer> =
                 doc.offers.iter().zip(&before).filter(|(a, b)| a != b).map(|(a, _)| a).collect();
             if !dry_run {
                 for new in changed {
-                    let patch = |offers: &mut Vec<dropline_shared::catalog::Offer>| {
+                    let patch = |offers: &mut Vec<dropline_domain::catalog::Offer>| {
                         if let Some(o) = offers.iter_mut().find(|o| o.supplier_id == new.supplier_id) {
                             (o.stock, o.stock_as_of, o.cost, o.active) =
                                 (new.stock, new.stock_as_of, new.cost, new.active);
@@ -602,7 +608,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 }
                 (None, Some(table)) => {
                     let aws = AwsClients::from_env().await;
-                    DynamoCatalog::new(aws.dynamodb.clone(), table).document().await.map_err(|e| e.to_string())?
+                    DynamoCatalog::new(aws.dynamodb().clone(), table).document().await.map_err(|e| e.to_string())?
                 }
                 (None, None) => return Err("give --file or --table (or set DROPLINE_CATALOG_TABLE)".into()),
             };
@@ -642,12 +648,13 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             };
             let level = match level {
                 Some(l) => Some(
-                    dropline_shared::order::ServiceLevel::parse(&l)
+                    dropline_domain::order::ServiceLevel::parse(&l)
                         .ok_or_else(|| format!("--level {l:?}: standard, expedited or overnight"))?,
                 ),
                 None => None,
             };
-            let skus: Vec<dropline_shared::ids::Sku> = order.lines.iter().filter_map(|l| l.sku.clone()).collect();
+            let skus: Vec<dropline_domain::primitives::ids::Sku> =
+                order.lines.iter().filter_map(|l| l.sku.clone()).collect();
             // Built once, and only when the catalog, the configuration or the measured supplier
             // outcomes come from AWS.
             let aws = match &table {
@@ -658,12 +665,12 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 (Some(path), _) => {
                     let (name, text) = read_file(path)?;
                     let doc = CatalogDocument::parse(&name, &text).map_err(|e| e.to_string())?;
-                    dropline_shared::catalog::CatalogView::of_document(&doc)
+                    dropline_domain::catalog::CatalogView::of_document(&doc)
                 }
                 (None, Some(table)) => {
-                    use dropline_shared::ports::Catalog;
+                    use dropline_app::ports::Catalog;
                     let aws = aws.as_ref().ok_or("no AWS clients")?;
-                    DynamoCatalog::new(aws.dynamodb.clone(), table).view(&skus).await.map_err(|e| e.to_string())?
+                    DynamoCatalog::new(aws.dynamodb().clone(), table).view(&skus).await.map_err(|e| e.to_string())?
                 }
                 (None, None) => return Err("give --catalog FILE or --table (or set DROPLINE_CATALOG_TABLE)".into()),
             };
@@ -686,7 +693,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             let measured = match (&table, &aws) {
                 (Some(table), Some(aws)) => {
                     let ids: Vec<_> = config.suppliers.iter().map(|s| s.id.clone()).collect();
-                    DynamoCatalog::new(aws.dynamodb.clone(), table).measured(&ids).await.map_err(|e| e.to_string())?
+                    DynamoCatalog::new(aws.dynamodb().clone(), table).measured(&ids).await.map_err(|e| e.to_string())?
                 }
                 _ => Default::default(),
             };
@@ -759,7 +766,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             let (name, text) = read_file(&file)?;
             let doc = CatalogDocument::parse(&name, &text).map_err(|e| e.to_string())?;
             let aws = AwsClients::from_env().await;
-            let n = DynamoCatalog::new(aws.dynamodb.clone(), table).load(&doc).await.map_err(|e| e.to_string())?;
+            let n = DynamoCatalog::new(aws.dynamodb().clone(), table).load(&doc).await.map_err(|e| e.to_string())?;
             println!("loaded {} supplier(s), {} offer(s) ({n} items)", doc.suppliers.len(), doc.offers.len());
             Ok(ExitCode::SUCCESS)
         }
@@ -768,7 +775,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
 
 async fn holds_command(command: HoldsCommand) -> Result<ExitCode, String> {
     let aws = AwsClients::from_env().await;
-    let store = |table: String| DynamoOrderStore::new(aws.dynamodb.clone(), table);
+    let store = |table: String| DynamoOrderStore::new(aws.dynamodb().clone(), table);
     let order_id = |id: String| OrderId::new(id).map_err(|e| e.to_string());
     match command {
         HoldsCommand::List { category, older_than, limit, json, table } => {
@@ -780,7 +787,9 @@ async fn holds_command(command: HoldsCommand) -> Result<ExitCode, String> {
                 ),
             };
             let older_than = older_than
-                .map(|a| dropline_shared::duration::parse_duration(&a).map_err(|e| format!("--older-than {e}")))
+                .map(|a| {
+                    dropline_domain::primitives::duration::parse_duration(&a).map_err(|e| format!("--older-than {e}"))
+                })
                 .transpose()?;
             let filter = holds::HoldFilter { category, older_than, limit };
             let now = Utc::now();
@@ -820,8 +829,8 @@ async fn holds_command(command: HoldsCommand) -> Result<ExitCode, String> {
         }
         HoldsCommand::Release { id, note, queue_url, catalog_table, op } => {
             let id = order_id(id)?;
-            let queue = SqsWorkQueue::new(aws.sqs.clone(), QueueUrls::default().with(Step::Validate, queue_url));
-            let stock = DynamoCatalog::new(aws.dynamodb.clone(), catalog_table);
+            let queue = SqsWorkQueue::new(aws.sqs().clone(), QueueUrls::default().with(Step::Validate, queue_url));
+            let stock = DynamoCatalog::new(aws.dynamodb().clone(), catalog_table);
             let r = holds::release(&store(op.table), &queue, &stock, &id, &note, &op.by, Utc::now()).await?;
             println!("{id}: {} and queued for validation", r.status);
             Ok(ExitCode::SUCCESS)

@@ -4,22 +4,22 @@
 //! Used by the demo (memory adapters), `make dev` and the tests (emulators).
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use dropline_app::caches::ConfigCache;
+use dropline_app::caches::MeasuredCache;
+use dropline_app::idempotency::{Idempotency, IdempotencyStore};
+use dropline_app::ports::{
+    CarrierTracker, Catalog, Clock, EventPublisher, OrderStore, OutcomeLedger, PortResult, QueueConsumer,
+    ReceivedMessage, StockLedger, SupplierGateway, WorkQueue,
+};
+use dropline_domain::escalation::Thresholds;
+use dropline_domain::validation::ValidationPolicy;
+use dropline_domain::wire::messages::Step;
+use dropline_domain::wire::secrets::SecretBook;
 use dropline_escalate::{Escalate, EscalationSummary};
 use dropline_ingest::Ingest;
 use dropline_notify_supplier::NotifySupplier;
 use dropline_poll_tracking::{PollSummary, PollTracking};
 use dropline_route::Route;
-use dropline_shared::caches::ConfigCache;
-use dropline_shared::caches::MeasuredCache;
-use dropline_shared::escalation::Thresholds;
-use dropline_shared::idempotency::{Idempotency, IdempotencyStore};
-use dropline_shared::messages::Step;
-use dropline_shared::ports::{
-    CarrierTracker, Catalog, Clock, EventPublisher, OrderStore, OutcomeLedger, PortResult, QueueConsumer,
-    ReceivedMessage, StockLedger, SupplierGateway, WorkQueue,
-};
-use dropline_shared::secrets::SecretBook;
-use dropline_shared::validation::ValidationPolicy;
 use dropline_validate::Validate;
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -3,13 +3,13 @@
 //! its figures or the constraints that ruled it out, and the ranked plans.
 
 use chrono::{DateTime, Utc};
-use dropline_shared::catalog::CatalogView;
-use dropline_shared::channels::{shopify_order, woocommerce_order};
-use dropline_shared::findings::HoldReason;
-use dropline_shared::order::{CanonicalOrder, ServiceLevel};
-use dropline_shared::routing::{Measured, Request, Routed, route};
-use dropline_shared::routing_config::RoutingConfig;
-use dropline_shared::validation::{ValidationPolicy, validate};
+use dropline_domain::catalog::CatalogView;
+use dropline_domain::findings::HoldReason;
+use dropline_domain::order::{CanonicalOrder, ServiceLevel};
+use dropline_domain::routing::config::RoutingConfig;
+use dropline_domain::routing::{Measured, Request, Routed, route};
+use dropline_domain::validation::{ValidationPolicy, validate};
+use dropline_domain::wire::channels::{shopify_order, woocommerce_order};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 
@@ -218,7 +218,7 @@ mod tests {
         let split = deliveries.as_array().unwrap().iter().find(|d| d["case"] == "ok_split_two_suppliers").unwrap();
         let order = read_order("split.json", &split["payload"].to_string()).unwrap();
         let doc = crate::demo::catalog().unwrap();
-        let view = dropline_shared::testing::view_of(&doc);
+        let view = dropline_domain::testing::view_of(&doc);
         let config = crate::demo::routing().unwrap();
         let at = DateTime::parse_from_rfc3339("2026-11-20T15:00:00Z").unwrap().with_timezone(&Utc);
         let p = preview(&order, &view, &config, &ValidationPolicy::default(), at, None, &Measured::new());

@@ -1,6 +1,6 @@
 //! Human-readable views of orders for the operator CLI.
 
-use dropline_shared::record::OrderRecord;
+use dropline_domain::order::OrderRecord;
 use std::fmt::Write as _;
 
 /// An order's state, its purchase orders, holds, escalations and its timeline.
@@ -86,8 +86,8 @@ pub fn order(r: &OrderRecord) -> String {
 }
 
 /// The verdict of `dropline address check`: text, or JSON with `ok` and `issues`.
-pub fn address_verdict(v: &dropline_shared::address::AddressVerdict, json: bool) -> String {
-    use dropline_shared::findings::Severity;
+pub fn address_verdict(v: &dropline_domain::validation::address::AddressVerdict, json: bool) -> String {
+    use dropline_domain::findings::Severity;
     let severity = |s: Severity| if s == Severity::Hold { "hold" } else { "warning" };
     if json {
         let issues: Vec<serde_json::Value> = v

@@ -9,13 +9,13 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
-use dropline_shared::catalog::Supplier;
-use dropline_shared::ports::{CarrierTracker, GatewayError, PortResult, SupplierGateway};
-use dropline_shared::signature;
-use dropline_shared::supplier::{
+use dropline_app::ports::{CarrierTracker, GatewayError, PortResult, SupplierGateway};
+use dropline_domain::catalog::Supplier;
+use dropline_domain::order::{AckStatus, SupplierEvent};
+use dropline_domain::wire::signature;
+use dropline_domain::wire::supplier::{
     CancellationNotice, IDEMPOTENCY_HEADER, PurchaseOrderDocument, SIGNATURE_HEADER, SubmitReceipt, TrackingReport,
 };
-use dropline_shared::supplier_event::{AckStatus, SupplierEvent};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;

@@ -2,11 +2,11 @@
 //! would reach the wrong one: unmapped SKUs, ambiguous mappings, discontinued targets and
 //! variant attribute mismatches, found with the same rules validation applies to orders.
 
-use dropline_shared::catalog::{CatalogDocument, Offer};
-use dropline_shared::ids::Sku;
-use dropline_shared::money::Money;
-use dropline_shared::order::{LineItem, VariantOption};
-use dropline_shared::validation::{same_value, variant_mismatch};
+use dropline_domain::catalog::{CatalogDocument, Offer};
+use dropline_domain::order::{LineItem, VariantOption};
+use dropline_domain::primitives::ids::Sku;
+use dropline_domain::primitives::money::Money;
+use dropline_domain::validation::{same_value, variant_mismatch};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -218,7 +218,7 @@ pub fn verify(doc: &CatalogDocument, store: Option<&[StoreVariant]>) -> Vec<Find
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dropline_shared::testing::sample_catalog_document;
+    use dropline_domain::testing::sample_catalog_document;
 
     #[test]
     fn finds_every_kind_of_problem() {

@@ -3,18 +3,18 @@
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::Duration;
+use dropline_app::ports::{Clock, OrderStore, OutcomeLedger, PortError, PortResult, QueueConsumer, ReceivedMessage};
 use dropline_cli::demo::{self, DemoWorld, supplier_secret};
 use dropline_cli::pipeline::sqs_event;
+use dropline_domain::order::apply_supplier_event;
+use dropline_domain::order::{AckStatus, SupplierEvent};
+use dropline_domain::order::{OrderStatus, PoStatus};
+use dropline_domain::performance::{Measured, Outcome, OutcomeKind, Outcomes};
+use dropline_domain::primitives::ids::{OrderId, PurchaseOrderId, SupplierId};
+use dropline_domain::wire::messages::{Step, WorkMessage};
+use dropline_domain::wire::signature;
+use dropline_domain::wire::supplier::SIGNATURE_HEADER;
 use dropline_ingest::WebRequest;
-use dropline_shared::ids::{OrderId, PurchaseOrderId, SupplierId};
-use dropline_shared::messages::{Step, WorkMessage};
-use dropline_shared::performance::{Measured, Outcome, OutcomeKind, Outcomes};
-use dropline_shared::ports::{Clock, OrderStore, OutcomeLedger, PortError, PortResult, QueueConsumer, ReceivedMessage};
-use dropline_shared::signature;
-use dropline_shared::status::{OrderStatus, PoStatus};
-use dropline_shared::supplier::SIGNATURE_HEADER;
-use dropline_shared::supplier_event::apply_supplier_event;
-use dropline_shared::supplier_event::{AckStatus, SupplierEvent};
 use std::sync::Arc;
 
 fn world() -> DemoWorld {
@@ -261,7 +261,7 @@ async fn an_outcome_lost_to_a_crash_is_counted_on_the_suppliers_retry_and_only_o
     // The acceptance is saved, then counting it fails: the supplier is told to retry.
     let ingest_down = dropline_ingest::Ingest {
         store: w.store.clone(),
-        idempotency: dropline_shared::idempotency::Idempotency::new(w.idempotency.clone(), Duration::hours(24)),
+        idempotency: dropline_app::idempotency::Idempotency::new(w.idempotency.clone(), Duration::hours(24)),
         queue: w.queues.clone(),
         events: w.bus.clone(),
         secrets: w.pipeline.ingest.secrets.clone(),
@@ -287,7 +287,7 @@ async fn the_outcomes_the_pipeline_counted_are_what_routing_scores() {
     let id = ingest(&w, "ok_us_single").await;
     w.settle().await.expect("settle");
     let r = w.store.get(&id).await.expect("get").expect("order");
-    let reliability = |r: &dropline_shared::record::OrderRecord, s: &str| {
+    let reliability = |r: &dropline_domain::order::OrderRecord, s: &str| {
         let decision = r.routing.last().expect("decision");
         let c = decision.candidates.iter().find(|c| c.supplier_id.as_str() == s).expect("candidate");
         c.figures.as_ref().expect("figures").reliability
@@ -427,7 +427,7 @@ async fn validation_normalizes_the_address_records_it_and_warnings_do_not_hold()
 }
 
 fn reserved(w: &DemoWorld, sku: &str) -> u32 {
-    let sku = dropline_shared::ids::Sku::new(sku).expect("sku");
+    let sku = dropline_domain::primitives::ids::Sku::new(sku).expect("sku");
     w.catalog.lookup(std::slice::from_ref(&sku), false).offers_for(&sku).iter().map(|o| o.reserved).sum()
 }
 
@@ -475,7 +475,7 @@ async fn reservations_are_taken_at_routing_and_released_once_when_the_supplier_r
     w.pipeline.pump(Step::Route).await.expect("route");
     let r = w.store.get(&id).await.expect("get").expect("order");
     assert_eq!(r.purchase_orders[1].supplier_id.as_str(), "pacific-au");
-    let sku = dropline_shared::ids::Sku::new("TEE-BLK-M").expect("sku");
+    let sku = dropline_domain::primitives::ids::Sku::new("TEE-BLK-M").expect("sku");
     let view = w.catalog.lookup(std::slice::from_ref(&sku), false);
     let held: Vec<(&str, u32)> = view.offers_for(&sku).iter().map(|o| (o.supplier_id.as_str(), o.reserved)).collect();
     assert_eq!(held, vec![("northwind-us", 0), ("eurodrop-de", 0), ("pacific-au", 1)]);
@@ -591,7 +591,7 @@ async fn a_supplier_silent_past_its_acknowledgment_deadline_is_replaced() {
     assert!(again.batch_item_failures.is_empty());
     assert_eq!(w.suppliers.cancellations().len(), 1, "sent once");
     assert_eq!(reserved(&w, "TEE-BLK-M"), 1, "the unit moved with the order");
-    let sku = dropline_shared::ids::Sku::new("TEE-BLK-M").expect("sku");
+    let sku = dropline_domain::primitives::ids::Sku::new("TEE-BLK-M").expect("sku");
     let view = w.catalog.lookup(std::slice::from_ref(&sku), false);
     let northwind = view.offers_for(&sku).iter().find(|o| o.supplier_id.as_str() == "northwind-us").expect("offer");
     assert_eq!(northwind.reserved, 0);
@@ -604,9 +604,9 @@ async fn a_supplier_silent_past_its_acknowledgment_deadline_is_replaced() {
 }
 
 /// Route on the demo world's ports with another validation policy.
-fn route_with(w: &DemoWorld, policy: dropline_shared::validation::ValidationPolicy) -> dropline_route::Route {
-    use dropline_shared::adapters::memory::MemoryRoutingConfig;
-    use dropline_shared::caches::ConfigCache;
+fn route_with(w: &DemoWorld, policy: dropline_domain::validation::ValidationPolicy) -> dropline_route::Route {
+    use dropline_adapters::memory::MemoryRoutingConfig;
+    use dropline_app::caches::ConfigCache;
     dropline_route::Route {
         store: w.store.clone(),
         catalog: w.catalog.clone(),
@@ -619,14 +619,14 @@ fn route_with(w: &DemoWorld, policy: dropline_shared::validation::ValidationPoli
             Arc::new(MemoryRoutingConfig::with_text("routing.json", demo::ROUTING)),
             std::time::Duration::MAX,
         )),
-        measured: Arc::new(dropline_shared::caches::MeasuredCache::new(w.catalog.clone(), std::time::Duration::ZERO)),
+        measured: Arc::new(dropline_app::caches::MeasuredCache::new(w.catalog.clone(), std::time::Duration::ZERO)),
         outcomes: w.catalog.clone(),
     }
 }
 
 #[tokio::test]
 async fn the_chosen_route_must_still_clear_the_margin_floor() {
-    use dropline_shared::validation::{MarginFloor, ValidationPolicy};
+    use dropline_domain::validation::{MarginFloor, ValidationPolicy};
     let w = world();
     let id = ingest(&w, "ok_us_single").await;
     w.pipeline.pump(Step::Validate).await.expect("validate");

@@ -2,20 +2,20 @@
 //! and the AWS adapter (on the emulators) in `tests/contract.rs`.
 
 use chrono::{DateTime, Duration, Utc};
-use dropline_shared::catalog::Reserved;
-use dropline_shared::catalog::{CatalogDocument, Offer, Reservation};
-use dropline_shared::events::DomainEvent;
-use dropline_shared::idempotency::{
+use dropline_app::idempotency::{
     Begin, Idempotency, IdempotencyError, IdempotencyRecord, IdempotencyStatus, IdempotencyStore, PutOutcome,
 };
-use dropline_shared::ids::{ChannelOrderId, OrderId, PurchaseOrderId, Sku, SupplierId};
-use dropline_shared::messages::{Step, WorkMessage};
-use dropline_shared::ports::{
+use dropline_app::ports::{
     Catalog, Created, EventPublisher, OrderStore, PortError, QueueConsumer, StockLedger, WorkQueue,
 };
-use dropline_shared::record::{OrderRecord, PurchaseOrder, Receipt, Shipment};
-use dropline_shared::status::{OrderStatus, PoStatus, TrackingStatus};
-use dropline_shared::testing::sample_order;
+use dropline_domain::catalog::Reserved;
+use dropline_domain::catalog::{CatalogDocument, Offer, Reservation};
+use dropline_domain::order::{OrderRecord, PurchaseOrder, Receipt, Shipment};
+use dropline_domain::order::{OrderStatus, PoStatus, TrackingStatus};
+use dropline_domain::primitives::ids::{ChannelOrderId, OrderId, PurchaseOrderId, Sku, SupplierId};
+use dropline_domain::testing::sample_order;
+use dropline_domain::wire::events::DomainEvent;
+use dropline_domain::wire::messages::{Step, WorkMessage};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -377,7 +377,7 @@ pub async fn stock_ledger<C: Catalog + StockLedger>(c: &C) {
 /// The duplicate indexes: orders of one customer (by email, by address) in a time range, with
 /// what the duplicate rule needs, kept current as orders change.
 pub async fn customer_index(store: &dyn OrderStore) {
-    use dropline_shared::duplicates::{CustomerKey, customer_keys, items_key};
+    use dropline_domain::validation::duplicates::{CustomerKey, customer_keys, items_key};
     // Indexes keep milliseconds.
     let t0 = DateTime::from_timestamp_millis((Utc::now() - Duration::hours(5)).timestamp_millis()).expect("time");
     let tag = uuid::Uuid::new_v4().simple().to_string();
@@ -400,7 +400,7 @@ pub async fn customer_index(store: &dyn OrderStore) {
     let keys = customer_keys(&a.order);
     let (by_email, by_address) = (&keys[0], &keys[1]);
     assert!(matches!(by_email, CustomerKey::Email(_)) && matches!(by_address, CustomerKey::Address(_)));
-    let ids = |v: Vec<dropline_shared::duplicates::PriorOrder>| {
+    let ids = |v: Vec<dropline_domain::validation::duplicates::PriorOrder>| {
         let mut ids: Vec<String> = v.iter().map(|p| p.id.to_string()).collect();
         ids.sort();
         ids
@@ -432,8 +432,8 @@ pub async fn customer_index(store: &dyn OrderStore) {
 
 /// The routing configuration store: empty at first; a publish is read back whole; only a
 /// higher version replaces the stored one.
-pub async fn routing_config_store(s: &dyn dropline_shared::ports::RoutingConfigStore) {
-    use dropline_shared::ports::PortError;
+pub async fn routing_config_store(s: &dyn dropline_app::ports::RoutingConfigStore) {
+    use dropline_app::ports::PortError;
     assert_eq!(s.fetch().await.expect("fetch"), None, "nothing stored yet");
     let v1 = r#"{"version": 1, "zones": {}, "suppliers": []}"#;
     s.publish(1, v1).await.expect("publish v1");
@@ -452,8 +452,8 @@ pub async fn routing_config_store(s: &dyn dropline_shared::ports::RoutingConfigS
 
 /// Supplier outcomes: each (purchase order, slot) counts once, under redelivery and under
 /// concurrent recording; slots of one purchase order count separately; suppliers apart.
-pub async fn outcome_ledger(l: &dyn dropline_shared::ports::OutcomeLedger) {
-    use dropline_shared::performance::{Outcome, OutcomeKind, Outcomes};
+pub async fn outcome_ledger(l: &dyn dropline_app::ports::OutcomeLedger) {
+    use dropline_domain::performance::{Outcome, OutcomeKind, Outcomes};
     let run = uuid::Uuid::new_v4().simple().to_string();
     let atlas = SupplierId::new(format!("atlas-{}", &run[..8])).expect("id");
     let bolt = SupplierId::new(format!("bolt-{}", &run[..8])).expect("id");

@@ -5,21 +5,21 @@ pub mod contract;
 pub mod runtime_api;
 
 use chrono::Utc;
-use dropline_cli::local::{Infra, QueueSettings, provision, put_secret, serve_ingest};
-use dropline_cli::pipeline::{Pipeline, Ports};
-use dropline_cli::sim::{HttpCarrierSim, HttpSupplierSim, SupplierBehaviour, serve_carrier, serve_suppliers};
-use dropline_shared::adapters::aws::DynamoRoutingConfig;
-use dropline_shared::adapters::aws::{
+use dropline_adapters::aws::DynamoRoutingConfig;
+use dropline_adapters::aws::{
     AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, SqsWorkQueue,
     load_secrets,
 };
-use dropline_shared::adapters::http::{HttpCarrierTracker, HttpSupplierGateway, RetryPolicy};
-use dropline_shared::adapters::memory::ManualClock;
-use dropline_shared::caches::ConfigCache;
-use dropline_shared::catalog::CatalogDocument;
-use dropline_shared::escalation::Thresholds;
-use dropline_shared::ports::{EventPublisher, RoutingConfigStore};
-use dropline_shared::validation::ValidationPolicy;
+use dropline_adapters::http::{HttpCarrierTracker, HttpSupplierGateway, RetryPolicy};
+use dropline_adapters::memory::ManualClock;
+use dropline_app::caches::ConfigCache;
+use dropline_app::ports::{EventPublisher, RoutingConfigStore};
+use dropline_cli::local::{Infra, QueueSettings, provision, put_secret, serve_ingest};
+use dropline_cli::pipeline::{Pipeline, Ports};
+use dropline_cli::sim::{HttpCarrierSim, HttpSupplierSim, SupplierBehaviour, serve_carrier, serve_suppliers};
+use dropline_domain::catalog::CatalogDocument;
+use dropline_domain::escalation::Thresholds;
+use dropline_domain::validation::ValidationPolicy;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -83,7 +83,7 @@ pub struct Stack {
     /// The catalog table's adapter (offers and stock reservations).
     pub ledger: Arc<DynamoCatalog>,
     pub http: reqwest::Client,
-    pub secrets: dropline_shared::secrets::SecretBook,
+    pub secrets: dropline_domain::wire::secrets::SecretBook,
     pub events: Arc<dyn EventPublisher>,
 }
 
@@ -100,27 +100,27 @@ impl Stack {
             put_secret(&aws, &infra, &format!("suppliers/{}", s.id), &secret).await.expect("secret");
             supplier_secrets.insert(s.id.to_string(), secret);
         }
-        let secrets = load_secrets(&aws.ssm, &infra.secrets_path).await.expect("load secrets");
+        let secrets = load_secrets(aws.ssm(), &infra.secrets_path).await.expect("load secrets");
         let secrets_for_tests = secrets.clone();
 
         let clock = Arc::new(ManualClock::new(Utc::now()));
-        let store = Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), &infra.orders_table));
-        let idempotency = Arc::new(DynamoIdempotencyStore::new(aws.dynamodb.clone(), &infra.idempotency_table));
-        let mut sqs = SqsWorkQueue::new(aws.sqs.clone(), infra.queues.clone());
+        let store = Arc::new(DynamoOrderStore::new(aws.dynamodb().clone(), &infra.orders_table));
+        let idempotency = Arc::new(DynamoIdempotencyStore::new(aws.dynamodb().clone(), &infra.idempotency_table));
+        let mut sqs = SqsWorkQueue::new(aws.sqs().clone(), infra.queues.clone());
         sqs.wait_seconds = 0;
         let queues = Arc::new(sqs);
         let events: Arc<dyn EventPublisher> =
-            Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), &infra.event_bus));
-        let catalog = Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), &infra.catalog_table));
+            Arc::new(EventBridgePublisher::new(aws.eventbridge().clone(), &infra.event_bus));
+        let catalog = Arc::new(DynamoCatalog::new(aws.dynamodb().clone(), &infra.catalog_table));
         let carrier = serve_carrier("127.0.0.1:0".parse().expect("addr")).await.expect("serve carrier");
         let policy = RetryPolicy {
             timeout: std::time::Duration::from_secs(2),
             max_attempts: 2,
             base_backoff: std::time::Duration::from_millis(20),
         };
-        let routing = DynamoRoutingConfig::new(aws.dynamodb.clone(), &infra.catalog_table);
+        let routing = DynamoRoutingConfig::new(aws.dynamodb().clone(), &infra.catalog_table);
         let demo_routing = opts.routing.clone().unwrap_or_else(|| dropline_cli::demo::ROUTING.to_string());
-        let version = dropline_shared::routing_config::RoutingConfig::parse("routing.json", &demo_routing)
+        let version = dropline_domain::routing::config::RoutingConfig::parse("routing.json", &demo_routing)
             .expect("routing configuration")
             .version;
         routing.publish(version, &demo_routing).await.expect("publish routing configuration");
@@ -198,7 +198,7 @@ impl Stack {
         for _ in 0..30 {
             self.pipeline.drain().await.expect("drain");
             let mut waiting = 0;
-            for step in dropline_shared::messages::Step::ALL {
+            for step in dropline_domain::wire::messages::Step::ALL {
                 waiting += self.queue_depth(step).await;
             }
             if waiting == 0 {
@@ -209,11 +209,11 @@ impl Stack {
     }
 
     /// Messages in a step's queue, visible or in flight.
-    pub async fn queue_depth(&self, step: dropline_shared::messages::Step) -> usize {
+    pub async fn queue_depth(&self, step: dropline_domain::wire::messages::Step) -> usize {
         self.depth(&self.infra.queues.urls[&step]).await
     }
 
-    pub async fn dlq_depth(&self, step: dropline_shared::messages::Step) -> usize {
+    pub async fn dlq_depth(&self, step: dropline_domain::wire::messages::Step) -> usize {
         self.depth(&self.infra.queues.dead_letter_urls[&step]).await
     }
 
@@ -221,7 +221,7 @@ impl Stack {
         use aws_sdk_sqs::types::QueueAttributeName as A;
         let out = self
             .aws
-            .sqs
+            .sqs()
             .get_queue_attributes()
             .queue_url(url)
             .attribute_names(A::ApproximateNumberOfMessages)

@@ -9,14 +9,14 @@
 //! re-enqueues and publishes.
 
 use chrono::{DateTime, Utc};
-use dropline_shared::escalation::{Thresholds, plan};
-use dropline_shared::events::DomainEvent;
-use dropline_shared::ids::PurchaseOrderId;
-use dropline_shared::messages::{Step, WorkMessage};
-use dropline_shared::ports::{Clock, EventPublisher, OrderRef, OrderStore, OutcomeLedger, WorkQueue};
-use dropline_shared::routing_config::MIN_ACK_DEADLINE_HOURS;
-use dropline_shared::status::{OrderStatus, PoStatus};
-use dropline_shared::worker::{StepError, record_outcomes, request_reroute, update_order};
+use dropline_app::ports::{Clock, EventPublisher, OrderRef, OrderStore, OutcomeLedger, WorkQueue};
+use dropline_app::worker::{StepError, record_outcomes, request_reroute, update_order};
+use dropline_domain::escalation::{Thresholds, plan};
+use dropline_domain::order::{OrderStatus, PoStatus};
+use dropline_domain::primitives::ids::PurchaseOrderId;
+use dropline_domain::routing::config::MIN_ACK_DEADLINE_HOURS;
+use dropline_domain::wire::events::DomainEvent;
+use dropline_domain::wire::messages::{Step, WorkMessage};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;

@@ -1,20 +1,20 @@
 //! Escalate Lambda: wiring only. Runs once per scheduled EventBridge event.
 
-use dropline_escalate::Escalate;
-use dropline_shared::adapters::aws::{
+use dropline_adapters::aws::{
     AwsClients, DynamoCatalog, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue,
 };
-use dropline_shared::config::{optional, required};
-use dropline_shared::escalation::Thresholds;
-use dropline_shared::messages::Step;
-use dropline_shared::ports::SystemClock;
+use dropline_app::env::{optional, required};
+use dropline_app::ports::SystemClock;
+use dropline_domain::escalation::Thresholds;
+use dropline_domain::wire::messages::Step;
+use dropline_escalate::Escalate;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    dropline_shared::telemetry::init();
+    dropline_app::telemetry::init();
     let orders_table = required("DROPLINE_ORDERS_TABLE")?;
     let event_bus = required("DROPLINE_EVENT_BUS")?;
     // Supplier outcomes (a missed acknowledgment) are counted in the catalog table.
@@ -30,11 +30,11 @@ async fn main() -> Result<(), Error> {
 
     let aws = AwsClients::from_env().await;
     let escalate = Arc::new(Escalate {
-        store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
-        queue: Arc::new(SqsWorkQueue::new(aws.sqs.clone(), queues)),
-        events: Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), event_bus)),
+        store: Arc::new(DynamoOrderStore::new(aws.dynamodb().clone(), orders_table)),
+        queue: Arc::new(SqsWorkQueue::new(aws.sqs().clone(), queues)),
+        events: Arc::new(EventBridgePublisher::new(aws.eventbridge().clone(), event_bus)),
         clock: Arc::new(SystemClock),
-        outcomes: Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), catalog_table)),
+        outcomes: Arc::new(DynamoCatalog::new(aws.dynamodb().clone(), catalog_table)),
         thresholds,
         batch_size: 100,
     });

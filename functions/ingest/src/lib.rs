@@ -7,22 +7,20 @@
 //! answer is replayed.
 
 use chrono::{DateTime, Duration, Utc};
-use dropline_shared::channels::{self, PayloadError};
-use dropline_shared::events::DomainEvent;
-use dropline_shared::idempotency::{Begin, Idempotency, IdempotencyError, IdempotencyStore, payload_hash};
-use dropline_shared::ids::{DeliveryId, PurchaseOrderId, SupplierId};
-use dropline_shared::messages::{Step, WorkMessage};
-use dropline_shared::order::CanonicalOrder;
-use dropline_shared::ports::{Clock, Created, EventPublisher, OrderStore, OutcomeLedger, StockLedger, WorkQueue};
-use dropline_shared::record::{OrderRecord, Receipt, StoreUpdate};
-use dropline_shared::secrets::SecretBook;
-use dropline_shared::signature;
-use dropline_shared::status::OrderStatus;
-use dropline_shared::supplier::SIGNATURE_HEADER;
-use dropline_shared::supplier_event::{SupplierEvent, apply_supplier_event, outcome_slots};
-use dropline_shared::worker::{
-    StepError, reconcile_stock, record_outcomes, request_reroute, update_from, update_order,
-};
+use dropline_app::idempotency::{Begin, Idempotency, IdempotencyError, IdempotencyStore, payload_hash};
+use dropline_app::ports::{Clock, Created, EventPublisher, OrderStore, OutcomeLedger, StockLedger, WorkQueue};
+use dropline_app::worker::{StepError, reconcile_stock, record_outcomes, request_reroute, update_from, update_order};
+use dropline_domain::order::CanonicalOrder;
+use dropline_domain::order::OrderStatus;
+use dropline_domain::order::{OrderRecord, Receipt, StoreUpdate};
+use dropline_domain::order::{SupplierEvent, apply_supplier_event, outcome_slots};
+use dropline_domain::primitives::ids::{DeliveryId, PurchaseOrderId, SupplierId};
+use dropline_domain::wire::channels::{self, PayloadError};
+use dropline_domain::wire::events::DomainEvent;
+use dropline_domain::wire::messages::{Step, WorkMessage};
+use dropline_domain::wire::secrets::SecretBook;
+use dropline_domain::wire::signature;
+use dropline_domain::wire::supplier::SIGNATURE_HEADER;
 use serde_json::{Value, json};
 use std::sync::Arc;
 

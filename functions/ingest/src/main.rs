@@ -1,21 +1,21 @@
 //! Ingest Lambda: wiring only. Reads configuration, builds clients and loads secrets once, then
 //! serves API Gateway requests.
 
-use dropline_ingest::Ingest;
-use dropline_shared::adapters::aws::{
+use dropline_adapters::aws::{
     AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue,
     load_secrets,
 };
-use dropline_shared::config::required;
-use dropline_shared::idempotency::Idempotency;
-use dropline_shared::messages::Step;
-use dropline_shared::ports::SystemClock;
+use dropline_app::env::required;
+use dropline_app::idempotency::Idempotency;
+use dropline_app::ports::SystemClock;
+use dropline_domain::wire::messages::Step;
+use dropline_ingest::Ingest;
 use lambda_http::{Error, service_fn};
 use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    dropline_shared::telemetry::init();
+    dropline_app::telemetry::init();
     let orders_table = required("DROPLINE_ORDERS_TABLE")?;
     let idempotency_table = required("DROPLINE_IDEMPOTENCY_TABLE")?;
     let validate_queue = required("DROPLINE_VALIDATE_QUEUE_URL")?;
@@ -26,22 +26,22 @@ async fn main() -> Result<(), Error> {
     let secrets_path = required("DROPLINE_SECRETS_PATH")?;
 
     let aws = AwsClients::from_env().await;
-    let secrets = load_secrets(&aws.ssm, &secrets_path).await?;
+    let secrets = load_secrets(aws.ssm(), &secrets_path).await?;
     if secrets.is_empty() {
         tracing::warn!(path = %secrets_path, "no secrets found: every webhook will be refused with 401");
     }
-    let catalog = Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), catalog_table));
+    let catalog = Arc::new(DynamoCatalog::new(aws.dynamodb().clone(), catalog_table));
     let ingest = Arc::new(Ingest {
-        store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
+        store: Arc::new(DynamoOrderStore::new(aws.dynamodb().clone(), orders_table)),
         idempotency: Idempotency::new(
-            Arc::new(DynamoIdempotencyStore::new(aws.dynamodb.clone(), idempotency_table)),
+            Arc::new(DynamoIdempotencyStore::new(aws.dynamodb().clone(), idempotency_table)),
             chrono::Duration::hours(24),
         ),
         queue: Arc::new(SqsWorkQueue::new(
-            aws.sqs.clone(),
+            aws.sqs().clone(),
             QueueUrls::default().with(Step::Validate, validate_queue).with(Step::Route, route_queue),
         )),
-        events: Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), event_bus)),
+        events: Arc::new(EventBridgePublisher::new(aws.eventbridge().clone(), event_bus)),
         secrets,
         clock: Arc::new(SystemClock),
         stock: catalog.clone(),

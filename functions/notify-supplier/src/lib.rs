@@ -9,16 +9,16 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Duration;
-use dropline_shared::events::DomainEvent;
-use dropline_shared::idempotency::{Begin, Idempotency, IdempotencyError, IdempotencyStore, payload_hash};
-use dropline_shared::messages::WorkMessage;
-use dropline_shared::ports::{
+use dropline_app::idempotency::{Begin, Idempotency, IdempotencyError, IdempotencyStore, payload_hash};
+use dropline_app::ports::{
     Catalog, Clock, EventPublisher, GatewayError, OrderStore, StockLedger, SupplierGateway, WorkQueue,
 };
-use dropline_shared::record::{PurchaseOrder, Rejection};
-use dropline_shared::status::{OrderStatus, PoStatus};
-use dropline_shared::supplier::{CancellationNotice, PurchaseOrderDocument, SubmitReceipt};
-use dropline_shared::worker::{StepError, load_order, process_batch, reconcile_stock, request_reroute, update_from};
+use dropline_app::worker::{StepError, load_order, process_batch, reconcile_stock, request_reroute, update_from};
+use dropline_domain::order::{OrderStatus, PoStatus};
+use dropline_domain::order::{PurchaseOrder, Rejection};
+use dropline_domain::wire::events::DomainEvent;
+use dropline_domain::wire::messages::WorkMessage;
+use dropline_domain::wire::supplier::{CancellationNotice, PurchaseOrderDocument, SubmitReceipt};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::Arc;
@@ -137,7 +137,7 @@ impl NotifySupplier {
             if r.po(&po_id).map(|p| p.status) != Some(PoStatus::Pending) {
                 return Ok(None);
             }
-            let to_error = |e: dropline_shared::record::TransitionError| StepError::Poison(e.to_string());
+            let to_error = |e: dropline_domain::order::TransitionError| StepError::Poison(e.to_string());
             match &outcome {
                 SendOutcome::Delivered { receipt } => {
                     if let Some(p) = r.purchase_orders.iter_mut().find(|p| p.id == po_id)

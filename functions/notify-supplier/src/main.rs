@@ -2,23 +2,23 @@
 //! secrets once, then consumes its SQS queue with partial batch failures.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use dropline_notify_supplier::NotifySupplier;
-use dropline_shared::adapters::aws::{
+use dropline_adapters::aws::{
     AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue,
     load_secrets,
 };
-use dropline_shared::adapters::http::{HttpSupplierGateway, RetryPolicy};
-use dropline_shared::config::{parsed_or, required};
-use dropline_shared::idempotency::Idempotency;
-use dropline_shared::messages::Step;
-use dropline_shared::ports::SystemClock;
+use dropline_adapters::http::{HttpSupplierGateway, RetryPolicy};
+use dropline_app::env::{parsed_or, required};
+use dropline_app::idempotency::Idempotency;
+use dropline_app::ports::SystemClock;
+use dropline_domain::wire::messages::Step;
+use dropline_notify_supplier::NotifySupplier;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::sync::Arc;
 use std::time::Duration;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    dropline_shared::telemetry::init();
+    dropline_app::telemetry::init();
     let orders_table = required("DROPLINE_ORDERS_TABLE")?;
     let idempotency_table = required("DROPLINE_IDEMPOTENCY_TABLE")?;
     let catalog_table = required("DROPLINE_CATALOG_TABLE")?;
@@ -30,20 +30,20 @@ async fn main() -> Result<(), Error> {
     let max_attempts: u32 = parsed_or("DROPLINE_SUPPLIER_MAX_ATTEMPTS", 3)?;
 
     let aws = AwsClients::from_env().await;
-    let secrets = load_secrets(&aws.ssm, &secrets_path).await?;
+    let secrets = load_secrets(aws.ssm(), &secrets_path).await?;
     let policy = RetryPolicy { timeout: Duration::from_millis(timeout_ms), max_attempts, ..RetryPolicy::default() };
-    let catalog = Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), catalog_table));
+    let catalog = Arc::new(DynamoCatalog::new(aws.dynamodb().clone(), catalog_table));
     let step = Arc::new(NotifySupplier {
-        store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
+        store: Arc::new(DynamoOrderStore::new(aws.dynamodb().clone(), orders_table)),
         catalog: catalog.clone(),
         stock: catalog,
-        queue: Arc::new(SqsWorkQueue::new(aws.sqs.clone(), QueueUrls::default().with(Step::Route, route_queue))),
+        queue: Arc::new(SqsWorkQueue::new(aws.sqs().clone(), QueueUrls::default().with(Step::Route, route_queue))),
         gateway: Arc::new(HttpSupplierGateway::new(secrets, policy)),
         idempotency: Idempotency::new(
-            Arc::new(DynamoIdempotencyStore::new(aws.dynamodb.clone(), idempotency_table)),
+            Arc::new(DynamoIdempotencyStore::new(aws.dynamodb().clone(), idempotency_table)),
             chrono::Duration::days(7),
         ),
-        events: Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), event_bus)),
+        events: Arc::new(EventBridgePublisher::new(aws.eventbridge().clone(), event_bus)),
         clock: Arc::new(SystemClock),
         send_lock: chrono::Duration::minutes(15),
     });

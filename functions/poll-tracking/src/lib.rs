@@ -6,14 +6,14 @@
 //! under the order's version check.
 
 use chrono::{DateTime, Utc};
-use dropline_shared::events::DomainEvent;
-use dropline_shared::ids::PurchaseOrderId;
-use dropline_shared::ports::{CarrierTracker, Clock, EventPublisher, OrderStore};
-use dropline_shared::record::TrackingCheckpoint;
-use dropline_shared::status::{OrderStatus, PoStatus, TrackingStatus};
-use dropline_shared::supplier::TrackingReport;
-use dropline_shared::tracking::next_check_after;
-use dropline_shared::worker::{StepError, update_from};
+use dropline_app::ports::{CarrierTracker, Clock, EventPublisher, OrderStore};
+use dropline_app::worker::{StepError, update_from};
+use dropline_domain::order::TrackingCheckpoint;
+use dropline_domain::order::{OrderStatus, PoStatus, TrackingStatus};
+use dropline_domain::primitives::ids::PurchaseOrderId;
+use dropline_domain::tracking::next_check_after;
+use dropline_domain::wire::events::DomainEvent;
+use dropline_domain::wire::supplier::TrackingReport;
 use serde::Serialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -74,7 +74,7 @@ impl PollTracking {
 
     async fn poll_order(
         &self,
-        order_id: &dropline_shared::ids::OrderId,
+        order_id: &dropline_domain::primitives::ids::OrderId,
         now: DateTime<Utc>,
         summary: &mut PollSummary,
     ) -> Result<(), StepError> {
@@ -136,7 +136,7 @@ impl PollTracking {
                 }
             }
             for (po_id, status) in &changes {
-                r.note(ACTOR, dropline_shared::record::TimelineKind::Tracking, Some(po_id), status.to_string(), now);
+                r.note(ACTOR, dropline_domain::order::TimelineKind::Tracking, Some(po_id), status.to_string(), now);
                 if *status == TrackingStatus::Delivered {
                     r.transition_po(po_id, PoStatus::Delivered, ACTOR, "", now)
                         .map_err(|e| StepError::Poison(e.to_string()))?;

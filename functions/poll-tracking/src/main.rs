@@ -1,10 +1,10 @@
 //! Poll-tracking Lambda: wiring only. Runs once per scheduled EventBridge event.
 
+use dropline_adapters::aws::{AwsClients, DynamoOrderStore, EventBridgePublisher};
+use dropline_adapters::http::HttpCarrierTracker;
+use dropline_app::env::{optional, parsed_or, required};
+use dropline_app::ports::SystemClock;
 use dropline_poll_tracking::PollTracking;
-use dropline_shared::adapters::aws::{AwsClients, DynamoOrderStore, EventBridgePublisher};
-use dropline_shared::adapters::http::HttpCarrierTracker;
-use dropline_shared::config::{optional, parsed_or, required};
-use dropline_shared::ports::SystemClock;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use std::time::Duration;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    dropline_shared::telemetry::init();
+    dropline_app::telemetry::init();
     let orders_table = required("DROPLINE_ORDERS_TABLE")?;
     let event_bus = required("DROPLINE_EVENT_BUS")?;
     let carrier_api = optional("DROPLINE_CARRIER_API_URL");
@@ -27,9 +27,9 @@ async fn main() -> Result<(), Error> {
         }
     };
     let poll = Arc::new(PollTracking {
-        store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
+        store: Arc::new(DynamoOrderStore::new(aws.dynamodb().clone(), orders_table)),
         tracker,
-        events: Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), event_bus)),
+        events: Arc::new(EventBridgePublisher::new(aws.eventbridge().clone(), event_bus)),
         clock: Arc::new(SystemClock),
         batch_size,
     });

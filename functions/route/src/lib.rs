@@ -9,24 +9,24 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
-use dropline_shared::caches::ConfigCache;
-use dropline_shared::caches::MeasuredCache;
-use dropline_shared::catalog::Reserved;
-use dropline_shared::catalog::{Availability, CatalogView, Offer, Reservation};
-use dropline_shared::events::DomainEvent;
-use dropline_shared::findings::{HoldCategory, HoldReason};
-use dropline_shared::ids::Sku;
-use dropline_shared::messages::{Step, WorkMessage};
-use dropline_shared::money::Money;
-use dropline_shared::order::ServiceLevel;
-use dropline_shared::performance::ALL_SLOTS;
-use dropline_shared::ports::{Catalog, Clock, EventPublisher, OrderStore, OutcomeLedger, StockLedger, WorkQueue};
-use dropline_shared::record::{OrderRecord, PurchaseOrder};
-use dropline_shared::routing::{Request, route};
-use dropline_shared::routing_decision::RoutingDecision;
-use dropline_shared::status::{OrderStatus, PoStatus};
-use dropline_shared::validation::{Refusal, UnknownStock, ValidationPolicy, margin_below_floor};
-use dropline_shared::worker::{StepError, load_order, process_batch, record_outcomes, update_from};
+use dropline_app::caches::ConfigCache;
+use dropline_app::caches::MeasuredCache;
+use dropline_app::ports::{Catalog, Clock, EventPublisher, OrderStore, OutcomeLedger, StockLedger, WorkQueue};
+use dropline_app::worker::{StepError, load_order, process_batch, record_outcomes, update_from};
+use dropline_domain::catalog::Reserved;
+use dropline_domain::catalog::{Availability, CatalogView, Offer, Reservation};
+use dropline_domain::findings::{HoldCategory, HoldReason};
+use dropline_domain::order::RoutingDecision;
+use dropline_domain::order::ServiceLevel;
+use dropline_domain::order::{OrderRecord, PurchaseOrder};
+use dropline_domain::order::{OrderStatus, PoStatus};
+use dropline_domain::performance::ALL_SLOTS;
+use dropline_domain::primitives::ids::Sku;
+use dropline_domain::primitives::money::Money;
+use dropline_domain::routing::{Request, route};
+use dropline_domain::validation::{Refusal, UnknownStock, ValidationPolicy, margin_below_floor};
+use dropline_domain::wire::events::DomainEvent;
+use dropline_domain::wire::messages::{Step, WorkMessage};
 use std::sync::Arc;
 
 pub const ACTOR: &str = "route";
@@ -216,7 +216,7 @@ impl Route {
         &self,
         record: &OrderRecord,
         new: &[PurchaseOrder],
-        config: &dropline_shared::routing_config::RoutingConfig,
+        config: &dropline_domain::routing::config::RoutingConfig,
     ) -> Option<HoldReason> {
         if record.overrides.iter().any(|o| o.code == "margin_below_floor") {
             return None;

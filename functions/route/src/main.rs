@@ -2,23 +2,23 @@
 //! its SQS queue with partial batch failures.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use dropline_route::Route;
-use dropline_shared::adapters::aws::{
+use dropline_adapters::aws::{
     AwsClients, DynamoCatalog, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue, routing_config_store,
 };
-use dropline_shared::caches::ConfigCache;
-use dropline_shared::caches::MeasuredCache;
-use dropline_shared::config::{optional, required};
-use dropline_shared::duration::parse_duration;
-use dropline_shared::messages::Step;
-use dropline_shared::ports::SystemClock;
-use dropline_shared::validation::ValidationPolicy;
+use dropline_app::caches::ConfigCache;
+use dropline_app::caches::MeasuredCache;
+use dropline_app::env::{optional, required};
+use dropline_app::ports::SystemClock;
+use dropline_domain::primitives::duration::parse_duration;
+use dropline_domain::validation::ValidationPolicy;
+use dropline_domain::wire::messages::Step;
+use dropline_route::Route;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    dropline_shared::telemetry::init();
+    dropline_app::telemetry::init();
     let orders_table = required("DROPLINE_ORDERS_TABLE")?;
     let catalog_table = required("DROPLINE_CATALOG_TABLE")?;
     let next_queue = required("DROPLINE_NOTIFY_QUEUE_URL")?;
@@ -36,21 +36,21 @@ async fn main() -> Result<(), Error> {
     // The configuration itself is fetched at first use, not at init.
     let config_store =
         routing_config_store(&routing, &aws, &catalog_table).map_err(|p| format!("DROPLINE_ROUTING_CONFIG: {p}"))?;
-    let catalog = Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), catalog_table));
+    let catalog = Arc::new(DynamoCatalog::new(aws.dynamodb().clone(), catalog_table));
     let step = Arc::new(Route {
         policy,
         config: Arc::new(ConfigCache::new(config_store, ttl)),
-        store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
+        store: Arc::new(DynamoOrderStore::new(aws.dynamodb().clone(), orders_table)),
         catalog: catalog.clone(),
         stock: catalog.clone(),
         // Supplier performance is re-read with the configuration, at most once per ttl.
         measured: Arc::new(MeasuredCache::new(catalog.clone(), ttl)),
         outcomes: catalog,
         queue: Arc::new(SqsWorkQueue::new(
-            aws.sqs.clone(),
+            aws.sqs().clone(),
             QueueUrls::default().with(Step::NotifySupplier, next_queue),
         )),
-        events: Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), event_bus)),
+        events: Arc::new(EventBridgePublisher::new(aws.eventbridge().clone(), event_bus)),
         clock: Arc::new(SystemClock),
     });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {

@@ -6,17 +6,17 @@
 //! the enqueue) and otherwise does nothing.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use dropline_shared::duplicates::{customer_keys, probable_duplicate};
-use dropline_shared::events::DomainEvent;
-use dropline_shared::findings::HoldReason;
-use dropline_shared::findings::apply_overrides;
-use dropline_shared::ids::Sku;
-use dropline_shared::messages::{Step, WorkMessage};
-use dropline_shared::ports::{Catalog, Clock, EventPublisher, OrderStore, WorkQueue};
-use dropline_shared::record::TimelineKind;
-use dropline_shared::status::OrderStatus;
-use dropline_shared::validation::{ValidationPolicy, validate};
-use dropline_shared::worker::{StepError, load_order, process_batch, update_from};
+use dropline_app::ports::{Catalog, Clock, EventPublisher, OrderStore, WorkQueue};
+use dropline_app::worker::{StepError, load_order, process_batch, update_from};
+use dropline_domain::findings::HoldReason;
+use dropline_domain::findings::apply_overrides;
+use dropline_domain::order::OrderStatus;
+use dropline_domain::order::TimelineKind;
+use dropline_domain::primitives::ids::Sku;
+use dropline_domain::validation::duplicates::{customer_keys, probable_duplicate};
+use dropline_domain::validation::{ValidationPolicy, validate};
+use dropline_domain::wire::events::DomainEvent;
+use dropline_domain::wire::messages::{Step, WorkMessage};
 use std::sync::Arc;
 
 pub const ACTOR: &str = "validate";

@@ -2,20 +2,20 @@
 //! its SQS queue with partial batch failures.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use dropline_shared::adapters::aws::{
+use dropline_adapters::aws::{
     AwsClients, DynamoCatalog, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue,
 };
-use dropline_shared::config::required;
-use dropline_shared::messages::Step;
-use dropline_shared::ports::SystemClock;
-use dropline_shared::validation::ValidationPolicy;
+use dropline_app::env::required;
+use dropline_app::ports::SystemClock;
+use dropline_domain::validation::ValidationPolicy;
+use dropline_domain::wire::messages::Step;
 use dropline_validate::Validate;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    dropline_shared::telemetry::init();
+    dropline_app::telemetry::init();
     let orders_table = required("DROPLINE_ORDERS_TABLE")?;
     let catalog_table = required("DROPLINE_CATALOG_TABLE")?;
     let next_queue = required("DROPLINE_ROUTE_QUEUE_URL")?;
@@ -24,10 +24,10 @@ async fn main() -> Result<(), Error> {
 
     let aws = AwsClients::from_env().await;
     let step = Arc::new(Validate {
-        store: Arc::new(DynamoOrderStore::new(aws.dynamodb.clone(), orders_table)),
-        catalog: Arc::new(DynamoCatalog::new(aws.dynamodb.clone(), catalog_table)),
-        queue: Arc::new(SqsWorkQueue::new(aws.sqs.clone(), QueueUrls::default().with(Step::Route, next_queue))),
-        events: Arc::new(EventBridgePublisher::new(aws.eventbridge.clone(), event_bus)),
+        store: Arc::new(DynamoOrderStore::new(aws.dynamodb().clone(), orders_table)),
+        catalog: Arc::new(DynamoCatalog::new(aws.dynamodb().clone(), catalog_table)),
+        queue: Arc::new(SqsWorkQueue::new(aws.sqs().clone(), QueueUrls::default().with(Step::Route, next_queue))),
+        events: Arc::new(EventBridgePublisher::new(aws.eventbridge().clone(), event_bus)),
         policy,
         clock: Arc::new(SystemClock),
     });

@@ -1,0 +1,273 @@
+use super::errors::classify;
+use super::items::*;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+
+use chrono::{DateTime, Utc};
+
+use dropline_app::ports::{Created, OrderRef, OrderStore, PortError, PortResult};
+use dropline_domain::order::OrderRecord;
+use dropline_domain::order::OrderStatus;
+use dropline_domain::primitives::ids::OrderId;
+use dropline_domain::validation::duplicates::{CustomerKey, PriorOrder};
+use std::collections::HashMap;
+
+/// Index names and the bucket value of the sparse tracking index (shared with the template).
+pub const STATUS_INDEX: &str = "by-status";
+pub const TRACKING_INDEX: &str = "tracking-due";
+/// Orders per customer email fingerprint, by placing time (duplicate detection).
+pub const EMAIL_INDEX: &str = "by-customer-email";
+/// Orders per shipping address fingerprint, by placing time (duplicate detection).
+pub const ADDRESS_INDEX: &str = "by-customer-address";
+/// What the duplicate indexes copy besides their keys: nothing personal.
+pub const DUPLICATE_INDEX_ATTRIBUTES: [&str; 3] = ["status", "order_name", "items_key"];
+pub(super) const TRACKING_BUCKET: &str = "DUE";
+
+/// Orders in one DynamoDB table: one item per order (`pk` = order id), the record as JSON in
+/// `body`, and projected attributes for the two indexes (`status`/`status_since`, and the
+/// sparse `tracking_bucket`/`tracking_due_at`).
+pub struct DynamoOrderStore {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl DynamoOrderStore {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    fn to_item(record: &OrderRecord, version: u64) -> PortResult<Item> {
+        let mut r = record.clone();
+        r.version = version;
+        let body = serde_json::to_string(&r).map_err(|e| PortError::Permanent(format!("serialize order: {e}")))?;
+        let mut item = Item::new();
+        item.insert("pk".into(), s(record.id.as_str()));
+        item.insert("version".into(), n(version));
+        item.insert("status".into(), s(record.status.as_str()));
+        item.insert("status_since".into(), n(record.status_since.timestamp_millis()));
+        item.insert("body".into(), s(body));
+        if let Some(due) = record.tracking_due_at() {
+            item.insert("tracking_bucket".into(), s(TRACKING_BUCKET));
+            item.insert("tracking_due_at".into(), n(due.timestamp_millis()));
+        }
+        for key in dropline_domain::validation::duplicates::customer_keys(&record.order) {
+            let attr = match key {
+                CustomerKey::Email(_) => "email_key",
+                CustomerKey::Address(_) => "address_key",
+            };
+            item.insert(attr.into(), s(key.value()));
+        }
+        item.insert("placed_at".into(), n(record.order.created_at.timestamp_millis()));
+        item.insert("order_name".into(), s(record.order.name.as_str()));
+        item.insert("items_key".into(), s(dropline_domain::validation::duplicates::items_key(&record.order)));
+        Ok(item)
+    }
+
+    fn from_item(item: &Item) -> PortResult<OrderRecord> {
+        let body = get_s(item, "body").ok_or_else(|| PortError::Permanent("order item has no body".into()))?;
+        let mut r: OrderRecord =
+            serde_json::from_str(body).map_err(|e| PortError::Permanent(format!("unreadable order item: {e}")))?;
+        if let Some(v) = get_n(item, "version") {
+            r.version = u64::try_from(v).unwrap_or(0);
+        }
+        Ok(r)
+    }
+}
+
+#[async_trait]
+impl OrderStore for DynamoOrderStore {
+    async fn create(&self, record: &OrderRecord) -> PortResult<Created> {
+        let item = Self::to_item(record, 1)?;
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match res {
+            Ok(_) => {
+                let mut stored = record.clone();
+                stored.version = 1;
+                Ok(Created::Created(stored))
+            }
+            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
+                let old = match se.err() {
+                    aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => {
+                        c.item().cloned()
+                    }
+                    _ => None,
+                };
+                match old {
+                    Some(item) => Ok(Created::Existing(Self::from_item(&item)?)),
+                    None => self.get(&record.id).await?.map(Created::Existing).ok_or_else(|| {
+                        PortError::Transient(format!("order {} exists but could not be read", record.id))
+                    }),
+                }
+            }
+            Err(e) => Err(classify("PutItem(order)", e)),
+        }
+    }
+
+    async fn get(&self, id: &OrderId) -> PortResult<Option<OrderRecord>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(id.as_str()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify("GetItem(order)", e))?;
+        out.item().map(Self::from_item).transpose()
+    }
+
+    async fn save(&self, record: &OrderRecord) -> PortResult<OrderRecord> {
+        let next = record.version + 1;
+        let item = Self::to_item(record, next)?;
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", n(record.version))
+            .send()
+            .await;
+        match res {
+            Ok(_) => {
+                let mut stored = record.clone();
+                stored.version = next;
+                Ok(stored)
+            }
+            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
+                Err(PortError::Conflict(format!("order {} changed since version {}", record.id, record.version)))
+            }
+            Err(e) => Err(classify("PutItem(order save)", e)),
+        }
+    }
+
+    async fn in_status_since_before(
+        &self,
+        status: OrderStatus,
+        before: DateTime<Utc>,
+        limit: usize,
+        after: Option<&OrderRef>,
+    ) -> PortResult<Vec<OrderRef>> {
+        let mut out = Vec::new();
+        // A GSI's start key is the table key plus the index keys: all in an OrderRef.
+        let mut start: Option<Item> = after.map(|a| {
+            HashMap::from([
+                ("pk".to_string(), s(a.id.as_str())),
+                ("status".to_string(), s(a.status.as_str())),
+                ("status_since".to_string(), n(a.status_since.timestamp_millis())),
+            ])
+        });
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(STATUS_INDEX)
+                .key_condition_expression("#s = :s AND status_since < :before")
+                .expression_attribute_names("#s", "status")
+                .expression_attribute_values(":s", s(status.as_str()))
+                .expression_attribute_values(":before", n(before.timestamp_millis()))
+                .limit(i32::try_from(limit.saturating_sub(out.len())).unwrap_or(i32::MAX).max(1))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| classify("Query(by-status)", e))?;
+            for item in page.items() {
+                let (Some(id), Some(since)) = (get_s(item, "pk"), get_n(item, "status_since")) else {
+                    continue;
+                };
+                let Ok(id) = OrderId::new(id) else { continue };
+                out.push(OrderRef { id, status, status_since: ms_to_time(since) });
+            }
+            match page.last_evaluated_key() {
+                Some(k) if out.len() < limit => start = Some(k.clone()),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    async fn tracking_due(&self, now: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(TRACKING_INDEX)
+                .key_condition_expression("tracking_bucket = :b AND tracking_due_at <= :now")
+                .expression_attribute_values(":b", s(TRACKING_BUCKET))
+                .expression_attribute_values(":now", n(now.timestamp_millis()))
+                .limit(i32::try_from(limit.saturating_sub(out.len())).unwrap_or(i32::MAX).max(1))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| classify("Query(tracking-due)", e))?;
+            for item in page.items() {
+                if let Some(id) = get_s(item, "pk").and_then(|v| OrderId::new(v).ok()) {
+                    out.push(id);
+                }
+            }
+            match page.last_evaluated_key() {
+                Some(k) if out.len() < limit => start = Some(k.clone()),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    async fn same_customer(
+        &self,
+        key: &CustomerKey,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> PortResult<Vec<PriorOrder>> {
+        let (index, attr) = match key {
+            CustomerKey::Email(_) => (EMAIL_INDEX, "email_key"),
+            CustomerKey::Address(_) => (ADDRESS_INDEX, "address_key"),
+        };
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression("#k = :k AND placed_at BETWEEN :from AND :to")
+            .expression_attribute_names("#k", attr)
+            .expression_attribute_values(":k", s(key.value()))
+            .expression_attribute_values(":from", n(from.timestamp_millis()))
+            .expression_attribute_values(":to", n(to.timestamp_millis()))
+            .limit(500)
+            .send()
+            .await
+            .map_err(|e| classify(&format!("Query({index})"), e))?;
+        let mut out = Vec::new();
+        for item in page.items() {
+            let (Some(id), Some(placed), Some(status), Some(items)) = (
+                get_s(item, "pk").and_then(|v| OrderId::new(v).ok()),
+                get_n(item, "placed_at"),
+                get_s(item, "status").and_then(OrderStatus::parse),
+                get_s(item, "items_key"),
+            ) else {
+                continue;
+            };
+            out.push(PriorOrder {
+                id,
+                name: get_s(item, "order_name").unwrap_or_default().to_string(),
+                placed_at: ms_to_time(placed),
+                status,
+                items_key: items.to_string(),
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,34 @@
+use super::errors::classify;
+
+use dropline_app::ports::PortResult;
+use dropline_domain::wire::secrets::SecretBook;
+
+/// Loads every parameter under `path` (recursively, decrypted) into a secret book, names taken
+/// relative to `path`.
+pub async fn load_secrets(client: &aws_sdk_ssm::Client, path: &str) -> PortResult<SecretBook> {
+    let path = format!("/{}", path.trim_matches('/'));
+    let mut book = SecretBook::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = client
+            .get_parameters_by_path()
+            .path(&path)
+            .recursive(true)
+            .with_decryption(true)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| classify("GetParametersByPath", e))?;
+        for p in out.parameters() {
+            if let (Some(name), Some(value)) = (p.name(), p.value()) {
+                let rel = name.strip_prefix(&path).unwrap_or(name);
+                book.insert(rel, value);
+            }
+        }
+        match out.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    Ok(book)
+}

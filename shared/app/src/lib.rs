@@ -1,0 +1,14 @@
+//! What every step shares, over the domain: the ports (traits the adapters implement) and their
+//! errors, per-message batch processing, loading and updating an order, stock reconciliation,
+//! the idempotency orchestrator, the caches functions keep between invocations, and reading the
+//! environment and setting up telemetry.
+//!
+//! No adapter is named here: a function's `lib.rs` is written against these traits, and only its
+//! `main.rs` (or the local runner) picks the adapters.
+
+pub mod caches;
+pub mod env;
+pub mod idempotency;
+pub mod ports;
+pub mod telemetry;
+pub mod worker;

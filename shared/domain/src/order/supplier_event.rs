@@ -1,0 +1,167 @@
+//! A supplier's word about a purchase order (an acknowledgment or a shipment), and what it does
+//! to the order: the one place a callback changes the aggregate.
+
+use crate::order::{OrderRecord, Rejection, Shipment, TransitionError};
+use crate::order::{PoStatus, TrackingStatus};
+use crate::primitives::ids::PurchaseOrderId;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A callback from a supplier (`POST /suppliers/{supplier_id}/events`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SupplierEvent {
+    /// The supplier accepted or rejected a purchase order.
+    Acknowledgment {
+        purchase_order_id: String,
+        status: AckStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason_code: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        supplier_reference: Option<String>,
+    },
+    /// The supplier shipped a purchase order.
+    Shipment {
+        purchase_order_id: String,
+        carrier: String,
+        tracking_number: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shipped_at: Option<DateTime<Utc>>,
+    },
+}
+
+impl SupplierEvent {
+    pub fn purchase_order_id(&self) -> &str {
+        match self {
+            SupplierEvent::Acknowledgment { purchase_order_id, .. }
+            | SupplierEvent::Shipment { purchase_order_id, .. } => purchase_order_id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AckStatus {
+    Accepted,
+    Rejected,
+}
+
+/// Applies a supplier callback to the order. Returns the event to publish when something
+/// changed, `None` when the callback repeats what is recorded, or a conflict message.
+pub fn apply_supplier_event(
+    r: &mut OrderRecord,
+    po_id: &PurchaseOrderId,
+    event: &SupplierEvent,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<&'static str>, String> {
+    let status = r.po(po_id).map(|p| p.status).ok_or("unknown purchase order")?;
+    let err = |e: TransitionError| e.to_string();
+    // A callback can overtake our own record of the submission (the supplier answers before
+    // notify-supplier saved SUBMITTED): the callback itself proves the PO was received.
+    let ensure_submitted = |r: &mut OrderRecord| -> Result<(), String> {
+        if r.po(po_id).map(|p| p.status) == Some(PoStatus::Pending) {
+            r.transition_po(po_id, PoStatus::Submitted, actor, "implied by the supplier's callback", now)
+                .map_err(err)?;
+        }
+        Ok(())
+    };
+    match event {
+        SupplierEvent::Acknowledgment { status: AckStatus::Accepted, supplier_reference, .. } => match status {
+            PoStatus::Pending | PoStatus::Submitted => {
+                ensure_submitted(r)?;
+                set_reference(r, po_id, supplier_reference.clone());
+                r.transition_po(po_id, PoStatus::Accepted, actor, "", now).map_err(err)?;
+                Ok(Some("PurchaseOrderAccepted"))
+            }
+            // Already accepted, or further along: an acknowledgment arriving late changes nothing.
+            PoStatus::Accepted | PoStatus::Shipped | PoStatus::Delivered => Ok(None),
+            PoStatus::Rejected | PoStatus::Cancelled => {
+                Err(format!("purchase order is {status}; it cannot be accepted"))
+            }
+        },
+        SupplierEvent::Acknowledgment { status: AckStatus::Rejected, reason_code, message, .. } => match status {
+            PoStatus::Pending | PoStatus::Submitted | PoStatus::Accepted => {
+                ensure_submitted(r)?;
+                if let Some(po) = r.purchase_orders.iter_mut().find(|p| &p.id == po_id) {
+                    po.rejection = Some(Rejection {
+                        code: reason_code.clone().unwrap_or_else(|| "OTHER".into()),
+                        message: message.clone().unwrap_or_default(),
+                    });
+                }
+                r.transition_po(po_id, PoStatus::Rejected, actor, reason_code.clone().unwrap_or_default(), now)
+                    .map_err(err)?;
+                Ok(Some("PurchaseOrderRejected"))
+            }
+            PoStatus::Rejected => Ok(None),
+            PoStatus::Shipped | PoStatus::Delivered | PoStatus::Cancelled => {
+                Err(format!("purchase order is {status}; it cannot be rejected"))
+            }
+        },
+        SupplierEvent::Shipment { carrier, tracking_number, shipped_at, .. } => {
+            if carrier.trim().is_empty() || tracking_number.trim().is_empty() {
+                return Err("a shipment needs a carrier and a tracking number".into());
+            }
+            match status {
+                PoStatus::Pending | PoStatus::Submitted | PoStatus::Accepted => {
+                    ensure_submitted(r)?;
+                    if let Some(po) = r.purchase_orders.iter_mut().find(|p| &p.id == po_id) {
+                        po.shipment = Some(Shipment {
+                            carrier: carrier.trim().to_string(),
+                            tracking_number: tracking_number.trim().to_string(),
+                            shipped_at: shipped_at.unwrap_or(now),
+                            reported_at: Some(now),
+                            status: TrackingStatus::InfoReceived,
+                            last_checked_at: None,
+                            next_check_at: Some(now + crate::tracking::first_check_after()),
+                            checkpoints: Vec::new(),
+                        });
+                    }
+                    r.transition_po(po_id, PoStatus::Shipped, actor, format!("{carrier} {tracking_number}"), now)
+                        .map_err(err)?;
+                    Ok(Some("PurchaseOrderShipped"))
+                }
+                PoStatus::Shipped | PoStatus::Delivered => {
+                    let same = r
+                        .po(po_id)
+                        .and_then(|p| p.shipment.as_ref())
+                        .is_some_and(|s| s.tracking_number == tracking_number.trim());
+                    if same {
+                        Ok(None)
+                    } else {
+                        Err("purchase order already shipped with another tracking number".into())
+                    }
+                }
+                PoStatus::Rejected | PoStatus::Cancelled => Err(format!("purchase order is {status}; it cannot ship")),
+            }
+        }
+    }
+}
+
+/// The outcome slots a supplier callback can fill: an acknowledgment answers (or, after an
+/// acceptance, cancels); a shipment ships, and answers too when it was the supplier's first word
+/// (the purchase order went from SUBMITTED straight to SHIPPED, implying the acceptance). Read
+/// from the record, so a retry after a crash asks for the same slots.
+pub fn outcome_slots(event: &SupplierEvent, r: &OrderRecord, po: &PurchaseOrderId) -> &'static [&'static str] {
+    let po = po.to_string();
+    let shipped_unacknowledged = || {
+        r.timeline.iter().any(|t| {
+            t.po.as_deref() == Some(po.as_str())
+                && t.from.as_deref() == Some(PoStatus::Submitted.as_str())
+                && t.to.as_deref() == Some(PoStatus::Shipped.as_str())
+        })
+    };
+    match event {
+        SupplierEvent::Acknowledgment { .. } => &["answer", "cancellation"],
+        SupplierEvent::Shipment { .. } if shipped_unacknowledged() => &["answer", "shipment"],
+        SupplierEvent::Shipment { .. } => &["shipment"],
+    }
+}
+
+fn set_reference(r: &mut OrderRecord, po_id: &PurchaseOrderId, reference: Option<String>) {
+    if let (Some(po), Some(reference)) = (r.purchase_orders.iter_mut().find(|p| &p.id == po_id), reference) {
+        po.supplier_reference = Some(reference);
+    }
+}

@@ -1,0 +1,6 @@
+//! The values everything else is made of: validated ids, money, durations, supplier calendars.
+
+pub mod calendar;
+pub mod duration;
+pub mod ids;
+pub mod money;

@@ -1,0 +1,86 @@
+//! Domain events published to the event bus (EventBridge in AWS).
+//!
+//! Publishing follows the state write, so a crash between the two loses nothing: the triggering
+//! message is redelivered, the step sees its own transition already stored and publishes again.
+//! Events therefore arrive at least once; `id` is deterministic so subscribers can dedupe.
+
+use crate::order::OrderRecord;
+use crate::order::OrderStatus;
+use crate::primitives::ids::OrderId;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+pub const SOURCE_PREFIX: &str = "dropline.";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainEvent {
+    /// Deterministic: `<order id>/<detail type>/<discriminator>`.
+    pub id: String,
+    /// `dropline.<step>`.
+    pub source: String,
+    /// Past tense: `OrderReceived`, `OrderHeld`, `PurchaseOrderSubmitted`, ...
+    pub detail_type: String,
+    pub order_id: OrderId,
+    pub time: DateTime<Utc>,
+    pub detail: Value,
+}
+
+impl DomainEvent {
+    /// An event about `record`, with the fields every subscriber wants, plus `extra`.
+    pub fn about(
+        step: &str,
+        detail_type: &str,
+        record: &OrderRecord,
+        discriminator: &str,
+        extra: Value,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let id = format!("{}/{detail_type}/{discriminator}", record.id);
+        let mut detail = json!({
+            "event_id": id,
+            "order_id": record.id,
+            "order_name": record.order.name,
+            "channel": record.order.channel,
+            "store": record.order.store,
+            "status": record.status,
+        });
+        if let (Some(d), Value::Object(extra)) = (detail.as_object_mut(), extra) {
+            d.extend(extra);
+        }
+        Self {
+            id,
+            source: format!("{SOURCE_PREFIX}{step}"),
+            detail_type: detail_type.to_string(),
+            order_id: record.id.clone(),
+            time: now,
+            detail,
+        }
+    }
+
+    /// The event for the order's current status episode (`OrderValidated`, `OrderHeld`, ...),
+    /// identified by when the episode began, so a republish carries the same id.
+    pub fn for_status(step: &str, record: &OrderRecord, now: DateTime<Utc>) -> Self {
+        let detail_type = match record.status {
+            OrderStatus::Received => "OrderReceived",
+            OrderStatus::Validated => "OrderValidated",
+            OrderStatus::OnHold => "OrderHeld",
+            OrderStatus::Routed => "OrderRouted",
+            OrderStatus::Submitted => "OrderSubmitted",
+            OrderStatus::Accepted => "OrderAccepted",
+            OrderStatus::Shipped => "OrderShipped",
+            OrderStatus::Delivered => "OrderDelivered",
+            OrderStatus::Cancelled => "OrderCancelled",
+        };
+        let extra = match record.status {
+            OrderStatus::OnHold => json!({ "reasons": record.holds }),
+            OrderStatus::Routed => json!({
+                "purchase_orders": record.purchase_orders.iter()
+                    .map(|p| json!({"purchase_order_id": p.id, "number": p.number, "supplier_id": p.supplier_id}))
+                    .collect::<Vec<_>>()
+            }),
+            _ => json!({}),
+        };
+        Self::about(step, detail_type, record, &record.status_since.timestamp_millis().to_string(), extra, now)
+    }
+}

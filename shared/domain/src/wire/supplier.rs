@@ -1,0 +1,126 @@
+//! Dropline's supplier protocol: the purchase order document sent to a supplier, the callback
+//! events a supplier sends back, and what a carrier tracker reports.
+
+use crate::order::Address;
+use crate::order::{OrderRecord, PurchaseOrder};
+use crate::primitives::ids::{PurchaseOrderId, SupplierId};
+use crate::primitives::money::Currency;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Header carrying the base64 HMAC-SHA256 of the body under the supplier's secret, both ways.
+pub const SIGNATURE_HEADER: &str = "X-Dropline-Signature";
+/// Header carrying the key the supplier dedupes purchase orders on.
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoDocumentLine {
+    pub supplier_sku: String,
+    pub store_sku: String,
+    pub title: String,
+    pub quantity: u32,
+    pub unit_cost: String,
+}
+
+/// Tells a supplier a purchase order is void (it missed its acknowledgment deadline and the
+/// order went to another supplier): it must not ship it. Sent as `POST {endpoint}/{purchase
+/// order id}/cancellation`, signed like a purchase order, with its own idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancellationNotice {
+    pub purchase_order_id: PurchaseOrderId,
+    pub po_number: String,
+    pub idempotency_key: String,
+    pub supplier_id: SupplierId,
+    /// `ack_deadline_missed`.
+    pub reason: String,
+    pub message: String,
+    pub cancelled_at: DateTime<Utc>,
+}
+
+impl CancellationNotice {
+    /// The notice for a purchase order cancelled for a missed acknowledgment deadline.
+    pub fn for_po(po: &PurchaseOrder) -> Self {
+        Self {
+            purchase_order_id: po.id.clone(),
+            po_number: po.number.clone(),
+            idempotency_key: format!("{}-cancel", po.idempotency_key()),
+            supplier_id: po.supplier_id.clone(),
+            reason: "ack_deadline_missed".into(),
+            message: po.rejection.as_ref().map(|r| r.message.clone()).unwrap_or_default(),
+            cancelled_at: po.status_since,
+        }
+    }
+}
+
+/// What a supplier receives: everything needed to ship, nothing it should not see (no prices the
+/// customer paid, no payment data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchaseOrderDocument {
+    pub purchase_order_id: PurchaseOrderId,
+    pub po_number: String,
+    pub idempotency_key: String,
+    pub supplier_id: SupplierId,
+    pub order_name: String,
+    pub currency: Currency,
+    pub lines: Vec<PoDocumentLine>,
+    pub ship_to: Address,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_method: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl PurchaseOrderDocument {
+    pub fn build(record: &OrderRecord, po: &PurchaseOrder) -> Self {
+        let o = &record.order;
+        Self {
+            purchase_order_id: po.id.clone(),
+            po_number: po.number.clone(),
+            idempotency_key: po.idempotency_key(),
+            supplier_id: po.supplier_id.clone(),
+            order_name: o.name.clone(),
+            currency: o.currency,
+            lines: po
+                .lines
+                .iter()
+                .map(|l| PoDocumentLine {
+                    supplier_sku: l.supplier_sku.clone(),
+                    store_sku: l.sku.to_string(),
+                    title: l.title.clone(),
+                    quantity: l.quantity,
+                    unit_cost: l.unit_cost.to_string(),
+                })
+                .collect(),
+            ship_to: o.shipping_address.clone().unwrap_or_default(),
+            customer_email: o.contact.email.clone(),
+            customer_phone: o.contact.phone.clone(),
+            shipping_method: o.shipping_method.as_ref().map(|m| m.code.clone()),
+            created_at: po.status_since,
+        }
+    }
+}
+
+/// The supplier's answer to a submission.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SubmitReceipt {
+    /// The supplier's own reference for the order, if it gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplier_reference: Option<String>,
+    /// True when the supplier says it had already received this idempotency key.
+    #[serde(default)]
+    pub duplicate: bool,
+}
+
+/// What the carrier tracker reports for one parcel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackingReport {
+    /// The carrier's status word (normalized by `TrackingStatus::normalize`).
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
+}
