@@ -11,9 +11,10 @@ demo:
 test:
 	scripts/test.sh
 
-## Unit tests only (no emulators).
+## Unit tests and the handler tests on memory adapters (no emulators).
 unit:
 	$(CARGO) test --workspace --lib
+	$(CARGO) test -p dropline-tests --test handlers --test architecture
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -334,9 +334,9 @@ mod aws_benches {
     use super::*;
     use dropline_adapters::aws::{AwsClients, SqsWorkQueue};
     use dropline_app::ports::OrderStore;
-    use dropline_cli::local::{QueueSettings, provision, put_secret};
     use dropline_domain::order::OrderStatus;
     use dropline_domain::wire::messages::Step;
+    use dropline_local::provision::{QueueSettings, provision, put_secret};
     use dropline_tests::runtime_api::RuntimeApi;
     use dropline_tests::{Stack, StackOptions, shopify_delivery, unique};
     use std::collections::BTreeMap;

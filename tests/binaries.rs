@@ -6,11 +6,11 @@
 
 use dropline_adapters::aws::{DynamoCatalog, DynamoOrderStore};
 use dropline_app::ports::OrderStore;
-use dropline_cli::local::{QueueSettings, provision, put_secret};
-use dropline_cli::sim::serve_suppliers;
 use dropline_domain::order::{OrderStatus, PoStatus};
 use dropline_domain::primitives::ids::{OrderId, PurchaseOrderId};
 use dropline_domain::wire::messages::WorkMessage;
+use dropline_local::provision::{QueueSettings, provision, put_secret};
+use dropline_local::sim::serve_suppliers;
 use dropline_tests::runtime_api::{Outcome, RuntimeApi};
 use dropline_tests::{aws, shopify_delivery, unique};
 use serde_json::{Value, json};
@@ -125,10 +125,10 @@ async fn each_function_binary_serves_one_event_through_the_runtime_api() {
     let aws = aws().await;
     let infra = provision(&aws, &unique("bin"), QueueSettings::default()).await.expect("provision");
     put_secret(&aws, &infra, "shopify", dropline_tests::SHOPIFY_SECRET).await.expect("secret");
-    let mut doc = dropline_cli::demo::catalog().expect("catalog");
+    let mut doc = dropline_local::demo::catalog().expect("catalog");
     let mut supplier_secrets = HashMap::new();
     for s in &doc.suppliers {
-        let secret = dropline_cli::demo::supplier_secret(s.id.as_str());
+        let secret = dropline_local::demo::supplier_secret(s.id.as_str());
         put_secret(&aws, &infra, &format!("suppliers/{}", s.id), &secret).await.expect("secret");
         supplier_secrets.insert(s.id.to_string(), secret);
     }
@@ -149,7 +149,7 @@ async fn each_function_binary_serves_one_event_through_the_runtime_api() {
     dropline_app::ports::RoutingConfigStore::publish(
         &dropline_adapters::aws::DynamoRoutingConfig::new(aws.dynamodb().clone(), &infra.catalog_table),
         1,
-        dropline_cli::demo::ROUTING,
+        dropline_local::demo::ROUTING,
     )
     .await
     .expect("routing configuration");
@@ -293,7 +293,7 @@ async fn the_operator_cli_shows_orders_and_redrives_dead_letters() {
 
     // catalog load
     let path = std::env::temp_dir().join(format!("{}-catalog.json", infra.prefix));
-    std::fs::write(&path, dropline_cli::demo::CATALOG).expect("write catalog");
+    std::fs::write(&path, dropline_local::demo::CATALOG).expect("write catalog");
     let (code, out, err) =
         dropline(&["catalog", "load", path.to_str().expect("path"), "--table", &infra.catalog_table], &[]);
     assert_eq!(code, 0, "{err}");

@@ -6,8 +6,8 @@ use dropline_adapters::aws::{
 use dropline_adapters::memory::{
     ManualClock, MemoryCatalog, MemoryEventBus, MemoryIdempotencyStore, MemoryOrderStore, MemoryQueues,
 };
-use dropline_cli::local::{QueueSettings, provision};
 use dropline_domain::testing::sample_catalog_document;
+use dropline_local::provision::{QueueSettings, provision};
 use dropline_tests::contract::{self, PassTime};
 use dropline_tests::{aws, unique};
 use std::sync::Arc;
@@ -190,14 +190,17 @@ async fn a_bad_configuration_is_rejected_whole_and_routing_keeps_the_loaded_one(
         Arc::new(dropline_adapters::aws::DynamoRoutingConfig::new(aws.dynamodb().clone(), &infra.catalog_table));
     let cache = ConfigCache::new(store.clone(), std::time::Duration::ZERO);
     assert!(matches!(cache.get().await, Err(LoadError::Missing(_))));
-    let mut bad: serde_json::Value = serde_json::from_str(dropline_cli::demo::ROUTING).unwrap();
+    let mut bad: serde_json::Value = serde_json::from_str(dropline_local::demo::ROUTING).unwrap();
     bad["version"] = serde_json::json!(1);
     bad["suppliers"][0]["tier"] = serde_json::json!("whenever");
     store.publish(1, &bad.to_string()).await.expect("publish");
     let e = cache.get().await.unwrap_err().to_string();
     assert!(e.contains("suppliers[0].tier"), "{e}");
     assert!(e.contains(&infra.catalog_table), "names where it came from: {e}");
-    store.publish(2, &dropline_cli::demo::ROUTING.replace("\"version\": 1", "\"version\": 2")).await.expect("publish");
+    store
+        .publish(2, &dropline_local::demo::ROUTING.replace("\"version\": 1", "\"version\": 2"))
+        .await
+        .expect("publish");
     assert_eq!(cache.get().await.expect("good").version, 2);
     bad["version"] = serde_json::json!(3);
     store.publish(3, &bad.to_string()).await.expect("publish");

@@ -15,7 +15,7 @@ use dropline_ingest::Ingest;
 use dropline_tests::{Stack, StackOptions, delivery, shopify_delivery};
 use std::sync::Arc;
 
-fn order_id_of(d: &dropline_cli::demo::Delivery) -> OrderId {
+fn order_id_of(d: &dropline_local::demo::Delivery) -> OrderId {
     let body = d.body();
     let order = dropline_domain::wire::channels::shopify_order(&d.store, &body).expect("bundled order maps");
     OrderId::derive(order.channel, &order.store, &order.channel_order_id)
@@ -71,7 +71,7 @@ async fn a_signed_webhook_travels_to_delivered() {
     };
     let other = if po.supplier_id.as_str() == "eurodrop-de" { "northwind-us" } else { "eurodrop-de" };
     assert_eq!(post_callback(&stack, po.supplier_id.as_str(), "wrong-secret", &ack).await, 401);
-    let other_secret = dropline_cli::demo::supplier_secret(other);
+    let other_secret = dropline_local::demo::supplier_secret(other);
     assert_eq!(post_callback(&stack, other, &other_secret, &ack).await, 403, "another supplier's PO");
     let unknown = SupplierEvent::Acknowledgment {
         purchase_order_id: PurchaseOrderId::new(OrderId::new("o_0000000000000000").expect("id"), 1).to_string(),
@@ -80,7 +80,7 @@ async fn a_signed_webhook_travels_to_delivered() {
         message: None,
         supplier_reference: None,
     };
-    let own_secret = dropline_cli::demo::supplier_secret(po.supplier_id.as_str());
+    let own_secret = dropline_local::demo::supplier_secret(po.supplier_id.as_str());
     assert_eq!(post_callback(&stack, po.supplier_id.as_str(), &own_secret, &unknown).await, 404);
     assert_eq!(order(&stack, &id).await.version, r.version, "refused callbacks change nothing");
 
@@ -268,7 +268,7 @@ impl WorkQueue for DeadQueue {
 }
 
 /// Runs ingest until it is about to enqueue, then "kills the process".
-async fn crash_after_order_write(stack: &Stack, d: &dropline_cli::demo::Delivery) {
+async fn crash_after_order_write(stack: &Stack, d: &dropline_local::demo::Delivery) {
     let crashing = Ingest {
         store: stack.store.clone(),
         idempotency: Idempotency::new(stack.idempotency.clone(), Duration::hours(24)),
@@ -336,7 +336,7 @@ async fn a_crash_between_order_write_and_enqueue_is_recovered_by_the_sweep() {
 #[tokio::test]
 async fn a_supplier_outage_is_retried_through_the_queue_then_lands_in_the_dlq() {
     let mut opts = StackOptions::default();
-    let always_down = dropline_cli::sim::SupplierBehaviour { fail_first: usize::MAX, ..Default::default() };
+    let always_down = dropline_local::sim::SupplierBehaviour { fail_first: usize::MAX, ..Default::default() };
     for s in ["northwind-us", "eurodrop-de", "pacific-au"] {
         opts.supplier_behaviour.insert(s.into(), always_down.clone());
     }
@@ -360,7 +360,7 @@ async fn a_supplier_outage_is_retried_through_the_queue_then_lands_in_the_dlq() 
 }
 
 /// A copy of the bundled US order as another customer's order (its own ids, email and street).
-fn another_customers_order(n: u64) -> dropline_cli::demo::Delivery {
+fn another_customers_order(n: u64) -> dropline_local::demo::Delivery {
     let mut d = shopify_delivery();
     let p = d.payload.as_mut().expect("payload");
     p["id"] = serde_json::json!(7_000_000_000u64 + n);
@@ -474,7 +474,7 @@ async fn the_same_customer_ordering_the_same_items_again_is_held_as_a_possible_d
 #[tokio::test]
 async fn a_supplier_that_rejects_is_replaced_and_the_reservation_moves_with_the_order() {
     let mut opts = StackOptions::default();
-    let out_of_tees = dropline_cli::sim::SupplierBehaviour {
+    let out_of_tees = dropline_local::sim::SupplierBehaviour {
         reject_skus: ["NW-TEE-001-BK-M".to_string()].into_iter().collect(),
         ..Default::default()
     };

@@ -1,13 +1,8 @@
-//! The `dropline` operator CLI, the in-process demo, and the local runner shared by `make dev`
-//! and the tests.
+//! The `dropline` operator CLI: one module per command group. The demo and `make dev` live in
+//! `dropline-local`.
 
-pub mod demo;
-pub mod dev;
 pub mod feed;
 pub mod holds;
-pub mod local;
-pub mod pipeline;
 pub mod preview;
 pub mod render;
-pub mod sim;
 pub mod verify;

@@ -416,7 +416,7 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
         Command::Demo => {
-            let report = dropline_cli::demo::run().await?;
+            let report = dropline_local::demo::run().await?;
             print!("{report}");
             Ok(ExitCode::SUCCESS)
         }
@@ -436,7 +436,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 Some(t) => dropline_domain::escalation::Thresholds::parse(&t)?,
                 None => dropline_domain::escalation::Thresholds::default(),
             };
-            dropline_cli::dev::run(dropline_cli::dev::DevOptions {
+            dropline_local::dev::run(dropline_local::dev::DevOptions {
                 listen,
                 suppliers_listen,
                 carrier_listen,

@@ -214,12 +214,12 @@ mod tests {
 
     #[test]
     fn previews_a_raw_shopify_payload_against_the_demo_configuration() {
-        let deliveries: Value = serde_json::from_str(include_str!("../demo/deliveries.json")).unwrap();
+        let deliveries: Value = serde_json::from_str(include_str!("../../local/demo/deliveries.json")).unwrap();
         let split = deliveries.as_array().unwrap().iter().find(|d| d["case"] == "ok_split_two_suppliers").unwrap();
         let order = read_order("split.json", &split["payload"].to_string()).unwrap();
-        let doc = crate::demo::catalog().unwrap();
+        let doc = dropline_local::demo::catalog().unwrap();
         let view = dropline_domain::testing::view_of(&doc);
-        let config = crate::demo::routing().unwrap();
+        let config = dropline_local::demo::routing().unwrap();
         let at = DateTime::parse_from_rfc3339("2026-11-20T15:00:00Z").unwrap().with_timezone(&Utc);
         let p = preview(&order, &view, &config, &ValidationPolicy::default(), at, None, &Measured::new());
         let ids: Vec<String> = p.routed.result.as_ref().unwrap().iter().map(|p| p.supplier_id.to_string()).collect();

@@ -11,9 +11,10 @@ use dropline_app::ports::{
 use dropline_domain::catalog::Reserved;
 use dropline_domain::catalog::{CatalogDocument, Offer, Reservation};
 use dropline_domain::order::{OrderRecord, PurchaseOrder, Receipt, Shipment};
-use dropline_domain::order::{OrderStatus, PoStatus, TrackingStatus};
+use dropline_domain::order::{OrderStatus, PoStatus};
 use dropline_domain::primitives::ids::{ChannelOrderId, OrderId, PurchaseOrderId, Sku, SupplierId};
 use dropline_domain::testing::sample_order;
+use dropline_domain::tracking::TrackingStatus;
 use dropline_domain::wire::events::DomainEvent;
 use dropline_domain::wire::messages::{Step, WorkMessage};
 use std::future::Future;

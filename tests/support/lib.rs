@@ -14,12 +14,13 @@ use dropline_adapters::http::{HttpCarrierTracker, HttpSupplierGateway, RetryPoli
 use dropline_adapters::memory::ManualClock;
 use dropline_app::caches::ConfigCache;
 use dropline_app::ports::{EventPublisher, RoutingConfigStore};
-use dropline_cli::local::{Infra, QueueSettings, provision, put_secret, serve_ingest};
-use dropline_cli::pipeline::{Pipeline, Ports};
-use dropline_cli::sim::{HttpCarrierSim, HttpSupplierSim, SupplierBehaviour, serve_carrier, serve_suppliers};
 use dropline_domain::catalog::CatalogDocument;
 use dropline_domain::escalation::Thresholds;
 use dropline_domain::validation::ValidationPolicy;
+use dropline_local::pipeline::{Pipeline, Ports};
+use dropline_local::provision::{Infra, QueueSettings, provision, put_secret};
+use dropline_local::server::serve_ingest;
+use dropline_local::sim::{HttpCarrierSim, HttpSupplierSim, SupplierBehaviour, serve_carrier, serve_suppliers};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -44,8 +45,8 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
 }
 
-pub const SHOPIFY_SECRET: &str = dropline_cli::demo::SHOPIFY_SECRET;
-pub const WOO_SECRET: &str = dropline_cli::demo::WOO_SECRET;
+pub const SHOPIFY_SECRET: &str = dropline_local::demo::SHOPIFY_SECRET;
+pub const WOO_SECRET: &str = dropline_local::demo::WOO_SECRET;
 
 /// Options for a stack.
 #[derive(Clone)]
@@ -91,12 +92,12 @@ impl Stack {
     pub async fn start(opts: StackOptions) -> Stack {
         let aws = aws().await;
         let infra = provision(&aws, &unique("dl"), opts.queues).await.expect("provision");
-        let mut doc = dropline_cli::demo::catalog().expect("demo catalog");
+        let mut doc = dropline_local::demo::catalog().expect("demo catalog");
         put_secret(&aws, &infra, "shopify", SHOPIFY_SECRET).await.expect("secret");
         put_secret(&aws, &infra, "woocommerce", WOO_SECRET).await.expect("secret");
         let mut supplier_secrets = HashMap::new();
         for s in &doc.suppliers {
-            let secret = dropline_cli::demo::supplier_secret(s.id.as_str());
+            let secret = dropline_local::demo::supplier_secret(s.id.as_str());
             put_secret(&aws, &infra, &format!("suppliers/{}", s.id), &secret).await.expect("secret");
             supplier_secrets.insert(s.id.to_string(), secret);
         }
@@ -119,7 +120,7 @@ impl Stack {
             base_backoff: std::time::Duration::from_millis(20),
         };
         let routing = DynamoRoutingConfig::new(aws.dynamodb().clone(), &infra.catalog_table);
-        let demo_routing = opts.routing.clone().unwrap_or_else(|| dropline_cli::demo::ROUTING.to_string());
+        let demo_routing = opts.routing.clone().unwrap_or_else(|| dropline_local::demo::ROUTING.to_string());
         let version = dropline_domain::routing::config::RoutingConfig::parse("routing.json", &demo_routing)
             .expect("routing configuration")
             .version;
@@ -180,7 +181,7 @@ impl Stack {
     }
 
     /// Posts a demo delivery (signed with `secret`) to ingest over HTTP.
-    pub async fn post_delivery(&self, d: &dropline_cli::demo::Delivery, secret: &str) -> (u16, serde_json::Value) {
+    pub async fn post_delivery(&self, d: &dropline_local::demo::Delivery, secret: &str) -> (u16, serde_json::Value) {
         let req = d.request(secret);
         let mut builder = self.http.post(self.url(&req.path)).body(req.body.to_vec());
         for (k, v) in req.headers.iter() {
@@ -235,16 +236,16 @@ impl Stack {
 }
 
 /// The first bundled Shopify happy-path delivery.
-pub fn shopify_delivery() -> dropline_cli::demo::Delivery {
-    dropline_cli::demo::deliveries()
+pub fn shopify_delivery() -> dropline_local::demo::Delivery {
+    dropline_local::demo::deliveries()
         .expect("deliveries")
         .into_iter()
         .find(|d| d.case == "ok_us_single")
         .expect("ok_us_single delivery")
 }
 
-pub fn delivery(case: &str) -> dropline_cli::demo::Delivery {
-    dropline_cli::demo::deliveries()
+pub fn delivery(case: &str) -> dropline_local::demo::Delivery {
+    dropline_local::demo::deliveries()
         .expect("deliveries")
         .into_iter()
         .find(|d| d.case == case)

@@ -214,8 +214,8 @@ pub fn reliability(p: &Performance) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::order::TrackingStatus;
     use crate::order::{Promise, Shipment};
+    use crate::tracking::TrackingStatus;
     use chrono::{Duration, NaiveDate, TimeZone};
 
     fn t(h: i64) -> DateTime<Utc> {

@@ -5,9 +5,10 @@
 use crate::findings::{HoldCategory, HoldReason, Override, overridable};
 use crate::order::RoutingDecision;
 use crate::order::{CanonicalOrder, ServiceLevel};
-use crate::order::{OrderStatus, PoStatus, TrackingStatus};
+use crate::order::{OrderStatus, PoStatus};
 use crate::primitives::ids::{DeliveryId, OrderId, PurchaseOrderId, Sku, SupplierId};
 use crate::primitives::money::Money;
+use crate::tracking::TrackingStatus;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 

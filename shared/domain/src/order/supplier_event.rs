@@ -1,9 +1,10 @@
 //! A supplier's word about a purchase order (an acknowledgment or a shipment), and what it does
 //! to the order: the one place a callback changes the aggregate.
 
+use crate::order::PoStatus;
 use crate::order::{OrderRecord, Rejection, Shipment, TransitionError};
-use crate::order::{PoStatus, TrackingStatus};
 use crate::primitives::ids::PurchaseOrderId;
+use crate::tracking::TrackingStatus;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

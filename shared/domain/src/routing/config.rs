@@ -432,7 +432,6 @@ impl RoutingConfig {
     }
 }
 
-
 /// The shortest acknowledgment deadline a supplier may have. Escalation only looks for late
 /// purchase orders among orders older than this in their status.
 pub const MIN_ACK_DEADLINE_HOURS: u32 = 1;

@@ -105,11 +105,12 @@ pub fn deliveries() -> Result<Vec<Delivery>, String> {
 pub const ROUTING: &str = include_str!("../demo/routing.json");
 
 pub fn routing() -> Result<dropline_domain::routing::config::RoutingConfig, String> {
-    dropline_domain::routing::config::RoutingConfig::parse("cli/demo/routing.json", ROUTING).map_err(|e| e.to_string())
+    dropline_domain::routing::config::RoutingConfig::parse("local/demo/routing.json", ROUTING)
+        .map_err(|e| e.to_string())
 }
 
 pub fn catalog() -> Result<CatalogDocument, String> {
-    CatalogDocument::parse("cli/demo/catalog.json", CATALOG).map_err(|e| e.to_string())
+    CatalogDocument::parse("local/demo/catalog.json", CATALOG).map_err(|e| e.to_string())
 }
 
 pub fn supplier_secret(supplier: &str) -> String {
@@ -161,7 +162,7 @@ pub fn world(doc: &CatalogDocument) -> DemoWorld {
         policy: ValidationPolicy::default(),
         thresholds: Thresholds::default(),
         routing: Arc::new(ConfigCache::new(
-            Arc::new(MemoryRoutingConfig::with_text("cli/demo/routing.json", ROUTING)),
+            Arc::new(MemoryRoutingConfig::with_text("local/demo/routing.json", ROUTING)),
             std::time::Duration::MAX,
         )),
     });

@@ -2,8 +2,9 @@
 //! API's routes, queue pollers that behave like Lambda's SQS event source mapping, the two
 //! schedules on timers, and the demo's simulated suppliers and carrier on loopback.
 
-use crate::local::{Infra, QueueSettings, provision, put_secret, serve_ingest};
 use crate::pipeline::{Pipeline, Ports};
+use crate::provision::{Infra, QueueSettings, provision, put_secret};
+use crate::server::serve_ingest;
 use crate::sim::{serve_carrier, serve_suppliers};
 use dropline_adapters::aws::DynamoRoutingConfig;
 use dropline_adapters::aws::{

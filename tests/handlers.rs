@@ -4,8 +4,6 @@
 use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::Duration;
 use dropline_app::ports::{Clock, OrderStore, OutcomeLedger, PortError, PortResult, QueueConsumer, ReceivedMessage};
-use dropline_cli::demo::{self, DemoWorld, supplier_secret};
-use dropline_cli::pipeline::sqs_event;
 use dropline_domain::order::apply_supplier_event;
 use dropline_domain::order::{AckStatus, SupplierEvent};
 use dropline_domain::order::{OrderStatus, PoStatus};
@@ -15,6 +13,8 @@ use dropline_domain::wire::messages::{Step, WorkMessage};
 use dropline_domain::wire::signature;
 use dropline_domain::wire::supplier::SIGNATURE_HEADER;
 use dropline_ingest::WebRequest;
+use dropline_local::demo::{self, DemoWorld, supplier_secret};
+use dropline_local::pipeline::sqs_event;
 use std::sync::Arc;
 
 fn world() -> DemoWorld {
