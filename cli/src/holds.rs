@@ -3,8 +3,10 @@
 //! on the order's timeline with the operator's name.
 
 use chrono::{DateTime, Duration, Utc};
+use dropline_app::batch::StepError;
+use dropline_app::order_update::update_order;
 use dropline_app::ports::{OrderRef, OrderStore, StockLedger, WorkQueue};
-use dropline_app::worker::{StepError, reconcile_stock, update_order};
+use dropline_app::stock::reconcile_stock;
 use dropline_domain::findings::HoldCategory;
 use dropline_domain::order::Address;
 use dropline_domain::order::OrderRecord;

@@ -6,7 +6,8 @@
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use dropline_app::caches::ConfigCache;
 use dropline_app::caches::MeasuredCache;
-use dropline_app::idempotency::{Idempotency, IdempotencyStore};
+use dropline_app::idempotency::Idempotency;
+use dropline_app::ports::IdempotencyStore;
 use dropline_app::ports::{
     CarrierTracker, Catalog, Clock, EventPublisher, OrderStore, OutcomeLedger, PortResult, QueueConsumer,
     ReceivedMessage, StockLedger, SupplierGateway, WorkQueue,

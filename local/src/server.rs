@@ -5,7 +5,6 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::IntoResponse;
-
 use dropline_ingest::{Ingest, WebRequest};
 use std::net::SocketAddr;
 use std::sync::Arc;

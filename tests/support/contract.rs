@@ -2,12 +2,11 @@
 //! and the AWS adapter (on the emulators) in `tests/contract.rs`.
 
 use chrono::{DateTime, Duration, Utc};
-use dropline_app::idempotency::{
-    Begin, Idempotency, IdempotencyError, IdempotencyRecord, IdempotencyStatus, IdempotencyStore, PutOutcome,
-};
+use dropline_app::idempotency::{Begin, Idempotency, IdempotencyError, IdempotencyRecord, IdempotencyStatus};
 use dropline_app::ports::{
     Catalog, Created, EventPublisher, OrderStore, PortError, QueueConsumer, StockLedger, WorkQueue,
 };
+use dropline_app::ports::{IdempotencyStore, PutOutcome};
 use dropline_domain::catalog::Reserved;
 use dropline_domain::catalog::{CatalogDocument, Offer, Reservation};
 use dropline_domain::order::{OrderRecord, PurchaseOrder, Receipt, Shipment};

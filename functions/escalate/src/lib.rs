@@ -9,8 +9,11 @@
 //! re-enqueues and publishes.
 
 use chrono::{DateTime, Utc};
+use dropline_app::batch::StepError;
+use dropline_app::order_update::update_order;
+use dropline_app::outcomes::record_outcomes;
 use dropline_app::ports::{Clock, EventPublisher, OrderRef, OrderStore, OutcomeLedger, WorkQueue};
-use dropline_app::worker::{StepError, record_outcomes, request_reroute, update_order};
+use dropline_app::reroute::request_reroute;
 use dropline_domain::escalation::{Thresholds, plan};
 use dropline_domain::order::{OrderStatus, PoStatus};
 use dropline_domain::primitives::ids::PurchaseOrderId;

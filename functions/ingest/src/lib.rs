@@ -7,9 +7,14 @@
 //! answer is replayed.
 
 use chrono::{DateTime, Duration, Utc};
-use dropline_app::idempotency::{Begin, Idempotency, IdempotencyError, IdempotencyStore, payload_hash};
+use dropline_app::batch::StepError;
+use dropline_app::idempotency::{Begin, Idempotency, IdempotencyError, payload_hash};
+use dropline_app::order_update::{update_from, update_order};
+use dropline_app::outcomes::record_outcomes;
+use dropline_app::ports::IdempotencyStore;
 use dropline_app::ports::{Clock, Created, EventPublisher, OrderStore, OutcomeLedger, StockLedger, WorkQueue};
-use dropline_app::worker::{StepError, reconcile_stock, record_outcomes, request_reroute, update_from, update_order};
+use dropline_app::reroute::request_reroute;
+use dropline_app::stock::reconcile_stock;
 use dropline_domain::order::CanonicalOrder;
 use dropline_domain::order::OrderStatus;
 use dropline_domain::order::{OrderRecord, Receipt, StoreUpdate};

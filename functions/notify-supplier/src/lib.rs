@@ -9,11 +9,15 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Duration;
-use dropline_app::idempotency::{Begin, Idempotency, IdempotencyError, IdempotencyStore, payload_hash};
+use dropline_app::batch::{StepError, process_batch};
+use dropline_app::idempotency::{Begin, Idempotency, IdempotencyError, payload_hash};
+use dropline_app::order_update::{load_order, update_from};
+use dropline_app::ports::IdempotencyStore;
 use dropline_app::ports::{
     Catalog, Clock, EventPublisher, GatewayError, OrderStore, StockLedger, SupplierGateway, WorkQueue,
 };
-use dropline_app::worker::{StepError, load_order, process_batch, reconcile_stock, request_reroute, update_from};
+use dropline_app::reroute::request_reroute;
+use dropline_app::stock::reconcile_stock;
 use dropline_domain::order::{OrderStatus, PoStatus};
 use dropline_domain::order::{PurchaseOrder, Rejection};
 use dropline_domain::wire::events::DomainEvent;

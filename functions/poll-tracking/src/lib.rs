@@ -6,8 +6,9 @@
 //! under the order's version check.
 
 use chrono::{DateTime, Utc};
+use dropline_app::batch::StepError;
+use dropline_app::order_update::update_from;
 use dropline_app::ports::{CarrierTracker, Clock, EventPublisher, OrderStore};
-use dropline_app::worker::{StepError, update_from};
 use dropline_domain::order::TrackingCheckpoint;
 use dropline_domain::order::{OrderStatus, PoStatus};
 use dropline_domain::primitives::ids::PurchaseOrderId;

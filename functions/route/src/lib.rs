@@ -9,10 +9,12 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
+use dropline_app::batch::{StepError, process_batch};
 use dropline_app::caches::ConfigCache;
 use dropline_app::caches::MeasuredCache;
+use dropline_app::order_update::{load_order, update_from};
+use dropline_app::outcomes::record_outcomes;
 use dropline_app::ports::{Catalog, Clock, EventPublisher, OrderStore, OutcomeLedger, StockLedger, WorkQueue};
-use dropline_app::worker::{StepError, load_order, process_batch, record_outcomes, update_from};
 use dropline_domain::catalog::Reserved;
 use dropline_domain::catalog::{Availability, CatalogView, Offer, Reservation};
 use dropline_domain::findings::{HoldCategory, HoldReason};

@@ -6,8 +6,9 @@
 //! the enqueue) and otherwise does nothing.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use dropline_app::batch::{StepError, process_batch};
+use dropline_app::order_update::{load_order, update_from};
 use dropline_app::ports::{Catalog, Clock, EventPublisher, OrderStore, WorkQueue};
-use dropline_app::worker::{StepError, load_order, process_batch, update_from};
 use dropline_domain::findings::HoldReason;
 use dropline_domain::findings::apply_overrides;
 use dropline_domain::order::OrderStatus;

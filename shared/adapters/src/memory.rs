@@ -4,11 +4,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use dropline_app::idempotency::{IdempotencyRecord, IdempotencyStatus, IdempotencyStore, PutOutcome, may_overwrite};
+use dropline_app::idempotency::{IdempotencyRecord, IdempotencyStatus, may_overwrite};
 use dropline_app::ports::{
     Catalog, Clock, ConfigText, Created, EventPublisher, OrderRef, OrderStore, OutcomeLedger, PortError, PortResult,
     QueueConsumer, ReceivedMessage, RoutingConfigStore, StockLedger, WorkQueue,
 };
+use dropline_app::ports::{IdempotencyStore, PutOutcome};
 use dropline_domain::catalog::{CatalogDocument, CatalogView, Offer, Reservation, Supplier};
 use dropline_domain::catalog::{Reserved, reservation_check};
 use dropline_domain::order::OrderRecord;

@@ -10,8 +10,7 @@
 //! The lock lasts until the invocation's deadline (so a timed-out invocation frees the key), or a
 //! caller-chosen duration for side effects that must never run twice.
 
-use crate::ports::{PortError, PortResult};
-use async_trait::async_trait;
+use crate::ports::{IdempotencyStore, PortError, PutOutcome};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -55,26 +54,6 @@ impl IdempotencyRecord {
         self.status == IdempotencyStatus::InProgress
             && self.in_progress_expiration.is_some_and(|ms| ms < now.timestamp_millis())
     }
-}
-
-/// What `put_in_progress` found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PutOutcome {
-    Acquired,
-    /// The condition failed; the record that blocked it.
-    Exists(IdempotencyRecord),
-}
-
-/// Storage for idempotency records (DynamoDB in AWS).
-#[async_trait]
-pub trait IdempotencyStore: Send + Sync {
-    /// Puts `record` if `attribute_not_exists(id) OR expiration < now_s OR (status = INPROGRESS
-    /// AND in_progress_expiration < now_ms)`; otherwise returns the existing record.
-    async fn put_in_progress(&self, record: &IdempotencyRecord, now: DateTime<Utc>) -> PortResult<PutOutcome>;
-    /// Marks the record COMPLETED with `data` and a new `expiration`.
-    async fn complete(&self, id: &str, data: &str, expiration: i64) -> PortResult<()>;
-    async fn delete(&self, id: &str) -> PortResult<()>;
-    async fn get(&self, id: &str) -> PortResult<Option<IdempotencyRecord>>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -6,9 +6,13 @@
 //! No adapter is named here: a function's `lib.rs` is written against these traits, and only its
 //! `main.rs` (or the local runner) picks the adapters.
 
+pub mod batch;
 pub mod caches;
 pub mod env;
 pub mod idempotency;
+pub mod order_update;
+pub mod outcomes;
 pub mod ports;
+pub mod reroute;
+pub mod stock;
 pub mod telemetry;
-pub mod worker;

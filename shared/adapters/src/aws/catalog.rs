@@ -1,10 +1,11 @@
+//! The catalog table's offers and suppliers (`SKU#`, `SUPPLIER#` items), read in one BatchGetItem per view.
+
 use super::errors::classify;
 use super::items::*;
 use super::stock::{LEDGER_ATTEMPTS, back_off, lost_race};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::KeysAndAttributes;
-
 use dropline_app::ports::{Catalog, PortError, PortResult};
 use dropline_domain::catalog::{CatalogDocument, CatalogView, Offer, Reservation, Supplier};
 use dropline_domain::primitives::ids::{Sku, SupplierId};

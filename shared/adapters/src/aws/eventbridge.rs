@@ -1,6 +1,7 @@
+//! Domain events on an EventBridge bus.
+
 use super::errors::classify;
 use async_trait::async_trait;
-
 use dropline_app::ports::{EventPublisher, PortError, PortResult};
 use dropline_domain::wire::events::DomainEvent;
 

@@ -1,10 +1,13 @@
+//! Idempotency records in DynamoDB, in Powertools' record shape.
+
 use super::errors::classify;
 use super::items::*;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use chrono::{DateTime, Utc};
-use dropline_app::idempotency::{IdempotencyRecord, IdempotencyStatus, IdempotencyStore, PutOutcome};
+use dropline_app::idempotency::{IdempotencyRecord, IdempotencyStatus};
+use dropline_app::ports::{IdempotencyStore, PutOutcome};
 use dropline_app::ports::{PortError, PortResult};
 
 pub struct DynamoIdempotencyStore {

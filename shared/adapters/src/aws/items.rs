@@ -1,5 +1,6 @@
+//! DynamoDB attribute values: builders and readers.
+
 use aws_sdk_dynamodb::types::AttributeValue;
-use chrono::{DateTime, TimeZone, Utc};
 
 use std::collections::HashMap;
 
@@ -16,7 +17,4 @@ pub(super) fn get_s<'a>(item: &'a Item, k: &str) -> Option<&'a str> {
 }
 pub(super) fn get_n(item: &Item, k: &str) -> Option<i64> {
     item.get(k).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
-}
-pub(super) fn ms_to_time(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }

@@ -9,6 +9,8 @@ mod errors;
 #[cfg(feature = "dynamodb")]
 mod items;
 mod request_counter;
+#[cfg(any(feature = "dynamodb", feature = "sqs"))]
+mod time;
 
 #[cfg(feature = "dynamodb")]
 mod catalog;

@@ -1,11 +1,12 @@
+//! Orders in DynamoDB: one item per order, written with a version condition; the index queries.
+
 use super::errors::classify;
 use super::items::*;
+use super::time::ms_to_time;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
-
 use chrono::{DateTime, Utc};
-
 use dropline_app::ports::{Created, OrderRef, OrderStore, PortError, PortResult};
 use dropline_domain::order::OrderRecord;
 use dropline_domain::order::OrderStatus;

@@ -1,3 +1,5 @@
+//! Supplier outcomes in the catalog table: counters and one marker per outcome, in one transaction.
+
 use super::catalog::DynamoCatalog;
 use super::errors::classify;
 use super::items::*;

@@ -1,3 +1,5 @@
+//! Counts AWS requests per `Service.Operation` (every attempt, as AWS bills them).
+
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;

@@ -1,8 +1,9 @@
+//! The routing configuration in a DynamoDB item or an SSM parameter.
+
 use super::errors::classify;
 use super::items::*;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
-
 use chrono::Utc;
 use dropline_app::ports::{ConfigText, PortError, PortResult, RoutingConfigStore};
 

@@ -1,7 +1,8 @@
-use super::errors::classify;
-use super::items::*;
-use async_trait::async_trait;
+//! The work queues on SQS (and their dead-letter queues).
 
+use super::errors::classify;
+use super::time::ms_to_time;
+use async_trait::async_trait;
 use dropline_app::ports::{PortError, PortResult, QueueConsumer, ReceivedMessage, WorkQueue};
 use dropline_domain::wire::messages::{Step, WorkMessage};
 use std::collections::HashMap;

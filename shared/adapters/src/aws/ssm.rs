@@ -1,5 +1,6 @@
-use super::errors::classify;
+//! Secrets from SSM Parameter Store.
 
+use super::errors::classify;
 use dropline_app::ports::PortResult;
 use dropline_domain::wire::secrets::SecretBook;
 

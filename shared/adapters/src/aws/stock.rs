@@ -1,3 +1,5 @@
+//! Stock reservations in the catalog table (`HOLD#` items), with versioned conditional writes.
+
 use super::catalog::{DynamoCatalog, Holds, holds_of, offers_of};
 use super::errors::classify;
 use super::items::*;

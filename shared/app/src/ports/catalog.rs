@@ -1,0 +1,16 @@
+//! The catalog: offers per store SKU and supplier profiles.
+
+use super::PortResult;
+use async_trait::async_trait;
+use dropline_domain::catalog::{CatalogView, Supplier};
+use dropline_domain::primitives::ids::{Sku, SupplierId};
+
+/// The catalog: offers per store SKU and supplier profiles.
+#[async_trait]
+pub trait Catalog: Send + Sync {
+    /// The offers for `skus` and every supplier they reference.
+    async fn view(&self, skus: &[Sku]) -> PortResult<CatalogView>;
+    /// The offers for `skus` only (`suppliers` left empty): what validation needs.
+    async fn offers(&self, skus: &[Sku]) -> PortResult<CatalogView>;
+    async fn supplier(&self, id: &SupplierId) -> PortResult<Option<Supplier>>;
+}

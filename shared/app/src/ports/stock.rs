@@ -1,0 +1,25 @@
+//! Supplier stock held for orders.
+
+use super::PortResult;
+use async_trait::async_trait;
+use dropline_domain::catalog::{Offer, Reservation, Reserved};
+use dropline_domain::primitives::ids::Sku;
+
+/// Supplier stock held for orders. Every change is atomic per SKU (a conditional write), and
+/// idempotent per holder, so concurrent orders never take the same units and redeliveries never
+/// take them twice.
+#[async_trait]
+pub trait StockLedger: Send + Sync {
+    /// Holds `r.quantity` of the offer for `r.holder` if `fits` accepts the offer as stored now
+    /// (its `reserved` counting every holder); a holder already holding is told so.
+    async fn reserve(
+        &self,
+        r: &Reservation,
+        fits: &(dyn for<'o> Fn(&'o Offer) -> bool + Send + Sync),
+    ) -> PortResult<Reserved>;
+    /// Gives the holder's units back; false when it held none.
+    async fn release(&self, sku: &Sku, holder: &str) -> PortResult<bool>;
+    /// The supplier accepted: the held units leave its stock snapshot and the hold ends; false
+    /// when the holder held none.
+    async fn settle(&self, sku: &Sku, holder: &str) -> PortResult<bool>;
+}

@@ -1,0 +1,31 @@
+//! A purchase order's stock reservations brought in line with its status.
+
+use crate::ports::{PortError, StockLedger};
+use dropline_domain::catalog::Reservation;
+use dropline_domain::order::PoStatus;
+use dropline_domain::order::PurchaseOrder;
+
+/// Gives back the stock held for a purchase order's lines (idempotent: holders are per PO line).
+pub async fn release_po(stock: &dyn StockLedger, po: &PurchaseOrder) -> Result<(), PortError> {
+    for line in &po.lines {
+        stock.release(&line.sku, &Reservation::holder_for(&po.id, &line.line_id, &po.supplier_id)).await?;
+    }
+    Ok(())
+}
+
+/// Brings a purchase order's stock reservations in line with its status: released when it was
+/// rejected or cancelled, settled (the units leave the supplier's snapshot) once the supplier
+/// accepted or shipped it. Idempotent, so callers run it after every change and again on every
+/// redelivery, and a crash between the state write and here loses nothing.
+pub async fn reconcile_stock(stock: &dyn StockLedger, po: &PurchaseOrder) -> Result<(), PortError> {
+    match po.status {
+        PoStatus::Rejected | PoStatus::Cancelled => release_po(stock, po).await,
+        PoStatus::Accepted | PoStatus::Shipped | PoStatus::Delivered => {
+            for line in &po.lines {
+                stock.settle(&line.sku, &Reservation::holder_for(&po.id, &line.line_id, &po.supplier_id)).await?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
