@@ -168,13 +168,13 @@ fn cpu() {
     let config = bench_routing(&doc);
     let all_lines: Vec<usize> = (0..order.lines.len()).collect();
     // Every supplier with a history, as in production.
-    let measured: dropline_domain::routing::Measured = doc
+    let measured: dropline_domain::performance::Measured = doc
         .suppliers
         .iter()
         .enumerate()
         .map(|(i, s)| {
             let n = 100 + i as u32;
-            let o = dropline_domain::routing::Outcomes {
+            let o = dropline_domain::performance::Outcomes {
                 answered: n,
                 accepted: n - 3,
                 shipped: n - 5,

@@ -1,9 +1,12 @@
 use super::*;
 use crate::catalog::{CatalogDocument, Offer, Supplier};
 use crate::order::RoutingExclusion;
+use crate::performance::{Outcomes, expected_performance, reliability};
 use crate::primitives::ids::Sku;
+use crate::primitives::money::Money;
 use crate::routing::config::RoutingConfig;
 use crate::testing::{sample_order, view_of};
+use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 fn utc(s: &str) -> DateTime<Utc> {

@@ -1,0 +1,93 @@
+//! A newer version of an order from the store, applied to the stored one without making a second order.
+
+use crate::findings::{HoldCategory, HoldReason};
+use crate::order::*;
+use crate::primitives::ids::PurchaseOrderId;
+
+use chrono::{DateTime, Utc};
+
+/// What a newer version of an order from the store did to the stored one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreUpdate {
+    /// Not newer than what is stored (a retry, or an out-of-order delivery): nothing changed.
+    Stale,
+    /// A held order took the store's new data and goes back to validation.
+    Revalidate,
+    /// Cancelled in the store before anything reached a supplier: cancelled here too.
+    Cancelled,
+    /// Cancelled in the store after a purchase order was sent: held for a human to cancel
+    /// with the supplier.
+    CancelledAfterSubmission,
+    /// The order is already in progress; the update is on the timeline, not applied.
+    Noted,
+}
+
+impl OrderRecord {
+    /// Applies a newer version of the order sent by the store (`orders/updated`,
+    /// `orders/cancelled`, WooCommerce `order.updated`).
+    pub fn apply_store_update(
+        &mut self,
+        newer: CanonicalOrder,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<StoreUpdate, TransitionError> {
+        if newer.updated_at <= self.order.updated_at {
+            return Ok(StoreUpdate::Stale);
+        }
+        let cancelled = newer.cancelled_at.is_some();
+        let sent =
+            self.purchase_orders.iter().any(|p| p.status != PoStatus::Pending && p.status != PoStatus::Cancelled);
+        if self.status.is_terminal() {
+            self.order.updated_at = newer.updated_at;
+            self.note(actor, TimelineKind::Note, None, "store update after the order ended; not applied".into(), now);
+            return Ok(StoreUpdate::Noted);
+        }
+        if cancelled {
+            self.order = newer;
+            if sent {
+                let reason = HoldReason::new(
+                    "cancelled_after_submission",
+                    HoldCategory::Order,
+                    Some("cancelled_at".into()),
+                    "the store cancelled this order after a purchase order was sent: cancel it with the supplier",
+                );
+                if self.status.can_move_to(OrderStatus::OnHold) {
+                    self.hold(vec![reason], actor, now)?;
+                } else {
+                    self.note(actor, TimelineKind::Note, None, reason.message, now);
+                }
+                return Ok(StoreUpdate::CancelledAfterSubmission);
+            }
+            self.transition(OrderStatus::Cancelled, actor, "cancelled in the store", now)?;
+            self.cancel_pending_pos(actor, now)?;
+            return Ok(StoreUpdate::Cancelled);
+        }
+        if self.status == OrderStatus::OnHold && !sent {
+            // The store fixed something (payment captured, address edited): validate again.
+            self.order = newer;
+            self.cancel_pending_pos(actor, now)?;
+            self.transition(OrderStatus::Received, actor, "store update: validating again", now)?;
+            return Ok(StoreUpdate::Revalidate);
+        }
+        self.order.updated_at = newer.updated_at;
+        self.note(
+            actor,
+            TimelineKind::Note,
+            None,
+            "store update while the order is in progress; not applied".into(),
+            now,
+        );
+        Ok(StoreUpdate::Noted)
+    }
+
+    /// Cancels purchase orders not sent yet (the order must already be out of the roll-up
+    /// statuses, so cancelled POs don't roll it anywhere).
+    pub(super) fn cancel_pending_pos(&mut self, actor: &str, now: DateTime<Utc>) -> Result<(), TransitionError> {
+        let pending: Vec<PurchaseOrderId> =
+            self.purchase_orders.iter().filter(|p| p.status == PoStatus::Pending).map(|p| p.id.clone()).collect();
+        for id in &pending {
+            self.transition_po(id, PoStatus::Cancelled, actor, "order cancelled or changed before sending", now)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,227 @@
+//! The aggregate's moves: transitions, roll-up, fallback, operators' changes, store updates.
+
+use super::*;
+use crate::findings::Severity;
+use crate::findings::{HoldCategory, HoldReason};
+use crate::primitives::ids::{PurchaseOrderId, SupplierId};
+use crate::primitives::money::Money;
+use crate::testing::sample_order;
+use chrono::Utc;
+
+fn record() -> OrderRecord {
+    let now = Utc::now();
+    OrderRecord::received(
+        sample_order(),
+        Receipt { delivery_id: None, topic: "orders/create".into(), received_at: now },
+    )
+}
+
+fn add_po(r: &mut OrderRecord, seq: u16) -> PurchaseOrderId {
+    let id = PurchaseOrderId::new(r.id.clone(), seq);
+    r.purchase_orders.push(PurchaseOrder {
+        id: id.clone(),
+        number: format!("1001-{seq}"),
+        supplier_id: SupplierId::new("acme").unwrap(),
+        lines: r
+            .order
+            .lines
+            .iter()
+            .map(|l| PoLine {
+                line_id: l.line_id.clone(),
+                sku: l.sku.clone().unwrap(),
+                supplier_sku: "s".into(),
+                title: l.title.clone(),
+                quantity: l.quantity,
+                unit_cost: Money::ZERO,
+            })
+            .collect(),
+        status: PoStatus::Pending,
+        status_since: Utc::now(),
+        submitted_at: None,
+        accepted_at: None,
+        supplier_reference: None,
+        rejection: None,
+        shipment: None,
+        promise: None,
+    });
+    id
+}
+
+#[test]
+fn store_updates_revalidate_held_orders_and_cancel_early_ones() {
+    let now = Utc::now();
+    let later = |mut o: CanonicalOrder, mins: i64| {
+        o.updated_at += chrono::Duration::minutes(mins);
+        o
+    };
+    // A held order gets the paid version: back to validation with the new data.
+    let mut r = record();
+    let mut unpaid = r.order.clone();
+    unpaid.financial_status = crate::order::FinancialStatus::Pending;
+    r.order = unpaid.clone();
+    r.hold(vec![HoldReason::new("payment_not_accepted", HoldCategory::Payment, None, "unpaid")], "validate", now)
+        .unwrap();
+    assert_eq!(r.apply_store_update(unpaid.clone(), "ingest", now).unwrap(), StoreUpdate::Stale);
+    let mut paid = later(unpaid, 5);
+    paid.financial_status = crate::order::FinancialStatus::Paid;
+    assert_eq!(r.apply_store_update(paid, "ingest", now).unwrap(), StoreUpdate::Revalidate);
+    assert_eq!(r.status, OrderStatus::Received);
+    assert_eq!(r.order.financial_status, crate::order::FinancialStatus::Paid);
+    assert!(r.holds.is_empty());
+
+    // Cancelled before anything was sent: cancelled, pending POs too.
+    let mut r = record();
+    r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
+    let po = add_po(&mut r, 1);
+    r.transition(OrderStatus::Routed, "route", "", now).unwrap();
+    let mut c = later(r.order.clone(), 5);
+    c.cancelled_at = Some(now);
+    assert_eq!(r.apply_store_update(c, "ingest", now).unwrap(), StoreUpdate::Cancelled);
+    assert_eq!(r.status, OrderStatus::Cancelled);
+    assert_eq!(r.po(&po).unwrap().status, PoStatus::Cancelled);
+
+    // Cancelled after a PO went out: held for a human.
+    let mut r = record();
+    r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
+    let po = add_po(&mut r, 1);
+    r.transition(OrderStatus::Routed, "route", "", now).unwrap();
+    r.transition_po(&po, PoStatus::Submitted, "notify", "", now).unwrap();
+    let mut c = later(r.order.clone(), 5);
+    c.cancelled_at = Some(now);
+    assert_eq!(r.apply_store_update(c, "ingest", now).unwrap(), StoreUpdate::CancelledAfterSubmission);
+    assert_eq!(r.status, OrderStatus::OnHold);
+    assert_eq!(r.holds[0].code, "cancelled_after_submission");
+
+    // In progress: noted, not applied.
+    let mut r = record();
+    r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
+    let mut edit = later(r.order.clone(), 5);
+    edit.lines[0].quantity = 9;
+    assert_eq!(r.apply_store_update(edit, "ingest", now).unwrap(), StoreUpdate::Noted);
+    assert_eq!(r.order.lines[0].quantity, 2);
+}
+
+#[test]
+fn illegal_moves_are_refused_and_leave_no_trace() {
+    let mut r = record();
+    let before = r.clone();
+    let err = r.transition(OrderStatus::Shipped, "test", "", Utc::now()).unwrap_err();
+    assert_eq!(err, TransitionError::Order { from: OrderStatus::Received, to: OrderStatus::Shipped });
+    assert_eq!(r, before);
+}
+
+#[test]
+fn purchase_orders_roll_up_into_the_order_status() {
+    let mut r = record();
+    let now = Utc::now();
+    r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
+    let a = add_po(&mut r, 1);
+    let b = add_po(&mut r, 2);
+    r.transition(OrderStatus::Routed, "route", "", now).unwrap();
+    r.transition_po(&a, PoStatus::Submitted, "notify", "", now).unwrap();
+    assert_eq!(r.status, OrderStatus::Routed, "one PO still pending");
+    r.transition_po(&b, PoStatus::Submitted, "notify", "", now).unwrap();
+    assert_eq!(r.status, OrderStatus::Submitted);
+    r.transition_po(&a, PoStatus::Accepted, "supplier", "", now).unwrap();
+    assert_eq!(r.status, OrderStatus::Submitted);
+    r.transition_po(&b, PoStatus::Shipped, "supplier", "", now).unwrap();
+    assert_eq!(r.status, OrderStatus::Accepted);
+    r.transition_po(&a, PoStatus::Shipped, "supplier", "", now).unwrap();
+    assert_eq!(r.status, OrderStatus::Shipped);
+    r.transition_po(&a, PoStatus::Delivered, "tracking", "", now).unwrap();
+    r.transition_po(&b, PoStatus::Delivered, "tracking", "", now).unwrap();
+    assert_eq!(r.status, OrderStatus::Delivered);
+    assert!(r.timeline.len() > 10);
+}
+
+#[test]
+fn a_rejection_sends_its_lines_back_to_routing_and_excludes_the_supplier() {
+    let mut r = record();
+    let now = Utc::now();
+    r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
+    let a = add_po(&mut r, 1);
+    r.transition(OrderStatus::Routed, "route", "", now).unwrap();
+    r.transition_po(&a, PoStatus::Submitted, "notify", "", now).unwrap();
+    r.purchase_orders[0].rejection = Some(Rejection { code: "INVENTORY_OUT_OF_STOCK".into(), message: "gone".into() });
+    r.transition_po(&a, PoStatus::Rejected, "supplier", "", now).unwrap();
+    assert_eq!(r.status, OrderStatus::Validated, "back to routing");
+    assert_eq!(r.uncovered_lines(), vec![0, 1, 2]);
+    assert_eq!(r.timeline.last().unwrap().note, "rerouting line 1, 2, 3");
+    let x = &r.routing_exclusions[0];
+    assert_eq!((x.supplier_id.as_str(), x.code.as_str(), x.po.as_str()), ("acme", "rejected_earlier", "1001-1"));
+    assert_eq!(x.reason, "purchase order 1001-1: gone (INVENTORY_OUT_OF_STOCK)");
+
+    // A supplier that accepted and then runs out; one that never answers.
+    let mut r = record();
+    r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
+    let a = add_po(&mut r, 1);
+    let b = add_po(&mut r, 2);
+    r.transition(OrderStatus::Routed, "route", "", now).unwrap();
+    for id in [&a, &b] {
+        r.transition_po(id, PoStatus::Submitted, "notify", "", now).unwrap();
+    }
+    r.transition_po(&a, PoStatus::Accepted, "supplier", "", now).unwrap();
+    r.purchase_orders[0].rejection = Some(Rejection { code: "OUT_OF_STOCK".into(), message: "sold out".into() });
+    r.transition_po(&a, PoStatus::Rejected, "supplier", "", now).unwrap();
+    assert_eq!(r.status, OrderStatus::Submitted, "b still covers every line");
+    assert_eq!(r.routing_exclusions[0].code, "stockout_after_acceptance");
+    r.miss_acknowledgment(&b, "escalate", now).unwrap();
+    assert_eq!(r.status, OrderStatus::Validated);
+    assert_eq!(r.po(&b).unwrap().status, PoStatus::Cancelled);
+    assert_eq!(r.routing_exclusions[1].code, "ack_deadline_missed");
+
+    // An address the supplier can't ship to is the order's problem: it holds.
+    let mut r = record();
+    r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
+    let a = add_po(&mut r, 1);
+    r.transition(OrderStatus::Routed, "route", "", now).unwrap();
+    r.transition_po(&a, PoStatus::Submitted, "notify", "", now).unwrap();
+    r.purchase_orders[0].rejection =
+        Some(Rejection { code: "ADDRESS_INVALID".into(), message: "no such street".into() });
+    r.transition_po(&a, PoStatus::Rejected, "supplier", "", now).unwrap();
+    assert_eq!(r.status, OrderStatus::OnHold);
+    assert_eq!(r.holds[0].code, "supplier_rejected");
+    // A release routes afresh: the exclusions are cleared.
+    r.release("operator:al", "", now).unwrap();
+    assert!(r.routing_exclusions.is_empty());
+    assert!(r.timeline.last().unwrap().note.contains("routing exclusions cleared: acme"));
+}
+
+#[test]
+fn operators_override_fix_and_release_held_orders_with_a_trace() {
+    let now = Utc::now();
+    let mut r = record();
+    assert_eq!(r.release("operator:al", "", now), Err(OperatorError::NotHeld(OrderStatus::Received)));
+    let held = |code: &str| HoldReason::new(code, HoldCategory::Payment, None, "x");
+    r.hold(vec![held("payment_not_accepted"), held("sku_unmapped")], "validate", now).unwrap();
+
+    assert!(matches!(r.override_hold("totals_mismatch", "n", "operator:al", now), Err(OperatorError::NoSuchHold(..))));
+    assert_eq!(
+        r.override_hold("sku_unmapped", "n", "operator:al", now),
+        Err(OperatorError::NotOverridable("sku_unmapped".into()))
+    );
+    assert_eq!(r.override_hold("payment_not_accepted", " ", "operator:al", now), Err(OperatorError::NoteRequired));
+    r.override_hold("payment_not_accepted", "wire received", "operator:al", now).unwrap();
+    r.override_hold("payment_not_accepted", "wire received, checked", "operator:al", now).unwrap();
+    assert_eq!(r.overrides.len(), 1, "one override per code, the latest");
+    assert_eq!(r.overridden("payment_not_accepted").unwrap().note, "wire received, checked");
+
+    let mut a = r.order.shipping_address.clone().unwrap();
+    assert_eq!(r.set_address(a.clone(), "operator:al", now), Err(OperatorError::Unchanged));
+    a.postal_code = "62702".into();
+    a.line1 = "14 Main St".into();
+    assert_eq!(r.set_address(a, "operator:al", now).unwrap(), vec!["line1", "postal_code"]);
+    let last = r.timeline.last().unwrap();
+    assert_eq!((last.actor.as_str(), last.note.as_str()), ("operator:al", "shipping address set: line1, postal_code"));
+
+    r.release("operator:al", "", now).unwrap();
+    assert_eq!(r.status, OrderStatus::Received);
+    assert_eq!(r.status_set_by(), Some("operator:al"));
+    assert!(r.holds.is_empty());
+
+    let findings = vec![held("payment_not_accepted"), held("sku_unmapped")];
+    let after = crate::findings::apply_overrides(&findings, &r.overrides);
+    assert_eq!(after[0].severity, Severity::Warning);
+    assert!(after[0].message.ends_with("(overridden by operator:al: wire received, checked)"));
+    assert_eq!(after[1].severity, Severity::Hold, "only the overridden code");
+}

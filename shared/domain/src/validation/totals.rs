@@ -1,0 +1,51 @@
+//! Whether an order's totals add up, to the currency's minor unit.
+
+use crate::findings::{HoldCategory, HoldReason};
+use crate::order::CanonicalOrder;
+
+use crate::primitives::money::Money;
+
+use rust_decimal::Decimal;
+
+use super::*;
+
+/// `subtotal + shipping + other - discounts (+ tax unless included) = total`, and the lines add
+/// up to the subtotal, each to the currency's minor unit.
+pub fn totals_findings(order: &CanonicalOrder) -> Vec<HoldReason> {
+    let t = &order.totals;
+    let c = order.currency;
+    let mut out = Vec::new();
+    let lines: Money = order.lines.iter().map(|l| l.unit_price.times(l.quantity)).sum();
+    if lines.rounded(c) != t.subtotal.rounded(c) {
+        out.push(reason(
+            "totals_mismatch",
+            HoldCategory::Payment,
+            "totals.subtotal",
+            format!("the lines add up to {} {c} but the subtotal is {} {c}", lines, t.subtotal),
+        ));
+    }
+    let tax = if t.taxes_included { Decimal::ZERO } else { t.tax.amount() };
+    // Saturating: absurd amounts make a mismatch, never a panic.
+    let expected = t
+        .subtotal
+        .amount()
+        .saturating_add(t.shipping.amount())
+        .saturating_add(t.other.amount())
+        .saturating_sub(t.discounts.amount())
+        .saturating_add(tax);
+    let expected =
+        expected.round_dp_with_strategy(c.minor_units(), rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    if expected != t.total.rounded(c) {
+        let tax_note = if t.taxes_included { "tax included in prices" } else { "+ tax" };
+        out.push(reason(
+            "totals_mismatch",
+            HoldCategory::Payment,
+            "totals.total",
+            format!(
+                "subtotal {} + shipping {} + other {} - discounts {} ({tax_note} {}) = {expected} {c}, but the total is {} {c}",
+                t.subtotal, t.shipping, t.other, t.discounts, t.tax, t.total
+            ),
+        ));
+    }
+    out
+}
