@@ -1,7 +1,6 @@
 //! DynamoDB attribute values: builders and readers.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-
 use std::collections::HashMap;
 
 pub(super) type Item = HashMap<String, AttributeValue>;

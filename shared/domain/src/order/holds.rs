@@ -3,7 +3,6 @@
 use crate::findings::{Override, overridable};
 use crate::order::*;
 use crate::primitives::ids::PurchaseOrderId;
-
 use chrono::{DateTime, Utc};
 
 /// Why an operator's change was refused.

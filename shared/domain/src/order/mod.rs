@@ -13,7 +13,6 @@ mod timeline;
 
 #[cfg(test)]
 mod tests;
-
 pub use canonical::*;
 pub use holds::*;
 pub use purchase_order::*;

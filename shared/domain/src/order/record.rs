@@ -6,7 +6,6 @@
 use crate::findings::{HoldCategory, HoldReason, Override};
 use crate::order::*;
 use crate::primitives::ids::{DeliveryId, OrderId, PurchaseOrderId};
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

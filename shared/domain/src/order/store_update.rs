@@ -3,7 +3,6 @@
 use crate::findings::{HoldCategory, HoldReason};
 use crate::order::*;
 use crate::primitives::ids::PurchaseOrderId;
-
 use chrono::{DateTime, Utc};
 
 /// What a newer version of an order from the store did to the stored one.

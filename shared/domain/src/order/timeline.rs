@@ -1,7 +1,6 @@
 //! The order's history: timeline entries, and the escalations recorded on it.
 
 use crate::order::*;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -26,7 +26,6 @@ mod holds;
 mod plans;
 mod rules;
 mod score;
-
 use crate::catalog::CatalogView;
 use crate::findings::{HoldCategory, HoldReason};
 use crate::order::{CanonicalOrder, PoLine, PoStatus, Promise, PurchaseOrder, RoutingDecision, RoutingExclusion};

@@ -1,12 +1,10 @@
 //! The margin of a sale against the floor.
 
+use super::*;
 use crate::catalog::{CatalogView, Offer};
 use crate::findings::{HoldCategory, HoldReason};
 use crate::order::CanonicalOrder;
-
 use rust_decimal::Decimal;
-
-use super::*;
 
 /// The order's margin with the offer routing will choose for each line: net revenue (total less tax and
 /// pass-through amounts) less item costs, each supplier's shipping estimate and fee, and payment

@@ -10,19 +10,16 @@ mod totals;
 
 #[cfg(test)]
 mod tests;
-
-pub use margin::*;
-pub use policy::*;
-pub use refusal::*;
-pub use totals::*;
-
 use crate::catalog::{Availability, CatalogView, Offer};
 use crate::findings::{HoldCategory, HoldReason};
 use crate::order::{CanonicalOrder, ServiceLevel};
 use crate::primitives::ids::SupplierId;
-
 use crate::validation::address::AddressVerdict;
 use chrono::{DateTime, Utc};
+pub use margin::*;
+pub use policy::*;
+pub use refusal::*;
+pub use totals::*;
 
 fn reason(code: &str, category: HoldCategory, field: &str, message: String) -> HoldReason {
     HoldReason::new(code, category, Some(field.to_string()), message)

@@ -2,9 +2,7 @@
 //! shipping-method names, stale-stock handling; read from `DROPLINE_*` variables.
 
 use crate::order::{FinancialStatus, ServiceLevel, ShippingMethod};
-
 use crate::primitives::money::{Currency, Money};
-
 use chrono::Duration;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

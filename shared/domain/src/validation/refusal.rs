@@ -1,13 +1,11 @@
 //! Whether an offer can fill a line now: the one answer validation and routing both ask.
 
+use super::*;
 use crate::catalog::{Availability, Offer, Supplier};
 use crate::findings::{HoldCategory, HoldReason};
 use crate::order::{CanonicalOrder, LineItem};
 use crate::primitives::ids::SupplierId;
-
 use chrono::{DateTime, Utc};
-
-use super::*;
 
 /// Why an offer can't fill a line. Validation and routing ask the same question through
 /// [`refusal`], so they never disagree about an offer.

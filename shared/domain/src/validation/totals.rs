@@ -1,13 +1,10 @@
 //! Whether an order's totals add up, to the currency's minor unit.
 
+use super::*;
 use crate::findings::{HoldCategory, HoldReason};
 use crate::order::CanonicalOrder;
-
 use crate::primitives::money::Money;
-
 use rust_decimal::Decimal;
-
-use super::*;
 
 /// `subtotal + shipping + other - discounts (+ tax unless included) = total`, and the lines add
 /// up to the subtotal, each to the currency's minor unit.

@@ -9,12 +9,10 @@ mod woocommerce;
 
 #[cfg(test)]
 mod tests;
-
 use fields::*;
+use serde::Deserialize;
 pub use shopify::{address_json, shopify_order};
 pub use woocommerce::{is_woocommerce_ping, woo_store, woocommerce_order};
-
-use serde::Deserialize;
 
 /// Why a payload is not an order we can accept.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,11 +1,10 @@
 //! Shopify's order webhook (`orders/create`, `orders/updated`) and its address JSON.
 
+use super::*;
 use crate::order::{Address, CanonicalOrder, Contact, FinancialStatus, LineItem, ShippingMethod, Totals};
 use crate::primitives::ids::Channel;
 use crate::primitives::ids::StoreId;
 use crate::primitives::money::Money;
-
-use super::*;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

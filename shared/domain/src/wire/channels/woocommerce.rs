@@ -1,13 +1,12 @@
 //! WooCommerce's order webhook (REST API v3 order shape) and its ping.
 
+use super::*;
 use crate::order::{
     Address, CanonicalOrder, Contact, FinancialStatus, LineItem, ShippingMethod, Totals, VariantOption,
 };
 use crate::primitives::ids::Channel;
 use crate::primitives::ids::StoreId;
 use crate::primitives::money::Money;
-
-use super::*;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

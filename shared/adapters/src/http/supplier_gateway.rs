@@ -1,49 +1,14 @@
-//! HTTP adapters: the supplier gateway (purchase orders as signed JSON) and the carrier tracker.
+//! Purchase orders and cancellation notices to suppliers as signed JSON over HTTPS.
 
+use super::retry::{RetryPolicy, describe, http_client};
 use async_trait::async_trait;
-use dropline_app::ports::{CarrierTracker, GatewayError, PortError, PortResult, SupplierGateway};
+use dropline_app::ports::{GatewayError, SupplierGateway};
 use dropline_domain::catalog::Supplier;
 use dropline_domain::wire::secrets::SecretBook;
 use dropline_domain::wire::signature;
 use dropline_domain::wire::supplier::{
-    CancellationNotice, IDEMPOTENCY_HEADER, PurchaseOrderDocument, SIGNATURE_HEADER, SubmitReceipt, TrackingReport,
+    CancellationNotice, IDEMPOTENCY_HEADER, PurchaseOrderDocument, SIGNATURE_HEADER, SubmitReceipt,
 };
-use std::time::Duration;
-
-/// Retry policy for one submission inside one invocation. Failures beyond it go back to the
-/// queue (SQS retries with its visibility timeout, then the dead-letter queue).
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    pub timeout: Duration,
-    pub max_attempts: u32,
-    pub base_backoff: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self { timeout: Duration::from_secs(5), max_attempts: 3, base_backoff: Duration::from_millis(200) }
-    }
-}
-
-impl RetryPolicy {
-    /// Exponential backoff with deterministic jitter per attempt (no RNG needed).
-    pub fn backoff(&self, attempt: u32, salt: u64) -> Duration {
-        let base = self.base_backoff.as_millis() as u64;
-        let exp = base.saturating_mul(1u64 << attempt.min(10));
-        let jitter = (salt.wrapping_mul(6364136223846793005).wrapping_add(u64::from(attempt)) >> 33) % (base.max(1));
-        Duration::from_millis(exp + jitter)
-    }
-}
-
-pub fn http_client(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout.min(Duration::from_secs(2)))
-        .user_agent(concat!("dropline/", env!("CARGO_PKG_VERSION")))
-        .build()
-        // Builder errors only come from TLS back-end initialisation; fall back to the default client.
-        .unwrap_or_default()
-}
 
 /// Sends purchase orders to `https://` supplier endpoints.
 pub struct HttpSupplierGateway {
@@ -146,18 +111,6 @@ impl HttpSupplierGateway {
     }
 }
 
-/// An error's text without its URL (which may carry a credential).
-fn describe(e: reqwest::Error) -> String {
-    let e = e.without_url();
-    if e.is_timeout() {
-        format!("timed out: {e}")
-    } else if e.is_connect() {
-        format!("connection failed: {e}")
-    } else {
-        e.to_string()
-    }
-}
-
 #[async_trait]
 impl SupplierGateway for HttpSupplierGateway {
     async fn submit(&self, supplier: &Supplier, po: &PurchaseOrderDocument) -> Result<SubmitReceipt, GatewayError> {
@@ -181,73 +134,5 @@ impl SupplierGateway for HttpSupplierGateway {
             }
         })
         .await
-    }
-}
-
-/// Asks a tracking API: `GET {base}/trackings/{carrier}/{number}` answering
-/// `{"status": "...", "description": "...", "updated_at": "..."}` (an aggregator's shape).
-pub struct HttpCarrierTracker {
-    client: reqwest::Client,
-    base: String,
-}
-
-impl HttpCarrierTracker {
-    /// A tracker with no API behind it: every check fails with a clear reason.
-    pub fn unconfigured() -> Self {
-        Self { client: http_client(Duration::from_secs(1)), base: String::new() }
-    }
-
-    pub fn new(base: &str, timeout: Duration) -> Self {
-        Self { client: http_client(timeout), base: base.trim_end_matches('/').to_string() }
-    }
-}
-
-fn path_segment(s: &str) -> String {
-    s.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect()
-}
-
-#[async_trait]
-impl CarrierTracker for HttpCarrierTracker {
-    async fn track(&self, carrier: &str, tracking_number: &str) -> PortResult<TrackingReport> {
-        if self.base.is_empty() {
-            return Err(PortError::Permanent("no carrier tracking API configured (DROPLINE_CARRIER_API_URL)".into()));
-        }
-        let url = format!("{}/trackings/{}/{}", self.base, path_segment(carrier), path_segment(tracking_number));
-        let resp = self.client.get(&url).send().await.map_err(|e| PortError::Transient(describe(e)))?;
-        let status = resp.status();
-        if status.as_u16() == 404 {
-            return Ok(TrackingReport {
-                status: "unknown".into(),
-                description: Some("not known to the carrier yet".into()),
-                updated_at: None,
-            });
-        }
-        if !status.is_success() {
-            let e = format!("tracking API answered HTTP {status}");
-            return Err(if status.is_server_error() || status.as_u16() == 429 {
-                PortError::Transient(e)
-            } else {
-                PortError::Permanent(e)
-            });
-        }
-        resp.json::<TrackingReport>()
-            .await
-            .map_err(|e| PortError::Permanent(format!("unreadable tracking answer: {e}")))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_is_bounded_by_jitter() {
-        let p = RetryPolicy::default();
-        let a = p.backoff(0, 7);
-        let b = p.backoff(1, 7);
-        let c = p.backoff(2, 7);
-        assert!(a >= Duration::from_millis(200) && a < Duration::from_millis(400));
-        assert!(b >= Duration::from_millis(400) && b < Duration::from_millis(600));
-        assert!(c >= Duration::from_millis(800) && c < Duration::from_millis(1000));
     }
 }

@@ -1,0 +1,12 @@
+//! HTTP adapters: the supplier gateway (purchase orders and notices as signed JSON) and the
+//! carrier tracker.
+
+mod carrier_tracker;
+mod retry;
+mod supplier_gateway;
+
+#[cfg(test)]
+mod tests;
+pub use carrier_tracker::HttpCarrierTracker;
+pub use retry::{RetryPolicy, http_client};
+pub use supplier_gateway::HttpSupplierGateway;

@@ -1,0 +1,113 @@
+//! Orders in memory, with the DynamoDB adapter's conditions (create if absent, save at the stored version).
+
+use super::counter::OpCounter;
+use super::sync::lock;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use dropline_app::ports::{Created, OrderRef, OrderStore, PortError, PortResult};
+use dropline_domain::order::OrderRecord;
+use dropline_domain::order::OrderStatus;
+use dropline_domain::primitives::ids::OrderId;
+use dropline_domain::validation::duplicates::{CustomerKey, PriorOrder};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+#[derive(Default)]
+pub struct MemoryOrderStore {
+    items: Mutex<HashMap<OrderId, OrderRecord>>,
+    pub ops: OpCounter,
+}
+
+impl MemoryOrderStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn all(&self) -> Vec<OrderRecord> {
+        let mut v: Vec<_> = lock(&self.items).values().cloned().collect();
+        v.sort_by(|a, b| a.receipt.received_at.cmp(&b.receipt.received_at).then(a.id.cmp(&b.id)));
+        v
+    }
+}
+
+#[async_trait]
+impl OrderStore for MemoryOrderStore {
+    async fn create(&self, record: &OrderRecord) -> PortResult<Created> {
+        self.ops.hit("create");
+        let mut items = lock(&self.items);
+        if let Some(existing) = items.get(&record.id) {
+            return Ok(Created::Existing(existing.clone()));
+        }
+        let mut stored = record.clone();
+        stored.version = 1;
+        items.insert(stored.id.clone(), stored.clone());
+        Ok(Created::Created(stored))
+    }
+
+    async fn get(&self, id: &OrderId) -> PortResult<Option<OrderRecord>> {
+        self.ops.hit("get");
+        Ok(lock(&self.items).get(id).cloned())
+    }
+
+    async fn save(&self, record: &OrderRecord) -> PortResult<OrderRecord> {
+        self.ops.hit("save");
+        let mut items = lock(&self.items);
+        let current = items.get(&record.id).map(|r| r.version);
+        if current != Some(record.version) {
+            return Err(PortError::Conflict(format!(
+                "order {} is at version {:?}, not {}",
+                record.id, current, record.version
+            )));
+        }
+        let mut stored = record.clone();
+        stored.version += 1;
+        items.insert(stored.id.clone(), stored.clone());
+        Ok(stored)
+    }
+
+    async fn in_status_since_before(
+        &self,
+        status: OrderStatus,
+        before: DateTime<Utc>,
+        limit: usize,
+        after: Option<&OrderRef>,
+    ) -> PortResult<Vec<OrderRef>> {
+        self.ops.hit("query_status");
+        let after = after.map(|a| (a.status_since, a.id.clone()));
+        let mut v: Vec<OrderRef> = lock(&self.items)
+            .values()
+            .filter(|r| r.status == status && r.status_since < before)
+            .filter(|r| after.as_ref().is_none_or(|a| (r.status_since, r.id.clone()) > *a))
+            .map(|r| OrderRef { id: r.id.clone(), status: r.status, status_since: r.status_since })
+            .collect();
+        v.sort_by(|a, b| a.status_since.cmp(&b.status_since).then(a.id.cmp(&b.id)));
+        v.truncate(limit);
+        Ok(v)
+    }
+
+    async fn tracking_due(&self, now: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
+        self.ops.hit("query_tracking");
+        let mut v: Vec<(DateTime<Utc>, OrderId)> = lock(&self.items)
+            .values()
+            .filter_map(|r| r.tracking_due_at().filter(|t| *t <= now).map(|t| (t, r.id.clone())))
+            .collect();
+        v.sort();
+        Ok(v.into_iter().take(limit).map(|(_, id)| id).collect())
+    }
+
+    async fn same_customer(
+        &self,
+        key: &CustomerKey,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> PortResult<Vec<PriorOrder>> {
+        self.ops.hit("query_customer");
+        Ok(lock(&self.items)
+            .values()
+            .filter(|r| (from..=to).contains(&r.order.created_at))
+            .filter(|r| dropline_domain::validation::duplicates::customer_keys(&r.order).contains(key))
+            .map(PriorOrder::of)
+            .collect())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
