@@ -206,7 +206,7 @@ async fn a_rejection_reroutes_to_the_next_supplier_and_an_address_problem_holds(
     let event = ack(&first.id, AckStatus::Rejected, Some("ADDRESS_UNDELIVERABLE"), Some("no such street"));
     let changed =
         apply_supplier_event(&mut held, &first.id, &event, "supplier:northwind-us", w.clock.now()).expect("applies");
-    assert_eq!(changed, Some("PurchaseOrderRejected"));
+    assert_eq!(changed, Some(dropline_domain::order::EventType::PurchaseOrderRejected));
     assert_eq!(held.status, OrderStatus::OnHold);
     assert_eq!(held.holds[0].code, "supplier_rejected");
     assert!(held.holds[0].message.contains("no such street"));

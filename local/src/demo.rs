@@ -357,7 +357,7 @@ pub async fn run() -> Result<String, String> {
 
     let mut events: BTreeMap<String, usize> = BTreeMap::new();
     for e in w.bus.events() {
-        *events.entry(e.detail_type).or_default() += 1;
+        *events.entry(e.detail_type.as_str().to_string()).or_default() += 1;
     }
     writeln!(out, "\nEVENTS  {} published: {}", events.values().sum::<usize>(), join_counts(&events)).ok();
 

@@ -283,7 +283,7 @@ pub async fn event_publisher(p: &dyn EventPublisher) {
         .map(|i| {
             DomainEvent::about(
                 "contract",
-                "ContractTested",
+                dropline_domain::order::EventType::OrderReceived,
                 &r,
                 &i.to_string(),
                 serde_json::json!({"i": i}),

@@ -15,7 +15,9 @@ use dropline_app::outcomes::record_outcomes;
 use dropline_app::ports::{Clock, EventPublisher, OrderRef, OrderStore, OutcomeLedger, WorkQueue};
 use dropline_app::reroute::request_reroute;
 use dropline_domain::escalation::{Thresholds, plan};
+use dropline_domain::order::EventType;
 use dropline_domain::order::{OrderStatus, PoStatus};
+use dropline_domain::performance::OutcomeSlot;
 use dropline_domain::primitives::ids::PurchaseOrderId;
 use dropline_domain::routing::config::MIN_ACK_DEADLINE_HOURS;
 use dropline_domain::wire::events::DomainEvent;
@@ -145,7 +147,7 @@ impl Escalate {
             tracing::warn!(order_id = %o.id, po = %id, supplier = %supplier, "acknowledgment deadline missed; purchase order cancelled");
             events.push(DomainEvent::about(
                 ACTOR,
-                "PurchaseOrderCancelled",
+                EventType::PurchaseOrderCancelled,
                 &u.record,
                 &id.to_string(),
                 json!({"purchase_order_id": id, "supplier_id": supplier, "reason": "ack_deadline_missed"}),
@@ -164,7 +166,7 @@ impl Escalate {
         }
         // Lost on a crash here, it is counted when route places the lines again.
         for po in late.iter().filter_map(|id| u.record.po(id)) {
-            if let Err(e) = record_outcomes(self.outcomes.as_ref(), po, &["answer"]).await {
+            if let Err(e) = record_outcomes(self.outcomes.as_ref(), po, &[OutcomeSlot::Answer]).await {
                 summary.errors += 1;
                 tracing::warn!(order_id = %o.id, po = %po.id, error = %e, "missed acknowledgment not counted");
             }
@@ -218,7 +220,7 @@ impl Escalate {
         }
         let event = DomainEvent::about(
             ACTOR,
-            "OrderEscalated",
+            EventType::OrderEscalated,
             &u.record,
             &format!("{}/{}/{}", e.kind.as_str(), e.status_since.timestamp_millis(), e.round),
             json!({"kind": e.kind, "round": e.round, "message": e.message, "since": e.status_since}),

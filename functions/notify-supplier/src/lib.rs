@@ -18,6 +18,7 @@ use dropline_app::ports::{
 };
 use dropline_app::reroute::request_reroute;
 use dropline_app::stock::reconcile_stock;
+use dropline_domain::order::EventType;
 use dropline_domain::order::{OrderStatus, PoStatus};
 use dropline_domain::order::{PurchaseOrder, Rejection};
 use dropline_domain::wire::events::DomainEvent;
@@ -150,7 +151,7 @@ impl NotifySupplier {
                         p.supplier_reference = receipt.supplier_reference.clone();
                     }
                     r.transition_po(&po_id, PoStatus::Submitted, ACTOR, "", now).map_err(to_error)?;
-                    Ok(Some("PurchaseOrderSubmitted"))
+                    Ok(Some(EventType::PurchaseOrderSubmitted))
                 }
                 SendOutcome::Refused { reason } => {
                     r.transition_po(&po_id, PoStatus::Submitted, ACTOR, "", now).map_err(to_error)?;
@@ -159,14 +160,14 @@ impl NotifySupplier {
                             Some(Rejection { code: Rejection::SUBMISSION_REFUSED.into(), message: reason.clone() });
                     }
                     r.transition_po(&po_id, PoStatus::Rejected, ACTOR, "submission refused", now).map_err(to_error)?;
-                    Ok(Some("PurchaseOrderRejected"))
+                    Ok(Some(EventType::PurchaseOrderRejected))
                 }
             }
         })
         .await?;
         if let Some(detail_type) = updated.value {
             let r = &updated.record;
-            tracing::info!(order_id = %order_id, po = %po_id, supplier = %supplier.id, event = detail_type, "purchase order recorded");
+            tracing::info!(order_id = %order_id, po = %po_id, supplier = %supplier.id, event = %detail_type, "purchase order recorded");
             let mut events = vec![DomainEvent::about(
                 ACTOR,
                 detail_type,

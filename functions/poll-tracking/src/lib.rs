@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use dropline_app::batch::StepError;
 use dropline_app::order_update::update_from;
 use dropline_app::ports::{CarrierTracker, Clock, EventPublisher, OrderStore};
+use dropline_domain::order::EventType;
 use dropline_domain::order::TrackingCheckpoint;
 use dropline_domain::order::{OrderStatus, PoStatus};
 use dropline_domain::primitives::ids::PurchaseOrderId;
@@ -161,7 +162,7 @@ impl PollTracking {
             tracing::info!(order_id = %order_id, po = %po_id, status = %status, "tracking status changed");
             events.push(DomainEvent::about(
                 ACTOR,
-                "TrackingUpdated",
+                EventType::TrackingUpdated,
                 r,
                 &format!("{po_id}/{status}"),
                 json!({"purchase_order_id": po_id, "tracking_status": status}),

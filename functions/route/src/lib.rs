@@ -22,7 +22,7 @@ use dropline_domain::order::RoutingDecision;
 use dropline_domain::order::ServiceLevel;
 use dropline_domain::order::{OrderRecord, PurchaseOrder};
 use dropline_domain::order::{OrderStatus, PoStatus};
-use dropline_domain::performance::ALL_SLOTS;
+use dropline_domain::performance::OutcomeSlot;
 use dropline_domain::primitives::ids::Sku;
 use dropline_domain::primitives::money::Money;
 use dropline_domain::routing::{Request, route};
@@ -272,7 +272,7 @@ impl Route {
             for po in
                 record.purchase_orders.iter().filter(|p| matches!(p.status, PoStatus::Rejected | PoStatus::Cancelled))
             {
-                record_outcomes(self.outcomes.as_ref(), po, &ALL_SLOTS).await?;
+                record_outcomes(self.outcomes.as_ref(), po, &OutcomeSlot::ALL).await?;
             }
             let now = self.clock.now();
             let decision = self.decide(&record, now).await?;

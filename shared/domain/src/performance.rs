@@ -8,6 +8,7 @@
 //! it scores on.
 
 use crate::order::PoStatus;
+use crate::order::{OrderRecord, SupplierEvent};
 use crate::order::{PurchaseOrder, Rejection};
 use crate::primitives::ids::{PurchaseOrderId, SupplierId};
 use chrono::{DateTime, Utc};
@@ -104,17 +105,38 @@ pub enum OutcomeKind {
     CancelledAfterAcceptance,
 }
 
-/// Every slot: the outcomes of a purchase order whatever changed.
-pub const ALL_SLOTS: [&str; 3] = ["answer", "shipment", "cancellation"];
+/// Which of a purchase order's outcomes an outcome is: one answer, one shipment and one
+/// cancellation count at most per purchase order. The ledger keys outcomes by
+/// (purchase order, slot), with the slot as its string (`answer`, `shipment`, `cancellation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeSlot {
+    Answer,
+    Shipment,
+    Cancellation,
+}
+
+impl OutcomeSlot {
+    /// Every slot: the outcomes of a purchase order whatever changed.
+    pub const ALL: [OutcomeSlot; 3] = [Self::Answer, Self::Shipment, Self::Cancellation];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Answer => "answer",
+            Self::Shipment => "shipment",
+            Self::Cancellation => "cancellation",
+        }
+    }
+}
 
 impl OutcomeKind {
     /// Which of a purchase order's outcomes this is: one answer, one shipment and one
     /// cancellation count at most per purchase order.
-    pub fn slot(&self) -> &'static str {
+    pub fn slot(&self) -> OutcomeSlot {
         match self {
-            Self::Accepted | Self::Rejected | Self::AckMissed => "answer",
-            Self::Shipped { .. } => "shipment",
-            Self::CancelledAfterAcceptance => "cancellation",
+            Self::Accepted | Self::Rejected | Self::AckMissed => OutcomeSlot::Answer,
+            Self::Shipped { .. } => OutcomeSlot::Shipment,
+            Self::CancelledAfterAcceptance => OutcomeSlot::Cancellation,
         }
     }
 
@@ -145,7 +167,7 @@ pub struct Outcome {
 impl Outcome {
     /// The ledger's key for this outcome: recording it again under this key changes nothing.
     pub fn key(&self) -> String {
-        format!("{}#{}", self.po, self.kind.slot())
+        format!("{}#{}", self.po, self.kind.slot().as_str())
     }
 }
 
@@ -209,6 +231,26 @@ pub fn expected_performance(configured: &Performance, measured: &Outcomes) -> Pe
 pub fn reliability(p: &Performance) -> f64 {
     let tracking = 48.0 / (48.0 + p.tracking_upload_hours.max(0.0));
     p.acceptance_rate * p.on_time_ship_rate * (1.0 - p.cancellation_rate) * tracking
+}
+
+/// The outcome slots a supplier callback can fill: an acknowledgment answers (or, after an
+/// acceptance, cancels); a shipment ships, and answers too when it was the supplier's first word
+/// (the purchase order went from SUBMITTED straight to SHIPPED, implying the acceptance). Read
+/// from the record, so a retry after a crash asks for the same slots.
+pub fn outcome_slots(event: &SupplierEvent, r: &OrderRecord, po: &PurchaseOrderId) -> &'static [OutcomeSlot] {
+    let po = po.to_string();
+    let shipped_unacknowledged = || {
+        r.timeline.iter().any(|t| {
+            t.po.as_deref() == Some(po.as_str())
+                && t.from.as_deref() == Some(PoStatus::Submitted.as_str())
+                && t.to.as_deref() == Some(PoStatus::Shipped.as_str())
+        })
+    };
+    match event {
+        SupplierEvent::Acknowledgment { .. } => &[OutcomeSlot::Answer, OutcomeSlot::Cancellation],
+        SupplierEvent::Shipment { .. } if shipped_unacknowledged() => &[OutcomeSlot::Answer, OutcomeSlot::Shipment],
+        SupplierEvent::Shipment { .. } => &[OutcomeSlot::Shipment],
+    }
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ impl EventPublisher for EventBridgePublisher {
                     aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
                         .event_bus_name(&self.bus)
                         .source(&e.source)
-                        .detail_type(&e.detail_type)
+                        .detail_type(e.detail_type.as_str())
                         .detail(e.detail.to_string())
                         .resources(e.order_id.as_str())
                         .time(aws_sdk_eventbridge::primitives::DateTime::from_millis(e.time.timestamp_millis()))

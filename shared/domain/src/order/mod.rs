@@ -2,6 +2,7 @@
 //! about it. Every item is re-exported here: `order::OrderRecord`, `order::PoStatus`, ...
 
 mod canonical;
+mod event_type;
 mod holds;
 mod purchase_order;
 mod record;
@@ -14,6 +15,7 @@ mod timeline;
 #[cfg(test)]
 mod tests;
 pub use canonical::*;
+pub use event_type::*;
 pub use holds::*;
 pub use purchase_order::*;
 pub use record::*;

@@ -1,6 +1,7 @@
 //! A supplier's word about a purchase order (an acknowledgment or a shipment), and what it does
 //! to the order: the one place a callback changes the aggregate.
 
+use crate::order::EventType;
 use crate::order::PoStatus;
 use crate::order::{OrderRecord, Rejection, Shipment, TransitionError};
 use crate::primitives::ids::PurchaseOrderId;
@@ -57,7 +58,7 @@ pub fn apply_supplier_event(
     event: &SupplierEvent,
     actor: &str,
     now: DateTime<Utc>,
-) -> Result<Option<&'static str>, String> {
+) -> Result<Option<EventType>, String> {
     let status = r.po(po_id).map(|p| p.status).ok_or("unknown purchase order")?;
     let err = |e: TransitionError| e.to_string();
     // A callback can overtake our own record of the submission (the supplier answers before
@@ -75,7 +76,7 @@ pub fn apply_supplier_event(
                 ensure_submitted(r)?;
                 set_reference(r, po_id, supplier_reference.clone());
                 r.transition_po(po_id, PoStatus::Accepted, actor, "", now).map_err(err)?;
-                Ok(Some("PurchaseOrderAccepted"))
+                Ok(Some(EventType::PurchaseOrderAccepted))
             }
             // Already accepted, or further along: an acknowledgment arriving late changes nothing.
             PoStatus::Accepted | PoStatus::Shipped | PoStatus::Delivered => Ok(None),
@@ -94,7 +95,7 @@ pub fn apply_supplier_event(
                 }
                 r.transition_po(po_id, PoStatus::Rejected, actor, reason_code.clone().unwrap_or_default(), now)
                     .map_err(err)?;
-                Ok(Some("PurchaseOrderRejected"))
+                Ok(Some(EventType::PurchaseOrderRejected))
             }
             PoStatus::Rejected => Ok(None),
             PoStatus::Shipped | PoStatus::Delivered | PoStatus::Cancelled => {
@@ -122,7 +123,7 @@ pub fn apply_supplier_event(
                     }
                     r.transition_po(po_id, PoStatus::Shipped, actor, format!("{carrier} {tracking_number}"), now)
                         .map_err(err)?;
-                    Ok(Some("PurchaseOrderShipped"))
+                    Ok(Some(EventType::PurchaseOrderShipped))
                 }
                 PoStatus::Shipped | PoStatus::Delivered => {
                     let same = r
@@ -138,26 +139,6 @@ pub fn apply_supplier_event(
                 PoStatus::Rejected | PoStatus::Cancelled => Err(format!("purchase order is {status}; it cannot ship")),
             }
         }
-    }
-}
-
-/// The outcome slots a supplier callback can fill: an acknowledgment answers (or, after an
-/// acceptance, cancels); a shipment ships, and answers too when it was the supplier's first word
-/// (the purchase order went from SUBMITTED straight to SHIPPED, implying the acceptance). Read
-/// from the record, so a retry after a crash asks for the same slots.
-pub fn outcome_slots(event: &SupplierEvent, r: &OrderRecord, po: &PurchaseOrderId) -> &'static [&'static str] {
-    let po = po.to_string();
-    let shipped_unacknowledged = || {
-        r.timeline.iter().any(|t| {
-            t.po.as_deref() == Some(po.as_str())
-                && t.from.as_deref() == Some(PoStatus::Submitted.as_str())
-                && t.to.as_deref() == Some(PoStatus::Shipped.as_str())
-        })
-    };
-    match event {
-        SupplierEvent::Acknowledgment { .. } => &["answer", "cancellation"],
-        SupplierEvent::Shipment { .. } if shipped_unacknowledged() => &["answer", "shipment"],
-        SupplierEvent::Shipment { .. } => &["shipment"],
     }
 }
 

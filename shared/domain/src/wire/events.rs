@@ -4,8 +4,7 @@
 //! message is redelivered, the step sees its own transition already stored and publishes again.
 //! Events therefore arrive at least once; `id` is deterministic so subscribers can dedupe.
 
-use crate::order::OrderRecord;
-use crate::order::OrderStatus;
+use crate::order::{EventType, OrderRecord};
 use crate::primitives::ids::OrderId;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -20,7 +19,7 @@ pub struct DomainEvent {
     /// `dropline.<step>`.
     pub source: String,
     /// Past tense: `OrderReceived`, `OrderHeld`, `PurchaseOrderSubmitted`, ...
-    pub detail_type: String,
+    pub detail_type: EventType,
     pub order_id: OrderId,
     pub time: DateTime<Utc>,
     pub detail: Value,
@@ -30,7 +29,7 @@ impl DomainEvent {
     /// An event about `record`, with the fields every subscriber wants, plus `extra`.
     pub fn about(
         step: &str,
-        detail_type: &str,
+        detail_type: EventType,
         record: &OrderRecord,
         discriminator: &str,
         extra: Value,
@@ -51,7 +50,7 @@ impl DomainEvent {
         Self {
             id,
             source: format!("{SOURCE_PREFIX}{step}"),
-            detail_type: detail_type.to_string(),
+            detail_type,
             order_id: record.id.clone(),
             time: now,
             detail,
@@ -61,20 +60,10 @@ impl DomainEvent {
     /// The event for the order's current status episode (`OrderValidated`, `OrderHeld`, ...),
     /// identified by when the episode began, so a republish carries the same id.
     pub fn for_status(step: &str, record: &OrderRecord, now: DateTime<Utc>) -> Self {
-        let detail_type = match record.status {
-            OrderStatus::Received => "OrderReceived",
-            OrderStatus::Validated => "OrderValidated",
-            OrderStatus::OnHold => "OrderHeld",
-            OrderStatus::Routed => "OrderRouted",
-            OrderStatus::Submitted => "OrderSubmitted",
-            OrderStatus::Accepted => "OrderAccepted",
-            OrderStatus::Shipped => "OrderShipped",
-            OrderStatus::Delivered => "OrderDelivered",
-            OrderStatus::Cancelled => "OrderCancelled",
-        };
+        let detail_type = EventType::for_status(record.status);
         let extra = match record.status {
-            OrderStatus::OnHold => json!({ "reasons": record.holds }),
-            OrderStatus::Routed => json!({
+            crate::order::OrderStatus::OnHold => json!({ "reasons": record.holds }),
+            crate::order::OrderStatus::Routed => json!({
                 "purchase_orders": record.purchase_orders.iter()
                     .map(|p| json!({"purchase_order_id": p.id, "number": p.number, "supplier_id": p.supplier_id}))
                     .collect::<Vec<_>>()
