@@ -434,7 +434,7 @@ fn actor_moved(r: &OrderRecord, actor: &str, to: OrderStatus) -> bool {
 /// The hold codes of an order `actor` put on hold (and nothing released since).
 fn held_reasons(r: &OrderRecord, actor: &str) -> Vec<String> {
     if r.status == OrderStatus::OnHold && r.status_set_by() == Some(actor) {
-        r.holds.iter().map(|h| h.code.clone()).collect()
+        r.holds.iter().map(|h| h.code.as_str().to_string()).collect()
     } else {
         Vec::new()
     }

@@ -17,6 +17,7 @@ use dropline_app::outcomes::record_outcomes;
 use dropline_app::ports::{Catalog, Clock, EventPublisher, OrderStore, OutcomeLedger, StockLedger, WorkQueue};
 use dropline_domain::catalog::Reserved;
 use dropline_domain::catalog::{Availability, CatalogView, Offer, Reservation};
+use dropline_domain::findings::FindingCode;
 use dropline_domain::findings::{HoldCategory, HoldReason};
 use dropline_domain::order::RoutingDecision;
 use dropline_domain::order::ServiceLevel;
@@ -115,7 +116,7 @@ pub struct Route {
 }
 
 /// Routing holds an operator may override (the constraint then becomes a warning).
-const WAIVABLE: [&str; 2] = ["ship_by_unmet", "split_cost_exceeds_limit"];
+const WAIVABLE: [FindingCode; 2] = [FindingCode::ShipByUnmet, FindingCode::SplitCostExceedsLimit];
 
 impl Route {
     /// Plans purchase orders on a fresh view and reserves their stock; when another order took
@@ -125,8 +126,8 @@ impl Route {
         let measured = self.measured.get(&config).await;
         let lines = record.uncovered_lines();
         let skus: Vec<Sku> = lines.iter().filter_map(|&i| record.order.lines[i].sku.clone()).collect();
-        let waived: Vec<String> =
-            record.overrides.iter().map(|o| o.code.clone()).filter(|c| WAIVABLE.contains(&c.as_str())).collect();
+        let waived: Vec<FindingCode> =
+            record.overrides.iter().map(|o| o.code).filter(|c| WAIVABLE.contains(c)).collect();
         let number = record.order.number().to_string();
         // Continue after any earlier purchase orders (a re-route), so ids, idempotency keys and
         // reservation holders never repeat.
@@ -195,7 +196,7 @@ impl Route {
             }
         }
         let hold = HoldReason::new(
-            "out_of_stock",
+            FindingCode::OutOfStock,
             HoldCategory::Stock,
             Some("lines".into()),
             format!("other orders took the stock while routing: {}", lost.join("; ")),

@@ -1,6 +1,6 @@
 //! What operators do to held orders: override a finding, fix the address, release.
 
-use crate::findings::{Override, overridable};
+use crate::findings::{FindingCode, Override};
 use crate::order::*;
 use crate::primitives::ids::PurchaseOrderId;
 use chrono::{DateTime, Utc};
@@ -39,18 +39,19 @@ impl OrderRecord {
         if self.status != OrderStatus::OnHold {
             return Err(OperatorError::NotHeld(self.status));
         }
-        if !self.holds.iter().any(|h| h.code == code) {
+        let held = FindingCode::parse(code).filter(|c| self.holds.iter().any(|h| h.code == *c));
+        let Some(code) = held else {
             let codes: Vec<&str> = self.holds.iter().map(|h| h.code.as_str()).collect();
             return Err(OperatorError::NoSuchHold(code.to_string(), codes.join(", ")));
-        }
-        if !overridable(code) {
+        };
+        if !code.overridable() {
             return Err(OperatorError::NotOverridable(code.to_string()));
         }
         if note.trim().is_empty() {
             return Err(OperatorError::NoteRequired);
         }
         self.overrides.retain(|o| o.code != code);
-        self.overrides.push(Override { code: code.into(), note: note.trim().into(), by: by.into(), at: now });
+        self.overrides.push(Override { code, note: note.trim().into(), by: by.into(), at: now });
         self.note(by, TimelineKind::Note, None, format!("override {code}: {}", note.trim()), now);
         Ok(())
     }

@@ -3,7 +3,7 @@
 //! change (status, purchase orders, timeline entry) lands atomically or not at all. Every status
 //! change goes through `transition` or `transition_po`.
 
-use crate::findings::{HoldCategory, HoldReason, Override};
+use crate::findings::{FindingCode, HoldCategory, HoldReason, Override};
 use crate::order::*;
 use crate::primitives::ids::{DeliveryId, OrderId, PurchaseOrderId};
 use chrono::{DateTime, Utc};
@@ -241,7 +241,7 @@ impl OrderRecord {
                 .filter_map(|p| {
                     let r = p.rejection.as_ref()?;
                     Some(HoldReason::new(
-                        "supplier_rejected",
+                        FindingCode::SupplierRejected,
                         HoldCategory::Supplier,
                         Some(format!("purchase_orders.{}", p.number)),
                         format!("{} rejected purchase order {}: {} ({})", p.supplier_id, p.number, r.message, r.code),

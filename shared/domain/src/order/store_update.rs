@@ -1,6 +1,6 @@
 //! A newer version of an order from the store, applied to the stored one without making a second order.
 
-use crate::findings::{HoldCategory, HoldReason};
+use crate::findings::{FindingCode, HoldCategory, HoldReason};
 use crate::order::*;
 use crate::primitives::ids::PurchaseOrderId;
 use chrono::{DateTime, Utc};
@@ -45,7 +45,7 @@ impl OrderRecord {
             self.order = newer;
             if sent {
                 let reason = HoldReason::new(
-                    "cancelled_after_submission",
+                    FindingCode::CancelledAfterSubmission,
                     HoldCategory::Order,
                     Some("cancelled_at".into()),
                     "the store cancelled this order after a purchase order was sent: cancel it with the supplier",

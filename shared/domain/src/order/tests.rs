@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::findings::Severity;
-use crate::findings::{HoldCategory, HoldReason};
+use crate::findings::{FindingCode, HoldCategory, HoldReason};
 use crate::primitives::ids::{PurchaseOrderId, SupplierId};
 use crate::primitives::money::Money;
 use crate::testing::sample_order;
@@ -59,8 +59,12 @@ fn store_updates_revalidate_held_orders_and_cancel_early_ones() {
     let mut unpaid = r.order.clone();
     unpaid.financial_status = crate::order::FinancialStatus::Pending;
     r.order = unpaid.clone();
-    r.hold(vec![HoldReason::new("payment_not_accepted", HoldCategory::Payment, None, "unpaid")], "validate", now)
-        .unwrap();
+    r.hold(
+        vec![HoldReason::new(FindingCode::PaymentNotAccepted, HoldCategory::Payment, None, "unpaid")],
+        "validate",
+        now,
+    )
+    .unwrap();
     assert_eq!(r.apply_store_update(unpaid.clone(), "ingest", now).unwrap(), StoreUpdate::Stale);
     let mut paid = later(unpaid, 5);
     paid.financial_status = crate::order::FinancialStatus::Paid;
@@ -192,7 +196,7 @@ fn operators_override_fix_and_release_held_orders_with_a_trace() {
     let now = Utc::now();
     let mut r = record();
     assert_eq!(r.release("operator:al", "", now), Err(OperatorError::NotHeld(OrderStatus::Received)));
-    let held = |code: &str| HoldReason::new(code, HoldCategory::Payment, None, "x");
+    let held = |code: &str| HoldReason::new(FindingCode::parse(code).unwrap(), HoldCategory::Payment, None, "x");
     r.hold(vec![held("payment_not_accepted"), held("sku_unmapped")], "validate", now).unwrap();
 
     assert!(matches!(r.override_hold("totals_mismatch", "n", "operator:al", now), Err(OperatorError::NoSuchHold(..))));

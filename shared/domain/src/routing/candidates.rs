@@ -4,7 +4,7 @@
 
 use super::Request;
 use crate::catalog::{CatalogView, Offer};
-use crate::findings::{HoldCategory, HoldReason};
+use crate::findings::{FindingCode, HoldCategory, HoldReason};
 use crate::order::{Candidate, CanonicalOrder, Figures, Ruled};
 use crate::performance::{Outcomes, expected_performance, reliability};
 use crate::primitives::calendar::delivery_window;
@@ -105,8 +105,8 @@ impl<'a> Context<'a> {
         Self { req, catalog, config, country, zone, rules, needs, deadline }
     }
 
-    fn waived(&self, code: &str) -> bool {
-        self.req.waived.iter().any(|w| w == code)
+    fn waived(&self, code: FindingCode) -> bool {
+        self.req.waived.contains(&code)
     }
 
     /// Judges supplier `id`: its candidate entry for the decision, and its working data when it
@@ -158,9 +158,9 @@ impl<'a> Context<'a> {
                 ship_by.to_rfc3339(),
                 deadline.to_rfc3339()
             );
-            if self.waived("ship_by_unmet") {
+            if self.waived(FindingCode::ShipByUnmet) {
                 warnings.push(HoldReason::warning(
-                    "ship_by_unmet",
+                    FindingCode::ShipByUnmet,
                     HoldCategory::Routing,
                     None,
                     format!("{id}: {detail} (overridden)"),

@@ -1,6 +1,6 @@
 //! The holds routing gives, and the decision's one-line outcome.
 
-use crate::findings::{HoldCategory, HoldReason};
+use crate::findings::{FindingCode, HoldCategory, HoldReason};
 use crate::order::{Candidate, Ruled};
 use crate::primitives::ids::Sku;
 use std::collections::BTreeSet;
@@ -44,13 +44,13 @@ pub(super) fn unroutable_line(
         detail.push(format!("{}: {}", c.supplier_id, why.join(", ")));
     }
     let (code, category) = if only.contains("stock_unknown") {
-        ("stock_unknown", HoldCategory::Stock)
+        (FindingCode::StockUnknown, HoldCategory::Stock)
     } else if only.contains("out_of_stock") {
-        ("out_of_stock", HoldCategory::Stock)
+        (FindingCode::OutOfStock, HoldCategory::Stock)
     } else if only.contains("ship_by_unmet") {
-        ("ship_by_unmet", HoldCategory::Routing)
+        (FindingCode::ShipByUnmet, HoldCategory::Routing)
     } else {
-        ("no_supplier_for_line", HoldCategory::Routing)
+        (FindingCode::NoSupplierForLine, HoldCategory::Routing)
     };
     let detail = if detail.is_empty() { "no supplier carries it".to_string() } else { detail.join("; ") };
     HoldReason::new(

@@ -27,7 +27,7 @@ mod plans;
 mod rules;
 mod score;
 use crate::catalog::CatalogView;
-use crate::findings::{HoldCategory, HoldReason};
+use crate::findings::{FindingCode, HoldCategory, HoldReason};
 use crate::order::{CanonicalOrder, PoLine, PoStatus, Promise, PurchaseOrder, RoutingDecision, RoutingExclusion};
 use crate::order::{ServiceLevel, SplitPolicy};
 use crate::performance::Measured;
@@ -50,7 +50,7 @@ pub struct Request<'a> {
     pub excluded: &'a [RoutingExclusion],
     /// Routing holds an operator overrode (`ship_by_unmet`, `split_cost_exceeds_limit`): the
     /// constraint becomes a warning.
-    pub waived: &'a [String],
+    pub waived: &'a [FindingCode],
     pub now: DateTime<Utc>,
     pub unknown_stock: UnknownStock,
     /// Outcomes the pipeline counted per supplier, blended with each supplier's configured
@@ -148,7 +148,7 @@ pub fn route(req: &Request<'_>, catalog: &CatalogView, config: &RoutingConfig) -
         // Only possible under `required`: every line has a supplier, but no one has them all.
         let holds = vec![
             HoldReason::new(
-                "split_required",
+                FindingCode::SplitRequired,
                 HoldCategory::Routing,
                 Some("lines".into()),
                 format!(
@@ -179,12 +179,17 @@ pub fn route(req: &Request<'_>, catalog: &CatalogView, config: &RoutingConfig) -
             score::supplier_ids(best, &qualified).join(" + "),
             best.extra
         );
-        if req.waived.iter().any(|w| w == "split_cost_exceeds_limit") {
-            warnings.push(HoldReason::warning("split_cost_exceeds_limit", HoldCategory::Routing, None, detail));
+        if req.waived.contains(&FindingCode::SplitCostExceedsLimit) {
+            warnings.push(HoldReason::warning(FindingCode::SplitCostExceedsLimit, HoldCategory::Routing, None, detail));
         } else {
             let holds = vec![
-                HoldReason::new("split_cost_exceeds_limit", HoldCategory::Routing, Some("lines".into()), detail)
-                    .resolve("review the split: override with a note to accept it, or cancel a line; then release"),
+                HoldReason::new(
+                    FindingCode::SplitCostExceedsLimit,
+                    HoldCategory::Routing,
+                    Some("lines".into()),
+                    detail,
+                )
+                .resolve("review the split: override with a note to accept it, or cancel a line; then release"),
             ];
             decision.outcome = holds::outcome_of_holds(&holds);
             return Routed { result: Err(holds), warnings, decision };
@@ -208,7 +213,7 @@ fn unfilled_lines(
         let line = &order.lines[i];
         let Some(sku) = &line.sku else {
             holds.push(HoldReason::new(
-                "sku_missing",
+                FindingCode::SkuMissing,
                 HoldCategory::Mapping,
                 Some(format!("lines[{i}]")),
                 format!("line {} has no SKU", i + 1),

@@ -1,5 +1,6 @@
 use super::*;
 use crate::catalog::{CatalogDocument, Offer, Supplier};
+use crate::findings::FindingCode;
 use crate::order::RoutingExclusion;
 use crate::performance::{Outcomes, expected_performance, reliability};
 use crate::primitives::ids::Sku;
@@ -95,7 +96,7 @@ struct Case {
     catalog: CatalogDocument,
     level: ServiceLevel,
     excluded: Vec<RoutingExclusion>,
-    waived: Vec<String>,
+    waived: Vec<FindingCode>,
     now: DateTime<Utc>,
     measured: Measured,
 }
@@ -365,7 +366,7 @@ fn expedited_orders_need_a_supplier_that_ships_in_time_and_go_by_speed() {
     c.exclude("bolt");
     let r = c.run();
     assert_eq!(holds(&r)[0].code, "ship_by_unmet");
-    c.waived = vec!["ship_by_unmet".into()];
+    c.waived = vec![FindingCode::ShipByUnmet];
     let r = c.run();
     assert_eq!(chosen(&r), vec!["atlas"]);
     assert!(r.warnings.iter().any(|w| w.code == "ship_by_unmet"));
@@ -422,7 +423,7 @@ fn split_policies() {
     c.config["policy"]["split_extra_cost_limit"] = json!("3.00");
     let r = c.run();
     assert_eq!(holds(&r)[0].code, "split_cost_exceeds_limit");
-    c.waived = vec!["split_cost_exceeds_limit".into()];
+    c.waived = vec![FindingCode::SplitCostExceedsLimit];
     assert_eq!(chosen(&c.run()), vec!["atlas", "crafty"]);
 
     // Without bolt nobody fills both lines.

@@ -7,7 +7,7 @@
 //! codes), records every change it made, and reports every finding: holds for what can't be
 //! delivered, warnings for what looks wrong but may be right.
 
-use crate::findings::{HoldCategory, HoldReason};
+use crate::findings::{FindingCode, HoldCategory, HoldReason};
 use crate::order::Address;
 use regex_lite::Regex;
 use serde::{Deserialize, Serialize};
@@ -309,7 +309,7 @@ pub fn check(address: &Address, rules: &AddressRules) -> AddressVerdict {
     let missing = |value: &str, f: &str, what: &str, findings: &mut Vec<HoldReason>| {
         if value.is_empty() {
             findings.push(HoldReason::new(
-                "address_field_missing",
+                FindingCode::AddressFieldMissing,
                 HoldCategory::Address,
                 field(f),
                 format!("the shipping address has no {what}"),
@@ -327,7 +327,7 @@ pub fn check(address: &Address, rules: &AddressRules) -> AddressVerdict {
             && (country_code.len() != 2 || !country_code.bytes().all(|b| b.is_ascii_alphabetic()))
         {
             findings.push(HoldReason::new(
-                "address_country_invalid",
+                FindingCode::AddressCountryInvalid,
                 HoldCategory::Address,
                 field("country"),
                 format!("{country_code:?} is not an ISO 3166 country code"),
@@ -358,7 +358,7 @@ pub fn check(address: &Address, rules: &AddressRules) -> AddressVerdict {
                 let (format, example) = hint.unwrap_or_default();
                 findings.push(
                     HoldReason::new(
-                        "postal_code_invalid",
+                        FindingCode::PostalCodeInvalid,
                         HoldCategory::Address,
                         field("postal_code"),
                         format!("{:?} is not a {} postal code (format {format})", a.postal_code, country.rules.name),
@@ -385,7 +385,7 @@ pub fn check(address: &Address, rules: &AddressRules) -> AddressVerdict {
     if !a.region.is_empty() && country.rules.subdivisions.is_some() {
         match country.subdivision_code(&a.region).map(String::from) {
             None => findings.push(HoldReason::new(
-                "region_unknown",
+                FindingCode::RegionUnknown,
                 HoldCategory::Address,
                 field("region"),
                 format!("{:?} is not a state or province of {}", a.region, country.rules.name),
@@ -401,7 +401,7 @@ pub fn check(address: &Address, rules: &AddressRules) -> AddressVerdict {
                 {
                     findings.push(
                         HoldReason::new(
-                            "postal_code_region_mismatch",
+                            FindingCode::PostalCodeRegionMismatch,
                             HoldCategory::Address,
                             field("postal_code"),
                             format!("postal code {} is not in {code}", a.postal_code),
@@ -420,7 +420,7 @@ pub fn check(address: &Address, rules: &AddressRules) -> AddressVerdict {
     {
         findings.push(
             HoldReason::warning(
-                "street_number_missing",
+                FindingCode::StreetNumberMissing,
                 HoldCategory::Address,
                 field("line1"),
                 "the street lines carry no house number",
@@ -431,7 +431,7 @@ pub fn check(address: &Address, rules: &AddressRules) -> AddressVerdict {
     let po_box = country.is_po_box(&a.line1) || country.is_po_box(&a.line2);
     if po_box {
         findings.push(HoldReason::warning(
-            "po_box",
+            FindingCode::PoBox,
             HoldCategory::Address,
             field("line1"),
             "the address is a PO box: only services that deliver to PO boxes can take it",

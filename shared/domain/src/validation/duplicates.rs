@@ -3,7 +3,7 @@
 //! through indexes keyed by these fingerprints (hashes: no email or address in an index key);
 //! this module decides.
 
-use crate::findings::{HoldCategory, HoldReason};
+use crate::findings::{FindingCode, HoldCategory, HoldReason};
 use crate::order::OrderStatus;
 use crate::order::{Address, CanonicalOrder};
 use crate::primitives::ids::OrderId;
@@ -146,7 +146,7 @@ pub fn probable_duplicate(
     let hours = (order.created_at - twin.placed_at).num_minutes() as f64 / 60.0;
     let when = if hours >= 0.0 { format!("{hours:.1} h earlier") } else { format!("{:.1} h later", -hours) };
     Some(HoldReason::new(
-        "possible_duplicate",
+        FindingCode::PossibleDuplicate,
         HoldCategory::Duplicate,
         Some("lines".into()),
         format!("the same customer ordered the same items in order {} ({}), placed {when}", twin.name, twin.id),
@@ -189,7 +189,7 @@ mod tests {
         let me = OrderId::new("o_aaaaaaaaaaaaaaaa").unwrap();
         let earlier = prior("o_bbbbbbbbbbbbbbbb", &o, 3);
         let hold = probable_duplicate(&me, &o, std::slice::from_ref(&earlier), Duration::hours(24)).unwrap();
-        assert_eq!((hold.code.as_str(), hold.category), ("possible_duplicate", HoldCategory::Duplicate));
+        assert_eq!((hold.code, hold.category), (FindingCode::PossibleDuplicate, HoldCategory::Duplicate));
         assert!(hold.message.contains("#999 (o_bbbbbbbbbbbbbbbb), placed 3.0 h earlier"), "{}", hold.message);
 
         let cases: [(&str, PriorOrder, bool); 5] = [

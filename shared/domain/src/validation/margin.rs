@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::catalog::{CatalogView, Offer};
-use crate::findings::{HoldCategory, HoldReason};
+use crate::findings::{FindingCode, HoldCategory, HoldReason};
 use crate::order::CanonicalOrder;
 use rust_decimal::Decimal;
 
@@ -54,7 +54,7 @@ pub fn margin_below_floor(
     let round = |d: Decimal| d.round_dp(c.minor_units());
     (margin < floor).then(|| {
         reason(
-            "margin_below_floor",
+            FindingCode::MarginBelowFloor,
             HoldCategory::Pricing,
             "totals",
             format!(

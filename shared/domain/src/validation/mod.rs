@@ -11,7 +11,7 @@ mod totals;
 #[cfg(test)]
 mod tests;
 use crate::catalog::{Availability, CatalogView, Offer};
-use crate::findings::{HoldCategory, HoldReason};
+use crate::findings::{FindingCode, HoldCategory, HoldReason};
 use crate::order::{CanonicalOrder, ServiceLevel};
 use crate::primitives::ids::SupplierId;
 use crate::validation::address::AddressVerdict;
@@ -21,7 +21,7 @@ pub use policy::*;
 pub use refusal::*;
 pub use totals::*;
 
-fn reason(code: &str, category: HoldCategory, field: &str, message: String) -> HoldReason {
+fn reason(code: FindingCode, category: HoldCategory, field: &str, message: String) -> HoldReason {
     HoldReason::new(code, category, Some(field.to_string()), message)
 }
 
@@ -56,19 +56,24 @@ pub fn validate(
 
     if order.cancelled_at.is_some() {
         out.push(reason(
-            "order_cancelled",
+            FindingCode::OrderCancelled,
             HoldCategory::Order,
             "cancelled_at",
             "the store cancelled this order".into(),
         ));
     }
     if order.test {
-        out.push(reason("test_order", HoldCategory::Order, "test", "a test order never goes to a supplier".into()));
+        out.push(reason(
+            FindingCode::TestOrder,
+            HoldCategory::Order,
+            "test",
+            "a test order never goes to a supplier".into(),
+        ));
     }
     if !policy.accepted_financial_statuses.contains(&order.financial_status) {
         let accepted: Vec<&str> = policy.accepted_financial_statuses.iter().map(|s| s.as_str()).collect();
         out.push(reason(
-            "payment_not_accepted",
+            FindingCode::PaymentNotAccepted,
             HoldCategory::Payment,
             "financial_status",
             format!("payment is {}; accepted: {}", order.financial_status.as_str(), accepted.join(", ")),
@@ -77,7 +82,7 @@ pub fn validate(
     if !policy.currencies.contains(&order.currency) {
         let supported: Vec<&str> = policy.currencies.iter().map(|c| c.as_str()).collect();
         out.push(reason(
-            "currency_unsupported",
+            FindingCode::CurrencyUnsupported,
             HoldCategory::Payment,
             "currency",
             format!("the order is in {}; supported: {}", order.currency, supported.join(", ")),
@@ -88,7 +93,7 @@ pub fn validate(
     let mut address = None;
     match &order.shipping_address {
         None => out.push(reason(
-            "address_missing",
+            FindingCode::AddressMissing,
             HoldCategory::Address,
             "shipping_address",
             "the order has no shipping address".into(),
@@ -103,7 +108,7 @@ pub fn validate(
     let has = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
     if !has(&order.contact.email) && !has(&order.contact.phone) {
         out.push(reason(
-            "contact_missing",
+            FindingCode::ContactMissing,
             HoldCategory::Contact,
             "contact",
             "neither an email nor a phone number to reach the customer".into(),
@@ -116,7 +121,7 @@ pub fn validate(
             None => "the order has no shipping method and no default service level is configured".to_string(),
             Some(m) => format!("shipping method {:?} ({}) maps to no service level", m.title, m.code),
         };
-        out.push(reason("shipping_method_unmapped", HoldCategory::Mapping, "shipping_method", message));
+        out.push(reason(FindingCode::ShippingMethodUnmapped, HoldCategory::Mapping, "shipping_method", message));
     }
 
     let country = address
@@ -130,7 +135,7 @@ pub fn validate(
         let field = |f: &str| format!("lines[{i}].{f}");
         if line.quantity == 0 {
             out.push(reason(
-                "quantity_not_positive",
+                FindingCode::QuantityNotPositive,
                 HoldCategory::Order,
                 &field("quantity"),
                 format!("line {} ({}) has quantity 0", i + 1, line.title),
@@ -139,7 +144,7 @@ pub fn validate(
         }
         let Some(sku) = &line.sku else {
             out.push(reason(
-                "sku_missing",
+                FindingCode::SkuMissing,
                 HoldCategory::Mapping,
                 &field("sku"),
                 format!("line {} ({}) has no SKU to map to a supplier item", i + 1, line.title),
@@ -149,7 +154,7 @@ pub fn validate(
         let offers = catalog.offers_for(sku);
         if offers.is_empty() {
             out.push(reason(
-                "sku_unmapped",
+                FindingCode::SkuUnmapped,
                 HoldCategory::Mapping,
                 &field("sku"),
                 format!("SKU {sku} is not mapped to any supplier item"),
@@ -159,7 +164,7 @@ pub fn validate(
         let active: Vec<&Offer> = offers.iter().filter(|o| o.active).collect();
         if active.is_empty() {
             out.push(reason(
-                "sku_discontinued",
+                FindingCode::SkuDiscontinued,
                 HoldCategory::Mapping,
                 &field("sku"),
                 format!("every supplier item mapped to SKU {sku} is discontinued"),
@@ -172,7 +177,7 @@ pub fn validate(
             .collect();
         if !mismatches.is_empty() {
             out.push(reason(
-                "variant_mismatch",
+                FindingCode::VariantMismatch,
                 HoldCategory::Mapping,
                 &field("variant_title"),
                 format!("SKU {sku} is mapped to a different variant: {}", mismatches.join("; ")),
@@ -199,7 +204,7 @@ pub fn validate(
             };
             if policy.unknown_stock == UnknownStock::Proceed && !fresh() {
                 out.push(HoldReason::warning(
-                    "stock_unknown",
+                    FindingCode::StockUnknown,
                     HoldCategory::Stock,
                     Some(field("sku")),
                     format!("SKU {sku}: only stale stock snapshots can fill it; proceeding as configured"),

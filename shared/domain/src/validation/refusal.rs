@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::catalog::{Availability, Offer, Supplier};
-use crate::findings::{HoldCategory, HoldReason};
+use crate::findings::{FindingCode, HoldCategory, HoldReason};
 use crate::order::{CanonicalOrder, LineItem};
 use crate::primitives::ids::SupplierId;
 use chrono::{DateTime, Utc};
@@ -123,11 +123,11 @@ pub fn unfillable_line(
 ) -> HoldReason {
     let stock = |r: &Refusal| matches!(r, Refusal::Short { .. } | Refusal::StaleStock { .. });
     let (code, category) = if refusals.iter().any(|(_, r)| matches!(r, Refusal::StaleStock { .. })) {
-        ("stock_unknown", HoldCategory::Stock)
+        (FindingCode::StockUnknown, HoldCategory::Stock)
     } else if refusals.iter().any(|(_, r)| stock(r)) {
-        ("out_of_stock", HoldCategory::Stock)
+        (FindingCode::OutOfStock, HoldCategory::Stock)
     } else {
-        ("no_supplier_for_line", HoldCategory::Routing)
+        (FindingCode::NoSupplierForLine, HoldCategory::Routing)
     };
     let detail: Vec<String> = refusals.iter().map(|(s, r)| format!("{s}: {r}")).collect();
     let detail = if detail.is_empty() { "no supplier carries it".to_string() } else { detail.join("; ") };

@@ -1,7 +1,7 @@
 //! Whether an order's totals add up, to the currency's minor unit.
 
 use super::*;
-use crate::findings::{HoldCategory, HoldReason};
+use crate::findings::{FindingCode, HoldCategory, HoldReason};
 use crate::order::CanonicalOrder;
 use crate::primitives::money::Money;
 use rust_decimal::Decimal;
@@ -15,7 +15,7 @@ pub fn totals_findings(order: &CanonicalOrder) -> Vec<HoldReason> {
     let lines: Money = order.lines.iter().map(|l| l.unit_price.times(l.quantity)).sum();
     if lines.rounded(c) != t.subtotal.rounded(c) {
         out.push(reason(
-            "totals_mismatch",
+            FindingCode::TotalsMismatch,
             HoldCategory::Payment,
             "totals.subtotal",
             format!("the lines add up to {} {c} but the subtotal is {} {c}", lines, t.subtotal),
@@ -35,7 +35,7 @@ pub fn totals_findings(order: &CanonicalOrder) -> Vec<HoldReason> {
     if expected != t.total.rounded(c) {
         let tax_note = if t.taxes_included { "tax included in prices" } else { "+ tax" };
         out.push(reason(
-            "totals_mismatch",
+            FindingCode::TotalsMismatch,
             HoldCategory::Payment,
             "totals.total",
             format!(
