@@ -206,3 +206,61 @@ async fn a_bad_configuration_is_rejected_whole_and_routing_keeps_the_loaded_one(
     store.publish(3, &bad.to_string()).await.expect("publish");
     assert_eq!(cache.get().await.expect("kept").version, 2, "the bad version 3 is not half applied");
 }
+
+/// An orders item as the layout before the three crates wrote it (`pk`, `version`, `status`,
+/// `status_since`, `body` and the projected keys) reads with today's store, and saving it
+/// writes the same attributes with the record as its `body`.
+#[tokio::test]
+async fn an_orders_item_of_the_old_layout_reads_and_saves_unchanged_on_dynamodb() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use dropline_app::ports::OrderStore;
+    use dropline_domain::order::OrderRecord;
+    let aws = aws().await;
+    let infra = provision(&aws, &unique("ol"), QueueSettings::default()).await.expect("provision");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/old-layout/orders.json");
+    let fixtures: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json");
+    let old = fixtures.iter().find(|r| r["status"] == "DELIVERED").expect("a delivered order").clone();
+    let (id, version) = (old["id"].as_str().expect("id"), old["version"].as_u64().expect("version"));
+    let s = |v: &str| AttributeValue::S(v.to_string());
+    let n = |v: i64| AttributeValue::N(v.to_string());
+    let since = chrono::DateTime::parse_from_rfc3339(old["status_since"].as_str().expect("since")).expect("time");
+    aws.dynamodb()
+        .put_item()
+        .table_name(&infra.orders_table)
+        .item("pk", s(id))
+        .item("version", n(version as i64))
+        .item("status", s("DELIVERED"))
+        .item("status_since", n(since.timestamp_millis()))
+        .item("body", s(&old.to_string()))
+        .send()
+        .await
+        .expect("old item written");
+    let store = DynamoOrderStore::new(aws.dynamodb().clone(), &infra.orders_table);
+    let id = dropline_domain::primitives::ids::OrderId::new(id).expect("id");
+    let record = store.get(&id).await.expect("reads").expect("found");
+    let expected: OrderRecord = serde_json::from_value(old.clone()).expect("fixture reads");
+    assert_eq!(record, expected);
+
+    store.save(&record).await.expect("saves at the stored version");
+    let item = aws
+        .dynamodb()
+        .get_item()
+        .table_name(&infra.orders_table)
+        .key("pk", s(id.as_str()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("get")
+        .item
+        .expect("item");
+    let mut names: Vec<&str> = item.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    for attr in ["body", "items_key", "order_name", "pk", "placed_at", "status", "status_since", "version"] {
+        assert!(names.contains(&attr), "{attr} missing from {names:?}");
+    }
+    assert_eq!(item["version"], n(version as i64 + 1));
+    assert_eq!(item["status"], s("DELIVERED"));
+    let body: OrderRecord = serde_json::from_str(item["body"].as_s().expect("body")).expect("body reads");
+    assert_eq!(body, OrderRecord { version: version + 1, ..expected });
+}
