@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use dropline_domain::catalog::Offer;
+use dropline_domain::primitives::config_error::ConfigError;
 use dropline_domain::primitives::ids::SupplierId;
 use dropline_domain::primitives::money::Money;
 use rust_decimal::Decimal;
@@ -57,20 +58,24 @@ pub struct FeedMapping {
 
 impl FeedMapping {
     /// Parses and checks a mapping file: the match column is mapped, and stock or cost is.
-    pub fn parse(file: &str, text: &str) -> Result<Self, String> {
+    pub fn parse(file: &str, text: &str) -> Result<Self, ConfigError> {
         let de = &mut serde_json::Deserializer::from_str(text);
-        let m: FeedMapping =
-            serde_path_to_error::deserialize(de).map_err(|e| format!("{file}: {}: {}", e.path(), e.inner()))?;
+        let m: FeedMapping = serde_path_to_error::deserialize(de)
+            .map_err(|e| ConfigError::new(file, e.path().to_string(), e.inner().to_string()))?;
         let key = match m.match_on {
             MatchOn::SupplierSku => ("supplier_sku", &m.columns.supplier_sku),
             MatchOn::Sku => ("sku", &m.columns.sku),
             MatchOn::Barcode => ("barcode", &m.columns.barcode),
         };
         if key.1.is_none() {
-            return Err(format!("{file}: columns.{}: rows are matched on it, so it must be mapped", key.0));
+            return Err(ConfigError::new(
+                file,
+                format!("columns.{}", key.0),
+                "rows are matched on it, so it must be mapped",
+            ));
         }
         if m.columns.stock.is_none() && m.columns.cost.is_none() && m.columns.active.is_none() {
-            return Err(format!("{file}: columns: map at least one of stock, cost, active"));
+            return Err(ConfigError::new(file, "columns", "map at least one of stock, cost, active"));
         }
         Ok(m)
     }
@@ -271,16 +276,27 @@ mod tests {
 
     #[test]
     fn mappings_are_checked_at_load() {
-        assert!(FeedMapping::parse("m.json", r#"{"columns": {"stock": "Qty"}}"#).unwrap_err().contains("supplier_sku"));
+        assert!(
+            FeedMapping::parse("m.json", r#"{"columns": {"stock": "Qty"}}"#)
+                .unwrap_err()
+                .to_string()
+                .contains("supplier_sku")
+        );
         assert!(
             FeedMapping::parse("m.json", r#"{"columns": {"supplier_sku": "Item"}}"#)
                 .unwrap_err()
+                .to_string()
                 .contains("at least one")
         );
-        let e = FeedMapping::parse("m.json", r#"{"columns": {"supplier_sku": "Item", "qty": "Q"}}"#).unwrap_err();
+        let e = FeedMapping::parse("m.json", r#"{"columns": {"supplier_sku": "Item", "qty": "Q"}}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("m.json: columns"), "{e}");
         assert!(
-            FeedMapping::parse("m.json", r#"{"match_on": "isbn", "columns": {}}"#).unwrap_err().contains("match_on")
+            FeedMapping::parse("m.json", r#"{"match_on": "isbn", "columns": {}}"#)
+                .unwrap_err()
+                .to_string()
+                .contains("match_on")
         );
     }
 
@@ -327,7 +343,7 @@ mod tests {
 
     #[test]
     fn costs_with_a_decimal_comma_need_the_flag() {
-        assert!(parse_cost("12,50", false).unwrap_err().contains("decimal_comma"));
+        assert!(parse_cost("12,50", false).unwrap_err().to_string().contains("decimal_comma"));
         assert_eq!(parse_cost("12,50", true).unwrap(), Money::parse("12.50").unwrap());
         assert_eq!(parse_cost("1.250,00", true).unwrap(), Money::parse("1250").unwrap());
         assert_eq!(parse_cost("$1,250.00", false).unwrap(), Money::parse("1250").unwrap());

@@ -53,7 +53,7 @@ pub async fn dev(args: DevArgs) -> Result<ExitCode, String> {
     } = args;
     dropline_app::telemetry::init_text();
     let thresholds = match thresholds {
-        Some(t) => dropline_domain::escalation::Thresholds::parse(&t)?,
+        Some(t) => dropline_domain::escalation::Thresholds::parse(&t).map_err(|e| e.to_string())?,
         None => dropline_domain::escalation::Thresholds::default(),
     };
     dropline_local::dev::run(dropline_local::dev::DevOptions {

@@ -48,7 +48,7 @@ pub async fn run(command: FeedCommand) -> Result<ExitCode, String> {
         FeedCommand::Import { file, supplier, mapping, format, as_of, dry_run, table } => {
             use dropline_cli::feed;
             let (mapping_name, mapping_text) = read_file(&mapping)?;
-            let mapping = feed::FeedMapping::parse(&mapping_name, &mapping_text)?;
+            let mapping = feed::FeedMapping::parse(&mapping_name, &mapping_text).map_err(|e| e.to_string())?;
             let (name, text) = read_file(&file)?;
             let format = format.unwrap_or(if name.to_ascii_lowercase().ends_with(".json") {
                 FeedFormat::Json

@@ -95,7 +95,7 @@ pub async fn run(command: RouteCommand) -> Result<ExitCode, String> {
                 }
                 (None, None) => return Err("give --config FILE or --table (or set DROPLINE_CATALOG_TABLE)".into()),
             };
-            let policy = ValidationPolicy::from_lookup(|k| std::env::var(k).ok())?;
+            let policy = ValidationPolicy::from_lookup(|k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
             // What the pipeline measured, as route scores it; none without a table.
             let measured = match (&table, &aws) {
                 (Some(table), Some(aws)) => {

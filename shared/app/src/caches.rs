@@ -2,8 +2,9 @@
 //! outcomes, each read through its port at first use and again after a TTL.
 
 use dropline_domain::performance::Measured;
+use dropline_domain::primitives::config_error::ConfigError;
 use dropline_domain::primitives::ids::SupplierId;
-use dropline_domain::routing::config::{ConfigError, RoutingConfig};
+use dropline_domain::routing::config::RoutingConfig;
 
 /// Why no configuration could be had.
 #[derive(Debug, thiserror::Error)]

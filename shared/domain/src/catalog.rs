@@ -53,8 +53,8 @@ impl MaxAge {
     }
 }
 impl TryFrom<String> for MaxAge {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = crate::primitives::config_error::ConfigError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
         crate::primitives::duration::parse_duration(&s).map(MaxAge)
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::order::{Escalation, EscalationKind, OrderRecord};
 use crate::order::{OrderStatus, PoStatus};
+use crate::primitives::config_error::ConfigError;
 use crate::primitives::duration::parse_duration;
 use crate::wire::messages::{Step, WorkMessage};
 use chrono::{DateTime, Duration, Utc};
@@ -20,13 +21,13 @@ impl Default for Thresholds {
 }
 
 impl Thresholds {
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, ConfigError> {
         let mut map = BTreeMap::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (k, v) = part.split_once('=').ok_or_else(|| format!("{part:?}: expected status=duration"))?;
             let status = OrderStatus::parse(k.trim()).ok_or_else(|| format!("{k:?}: unknown status"))?;
             if status.is_terminal() {
-                return Err(format!("{k:?}: a terminal status has no limit"));
+                return Err(format!("{k:?}: a terminal status has no limit").into());
             }
             map.insert(status, parse_duration(v)?);
         }

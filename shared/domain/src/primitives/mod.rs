@@ -1,6 +1,7 @@
 //! The values everything else is made of: validated ids, money, durations, supplier calendars.
 
 pub mod calendar;
+pub mod config_error;
 pub mod duration;
 pub mod ids;
 pub mod money;

@@ -8,6 +8,7 @@ use crate::order::ServiceLevel;
 use crate::order::SplitPolicy;
 use crate::performance::Performance;
 use crate::primitives::calendar::{CalendarError, SupplierCalendar};
+use crate::primitives::config_error::ConfigError;
 use crate::primitives::ids::SupplierId;
 use crate::primitives::money::Money;
 use serde::{Deserialize, Serialize};
@@ -33,10 +34,10 @@ pub struct Transit {
 }
 
 impl TryFrom<[u32; 2]> for Transit {
-    type Error = String;
-    fn try_from([min, max]: [u32; 2]) -> Result<Self, String> {
+    type Error = ConfigError;
+    fn try_from([min, max]: [u32; 2]) -> Result<Self, ConfigError> {
         if min > max {
-            return Err(format!("transit [{min}, {max}]: the fewest days come first"));
+            return Err(format!("transit [{min}, {max}]: the fewest days come first").into());
         }
         Ok(Self { min, max })
     }
@@ -253,18 +254,10 @@ pub struct RoutingConfig {
     index: std::collections::HashMap<SupplierId, usize>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}: {field}: {problem}")]
-pub struct ConfigError {
-    pub file: String,
-    pub field: String,
-    pub problem: String,
-}
-
 impl RoutingConfig {
     /// Parses and checks a whole configuration (JSON).
     pub fn parse(file: &str, text: &str) -> Result<Self, ConfigError> {
-        let err = |field: String, problem: String| ConfigError { file: file.to_string(), field, problem };
+        let err = |field: String, problem: String| ConfigError::new(file, field, problem);
         let de = &mut serde_json::Deserializer::from_str(text);
         let raw: RawConfig = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();

@@ -2,6 +2,7 @@
 //! shipping-method names, stale-stock handling; read from `DROPLINE_*` variables.
 
 use crate::order::{FinancialStatus, ServiceLevel, ShippingMethod};
+use crate::primitives::config_error::ConfigError;
 use crate::primitives::money::{Currency, Money};
 use chrono::Duration;
 use rust_decimal::Decimal;
@@ -20,11 +21,11 @@ pub enum UnknownStock {
 
 impl UnknownStock {
     /// `hold` or `proceed`.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, ConfigError> {
         match s.trim() {
             "hold" => Ok(Self::Hold),
             "proceed" => Ok(Self::Proceed),
-            other => Err(format!("{other:?} must be hold or proceed")),
+            other => Err(format!("{other:?} must be hold or proceed").into()),
         }
     }
 }
@@ -43,7 +44,7 @@ pub enum MarginFloor {
 
 impl MarginFloor {
     /// `5.00`, `12%`, `off`.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, ConfigError> {
         let s = s.trim();
         if s.eq_ignore_ascii_case("off") {
             return Ok(Self::Off);
@@ -52,7 +53,7 @@ impl MarginFloor {
             let d = Decimal::from_str_exact(p.trim()).map_err(|_| format!("{s:?}: not a percentage"))?;
             return Ok(Self::Percent(d));
         }
-        Money::parse(s).map(Self::Absolute).map_err(|e| format!("{s:?}: {e} (use 5.00, 12% or off)"))
+        Ok(Money::parse(s).map(Self::Absolute).map_err(|e| format!("{s:?}: {e} (use 5.00, 12% or off)"))?)
     }
 }
 
@@ -69,7 +70,7 @@ pub struct Fees {
 }
 
 impl Fees {
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, ConfigError> {
         let mut out = Fees::default();
         for part in s.split('+').map(str::trim).filter(|p| !p.is_empty()) {
             if let Some(p) = part.strip_suffix('%') {
@@ -120,7 +121,7 @@ pub(super) fn has_words(hay: &str, needle: &str) -> bool {
 
 impl ShippingMap {
     /// `Express Shipping=expedited, DHL Next Day=overnight, *=standard`.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, ConfigError> {
         let mut out = ShippingMap::default();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (name, level) = part.split_once('=').ok_or_else(|| format!("{part:?}: expected NAME=LEVEL"))?;
@@ -129,7 +130,7 @@ impl ShippingMap {
             if name.trim() == "*" {
                 out.fallback = Some(level);
             } else if squash(name).is_empty() {
-                return Err(format!("{part:?}: empty method name"));
+                return Err(format!("{part:?}: empty method name").into());
             } else {
                 out.names.push((squash(name), level));
             }
@@ -217,20 +218,24 @@ impl Default for ValidationPolicy {
 impl ValidationPolicy {
     /// Reads the policy from variables (`POLICY_VARIABLES`), unset ones taking their default;
     /// an error names the variable and the problem.
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let var = |name: &str| {
             let default = POLICY_VARIABLES.iter().find(|(n, _)| *n == name).map(|(_, d)| *d).unwrap_or("");
             get(name).filter(|v| !v.trim().is_empty()).unwrap_or_else(|| default.to_string())
         };
-        let named = |name: &'static str| move |problem: String| format!("{name}: {problem}");
+        let named = |name: &'static str| move |e: ConfigError| e.at(name);
         let statuses = statuses(&var("DROPLINE_ACCEPTED_FINANCIAL_STATUSES"))
             .map_err(named("DROPLINE_ACCEPTED_FINANCIAL_STATUSES"))?;
         let mut currencies = Vec::new();
         for c in var("DROPLINE_CURRENCIES").split(',').map(str::trim).filter(|c| !c.is_empty()) {
-            currencies.push(Currency::parse(c).map_err(|e| e.to_string()).map_err(named("DROPLINE_CURRENCIES"))?);
+            currencies.push(
+                Currency::parse(c)
+                    .map_err(|e| ConfigError::from(e.to_string()))
+                    .map_err(named("DROPLINE_CURRENCIES"))?,
+            );
         }
         if currencies.is_empty() {
-            return Err("DROPLINE_CURRENCIES: at least one currency".into());
+            return Err(ConfigError::from("at least one currency").at("DROPLINE_CURRENCIES"));
         }
         let unknown_stock =
             UnknownStock::parse(&var("DROPLINE_UNKNOWN_STOCK")).map_err(named("DROPLINE_UNKNOWN_STOCK"))?;
@@ -248,12 +253,12 @@ impl ValidationPolicy {
     }
 
     /// The default policy accepting these payment states (`paid,authorized`).
-    pub fn parse_statuses(s: &str) -> Result<Self, String> {
+    pub fn parse_statuses(s: &str) -> Result<Self, ConfigError> {
         Ok(Self { accepted_financial_statuses: statuses(s)?, ..Self::default() })
     }
 }
 
-fn statuses(s: &str) -> Result<Vec<FinancialStatus>, String> {
+fn statuses(s: &str) -> Result<Vec<FinancialStatus>, ConfigError> {
     let mut out = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         out.push(FinancialStatus::parse(part).ok_or_else(|| format!("unknown financial status {part:?}"))?);

@@ -350,7 +350,7 @@ fn policy_reads_every_variable_and_names_the_bad_one() {
         ("DROPLINE_ACCEPTED_FINANCIAL_STATUSES", "paid,bogus"),
     ] {
         let err = ValidationPolicy::from_lookup(|k| (k == var).then(|| bad.to_string())).unwrap_err();
-        assert!(err.starts_with(var), "{var}={bad}: {err}");
+        assert!(err.to_string().starts_with(var), "{var}={bad}: {err}");
     }
 }
 
