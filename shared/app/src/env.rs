@@ -3,7 +3,7 @@
 use std::str::FromStr;
 
 #[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
+pub enum EnvError {
     #[error("environment variable {0} is not set")]
     Missing(&'static str),
     #[error("environment variable {name} is invalid: {problem}")]
@@ -11,10 +11,10 @@ pub enum ConfigError {
 }
 
 /// A required variable.
-pub fn required(name: &'static str) -> Result<String, ConfigError> {
+pub fn required(name: &'static str) -> Result<String, EnvError> {
     match std::env::var(name) {
         Ok(v) if !v.trim().is_empty() => Ok(v),
-        _ => Err(ConfigError::Missing(name)),
+        _ => Err(EnvError::Missing(name)),
     }
 }
 
@@ -24,12 +24,12 @@ pub fn optional(name: &'static str) -> Option<String> {
 }
 
 /// An optional variable parsed, or `default`.
-pub fn parsed_or<T: FromStr>(name: &'static str, default: T) -> Result<T, ConfigError>
+pub fn parsed_or<T: FromStr>(name: &'static str, default: T) -> Result<T, EnvError>
 where
     T::Err: std::fmt::Display,
 {
     match optional(name) {
         None => Ok(default),
-        Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError::Invalid { name, problem: e.to_string() }),
+        Some(v) => v.trim().parse().map_err(|e: T::Err| EnvError::Invalid { name, problem: e.to_string() }),
     }
 }
