@@ -14,10 +14,15 @@ fn root() -> PathBuf {
 /// The packages `cargo tree` lists for `package` (normal dependencies, features as `package`
 /// alone would build with).
 fn dependencies(package: &str) -> BTreeSet<String> {
+    tree(package, &[])
+}
+
+fn tree(package: &str, extra: &[&str]) -> BTreeSet<String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
         .current_dir(root())
         .args(["tree", "--offline", "-p", package, "-e", "normal", "--prefix", "none", "--format", "{p}"])
+        .args(extra)
         .output()
         .expect("cargo tree runs");
     assert!(out.status.success(), "cargo tree -p {package}: {}", String::from_utf8_lossy(&out.stderr));
@@ -145,6 +150,20 @@ fn no_function_handler_names_an_adapter() {
                 file.display()
             );
         }
+    }
+}
+
+#[test]
+fn each_function_handler_builds_without_any_adapter() {
+    for function in std::fs::read_dir(root().join("functions")).expect("functions/") {
+        let name = function.expect("entry").file_name().to_string_lossy().to_string();
+        let deps = tree(&format!("dropline-{name}"), &["--no-default-features"]);
+        let found: Vec<&String> = deps
+            .iter()
+            .filter(|d| *d == "dropline-adapters" || d.starts_with("aws-sdk-") || *d == "aws-config")
+            .collect();
+        assert!(found.is_empty(), "{name}'s handler (--no-default-features) depends on {found:?}");
+        assert!(deps.contains("dropline-app"), "{name}: the tree was read: {deps:?}");
     }
 }
 

@@ -40,31 +40,20 @@ pub async fn demo() -> Result<ExitCode, String> {
 
 /// Runs the pipeline on the emulators until stopped.
 pub async fn dev(args: DevArgs) -> Result<ExitCode, String> {
-    let DevArgs {
-        listen,
-        suppliers_listen,
-        carrier_listen,
-        carrier_url,
-        catalog,
-        prefix,
-        poll_every,
-        escalate_every,
-        thresholds,
-    } = args;
     dropline_app::telemetry::init_text();
-    let thresholds = match thresholds {
+    let thresholds = match args.thresholds {
         Some(t) => dropline_domain::escalation::Thresholds::parse(&t).map_err(|e| e.to_string())?,
         None => dropline_domain::escalation::Thresholds::default(),
     };
     dropline_local::dev::run(dropline_local::dev::DevOptions {
-        listen,
-        suppliers_listen,
-        carrier_listen,
-        carrier_url,
-        catalog,
-        prefix,
-        poll_every: std::time::Duration::from_secs(poll_every.max(1)),
-        escalate_every: std::time::Duration::from_secs(escalate_every.max(1)),
+        listen: args.listen,
+        suppliers_listen: args.suppliers_listen,
+        carrier_listen: args.carrier_listen,
+        carrier_url: args.carrier_url,
+        catalog: args.catalog,
+        prefix: args.prefix,
+        poll_every: std::time::Duration::from_secs(args.poll_every.max(1)),
+        escalate_every: std::time::Duration::from_secs(args.escalate_every.max(1)),
         thresholds,
     })
     .await?;
