@@ -1,5 +1,6 @@
-//! The `dropline` operator CLI: one module per command group. The demo and `make dev` live in
-//! `dropline-local`.
+//! The logic the `dropline` commands share with the tests: working held orders, feeds, catalog
+//! checks, route previews and rendering. The command groups themselves are in the binary's
+//! `commands/`; the demo and `make dev` live in `dropline-local`.
 
 pub mod feed;
 pub mod holds;

@@ -1,7 +1,6 @@
 //! `dropline address check`: an address against the rules, outside the pipeline.
 
 use clap::Subcommand;
-
 use std::process::ExitCode;
 
 #[derive(Subcommand)]

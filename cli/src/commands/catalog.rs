@@ -1,11 +1,9 @@
 //! `dropline catalog`: verify the catalog's mappings, load a catalog document.
 
+use super::*;
 use clap::Subcommand;
 use dropline_adapters::aws::{AwsClients, DynamoCatalog};
-
 use dropline_domain::catalog::CatalogDocument;
-
-use super::*;
 use std::process::ExitCode;
 
 #[derive(Subcommand)]

@@ -3,7 +3,6 @@
 use clap::{Subcommand, ValueEnum};
 use dropline_adapters::aws::{AwsClients, QueueUrls, SqsWorkQueue};
 use dropline_app::ports::QueueConsumer;
-
 use dropline_domain::wire::messages::{Step, WorkMessage};
 use std::process::ExitCode;
 

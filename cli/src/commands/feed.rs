@@ -1,10 +1,9 @@
 //! `dropline feed import`: supplier stock and cost feeds into the catalog.
 
+use super::*;
 use chrono::Utc;
 use clap::{Subcommand, ValueEnum};
 use dropline_adapters::aws::{AwsClients, DynamoCatalog};
-
-use super::*;
 use std::process::ExitCode;
 
 #[derive(Clone, Copy, ValueEnum)]

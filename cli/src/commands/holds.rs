@@ -1,15 +1,13 @@
 //! `dropline holds`: list, show, override and release held orders.
 
+use super::*;
 use chrono::Utc;
 use clap::Subcommand;
 use dropline_adapters::aws::{AwsClients, DynamoCatalog, DynamoOrderStore, QueueUrls, SqsWorkQueue};
 use dropline_app::ports::OrderStore;
 use dropline_cli::holds;
-
 use dropline_domain::findings::HoldCategory;
 use dropline_domain::primitives::ids::OrderId;
-
-use super::*;
 use dropline_domain::wire::messages::Step;
 use std::process::ExitCode;
 

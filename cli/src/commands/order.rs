@@ -1,14 +1,12 @@
 //! `dropline order`: show an order, fix a held order's address.
 
+use super::*;
 use chrono::Utc;
 use clap::Subcommand;
 use dropline_adapters::aws::{AwsClients, DynamoOrderStore};
 use dropline_app::ports::OrderStore;
 use dropline_cli::holds;
-
 use dropline_domain::primitives::ids::OrderId;
-
-use super::*;
 use std::process::ExitCode;
 
 // Parsed once per process: the size of the largest variant does not matter.

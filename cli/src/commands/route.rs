@@ -1,16 +1,13 @@
 //! `dropline route preview`: the routing engine on an order, with no side effects.
 
+use super::*;
 use chrono::Utc;
 use clap::Subcommand;
 use dropline_adapters::aws::{AwsClients, DynamoCatalog, routing_config_store};
 use dropline_app::ports::OutcomeLedger;
-
 use dropline_domain::catalog::CatalogDocument;
-
 use dropline_domain::routing::config::RoutingConfig;
 use dropline_domain::validation::ValidationPolicy;
-
-use super::*;
 use std::process::ExitCode;
 
 #[derive(Subcommand)]

@@ -1,11 +1,9 @@
 //! `dropline routing`: check, publish and show the routing configuration.
 
+use super::*;
 use clap::Subcommand;
 use dropline_adapters::aws::{AwsClients, routing_config_store};
-
 use dropline_domain::routing::config::RoutingConfig;
-
-use super::*;
 use std::process::ExitCode;
 
 #[derive(Subcommand)]

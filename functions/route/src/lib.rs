@@ -221,7 +221,7 @@ impl Route {
         new: &[PurchaseOrder],
         config: &dropline_domain::routing::config::RoutingConfig,
     ) -> Option<HoldReason> {
-        if record.overrides.iter().any(|o| o.code == "margin_below_floor") {
+        if record.overrides.iter().any(|o| o.code == FindingCode::MarginBelowFloor) {
             return None;
         }
         let level = record.service_level.unwrap_or(ServiceLevel::Standard);

@@ -1,5 +1,6 @@
 //! Suppliers and what they offer for each store SKU.
 
+use crate::primitives::config_error::ConfigError;
 use crate::primitives::ids::{Sku, SupplierId};
 use crate::primitives::money::Money;
 use chrono::{DateTime, Duration, Utc};
@@ -53,7 +54,7 @@ impl MaxAge {
     }
 }
 impl TryFrom<String> for MaxAge {
-    type Error = crate::primitives::config_error::ConfigError;
+    type Error = ConfigError;
     fn try_from(s: String) -> Result<Self, Self::Error> {
         crate::primitives::duration::parse_duration(&s).map(MaxAge)
     }
@@ -203,17 +204,11 @@ pub struct CatalogDocument {
     pub offers: Vec<Offer>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum CatalogError {
-    #[error("{file}: {message}")]
-    Invalid { file: String, message: String },
-}
-
 impl CatalogDocument {
     /// Parses and checks a catalog document: every offer names a known supplier, no supplier is
     /// listed twice, no (SKU, supplier) pair is offered twice.
-    pub fn parse(file: &str, text: &str) -> Result<Self, CatalogError> {
-        let invalid = |message: String| CatalogError::Invalid { file: file.to_string(), message };
+    pub fn parse(file: &str, text: &str) -> Result<Self, ConfigError> {
+        let invalid = |message: String| ConfigError::from(message).at(file);
         let de = &mut serde_json::Deserializer::from_str(text);
         let doc: CatalogDocument =
             serde_path_to_error::deserialize(de).map_err(|e| invalid(format!("{}: {}", e.path(), e.inner())))?;

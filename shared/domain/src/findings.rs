@@ -128,7 +128,7 @@ impl FindingCode {
 
     /// The code named `s`, if there is one.
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s.trim())
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
 
     /// The suggested resolution of each finding code: one table for every rule.

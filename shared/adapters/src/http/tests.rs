@@ -1,4 +1,4 @@
-//! The HTTP adapters' own rules: back-off, path segments.
+//! The HTTP adapters' own rules: the retry back-off.
 
 use super::retry::*;
 use std::time::Duration;

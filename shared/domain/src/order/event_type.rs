@@ -1,7 +1,7 @@
 //! The domain events an order emits, by type. They serialize to the `detail-type` strings
 //! subscribers match on (`OrderReceived`, `PurchaseOrderShipped`, ...).
 
-use crate::order::{OrderStatus, PoStatus};
+use crate::order::OrderStatus;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -79,19 +79,6 @@ impl EventType {
             OrderStatus::Delivered => Self::OrderDelivered,
             OrderStatus::Cancelled => Self::OrderCancelled,
         }
-    }
-
-    /// The event of a purchase order reaching `status` (none for PENDING and DELIVERED: the
-    /// order's own events say those).
-    pub fn for_purchase_order(status: PoStatus) -> Option<Self> {
-        Some(match status {
-            PoStatus::Submitted => Self::PurchaseOrderSubmitted,
-            PoStatus::Accepted => Self::PurchaseOrderAccepted,
-            PoStatus::Rejected => Self::PurchaseOrderRejected,
-            PoStatus::Shipped => Self::PurchaseOrderShipped,
-            PoStatus::Cancelled => Self::PurchaseOrderCancelled,
-            PoStatus::Pending | PoStatus::Delivered => return None,
-        })
     }
 }
 

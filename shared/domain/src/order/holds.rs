@@ -29,7 +29,7 @@ pub enum OperatorError {
 
 impl OrderRecord {
     /// The operator's override of `code`, if any.
-    pub fn overridden(&self, code: &str) -> Option<&Override> {
+    pub fn overridden(&self, code: FindingCode) -> Option<&Override> {
         self.overrides.iter().find(|o| o.code == code)
     }
 

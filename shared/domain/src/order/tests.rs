@@ -208,7 +208,7 @@ fn operators_override_fix_and_release_held_orders_with_a_trace() {
     r.override_hold("payment_not_accepted", "wire received", "operator:al", now).unwrap();
     r.override_hold("payment_not_accepted", "wire received, checked", "operator:al", now).unwrap();
     assert_eq!(r.overrides.len(), 1, "one override per code, the latest");
-    assert_eq!(r.overridden("payment_not_accepted").unwrap().note, "wire received, checked");
+    assert_eq!(r.overridden(FindingCode::PaymentNotAccepted).unwrap().note, "wire received, checked");
 
     let mut a = r.order.shipping_address.clone().unwrap();
     assert_eq!(r.set_address(a.clone(), "operator:al", now), Err(OperatorError::Unchanged));

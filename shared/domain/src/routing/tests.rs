@@ -1,3 +1,5 @@
+//! The engine on a small catalog: constraints named, scores, rules, splits, ties, reroutes.
+
 use super::*;
 use crate::catalog::{CatalogDocument, Offer, Supplier};
 use crate::findings::FindingCode;

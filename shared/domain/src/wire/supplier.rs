@@ -1,5 +1,6 @@
-//! Dropline's supplier protocol: the purchase order document sent to a supplier, the callback
-//! events a supplier sends back, and what a carrier tracker reports.
+//! Dropline's supplier protocol: the purchase order document and cancellation notice sent to a
+//! supplier, its answer to a submission, and what a carrier tracker reports. The callbacks a
+//! supplier sends back are `order::SupplierEvent`: what they do to the order is the aggregate's.
 
 use crate::order::Address;
 use crate::order::{OrderRecord, PurchaseOrder};
