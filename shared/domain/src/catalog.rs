@@ -16,8 +16,27 @@ use std::sync::Arc;
 pub struct Buffer {
     #[serde(default)]
     pub units: u32,
-    #[serde(default)]
+    /// A JSON number (`10`) or a decimal string (`"12.5"`).
+    #[serde(default, deserialize_with = "number_or_string")]
     pub percent: Decimal,
+}
+
+/// A decimal written as a JSON number or as a string: operators write either.
+fn number_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Text(String),
+        Number(serde_json::Number),
+    }
+    let text = match Written::deserialize(d)? {
+        Written::Text(t) => t,
+        Written::Number(n) => n.to_string(),
+    };
+    let t = text.trim();
+    Decimal::from_str_exact(t)
+        .or_else(|_| Decimal::from_scientific(t))
+        .map_err(|_| serde::de::Error::custom(format!("{text:?} is not a decimal number")))
 }
 
 impl Buffer {
@@ -72,6 +91,7 @@ impl From<MaxAge> for String {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Supplier {
     pub id: SupplierId,
     pub name: String,
@@ -119,6 +139,7 @@ impl Supplier {
 
 /// One supplier's offer for a store SKU.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Offer {
     pub sku: Sku,
     pub supplier_id: SupplierId,
@@ -198,7 +219,9 @@ fn yes() -> bool {
 }
 
 /// The catalog as one JSON document (the demo's bundled catalog, `dropline catalog load`).
+/// The catalog an operator writes: every field known, a misspelled one refused with its path.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CatalogDocument {
     pub suppliers: Vec<Supplier>,
     pub offers: Vec<Offer>,
@@ -401,7 +424,7 @@ mod tests {
         let good = serde_json::to_value(sample_catalog_document()).unwrap();
         assert!(parse(&good).is_ok());
         type Case = (&'static str, fn(&mut serde_json::Value), &'static str);
-        let cases: [Case; 6] = [
+        let cases: [Case; 9] = [
             ("unknown supplier", |d| d["offers"][0]["supplier_id"] = "nobody".into(), "offers[0].supplier_id"),
             (
                 "offered twice",
@@ -420,6 +443,14 @@ mod tests {
                 |d| d["suppliers"][1]["buffer"] = serde_json::json!({"unit": 2}),
                 "suppliers[1].buffer",
             ),
+            // Issue 11, defect 5: a misspelled field was dropped, and stock sold into the buffer.
+            (
+                "misspelled supplier field",
+                |d| d["suppliers"][0]["bufer"] = serde_json::json!({"units": 2}),
+                "suppliers[0].bufer",
+            ),
+            ("misspelled offer field", |d| d["offers"][1]["cots"] = "3.00".into(), "offers[1].cots"),
+            ("unknown top-level field", |d| d["supplier"] = serde_json::json!([]), "supplier"),
         ];
         for (name, break_it, field) in cases {
             let mut d = good.clone();
@@ -427,6 +458,22 @@ mod tests {
             let e = parse(&d).unwrap_err();
             assert!(e.starts_with("c.json: ") && e.contains(field), "{name}: {e}");
         }
+    }
+
+    /// Issue 11, defect 6: the README's buffer (`"percent": 10`) was refused; a number and a
+    /// string both read.
+    #[test]
+    fn buffer_percentages_read_as_numbers_or_strings() {
+        for (written, expected) in [("10", "10"), ("\"10\"", "10"), ("12.5", "12.5"), ("\"12.5\"", "12.5")] {
+            let b: Buffer = serde_json::from_str(&format!(r#"{{"units": 2, "percent": {written}}}"#)).unwrap();
+            assert_eq!(b.percent, Decimal::from_str_exact(expected).unwrap(), "{written}");
+            assert_eq!(b.units, 2);
+        }
+        assert!(serde_json::from_str::<Buffer>(r#"{"percent": "ten"}"#).unwrap_err().to_string().contains("\"ten\""));
+        let mut doc = serde_json::to_value(sample_catalog_document()).unwrap();
+        doc["suppliers"][0]["buffer"] = serde_json::json!({"units": 2, "percent": 10});
+        let parsed = parse(&doc).unwrap();
+        assert_eq!(parsed.suppliers[0].buffer.apply(100), 88, "2 units and 10% of 100 held back");
     }
 
     #[test]
