@@ -60,9 +60,7 @@ pub async fn run(command: FeedCommand) -> Result<ExitCode, String> {
             }
             .map_err(|e| format!("{name}: {e}"))?;
             let as_of = match as_of {
-                Some(t) => chrono::DateTime::parse_from_rfc3339(&t)
-                    .map_err(|e| format!("--as-of {t:?}: {e}"))?
-                    .with_timezone(&Utc),
+                Some(t) => parse_time("--as-of", &t)?,
                 None => Utc::now(),
             };
             let supplier = dropline_domain::primitives::ids::SupplierId::new(supplier).map_err(|e| e.to_string())?;

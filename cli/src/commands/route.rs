@@ -45,9 +45,7 @@ pub async fn run(command: RouteCommand) -> Result<ExitCode, String> {
             let (name, text) = read_file(&file)?;
             let order = dropline_cli::preview::read_order(&name, &text)?;
             let at = match at {
-                Some(t) => chrono::DateTime::parse_from_rfc3339(&t)
-                    .map_err(|e| format!("--at {t:?}: {e}"))?
-                    .with_timezone(&Utc),
+                Some(t) => parse_time("--at", &t)?,
                 None => Utc::now(),
             };
             let level = match level {
