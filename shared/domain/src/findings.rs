@@ -35,6 +35,7 @@ pub enum FindingCode {
     AddressMissing,
     AddressFieldMissing,
     AddressCountryInvalid,
+    AddressUnchecked,
     PostalCodeInvalid,
     PostalCodeRegionMismatch,
     RegionUnknown,
@@ -58,7 +59,7 @@ pub enum FindingCode {
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 30] = [
+    pub const ALL: [FindingCode; 31] = [
         Self::OrderCancelled,
         Self::TestOrder,
         Self::PaymentNotAccepted,
@@ -69,6 +70,7 @@ impl FindingCode {
         Self::AddressMissing,
         Self::AddressFieldMissing,
         Self::AddressCountryInvalid,
+        Self::AddressUnchecked,
         Self::PostalCodeInvalid,
         Self::PostalCodeRegionMismatch,
         Self::RegionUnknown,
@@ -103,6 +105,7 @@ impl FindingCode {
             Self::AddressMissing => "address_missing",
             Self::AddressFieldMissing => "address_field_missing",
             Self::AddressCountryInvalid => "address_country_invalid",
+            Self::AddressUnchecked => "address_unchecked",
             Self::PostalCodeInvalid => "postal_code_invalid",
             Self::PostalCodeRegionMismatch => "postal_code_region_mismatch",
             Self::RegionUnknown => "region_unknown",
@@ -142,6 +145,7 @@ impl FindingCode {
             Self::AddressMissing | Self::AddressFieldMissing | Self::AddressCountryInvalid => {
                 "correct the shipping address in the store (its update validates the order again)"
             }
+            Self::AddressUnchecked => "check the address by hand: Dropline bundles no address rules for its country",
             Self::ContactMissing => "add the customer's email or phone in the store",
             Self::QuantityNotPositive => "correct or remove the line in the store",
             Self::SkuMissing => "give the product variant a SKU in the store and map it to a supplier item",

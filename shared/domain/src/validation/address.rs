@@ -9,6 +9,7 @@
 
 use crate::findings::{FindingCode, HoldCategory, HoldReason};
 use crate::order::Address;
+use crate::validation::countries::is_country;
 use regex_lite::Regex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -323,9 +324,17 @@ pub fn check(address: &Address, rules: &AddressRules) -> AddressVerdict {
         // Unknown to the table: only the generic checks.
         missing(&a.line1, "line1", "street line", &mut findings);
         missing(&a.city, "city", "city", &mut findings);
-        if !country_code.is_empty()
-            && (country_code.len() != 2 || !country_code.bytes().all(|b| b.is_ascii_alphabetic()))
-        {
+        if country_code.is_empty() {
+            // Already held as a missing field.
+        } else if is_country(&country_code) {
+            // A real country without bundled rules: nothing wrong is known, nothing was checked.
+            findings.push(HoldReason::warning(
+                FindingCode::AddressUnchecked,
+                HoldCategory::Address,
+                field("country"),
+                format!("no address rules for {country_code}: postal code, region and street were not checked"),
+            ));
+        } else {
             findings.push(HoldReason::new(
                 FindingCode::AddressCountryInvalid,
                 HoldCategory::Address,
@@ -490,6 +499,24 @@ mod tests {
         v.findings.iter().map(|f| f.code.as_str()).collect()
     }
 
+    /// Issue 11, defect 8: a country Dropline knows nothing about, or a code that is no
+    /// country, passed as valid with no finding.
+    #[test]
+    fn a_code_that_is_no_country_holds_and_a_country_without_rules_is_flagged() {
+        let r = rules();
+        for not_a_country in ["XX", "ZZ", "UK", "Q1"] {
+            let v = check(&addr(not_a_country, "", "12345", "1 Main St"), &r);
+            assert!(!v.ok(), "{not_a_country}: {:?}", v.findings);
+            assert_eq!(codes(&v), vec!["address_country_invalid"], "{not_a_country}");
+            assert_eq!(v.findings[0].field.as_deref(), Some("shipping_address.country"));
+        }
+        let v = check(&addr("MN", "", "14200", "1 Peace Ave"), &r);
+        assert!(v.ok(), "a real country without rules does not hold: {:?}", v.findings);
+        assert_eq!(codes(&v), vec!["address_unchecked"]);
+        assert!(!v.findings[0].holds());
+        assert!(v.findings[0].message.contains("not checked"), "{}", v.findings[0].message);
+    }
+
     #[test]
     fn table_of_address_rules() {
         let r = rules();
@@ -510,7 +537,9 @@ mod tests {
             (addr("CA", "QC", "M5V 2T6", "1 Rue X"), vec!["postal_code_region_mismatch"], false),
             (addr("HK", "", "", "Flat 3, Tower 2"), vec![], true),
             (addr("HK", "", "", ""), vec!["address_field_missing"], false),
-            (addr("XX", "", "", "1 Road"), vec![], true),
+            // Issue 11: "XX" is no country (it passed with no finding); Mongolia has no rules here.
+            (addr("XX", "", "", "1 Road"), vec!["address_country_invalid"], false),
+            (addr("MN", "", "", "1 Road"), vec!["address_unchecked"], true),
             (addr("USA", "", "", "1 Road"), vec!["address_country_invalid"], false),
         ];
         for (a, expected, ok) in cases {

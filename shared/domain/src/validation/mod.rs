@@ -2,6 +2,7 @@
 //! for a human. No I/O; the validate function loads the inputs and stores the verdict.
 
 pub mod address;
+pub mod countries;
 pub mod duplicates;
 mod margin;
 mod policy;
