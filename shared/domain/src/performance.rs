@@ -207,18 +207,20 @@ fn tracking_hours(shipped_at: DateTime<Utc>, reported_at: Option<DateTime<Utc>>)
 }
 
 /// The performance a supplier is expected to deliver: its configured figures (or the prior),
-/// weighing as `samples` outcomes, updated with what the pipeline measured.
+/// weighing as `samples` outcomes, updated with what the pipeline measured. A configured record
+/// measured on no outcome says nothing: the prior stands in for it, figures and weight.
 pub fn expected_performance(configured: &Performance, measured: &Outcomes) -> Performance {
-    let prior_weight = if configured.samples == 0 { Performance::PRIOR.samples } else { configured.samples };
+    let base = if configured.samples == 0 { &Performance::PRIOR } else { configured };
+    let prior_weight = base.samples;
     let w = f64::from(prior_weight);
     let blend = |prior: f64, hits: f64, n: u32| (prior * w + hits) / (w + f64::from(n));
     let shipped = measured.shipped;
     Performance {
-        acceptance_rate: blend(configured.acceptance_rate, f64::from(measured.accepted), measured.answered),
-        on_time_ship_rate: blend(configured.on_time_ship_rate, f64::from(measured.shipped_on_time), shipped),
-        tracking_upload_hours: blend(configured.tracking_upload_hours, measured.tracking_hours_total as f64, shipped),
+        acceptance_rate: blend(base.acceptance_rate, f64::from(measured.accepted), measured.answered),
+        on_time_ship_rate: blend(base.on_time_ship_rate, f64::from(measured.shipped_on_time), shipped),
+        tracking_upload_hours: blend(base.tracking_upload_hours, measured.tracking_hours_total as f64, shipped),
         cancellation_rate: blend(
-            configured.cancellation_rate,
+            base.cancellation_rate,
             f64::from(measured.cancelled_after_acceptance),
             measured.accepted,
         ),
@@ -256,6 +258,34 @@ pub fn outcome_slots(event: &SupplierEvent, r: &OrderRecord, po: &PurchaseOrderI
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 11, defect 4: a record configured at 100% on no sample beat a supplier measured at
+    /// 98% over 800 orders.
+    #[test]
+    fn a_configured_record_without_samples_weighs_no_more_than_the_prior() {
+        let perfect = Performance {
+            acceptance_rate: 1.0,
+            on_time_ship_rate: 1.0,
+            tracking_upload_hours: 0.0,
+            cancellation_rate: 0.0,
+            samples: 0,
+        };
+        assert_eq!(expected_performance(&perfect, &Outcomes::default()), Performance::PRIOR);
+        let measured = Outcomes {
+            answered: 800,
+            accepted: 784,
+            shipped: 784,
+            shipped_on_time: 768,
+            tracking_hours_total: 784 * 8,
+            ..Outcomes::default()
+        };
+        let unproven = reliability(&expected_performance(&perfect, &Outcomes::default()));
+        let proven = reliability(&expected_performance(&Performance::PRIOR, &measured));
+        assert!(proven > unproven, "measured {proven} must beat unproven {unproven}");
+        // A record with samples keeps its weight, as before.
+        let claimed = Performance { samples: 500, ..perfect };
+        assert_eq!(expected_performance(&claimed, &Outcomes::default()).acceptance_rate, 1.0);
+    }
     use crate::order::{Promise, Shipment};
     use crate::tracking::TrackingStatus;
     use chrono::{Duration, NaiveDate, TimeZone};
