@@ -38,6 +38,34 @@ pub struct Preview {
     pub routed: Routed,
 }
 
+impl Preview {
+    /// Validation's findings that hold the order: the pipeline would stop there, before routing.
+    pub fn validation_holds(&self) -> Vec<&HoldReason> {
+        self.findings.iter().filter(|f| f.holds()).collect()
+    }
+
+    /// Whether the pipeline would hold the order, in validation or in routing.
+    pub fn held(&self) -> bool {
+        !self.validation_holds().is_empty() || self.routed.result.is_err()
+    }
+
+    /// What the pipeline would do: validation's holds come first (routing never runs on a held
+    /// order), then routing's own outcome.
+    pub fn outcome(&self) -> String {
+        let held = self.validation_holds();
+        if held.is_empty() {
+            return self.routed.decision.outcome.clone();
+        }
+        let codes: std::collections::BTreeSet<&str> = held.iter().map(|h| h.code.as_str()).collect();
+        let codes: Vec<&str> = codes.into_iter().collect();
+        format!(
+            "held in validation: {} (once released, routing would give: {})",
+            codes.join(", "),
+            self.routed.decision.outcome
+        )
+    }
+}
+
 /// Validation (for its findings and the service level), then the engine, at `at`.
 pub fn preview(
     order: &CanonicalOrder,
@@ -81,11 +109,17 @@ pub fn to_json(p: &Preview) -> Value {
         ),
         Err(h) => (Vec::new(), h.clone()),
     };
+    // Validation's holds stop the order before routing: no purchase order would be created.
+    let mut all_holds: Vec<HoldReason> = p.validation_holds().into_iter().cloned().collect();
+    all_holds.extend(holds);
+    let pos = if p.validation_holds().is_empty() { pos } else { Vec::new() };
     json!({
+        "outcome": p.outcome(),
+        "held": p.held(),
         "validation": p.findings,
         "service_level": p.service_level,
         "purchase_orders": pos,
-        "holds": holds,
+        "holds": all_holds,
         "warnings": p.routed.warnings,
         "decision": p.routed.decision,
     })
@@ -176,7 +210,7 @@ pub fn render(p: &Preview) -> String {
             .ok();
         }
     }
-    writeln!(out, "\nOutcome: {}", d.outcome).ok();
+    writeln!(out, "\nOutcome: {}", p.outcome()).ok();
     match &p.routed.result {
         Ok(pos) => {
             for po in pos {
@@ -236,5 +270,28 @@ mod tests {
         let canonical = serde_json::to_string(&order).unwrap();
         assert_eq!(read_order("c.json", &canonical).unwrap(), order);
         assert!(read_order("x.json", "{\"hello\": 1}").unwrap_err().contains("neither"));
+    }
+
+    /// Issue 11, defect 2: the preview said "routed: northwind-us" beside validation's
+    /// `margin_below_floor`, though the pipeline holds that order.
+    #[test]
+    fn the_outcome_is_what_the_pipeline_would_do_when_validation_holds() {
+        let deliveries: Value = serde_json::from_str(include_str!("../../local/demo/deliveries.json")).unwrap();
+        let below = deliveries.as_array().unwrap().iter().find(|d| d["case"] == "below_margin").unwrap();
+        let order = read_order("below.json", &below["payload"].to_string()).unwrap();
+        let doc = dropline_local::demo::catalog().unwrap();
+        let view = dropline_domain::testing::view_of(&doc);
+        let config = dropline_local::demo::routing().unwrap();
+        let at = DateTime::parse_from_rfc3339("2026-11-20T15:00:00Z").unwrap().with_timezone(&Utc);
+        let p = preview(&order, &view, &config, &ValidationPolicy::default(), at, None, &Measured::new());
+        assert!(p.routed.result.is_ok(), "routing alone would route it");
+        assert!(p.held());
+        assert!(p.outcome().starts_with("held in validation: margin_below_floor"), "{}", p.outcome());
+        let table = render(&p);
+        assert!(table.contains("Outcome: held in validation: margin_below_floor"), "{table}");
+        let v = to_json(&p);
+        assert_eq!(v["held"], json!(true));
+        assert!(v["holds"].as_array().unwrap().iter().any(|h| h["code"] == "margin_below_floor"), "{}", v["holds"]);
+        assert_eq!(v["purchase_orders"], json!([]), "no purchase order for a held order");
     }
 }

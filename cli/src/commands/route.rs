@@ -108,7 +108,7 @@ pub async fn run(command: RouteCommand) -> Result<ExitCode, String> {
             } else {
                 print!("{}", dropline_cli::preview::render(&p));
             }
-            Ok(if p.routed.result.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if p.held() { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
     }
 }
