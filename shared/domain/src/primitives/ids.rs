@@ -89,8 +89,9 @@ string_id!(
     ChannelOrderId, "channel order id", 64, token
 );
 string_id!(
-    /// A store SKU: what the merchant's catalog calls the item.
-    Sku, "SKU", 128, |c: char| !c.is_control() && !c.is_whitespace()
+    /// A store SKU: what the merchant's catalog calls the item, as the store sent it (spaces
+    /// included: real catalogs have them; control characters never).
+    Sku, "SKU", 255, printable
 );
 string_id!(
     /// A supplier's id in the catalog (`northwind-us`).
@@ -231,7 +232,10 @@ mod tests {
     #[test]
     fn ids_refuse_bad_input() {
         assert!(Sku::new("").is_err());
-        assert!(Sku::new("A B").is_err());
+        // Issue 11, defect 11: a SKU with a space was refused, and its order lost with a 400.
+        assert_eq!(Sku::new("TEE BLK M").unwrap().as_str(), "TEE BLK M");
+        assert!(Sku::new("A\tB").is_err(), "control characters never");
+        assert!(Sku::new("x".repeat(255)).is_ok() && Sku::new("x".repeat(256)).is_err());
         assert!(SupplierId::new("Upper").is_err());
         assert!(ChannelOrderId::new("12/3").is_err());
         let json = serde_json::to_string(&Sku::new("TEE-1").unwrap()).unwrap();

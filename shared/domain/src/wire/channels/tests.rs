@@ -45,6 +45,16 @@ fn maps_a_shopify_order() {
     assert_eq!(o.created_at.to_rfc3339(), "2026-11-20T14:12:44+00:00");
 }
 
+/// Issue 11, defect 11: a SKU containing a space got a 400 (`character ' ' not allowed`) and the
+/// order was lost. It is stored as the store sent it; mapping it is validation's business.
+#[test]
+fn a_sku_with_a_space_is_kept_as_the_store_sent_it() {
+    let mut b = shopify_body();
+    b["line_items"][0]["sku"] = json!("TEE BLK M");
+    let o = shopify_order("d.myshopify.com", &serde_json::to_vec(&b).unwrap()).expect("maps");
+    assert_eq!(o.lines[0].sku.as_ref().unwrap().as_str(), "TEE BLK M");
+}
+
 #[test]
 fn shopify_errors_name_the_field() {
     let mut b = shopify_body();
