@@ -32,7 +32,7 @@ use crate::order::{CanonicalOrder, PoLine, PoStatus, Promise, PurchaseOrder, Rou
 use crate::order::{ServiceLevel, SplitPolicy};
 use crate::performance::Measured;
 use crate::primitives::ids::{OrderId, PurchaseOrderId, SupplierId};
-use crate::routing::config::{Priority, RoutingConfig};
+use crate::routing::config::{MIN_ACK_DEADLINE_HOURS, Priority, RoutingConfig};
 use crate::validation::UnknownStock;
 use candidates::{Context, Qualified};
 use chrono::{DateTime, Duration, Utc};
@@ -260,7 +260,7 @@ fn purchase_orders(
                 supplier_id: q.supplier.id.clone(),
                 lines,
                 promise: Some(Promise {
-                    ack_by: now + Duration::hours(i64::from(q.supplier.ack_deadline_hours)),
+                    ack_by: ack_by(now, q.supplier.ack_deadline_hours, q.ship_by),
                     ship_by: q.ship_by,
                     delivery_earliest: q.delivery.0,
                     delivery_latest: q.delivery.1,
@@ -268,6 +268,15 @@ fn purchase_orders(
             }
         })
         .collect()
+}
+
+/// When the supplier must acknowledge: its deadline, but no later than halfway to the ship-by,
+/// so a silent supplier is replaced while another can still ship in time; never sooner than the
+/// shortest deadline escalation watches for.
+fn ack_by(now: DateTime<Utc>, deadline_hours: u32, ship_by: DateTime<Utc>) -> DateTime<Utc> {
+    let deadline = now + Duration::hours(i64::from(deadline_hours));
+    let halfway = now + (ship_by - now) / 2;
+    deadline.min(halfway).max(now + Duration::hours(i64::from(MIN_ACK_DEADLINE_HOURS)))
 }
 
 #[cfg(test)]

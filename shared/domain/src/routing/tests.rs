@@ -374,6 +374,21 @@ fn expedited_orders_need_a_supplier_that_ships_in_time_and_go_by_speed() {
     assert!(r.warnings.iter().any(|w| w.code == "ship_by_unmet"));
 }
 
+/// Issue 11, defect 3: an expedited order that must ship within hours got the default 24 hours
+/// to be acknowledged, so a silent supplier was replaced only after the promise was broken.
+#[test]
+fn the_acknowledgment_deadline_leaves_time_to_reroute_before_the_ship_by() {
+    let mut c = case(&["A", "B"]);
+    c.level = ServiceLevel::Expedited;
+    let r = c.run();
+    assert_eq!(chosen(&r), vec!["bolt"]);
+    let p = r.result.as_ref().unwrap()[0].promise.clone().unwrap();
+    let now = c.now;
+    assert!(p.ack_by < p.ship_by, "ack by {} after ship by {}", p.ack_by, p.ship_by);
+    assert!(p.ack_by <= now + (p.ship_by - now) / 2, "half the time left to reroute: {} / {}", p.ack_by, p.ship_by);
+    assert!(p.ack_by >= now + Duration::hours(1), "never sooner than escalation looks");
+}
+
 #[test]
 fn rules_pin_exclude_and_prioritize_by_channel_destination_and_tags() {
     // A VIP customer tag routes by speed first.
