@@ -62,6 +62,12 @@ impl Money {
         self.0.round_dp_with_strategy(currency.minor_units(), rust_decimal::RoundingStrategy::MidpointAwayFromZero)
     }
 
+    /// Written with exactly the currency's minor units (`398.00` USD, `398` JPY), as every message
+    /// about money shows it.
+    pub fn in_minor_units(self, currency: Currency) -> String {
+        in_minor_units(self.0, currency)
+    }
+
     /// Rounded to cents, as stores present totals.
     pub fn cents(self) -> Decimal {
         self.0.round_dp(2)
@@ -137,6 +143,14 @@ impl fmt::Display for Currency {
     }
 }
 
+/// `amount` rounded to the currency's minor unit and written with exactly that many decimals.
+pub fn in_minor_units(amount: Decimal, currency: Currency) -> String {
+    let mut d =
+        amount.round_dp_with_strategy(currency.minor_units(), rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    d.rescale(currency.minor_units());
+    d.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +171,17 @@ mod tests {
         assert_eq!(Currency::parse("usd").unwrap().as_str(), "USD");
         assert!(Currency::parse("US").is_err());
         assert!(Currency::parse("U$D").is_err());
+    }
+
+    /// Issue 11, defect 15: money in messages was uneven (`398` beside `388.00`).
+    #[test]
+    fn money_is_written_with_the_currency_minor_units() {
+        let usd = Currency::parse("USD").unwrap();
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(Money::parse("398").unwrap().in_minor_units(usd), "398.00");
+        assert_eq!(Money::parse("388.005").unwrap().in_minor_units(usd), "388.01");
+        assert_eq!(Money::parse("12.0").unwrap().in_minor_units(usd), "12.00");
+        assert_eq!(Money::parse("398").unwrap().in_minor_units(jpy), "398");
+        assert_eq!(in_minor_units(Decimal::new(-15, 1), usd), "-1.50");
     }
 }

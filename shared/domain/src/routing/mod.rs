@@ -174,10 +174,12 @@ pub fn route(req: &Request<'_>, catalog: &CatalogView, config: &RoutingConfig) -
         && best.extra > limit
     {
         let detail = format!(
-            "the best plan splits the order over {} shipments ({}) and they add {} in shipping and fees, above the limit of {limit}",
+            "the best plan splits the order over {} shipments ({}) and they add {} {c} in shipping and fees, above the limit of {} {c}",
             best.shipments.len(),
             score::supplier_ids(best, &qualified).join(" + "),
-            best.extra
+            best.extra.in_minor_units(order.currency),
+            limit.in_minor_units(order.currency),
+            c = order.currency
         );
         if req.waived.contains(&FindingCode::SplitCostExceedsLimit) {
             warnings.push(HoldReason::warning(FindingCode::SplitCostExceedsLimit, HoldCategory::Routing, None, detail));

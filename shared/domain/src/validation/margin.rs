@@ -51,7 +51,7 @@ pub fn margin_below_floor(
         MarginFloor::Off => return None,
     };
     let c = order.currency;
-    let round = |d: Decimal| d.round_dp(c.minor_units());
+    let round = |d: Decimal| crate::primitives::money::in_minor_units(d, c);
     (margin < floor).then(|| {
         reason(
             FindingCode::MarginBelowFloor,

@@ -4,6 +4,7 @@ use super::*;
 use crate::findings::{FindingCode, HoldCategory, HoldReason};
 use crate::order::CanonicalOrder;
 use crate::primitives::money::Money;
+use crate::primitives::money::in_minor_units;
 use rust_decimal::Decimal;
 
 /// `subtotal + shipping + other - discounts (+ tax unless included) = total`, and the lines add
@@ -18,7 +19,11 @@ pub fn totals_findings(order: &CanonicalOrder) -> Vec<HoldReason> {
             FindingCode::TotalsMismatch,
             HoldCategory::Payment,
             "totals.subtotal",
-            format!("the lines add up to {} {c} but the subtotal is {} {c}", lines, t.subtotal),
+            format!(
+                "the lines add up to {} {c} but the subtotal is {} {c}",
+                lines.in_minor_units(c),
+                t.subtotal.in_minor_units(c)
+            ),
         ));
     }
     let tax = if t.taxes_included { Decimal::ZERO } else { t.tax.amount() };
@@ -39,8 +44,14 @@ pub fn totals_findings(order: &CanonicalOrder) -> Vec<HoldReason> {
             HoldCategory::Payment,
             "totals.total",
             format!(
-                "subtotal {} + shipping {} + other {} - discounts {} ({tax_note} {}) = {expected} {c}, but the total is {} {c}",
-                t.subtotal, t.shipping, t.other, t.discounts, t.tax, t.total
+                "subtotal {} + shipping {} + other {} - discounts {} ({tax_note} {}) = {} {c}, but the total is {} {c}",
+                t.subtotal.in_minor_units(c),
+                t.shipping.in_minor_units(c),
+                t.other.in_minor_units(c),
+                t.discounts.in_minor_units(c),
+                t.tax.in_minor_units(c),
+                in_minor_units(expected, c),
+                t.total.in_minor_units(c)
             ),
         ));
     }
