@@ -177,13 +177,26 @@ pub fn validate(
             .filter_map(|o| variant_mismatch(line, o).map(|r| format!("{} ({}): {r}", o.supplier_id, o.supplier_sku)))
             .collect();
         if !mismatches.is_empty() {
-            out.push(reason(
+            // Only when no supplier has the right variant does the line wait for a human; a
+            // wrong mapping elsewhere is a warning (routing rules those offers out on its own).
+            if active.iter().all(|o| variant_mismatch(line, o).is_some()) {
+                out.push(reason(
+                    FindingCode::VariantMismatch,
+                    HoldCategory::Mapping,
+                    &field("variant_title"),
+                    format!("SKU {sku} is mapped to a different variant: {}", mismatches.join("; ")),
+                ));
+                continue;
+            }
+            out.push(HoldReason::warning(
                 FindingCode::VariantMismatch,
                 HoldCategory::Mapping,
-                &field("variant_title"),
-                format!("SKU {sku} is mapped to a different variant: {}", mismatches.join("; ")),
+                Some(field("variant_title")),
+                format!(
+                    "SKU {sku}: these suppliers are mapped to a different variant and can't fill it: {}",
+                    mismatches.join("; ")
+                ),
             ));
-            continue;
         }
         // Stock, after buffers and reservations, from suppliers that ship there.
         let verdicts: Vec<(&Offer, Option<Refusal>)> = active

@@ -380,3 +380,48 @@ fn postal_code_optional_where_countries_have_none() {
     doc.suppliers[0].ships_to.push("HK".into());
     assert!(validate(&o, &view_of(&doc), &ValidationPolicy::default(), now()).findings.is_empty());
 }
+
+/// The index of the sample order's MUG-WHT line (two suppliers offer it).
+fn mug(c: &Ctx) -> usize {
+    c.order.lines.iter().position(|l| l.sku.as_ref().is_some_and(|s| s.as_str() == "MUG-WHT")).unwrap()
+}
+
+/// Issue 11, defect 1: one supplier's wrong variant mapping held the whole order, though
+/// another supplier had the right variant (and routing would have chosen it).
+#[test]
+fn a_wrong_variant_at_one_supplier_holds_only_when_no_supplier_has_the_right_one() {
+    let wrong_at_beta = |c: &mut Ctx| {
+        let i = mug(c);
+        c.order.lines[i].variant_title = Some("White".into());
+        offer(c, "MUG-WHT", "beta-eu").attributes.insert("color".into(), "Black".into());
+        offer(c, "MUG-WHT", "acme-us").attributes.insert("color".into(), "White".into());
+    };
+    let r = run(wrong_at_beta);
+    assert!(r.passes(), "acme-us has the right variant: {:?}", r.findings);
+    assert_eq!(codes(&r), vec!["variant_mismatch"]);
+    assert!(!r.findings[0].holds(), "the bad mapping is a warning");
+    assert!(r.findings[0].message.contains("beta-eu"), "{}", r.findings[0].message);
+
+    // Every supplier mapped to another variant: the line waits for a human, as before.
+    let r = run(|c| {
+        let i = mug(c);
+        c.order.lines[i].variant_title = Some("White".into());
+        offer(c, "MUG-WHT", "beta-eu").attributes.insert("color".into(), "Black".into());
+        offer(c, "MUG-WHT", "acme-us").attributes.insert("color".into(), "Navy".into());
+    });
+    assert!(!r.passes());
+    assert_eq!(codes(&r), vec!["variant_mismatch"]);
+
+    // The right variant's supplier has no stock: the line holds for stock, never fills from
+    // the wrong variant.
+    let r = run(|c| {
+        let i = mug(c);
+        c.order.lines[i].variant_title = Some("White".into());
+        offer(c, "MUG-WHT", "beta-eu").attributes.insert("color".into(), "Black".into());
+        let right = offer(c, "MUG-WHT", "acme-us");
+        right.attributes.insert("color".into(), "White".into());
+        right.stock = 0;
+    });
+    assert!(!r.passes());
+    assert_eq!(codes(&r), vec!["variant_mismatch", "out_of_stock"], "{:?}", r.findings);
+}
