@@ -94,9 +94,13 @@ pub fn preview(
 }
 
 pub fn to_json(p: &Preview) -> Value {
-    let (pos, holds) = match &p.routed.result {
-        Ok(pos) => (
-            pos.iter()
+    // Validation's holds stop the order before routing: no purchase order would be created.
+    let mut holds: Vec<HoldReason> = p.validation_holds().into_iter().cloned().collect();
+    let mut pos = Vec::new();
+    match &p.routed.result {
+        Ok(planned) if holds.is_empty() => {
+            pos = planned
+                .iter()
                 .map(|po| {
                     json!({
                         "supplier_id": po.supplier_id,
@@ -104,22 +108,18 @@ pub fn to_json(p: &Preview) -> Value {
                         "promise": po.promise,
                     })
                 })
-                .collect::<Vec<_>>(),
-            Vec::new(),
-        ),
-        Err(h) => (Vec::new(), h.clone()),
-    };
-    // Validation's holds stop the order before routing: no purchase order would be created.
-    let mut all_holds: Vec<HoldReason> = p.validation_holds().into_iter().cloned().collect();
-    all_holds.extend(holds);
-    let pos = if p.validation_holds().is_empty() { pos } else { Vec::new() };
+                .collect();
+        }
+        Ok(_) => {}
+        Err(h) => holds.extend(h.iter().cloned()),
+    }
     json!({
         "outcome": p.outcome(),
         "held": p.held(),
         "validation": p.findings,
         "service_level": p.service_level,
         "purchase_orders": pos,
-        "holds": all_holds,
+        "holds": holds,
         "warnings": p.routed.warnings,
         "decision": p.routed.decision,
     })

@@ -2,7 +2,9 @@
 //! that a function links and builds only the services its features enable.
 
 use super::request_counter::RequestCounter;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+#[cfg(any(feature = "dynamodb", feature = "sqs", feature = "eventbridge", feature = "ssm"))]
+use std::sync::OnceLock;
 
 /// The shared AWS configuration (region, credentials, `AWS_ENDPOINT_URL_*`) and the clients
 /// built from it. Cloning shares the clients (and their connection pools).
@@ -11,6 +13,11 @@ pub struct AwsClients(Arc<Inner>);
 
 #[derive(Debug)]
 struct Inner {
+    // Read only by the clients the enabled features build.
+    #[cfg_attr(
+        not(any(feature = "dynamodb", feature = "sqs", feature = "eventbridge", feature = "ssm")),
+        allow(dead_code)
+    )]
     conf: aws_config::SdkConfig,
     requests: RequestCounter,
     #[cfg(feature = "dynamodb")]
@@ -50,44 +57,27 @@ impl AwsClients {
     pub fn requests(&self) -> &RequestCounter {
         &self.0.requests
     }
-
-    #[cfg(feature = "dynamodb")]
-    pub fn dynamodb(&self) -> &aws_sdk_dynamodb::Client {
-        let i = &self.0;
-        i.dynamodb.get_or_init(|| {
-            aws_sdk_dynamodb::Client::from_conf(
-                aws_sdk_dynamodb::config::Builder::from(&i.conf).interceptor(i.requests.clone()).build(),
-            )
-        })
-    }
-
-    #[cfg(feature = "sqs")]
-    pub fn sqs(&self) -> &aws_sdk_sqs::Client {
-        let i = &self.0;
-        i.sqs.get_or_init(|| {
-            aws_sdk_sqs::Client::from_conf(
-                aws_sdk_sqs::config::Builder::from(&i.conf).interceptor(i.requests.clone()).build(),
-            )
-        })
-    }
-
-    #[cfg(feature = "eventbridge")]
-    pub fn eventbridge(&self) -> &aws_sdk_eventbridge::Client {
-        let i = &self.0;
-        i.eventbridge.get_or_init(|| {
-            aws_sdk_eventbridge::Client::from_conf(
-                aws_sdk_eventbridge::config::Builder::from(&i.conf).interceptor(i.requests.clone()).build(),
-            )
-        })
-    }
-
-    #[cfg(feature = "ssm")]
-    pub fn ssm(&self) -> &aws_sdk_ssm::Client {
-        let i = &self.0;
-        i.ssm.get_or_init(|| {
-            aws_sdk_ssm::Client::from_conf(
-                aws_sdk_ssm::config::Builder::from(&i.conf).interceptor(i.requests.clone()).build(),
-            )
-        })
-    }
 }
+
+/// `AwsClients::$name()`: the `$sdk` client, built on first use from the shared configuration
+/// with the request counter attached, behind the `$feature` feature.
+macro_rules! client {
+    ($feature:literal, $name:ident, $sdk:ident) => {
+        impl AwsClients {
+            #[cfg(feature = $feature)]
+            pub fn $name(&self) -> &$sdk::Client {
+                let i = &self.0;
+                i.$name.get_or_init(|| {
+                    $sdk::Client::from_conf(
+                        $sdk::config::Builder::from(&i.conf).interceptor(i.requests.clone()).build(),
+                    )
+                })
+            }
+        }
+    };
+}
+
+client!("dynamodb", dynamodb, aws_sdk_dynamodb);
+client!("sqs", sqs, aws_sdk_sqs);
+client!("eventbridge", eventbridge, aws_sdk_eventbridge);
+client!("ssm", ssm, aws_sdk_ssm);

@@ -59,7 +59,7 @@ impl Money {
 
     /// Rounded to the currency's minor unit (half away from zero, as stores round).
     pub fn rounded(self, currency: Currency) -> Decimal {
-        self.0.round_dp_with_strategy(currency.minor_units(), rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        round_to_minor_units(self.0, currency)
     }
 
     /// Written with exactly the currency's minor units (`398.00` USD, `398` JPY), as every message
@@ -143,10 +143,14 @@ impl fmt::Display for Currency {
     }
 }
 
+/// `amount` rounded to the currency's minor unit, half away from zero, as stores round.
+pub fn round_to_minor_units(amount: Decimal, currency: Currency) -> Decimal {
+    amount.round_dp_with_strategy(currency.minor_units(), rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+}
+
 /// `amount` rounded to the currency's minor unit and written with exactly that many decimals.
 pub fn in_minor_units(amount: Decimal, currency: Currency) -> String {
-    let mut d =
-        amount.round_dp_with_strategy(currency.minor_units(), rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let mut d = round_to_minor_units(amount, currency);
     d.rescale(currency.minor_units());
     d.to_string()
 }

@@ -324,23 +324,24 @@ pub fn check(address: &Address, rules: &AddressRules) -> AddressVerdict {
         // Unknown to the table: only the generic checks.
         missing(&a.line1, "line1", "street line", &mut findings);
         missing(&a.city, "city", "city", &mut findings);
-        if country_code.is_empty() {
-            // Already held as a missing field.
-        } else if is_country(&country_code) {
-            // A real country without bundled rules: nothing wrong is known, nothing was checked.
-            findings.push(HoldReason::warning(
-                FindingCode::AddressUnchecked,
-                HoldCategory::Address,
-                field("country"),
-                format!("no address rules for {country_code}: postal code, region and street were not checked"),
-            ));
-        } else {
-            findings.push(HoldReason::new(
-                FindingCode::AddressCountryInvalid,
-                HoldCategory::Address,
-                field("country"),
-                format!("{country_code:?} is not an ISO 3166 country code"),
-            ));
+        // An empty country is already held as a missing field.
+        if !country_code.is_empty() {
+            findings.push(if is_country(&country_code) {
+                // A real country without bundled rules: nothing wrong is known, nothing was checked.
+                HoldReason::warning(
+                    FindingCode::AddressUnchecked,
+                    HoldCategory::Address,
+                    field("country"),
+                    format!("no address rules for {country_code}: postal code, region and street were not checked"),
+                )
+            } else {
+                HoldReason::new(
+                    FindingCode::AddressCountryInvalid,
+                    HoldCategory::Address,
+                    field("country"),
+                    format!("{country_code:?} is not an ISO 3166 country code"),
+                )
+            });
         }
         return AddressVerdict { address: a, changes, findings, po_box: false };
     };

@@ -4,7 +4,7 @@ use super::*;
 use crate::findings::{FindingCode, HoldCategory, HoldReason};
 use crate::order::CanonicalOrder;
 use crate::primitives::money::Money;
-use crate::primitives::money::in_minor_units;
+use crate::primitives::money::{in_minor_units, round_to_minor_units};
 use rust_decimal::Decimal;
 
 /// `subtotal + shipping + other - discounts (+ tax unless included) = total`, and the lines add
@@ -35,8 +35,7 @@ pub fn totals_findings(order: &CanonicalOrder) -> Vec<HoldReason> {
         .saturating_add(t.other.amount())
         .saturating_sub(t.discounts.amount())
         .saturating_add(tax);
-    let expected =
-        expected.round_dp_with_strategy(c.minor_units(), rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let expected = round_to_minor_units(expected, c);
     if expected != t.total.rounded(c) {
         let tax_note = if t.taxes_included { "tax included in prices" } else { "+ tax" };
         out.push(reason(
