@@ -14,7 +14,7 @@ test:
 ## Unit tests and the handler tests on memory adapters (no emulators).
 unit:
 	$(CARGO) test --workspace --lib
-	$(CARGO) test -p dropline-tests --test handlers --test architecture --test wire_compat --test docs_examples
+	$(CARGO) test -p dropline-tests --test handlers --test architecture --test wire_compat --test docs_examples --test webhook_bodies
 
 lint:
 	$(CARGO) fmt --all -- --check

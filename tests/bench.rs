@@ -270,6 +270,7 @@ fn cpu() {
         clock,
         stock: Arc::new(MemoryCatalog::default()),
         outcomes: Arc::new(MemoryCatalog::default()),
+        time_zones: Default::default(),
     };
     let n = 20_000;
     let requests: Vec<WebRequest> = (0..n * 8 + 1000)

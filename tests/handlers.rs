@@ -268,6 +268,7 @@ async fn an_outcome_lost_to_a_crash_is_counted_on_the_suppliers_retry_and_only_o
         clock: w.clock.clone(),
         stock: w.catalog.clone(),
         outcomes: Arc::new(DownLedger),
+        time_zones: Default::default(),
     };
     let answer = ingest_down.handle(signed_callback("northwind-us", &accept)).await;
     assert_eq!(answer.status, 503, "{}", answer.body);

@@ -246,7 +246,7 @@ async fn a_poison_message_reaches_the_dlq_and_its_batch_mates_succeed() {
     for d in [&good_a, &good_b] {
         let body = d.body();
         let o = if d.channel == "woocommerce" {
-            dropline_domain::wire::channels::woocommerce_order(&d.store, &body)
+            dropline_domain::wire::channels::woocommerce_order(&d.store, &body, &Default::default())
         } else {
             dropline_domain::wire::channels::shopify_order(&d.store, &body)
         }
@@ -278,6 +278,7 @@ async fn crash_after_order_write(stack: &Stack, d: &dropline_local::demo::Delive
         clock: stack.clock.clone(),
         stock: stack.ledger.clone(),
         outcomes: stack.ledger.clone(),
+        time_zones: Default::default(),
     };
     let mut req = d.request(dropline_tests::SHOPIFY_SECRET);
     req.deadline = Some(stack.clock.now_plus(Duration::seconds(3)));

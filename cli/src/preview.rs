@@ -10,7 +10,7 @@ use dropline_domain::performance::Measured;
 use dropline_domain::routing::config::RoutingConfig;
 use dropline_domain::routing::{Request, Routed, route};
 use dropline_domain::validation::{ValidationPolicy, validate};
-use dropline_domain::wire::channels::{shopify_order, woocommerce_order};
+use dropline_domain::wire::channels::{StoreTimeZones, shopify_order, woocommerce_order};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 
@@ -22,8 +22,12 @@ pub fn read_order(name: &str, text: &str) -> Result<CanonicalOrder, String> {
         return serde_json::from_value(v).map_err(|e| format!("{name}: canonical order: {e}"));
     }
     let body = text.as_bytes();
-    if v.get("billing").is_some() || v.get("date_created").is_some() {
-        return woocommerce_order("preview", body).map_err(|e| format!("{name}: WooCommerce order: {e}"));
+    let legacy_woo = v.get("order").is_some_and(|o| o.get("line_items").is_some());
+    if legacy_woo || v.get("billing").is_some() || v.get("date_created").is_some() {
+        // wc/v1 times are site-local: read them on the clock ingest would use.
+        let zones = std::env::var("DROPLINE_STORE_TIME_ZONES").unwrap_or_default();
+        let zones = StoreTimeZones::parse(&zones).map_err(|e| format!("DROPLINE_STORE_TIME_ZONES: {e}"))?;
+        return woocommerce_order("preview", body, &zones).map_err(|e| format!("{name}: WooCommerce order: {e}"));
     }
     if v.get("line_items").is_some() {
         return shopify_order("preview.myshopify.com", body).map_err(|e| format!("{name}: Shopify order: {e}"));

@@ -95,6 +95,7 @@ impl Pipeline {
                 clock: p.clock.clone(),
                 stock: p.stock.clone(),
                 outcomes: p.outcomes.clone(),
+                time_zones: Default::default(),
             }),
             validate: Arc::new(Validate {
                 store: p.store.clone(),

@@ -21,6 +21,7 @@ use dropline_domain::order::{OrderRecord, Receipt, StoreUpdate};
 use dropline_domain::order::{SupplierEvent, apply_supplier_event};
 use dropline_domain::performance::outcome_slots;
 use dropline_domain::primitives::ids::{DeliveryId, PurchaseOrderId, SupplierId};
+use dropline_domain::wire::channels::StoreTimeZones;
 use dropline_domain::wire::channels::{self, PayloadError};
 use dropline_domain::wire::events::DomainEvent;
 use dropline_domain::wire::messages::{Step, WorkMessage};
@@ -90,6 +91,8 @@ pub struct Ingest {
     pub stock: Arc<dyn StockLedger>,
     /// Supplier outcomes (acceptances, rejections, shipments), counted once per purchase order.
     pub outcomes: Arc<dyn OutcomeLedger>,
+    /// Each store's wall clock, for site-local times without an offset (WooCommerce wc/v1).
+    pub time_zones: StoreTimeZones,
 }
 
 /// Which endpoint a path names. API Gateway may prefix a stage name; only the tail counts.
@@ -165,7 +168,7 @@ impl Ingest {
         if !topic.starts_with("order.") {
             return WebResponse::error(400, "unsupported_topic", format!("topic {topic} is not an order topic"));
         }
-        let order = match channels::woocommerce_order(source, &req.body) {
+        let order = match channels::woocommerce_order(source, &req.body, &self.time_zones) {
             Ok(o) => o,
             Err(e) => return WebResponse::invalid(&e),
         };
@@ -292,9 +295,9 @@ impl Ingest {
         {
             tracing::warn!(order_id = %order_id, error = %e, "status event not published");
         }
-        // A cancellation gives the stock back: after the event (a failure here is answered 503
+        // A cancellation (or a refund hold) gives the stock back: after the event (a failure here is answered 503
         // and the store's retry, finding the update applied, repeats only this).
-        if r.status == OrderStatus::Cancelled || outcome == StoreUpdate::Cancelled {
+        if r.status == OrderStatus::Cancelled || matches!(outcome, StoreUpdate::Cancelled | StoreUpdate::RefundHeld) {
             for po in &r.purchase_orders {
                 reconcile_stock(self.stock.as_ref(), po).await?;
             }
@@ -303,7 +306,9 @@ impl Ingest {
             StoreUpdate::Stale | StoreUpdate::Noted => "duplicate",
             StoreUpdate::Revalidate => "updated",
             StoreUpdate::Cancelled => "cancelled",
-            StoreUpdate::CancelledAfterSubmission => "held",
+            StoreUpdate::CancelledAfterSubmission | StoreUpdate::RefundHeld | StoreUpdate::RefundedAfterSubmission => {
+                "held"
+            }
         };
         Ok(json!({"status": status, "order_id": order_id, "order_status": r.status}))
     }

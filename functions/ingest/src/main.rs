@@ -5,9 +5,10 @@ use dropline_adapters::aws::{
     AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue,
     load_secrets,
 };
-use dropline_app::env::required;
+use dropline_app::env::{optional, required};
 use dropline_app::idempotency::Idempotency;
 use dropline_app::ports::SystemClock;
+use dropline_domain::wire::channels::StoreTimeZones;
 use dropline_domain::wire::messages::Step;
 use dropline_ingest::Ingest;
 use lambda_http::{Error, service_fn};
@@ -24,6 +25,7 @@ async fn main() -> Result<(), Error> {
     let catalog_table = required("DROPLINE_CATALOG_TABLE")?;
     let event_bus = required("DROPLINE_EVENT_BUS")?;
     let secrets_path = required("DROPLINE_SECRETS_PATH")?;
+    let time_zones = StoreTimeZones::parse(&optional("DROPLINE_STORE_TIME_ZONES").unwrap_or_default())?;
 
     let aws = AwsClients::from_env().await;
     let secrets = load_secrets(aws.ssm(), &secrets_path).await?;
@@ -46,6 +48,7 @@ async fn main() -> Result<(), Error> {
         clock: Arc::new(SystemClock),
         stock: catalog.clone(),
         outcomes: catalog,
+        time_zones,
     });
     lambda_http::run(service_fn(move |req| {
         let ingest = ingest.clone();

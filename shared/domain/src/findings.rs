@@ -56,10 +56,11 @@ pub enum FindingCode {
     SplitCostExceedsLimit,
     SupplierRejected,
     CancelledAfterSubmission,
+    RefundedAfterSubmission,
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 31] = [
+    pub const ALL: [FindingCode; 32] = [
         Self::OrderCancelled,
         Self::TestOrder,
         Self::PaymentNotAccepted,
@@ -91,6 +92,7 @@ impl FindingCode {
         Self::SplitCostExceedsLimit,
         Self::SupplierRejected,
         Self::CancelledAfterSubmission,
+        Self::RefundedAfterSubmission,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -126,6 +128,7 @@ impl FindingCode {
             Self::SplitCostExceedsLimit => "split_cost_exceeds_limit",
             Self::SupplierRejected => "supplier_rejected",
             Self::CancelledAfterSubmission => "cancelled_after_submission",
+            Self::RefundedAfterSubmission => "refunded_after_submission",
         }
     }
 
@@ -176,6 +179,9 @@ impl FindingCode {
             }
             Self::SupplierRejected => "resolve the supplier's reason, or route the order to another supplier",
             Self::CancelledAfterSubmission => "ask the supplier to cancel the purchase order, then cancel the order",
+            Self::RefundedAfterSubmission => {
+                "ask the supplier to cancel or amend the purchase order; cancel the order if nothing ships"
+            }
             _ => return None,
         })
     }
@@ -194,6 +200,7 @@ impl FindingCode {
                 | Self::OutOfStock
                 | Self::NoSupplierForLine
                 | Self::CancelledAfterSubmission
+                | Self::RefundedAfterSubmission
                 | Self::AddressMissing
                 | Self::AddressCountryInvalid
                 // Routing checks these again on its own: an override could not lift them.

@@ -69,6 +69,8 @@ pub fn sample_order() -> CanonicalOrder {
             total: m("106.48"),
             taxes_included: false,
             other: Money::ZERO,
+            refunded: Money::ZERO,
+            disagreements: Vec::new(),
         },
         created_at: created,
         updated_at: created,

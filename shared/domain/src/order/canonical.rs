@@ -148,7 +148,7 @@ pub struct ShippingMethod {
 
 /// The order's money as the store computed it. The totals rule checks
 /// `subtotal + shipping + other - discounts (+ tax unless included) = total`, to the cent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     /// The lines before any discount.
     pub subtotal: Money,
@@ -164,6 +164,40 @@ pub struct Totals {
     /// What else the customer paid: tips, duties, fees.
     #[serde(default)]
     pub other: Money,
+    /// What the store has refunded so far (the total stays what was charged).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub refunded: Money,
+    /// Where the store's own figures disagree with each other (its line total, discounts and
+    /// subtotal against its lines), noted as the payload was read: validation holds on them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disagreements: Vec<FigureDisagreement>,
+}
+
+fn is_zero(m: &Money) -> bool {
+    m.amount().is_zero()
+}
+
+/// A relation among a store's figures that does not hold, with the figures it reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FigureDisagreement {
+    /// What should hold, in the store's field names
+    /// (`lines (quantity x price) = total_line_items_price`).
+    pub relation: String,
+    /// The figures, in the order the relation names them.
+    pub figures: Vec<Figure>,
+}
+
+/// One of a store's figures, by its name in the payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Figure {
+    pub name: String,
+    pub amount: Money,
+}
+
+impl Figure {
+    pub fn new(name: &str, amount: Money) -> Self {
+        Self { name: name.to_string(), amount }
+    }
 }
 
 /// The canonical order every step works on.

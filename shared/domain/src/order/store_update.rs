@@ -17,6 +17,12 @@ pub enum StoreUpdate {
     /// Cancelled in the store after a purchase order was sent: held for a human to cancel
     /// with the supplier.
     CancelledAfterSubmission,
+    /// Refunded in the store (in full or in part) before anything reached a supplier: held for a
+    /// human, its unsent purchase orders cancelled.
+    RefundHeld,
+    /// Refunded in the store after a purchase order was sent: held for a human to agree with
+    /// the supplier what still ships.
+    RefundedAfterSubmission,
     /// The order is already in progress; the update is on the timeline, not applied.
     Noted,
 }
@@ -61,6 +67,9 @@ impl OrderRecord {
             self.cancel_pending_pos(actor, now)?;
             return Ok(StoreUpdate::Cancelled);
         }
+        if refunded_since(&self.order, &newer) && self.status != OrderStatus::OnHold {
+            return self.apply_refund(newer, sent, actor, now);
+        }
         if self.status == OrderStatus::OnHold && !sent {
             // The store fixed something (payment captured, address edited): validate again.
             self.order = newer;
@@ -79,6 +88,61 @@ impl OrderRecord {
         Ok(StoreUpdate::Noted)
     }
 
+    /// A refund the stored order did not have, on an order not on hold (a held one validates
+    /// again, and validation holds on the payment).
+    fn apply_refund(
+        &mut self,
+        newer: CanonicalOrder,
+        sent: bool,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<StoreUpdate, TransitionError> {
+        let c = newer.currency;
+        let what = if newer.financial_status == FinancialStatus::Refunded {
+            "refunded this order in full".to_string()
+        } else {
+            format!(
+                "refunded {} {c} of {} {c}",
+                newer.totals.refunded.in_minor_units(c),
+                newer.totals.total.in_minor_units(c)
+            )
+        };
+        self.order = newer;
+        if self.status == OrderStatus::Received {
+            // Not validated yet: validation reads the refunded order and holds it.
+            self.note(actor, TimelineKind::Note, None, format!("the store {what}; validation will see it"), now);
+            return Ok(StoreUpdate::Revalidate);
+        }
+        let (code, category, message, outcome) = if sent {
+            (
+                FindingCode::RefundedAfterSubmission,
+                HoldCategory::Order,
+                format!("the store {what} after a purchase order was sent: agree with the supplier what still ships"),
+                StoreUpdate::RefundedAfterSubmission,
+            )
+        } else {
+            (
+                FindingCode::PaymentNotAccepted,
+                HoldCategory::Payment,
+                format!(
+                    "the store {what} before anything was sent to a supplier: nothing is sent until a human decides"
+                ),
+                StoreUpdate::RefundHeld,
+            )
+        };
+        let reason = HoldReason::new(code, category, Some("financial_status".into()), message);
+        if !sent {
+            self.hold(vec![reason], actor, now)?;
+            self.cancel_pending_pos(actor, now)?;
+        } else if self.status.can_move_to(OrderStatus::OnHold) {
+            self.hold(vec![reason], actor, now)?;
+        } else {
+            // Shipped already: nothing to stop; the timeline says what happened.
+            self.note(actor, TimelineKind::Note, None, reason.message, now);
+        }
+        Ok(outcome)
+    }
+
     /// Cancels purchase orders not sent yet (the order must already be out of the roll-up
     /// statuses, so cancelled POs don't roll it anywhere).
     pub(super) fn cancel_pending_pos(&mut self, actor: &str, now: DateTime<Utc>) -> Result<(), TransitionError> {
@@ -89,4 +153,13 @@ impl OrderRecord {
         }
         Ok(())
     }
+}
+
+/// Whether `newer` carries a refund the stored order did not.
+fn refunded_since(stored: &CanonicalOrder, newer: &CanonicalOrder) -> bool {
+    let refund_status = |o: &CanonicalOrder| {
+        matches!(o.financial_status, FinancialStatus::Refunded | FinancialStatus::PartiallyRefunded)
+    };
+    newer.totals.refunded > stored.totals.refunded
+        || (refund_status(newer) && newer.financial_status != stored.financial_status)
 }

@@ -106,6 +106,65 @@ fn store_updates_revalidate_held_orders_and_cancel_early_ones() {
 }
 
 #[test]
+fn a_refund_from_the_store_changes_what_is_sent() {
+    use crate::order::FinancialStatus;
+    use crate::primitives::money::Money;
+    let now = Utc::now();
+    let later = |mut o: CanonicalOrder, mins: i64| {
+        o.updated_at += chrono::Duration::minutes(mins);
+        o
+    };
+    let refund = |o: &CanonicalOrder, amount: &str, status: FinancialStatus| {
+        let mut o = later(o.clone(), 5);
+        o.financial_status = status;
+        o.totals.refunded = Money::parse(amount).unwrap();
+        o
+    };
+
+    // Routed, nothing sent: held, the unsent PO cancelled (its stock given back by ingest).
+    let mut r = record();
+    r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
+    let po = add_po(&mut r, 1);
+    r.transition(OrderStatus::Routed, "route", "", now).unwrap();
+    let partial = refund(&r.order, "10.00", FinancialStatus::PartiallyRefunded);
+    assert_eq!(r.apply_store_update(partial, "ingest", now).unwrap(), StoreUpdate::RefundHeld);
+    assert_eq!(r.status, OrderStatus::OnHold);
+    assert_eq!(r.po(&po).unwrap().status, PoStatus::Cancelled);
+    assert_eq!(r.holds[0].code, "payment_not_accepted");
+    assert!(r.holds[0].message.contains("refunded 10.00 USD of 106.48 USD"), "{}", r.holds[0].message);
+
+    // Sent: held for a human to agree with the supplier; the PO stands.
+    let mut r = record();
+    r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
+    let po = add_po(&mut r, 1);
+    r.transition(OrderStatus::Routed, "route", "", now).unwrap();
+    r.transition_po(&po, PoStatus::Submitted, "notify", "", now).unwrap();
+    assert_eq!(r.status, OrderStatus::Submitted, "the PO rolls the order up");
+    let full = refund(&r.order, "106.48", FinancialStatus::Refunded);
+    assert_eq!(r.apply_store_update(full, "ingest", now).unwrap(), StoreUpdate::RefundedAfterSubmission);
+    assert_eq!(r.status, OrderStatus::OnHold);
+    assert_eq!(r.po(&po).unwrap().status, PoStatus::Submitted);
+    assert_eq!(r.holds[0].code, "refunded_after_submission");
+    assert!(r.holds[0].message.contains("refunded this order in full"), "{}", r.holds[0].message);
+    assert!(!crate::findings::FindingCode::RefundedAfterSubmission.overridable());
+
+    // Not validated yet: the refunded order is what validation reads.
+    let mut r = record();
+    let partial = refund(&r.order, "1.00", FinancialStatus::PartiallyRefunded);
+    assert_eq!(r.apply_store_update(partial, "ingest", now).unwrap(), StoreUpdate::Revalidate);
+    assert_eq!((r.status, r.order.financial_status), (OrderStatus::Received, FinancialStatus::PartiallyRefunded));
+
+    // A later update of the held, refunded order validates it again (validation holds on the
+    // payment): no second refund hold on top.
+    let mut r = record();
+    r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
+    let partial = refund(&r.order, "10.00", FinancialStatus::PartiallyRefunded);
+    r.apply_store_update(partial.clone(), "ingest", now).unwrap();
+    let again = later(partial, 5);
+    assert_eq!(r.apply_store_update(again, "ingest", now).unwrap(), StoreUpdate::Revalidate);
+}
+
+#[test]
 fn illegal_moves_are_refused_and_leave_no_trace() {
     let mut r = record();
     let before = r.clone();

@@ -77,7 +77,7 @@ pub fn validate(
             FindingCode::PaymentNotAccepted,
             HoldCategory::Payment,
             "financial_status",
-            format!("payment is {}; accepted: {}", order.financial_status.as_str(), accepted.join(", ")),
+            payment_message(order, &accepted),
         ));
     }
     if !policy.currencies.contains(&order.currency) {
@@ -235,4 +235,16 @@ pub fn validate(
         out.extend(margin_finding(order, &offers, catalog, policy));
     }
     ValidationReport { findings: out, address, service_level }
+}
+
+/// "payment is partially_refunded (12.00 USD of 50.00 USD refunded); accepted: paid".
+fn payment_message(order: &CanonicalOrder, accepted: &[&str]) -> String {
+    let t = &order.totals;
+    let refunded = if t.refunded.amount().is_zero() {
+        String::new()
+    } else {
+        let c = order.currency;
+        format!(" ({} {c} of {} {c} refunded)", t.refunded.in_minor_units(c), t.total.in_minor_units(c))
+    };
+    format!("payment is {}{refunded}; accepted: {}", order.financial_status.as_str(), accepted.join(", "))
 }

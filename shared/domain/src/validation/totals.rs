@@ -8,11 +8,22 @@ use crate::primitives::money::{in_minor_units, round_to_minor_units};
 use rust_decimal::Decimal;
 
 /// `subtotal + shipping + other - discounts (+ tax unless included) = total`, and the lines add
-/// up to the subtotal, each to the currency's minor unit.
+/// up to the subtotal, each to the currency's minor unit; and every disagreement among the
+/// store's own figures noted when the payload was read.
 pub fn totals_findings(order: &CanonicalOrder) -> Vec<HoldReason> {
     let t = &order.totals;
     let c = order.currency;
     let mut out = Vec::new();
+    for d in &t.disagreements {
+        let figures: Vec<String> =
+            d.figures.iter().map(|f| format!("{} {}", f.name, f.amount.in_minor_units(c))).collect();
+        out.push(reason(
+            FindingCode::TotalsMismatch,
+            HoldCategory::Payment,
+            "totals",
+            format!("the store's own figures disagree: {} does not hold ({}, in {c})", d.relation, figures.join(", ")),
+        ));
+    }
     let lines: Money = order.lines.iter().map(|l| l.unit_price.times(l.quantity)).sum();
     if lines.rounded(c) != t.subtotal.rounded(c) {
         out.push(reason(

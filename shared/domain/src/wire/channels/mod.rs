@@ -5,6 +5,7 @@
 
 mod fields;
 mod shopify;
+mod time_zones;
 mod woocommerce;
 
 #[cfg(test)]
@@ -12,6 +13,7 @@ mod tests;
 use fields::*;
 use serde::Deserialize;
 pub use shopify::{address_json, shopify_order};
+pub use time_zones::{StoreTimeZones, StoreTimeZonesError};
 pub use woocommerce::{is_woocommerce_ping, woo_store, woocommerce_order};
 
 /// Why a payload is not an order we can accept.

@@ -1,9 +1,12 @@
 //! Shopify's order webhook (`orders/create`, `orders/updated`) and its address JSON.
 
 use super::*;
-use crate::order::{Address, CanonicalOrder, Contact, FinancialStatus, LineItem, ShippingMethod, Totals};
+use crate::order::{
+    Address, CanonicalOrder, Contact, Figure, FigureDisagreement, FinancialStatus, LineItem, ShippingMethod, Totals,
+};
 use crate::primitives::ids::Channel;
 use crate::primitives::ids::StoreId;
+use crate::primitives::money::Currency;
 use crate::primitives::money::Money;
 use serde::Deserialize;
 
@@ -29,6 +32,9 @@ struct ShopifyOrder {
     total_tax: Option<Flex>,
     #[serde(default)]
     total_discounts: Option<Flex>,
+    /// The lines before any discount, as the store adds them up.
+    #[serde(default)]
+    total_line_items_price: Option<Flex>,
     /// The lines after line and order discounts, before shipping, tax and tips.
     #[serde(default)]
     subtotal_price: Option<Flex>,
@@ -53,6 +59,24 @@ struct ShopifyOrder {
     shipping_lines: Vec<ShopifyShippingLine>,
     #[serde(default)]
     customer: Option<ShopifyCustomer>,
+    #[serde(default)]
+    refunds: Option<Vec<ShopifyRefund>>,
+}
+
+#[derive(Deserialize)]
+struct ShopifyRefund {
+    #[serde(default)]
+    transactions: Option<Vec<ShopifyTransaction>>,
+}
+
+#[derive(Deserialize)]
+struct ShopifyTransaction {
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    amount: Option<Flex>,
 }
 
 #[derive(Deserialize)]
@@ -232,13 +256,27 @@ pub fn shopify_order(shop_domain: &str, body: &[u8]) -> Result<CanonicalOrder, P
         phone: non_empty(o.phone).or(non_empty(customer.phone)).or(address_phone),
     };
     let shipping_address = o.shipping_address.map(ShopifyAddress::into_address);
+    let currency = currency(&o.currency)?;
     let subtotal: Money = lines.iter().map(|l| l.unit_price.times(l.quantity)).sum();
-    // `subtotal_price` is after line and order discounts; the difference from the lines is the
-    // item discount whatever `total_discounts` counts. Without it, `total_discounts` stands in.
-    let item_discount = match &o.subtotal_price {
-        Some(after) => subtotal.minus(money("subtotal_price", Some(after))?),
-        None => money("total_discounts", o.total_discounts.as_ref())?.minus(shipping_discount),
+    let figures = StatedFigures {
+        lines: subtotal,
+        line_items_price: money_opt("total_line_items_price", o.total_line_items_price.as_ref())?,
+        total_discounts: money_opt("total_discounts", o.total_discounts.as_ref())?,
+        subtotal_price: money_opt("subtotal_price", o.subtotal_price.as_ref())?,
+        shipping,
+        shipping_discount,
     };
+    let (discounts, disagreements) = figures.reconcile(currency);
+    // What went back to the customer: the refunds' successful refund transactions.
+    let mut refunded = Money::ZERO;
+    for (i, r) in o.refunds.iter().flatten().enumerate() {
+        for (j, t) in r.transactions.iter().flatten().enumerate() {
+            if t.kind.as_deref() == Some("refund") && t.status.as_deref().is_none_or(|s| s == "success") {
+                let field = format!("refunds[{i}].transactions[{j}].amount");
+                refunded = refunded.plus(money(&field, t.amount.as_ref())?);
+            }
+        }
+    }
     let mut other = money("total_tip_received", o.total_tip_received.as_ref())?;
     if let Some(duties) = &o.original_total_duties_set {
         other = other.plus(money("original_total_duties_set.shop_money.amount", Some(&duties.shop_money.amount))?);
@@ -256,15 +294,17 @@ pub fn shopify_order(shop_domain: &str, body: &[u8]) -> Result<CanonicalOrder, P
         contact,
         financial_status,
         shipping_method,
-        currency: currency(&o.currency)?,
+        currency,
         totals: Totals {
             subtotal,
             shipping,
             tax: money("total_tax", o.total_tax.as_ref())?,
-            discounts: item_discount.plus(shipping_discount),
+            discounts,
             total: money("total_price", Some(&o.total_price))?,
             taxes_included: o.taxes_included.unwrap_or(false),
             other,
+            refunded,
+            disagreements,
         },
         created_at,
         updated_at,
@@ -278,4 +318,81 @@ pub fn shopify_order(shop_domain: &str, body: &[u8]) -> Result<CanonicalOrder, P
 /// Shopify's comma-separated tag list.
 fn split_tags(tags: Option<&str>) -> Vec<String> {
     tags.unwrap_or_default().split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect()
+}
+
+fn money_opt(field: &str, v: Option<&Flex>) -> Result<Option<Money>, PayloadError> {
+    match v {
+        Some(f) if !f.0.trim().is_empty() => money(field, Some(f)).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// The figures a Shopify order states about its lines and discounts, beside the lines' own sum.
+struct StatedFigures {
+    /// Quantity x price over the lines.
+    lines: Money,
+    line_items_price: Option<Money>,
+    total_discounts: Option<Money>,
+    /// The lines after line and order discounts.
+    subtotal_price: Option<Money>,
+    shipping: Money,
+    /// `price - discounted_price` over the shipping lines.
+    shipping_discount: Money,
+}
+
+impl StatedFigures {
+    /// Every discount given, read so that all the figures agree, and each relation among them
+    /// that does not hold. No figure is trusted over another: `lines - subtotal_price` is the
+    /// item discount, and `total_discounts` must be it, with or without the shipping discount.
+    fn reconcile(&self, c: Currency) -> (Money, Vec<FigureDisagreement>) {
+        let eq = |a: Money, b: Money| a.rounded(c) == b.rounded(c);
+        let lines = Figure::new("lines (quantity x price)", self.lines);
+        let mut out = Vec::new();
+        if let Some(stated) = self.line_items_price.filter(|s| !eq(*s, self.lines)) {
+            out.push(FigureDisagreement {
+                relation: "lines (quantity x price) = total_line_items_price".into(),
+                figures: vec![lines.clone(), Figure::new("total_line_items_price", stated)],
+            });
+        }
+        let discounts = match (self.subtotal_price, self.total_discounts) {
+            (Some(after), stated) if after.rounded(c) > self.lines.rounded(c) => {
+                let mut figures = vec![lines.clone(), Figure::new("subtotal_price", after)];
+                figures.extend(stated.map(|d| Figure::new("total_discounts", d)));
+                out.push(FigureDisagreement { relation: "subtotal_price <= lines (quantity x price)".into(), figures });
+                stated.unwrap_or(Money::ZERO).max(self.shipping_discount)
+            }
+            (Some(after), Some(stated)) => {
+                let item = self.lines.minus(after);
+                let with_shipping = item.plus(self.shipping_discount);
+                if eq(stated, with_shipping) {
+                    stated
+                } else if eq(stated, item) {
+                    with_shipping
+                } else if self.shipping_discount.amount().is_zero()
+                    && stated.rounded(c) > item.rounded(c)
+                    && stated.minus(item).rounded(c) <= self.shipping.rounded(c)
+                {
+                    // A shipping discount the shipping lines do not itemise (no `discounted_price`).
+                    stated
+                } else {
+                    out.push(FigureDisagreement {
+                        relation: "lines (quantity x price) - subtotal_price = total_discounts (less any shipping \
+                                   discount)"
+                            .into(),
+                        figures: vec![
+                            lines,
+                            Figure::new("subtotal_price", after),
+                            Figure::new("total_discounts", stated),
+                            Figure::new("shipping discount", self.shipping_discount),
+                        ],
+                    });
+                    with_shipping
+                }
+            }
+            (Some(after), None) => self.lines.minus(after).plus(self.shipping_discount),
+            (None, Some(stated)) => stated.max(self.shipping_discount),
+            (None, None) => self.shipping_discount,
+        };
+        (discounts, out)
+    }
 }

@@ -97,7 +97,9 @@ fn maps_a_woocommerce_order() {
                         "meta_data": [{"id": 1, "key": "pa_colour", "value": "white", "display_key": "Colour", "display_value": "White"}]}],
         "shipping_lines": [{"method_id": "flat_rate", "method_title": "Flat rate", "total": "4.50"}]
     });
-    let o = woocommerce_order("https://shop.example.org/", &serde_json::to_vec(&body).unwrap()).unwrap();
+    let o =
+        woocommerce_order("https://shop.example.org/", &serde_json::to_vec(&body).unwrap(), &StoreTimeZones::default())
+            .unwrap();
     assert_eq!(o.store.as_str(), "shop.example.org");
     assert_eq!(woo_store("HTTP://Shop.example.org/"), "shop.example.org");
     assert_eq!(woo_store("https://example.org/shop"), "example.org/shop");
@@ -168,13 +170,28 @@ fn woocommerce_totals_balance_with_fees_and_negative_fees() {
             "fee_lines": fees
         })
     };
-    let o = woocommerce_order("shop.example.org", &serde_json::to_vec(&body(json!([]), "13.40")).unwrap()).unwrap();
+    let o = woocommerce_order(
+        "shop.example.org",
+        &serde_json::to_vec(&body(json!([]), "13.40")).unwrap(),
+        &StoreTimeZones::default(),
+    )
+    .unwrap();
     assert!(totals_codes(&o).is_empty(), "{:?}", totals_codes(&o));
     let fees = json!([{"name": "Gift wrap", "total": "2.00"}, {"name": "Loyalty", "total": "-1.00"}]);
-    let o = woocommerce_order("shop.example.org", &serde_json::to_vec(&body(fees, "14.40")).unwrap()).unwrap();
+    let o = woocommerce_order(
+        "shop.example.org",
+        &serde_json::to_vec(&body(fees, "14.40")).unwrap(),
+        &StoreTimeZones::default(),
+    )
+    .unwrap();
     assert_eq!((o.totals.other, o.totals.discounts), (Money::parse("2").unwrap(), Money::parse("4").unwrap()));
     assert!(totals_codes(&o).is_empty(), "{:?}", totals_codes(&o));
-    let e = woocommerce_order("s", &serde_json::to_vec(&body(json!([{"total": "lots"}]), "1")).unwrap()).unwrap_err();
+    let e = woocommerce_order(
+        "s",
+        &serde_json::to_vec(&body(json!([{"total": "lots"}]), "1")).unwrap(),
+        &StoreTimeZones::default(),
+    )
+    .unwrap_err();
     assert_eq!(e.field, "fee_lines[0].total");
 }
 
@@ -203,4 +220,76 @@ fn woo_ping_is_recognized() {
     assert!(is_woocommerce_ping(None, b"webhook_id=7"));
     assert!(!is_woocommerce_ping(Some("application/json"), br#"{"id":1}"#));
     assert!(!is_woocommerce_ping(Some("application/x-www-form-urlencoded"), b"foo=bar"));
+}
+
+/// The relations a Shopify order's own figures break, as validation reports them.
+fn disagreements(b: &serde_json::Value) -> Vec<String> {
+    let o = shopify_order("d.myshopify.com", &serde_json::to_vec(b).unwrap()).unwrap();
+    o.totals.disagreements.iter().map(|d| d.relation.clone()).collect()
+}
+
+#[test]
+fn shopify_figures_that_disagree_hold_instead_of_inventing_a_discount() {
+    // 2 x 19.99 = 39.98 of lines, but the store says its line items total 29.99, discounts 0.
+    let mut b = shopify_body();
+    b["total_line_items_price"] = json!("29.99");
+    b["subtotal_price"] = json!("29.99");
+    b["total_price"] = json!("37.98");
+    let found = disagreements(&b);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].contains("total_line_items_price") && found[1].contains("total_discounts"), "{found:?}");
+    let o = shopify_order("d.myshopify.com", &serde_json::to_vec(&b).unwrap()).unwrap();
+    let codes = totals_codes(&o);
+    assert!(codes[0].starts_with("totals: the store's own figures disagree"), "{codes:?}");
+    assert!(codes[0].contains("lines (quantity x price) 39.98, total_line_items_price 29.99, in USD"), "{codes:?}");
+
+    // A subtotal above the lines is no negative discount either.
+    let mut b = shopify_body();
+    b["subtotal_price"] = json!("49.98");
+    assert_eq!(disagreements(&b), vec!["subtotal_price <= lines (quantity x price)"]);
+}
+
+#[test]
+fn shopify_figures_that_agree_do_not_hold() {
+    // The consistent body.
+    let mut b = shopify_body();
+    b["total_line_items_price"] = json!("39.98");
+    assert!(disagreements(&b).is_empty());
+    let o = shopify_order("d.myshopify.com", &serde_json::to_vec(&b).unwrap()).unwrap();
+    assert!(totals_codes(&o).is_empty(), "{:?}", totals_codes(&o));
+
+    // total_discounts counts a free-shipping discount the shipping line does not itemise:
+    // trusting subtotal_price alone used to flag this consistent order.
+    let mut b = shopify_body();
+    b["total_discounts"] = json!("4.99");
+    b["total_price"] = json!("42.98");
+    let o = shopify_order("d.myshopify.com", &serde_json::to_vec(&b).unwrap()).unwrap();
+    assert!(o.totals.disagreements.is_empty());
+    assert!(totals_codes(&o).is_empty(), "{:?}", totals_codes(&o));
+
+    // Item and shipping discounts itemised, total_discounts with or without the shipping one.
+    for stated in ["4.00", "8.99"] {
+        let mut b = shopify_body();
+        b["subtotal_price"] = json!("35.98");
+        b["total_discounts"] = json!(stated);
+        b["shipping_lines"][0]["discounted_price"] = json!("0.00");
+        b["total_price"] = json!("38.98");
+        let o = shopify_order("d.myshopify.com", &serde_json::to_vec(&b).unwrap()).unwrap();
+        assert!(totals_codes(&o).is_empty(), "{stated}: {:?}", totals_codes(&o));
+        assert_eq!(o.totals.discounts, Money::parse("8.99").unwrap());
+    }
+}
+
+#[test]
+fn shopify_refund_transactions_are_the_amount_refunded() {
+    let mut b = shopify_body();
+    b["financial_status"] = json!("partially_refunded");
+    b["refunds"] = json!([{"id": 1, "transactions": [
+        {"kind": "refund", "status": "success", "amount": "19.99"},
+        {"kind": "refund", "status": "failure", "amount": "19.99"},
+        {"kind": "sale", "status": "success", "amount": "47.97"}
+    ], "refund_line_items": []}]);
+    let o = shopify_order("d.myshopify.com", &serde_json::to_vec(&b).unwrap()).unwrap();
+    assert_eq!(o.totals.refunded, Money::parse("19.99").unwrap());
+    assert_eq!(o.financial_status, FinancialStatus::PartiallyRefunded);
 }
