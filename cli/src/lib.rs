@@ -5,5 +5,6 @@
 pub mod feed;
 pub mod holds;
 pub mod preview;
+pub mod preview_inputs;
 pub mod render;
 pub mod verify;

@@ -2,17 +2,36 @@
 //! stored, reserved, sent or published. Shows what validation would say, every candidate with
 //! its figures or the constraints that ruled it out, and the ranked plans.
 
+use crate::preview_inputs::Inputs;
 use chrono::{DateTime, Utc};
 use dropline_domain::catalog::CatalogView;
-use dropline_domain::findings::HoldReason;
-use dropline_domain::order::{CanonicalOrder, ServiceLevel};
-use dropline_domain::performance::Measured;
+use dropline_domain::findings::{HoldReason, apply_overrides};
+use dropline_domain::order::{CanonicalOrder, OrderRecord, ServiceLevel};
 use dropline_domain::routing::config::RoutingConfig;
 use dropline_domain::routing::{Request, Routed, route};
 use dropline_domain::validation::{ValidationPolicy, validate};
 use dropline_domain::wire::channels::{StoreTimeZones, shopify_order, woocommerce_order};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
+
+/// What a preview routes: an order, and the stored record it came from when it was given one.
+pub struct Subject {
+    pub order: CanonicalOrder,
+    pub record: Option<OrderRecord>,
+}
+
+/// Reads what to preview: a stored order record (as `dropline order show ID --json` prints it),
+/// Dropline's canonical order, or a raw Shopify or WooCommerce order payload (told apart by
+/// their fields).
+pub fn read_subject(name: &str, text: &str) -> Result<Subject, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| format!("{name}: not JSON: {e}"))?;
+    let record = v.get("status").is_some() && v.get("order").is_some_and(|o| o.get("channel_order_id").is_some());
+    if record {
+        let r: OrderRecord = serde_json::from_value(v).map_err(|e| format!("{name}: order record: {e}"))?;
+        return Ok(Subject { order: r.order.clone(), record: Some(r) });
+    }
+    read_order(name, text).map(|order| Subject { order, record: None })
+}
 
 /// Reads an order: Dropline's canonical JSON, a raw Shopify order payload or a raw WooCommerce
 /// order payload (told apart by their fields).
@@ -40,6 +59,8 @@ pub struct Preview {
     pub findings: Vec<HoldReason>,
     pub service_level: ServiceLevel,
     pub routed: Routed,
+    /// What routing was fed besides the order, catalog and configuration.
+    pub inputs: Inputs,
 }
 
 impl Preview {
@@ -70,31 +91,32 @@ impl Preview {
     }
 }
 
-/// Validation (for its findings and the service level), then the engine, at `at`.
+/// Validation (for its findings and the service level), then the engine, at `at`, fed `inputs`.
 pub fn preview(
     order: &CanonicalOrder,
     view: &CatalogView,
     config: &RoutingConfig,
     policy: &ValidationPolicy,
     at: DateTime<Utc>,
-    level: Option<ServiceLevel>,
-    measured: &Measured,
+    inputs: Inputs,
 ) -> Preview {
-    let report = validate(order, view, policy, at);
-    let service_level = level.or(report.service_level).unwrap_or(ServiceLevel::Standard);
-    let lines: Vec<usize> = (0..order.lines.len()).collect();
+    let view = inputs.view(view);
+    let report = validate(order, &view, policy, at);
+    let findings = apply_overrides(&report.findings, &inputs.overrides);
+    let service_level = inputs.level.or(report.service_level).unwrap_or(ServiceLevel::Standard);
+    let lines = inputs.lines(order);
     let request = Request {
         order,
         lines: &lines,
         service_level,
-        excluded: &[],
-        waived: &[],
+        excluded: &inputs.excluded,
+        waived: &inputs.waived,
         now: at,
         unknown_stock: policy.unknown_stock,
-        measured,
+        measured: &inputs.measured,
     };
-    let routed = route(&request, view, config);
-    Preview { findings: report.findings, service_level, routed }
+    let routed = route(&request, &view, config);
+    Preview { findings, service_level, routed, inputs }
 }
 
 pub fn to_json(p: &Preview) -> Value {
@@ -126,6 +148,14 @@ pub fn to_json(p: &Preview) -> Value {
         "holds": holds,
         "warnings": p.routed.warnings,
         "decision": p.routed.decision,
+        "inputs": {
+            // The lines routed are the decision's `lines`.
+            "order_id": p.inputs.order_id,
+            "excluded": p.inputs.excluded,
+            "waived": p.inputs.waived,
+            "reservations": p.inputs.reservations,
+            "measured": p.inputs.measured.iter().map(|(k, v)| (k.to_string(), *v)).collect::<std::collections::BTreeMap<_, _>>(),
+        },
     })
 }
 
@@ -260,7 +290,7 @@ mod tests {
         let view = dropline_domain::testing::view_of(&doc);
         let config = dropline_local::demo::routing().unwrap();
         let at = DateTime::parse_from_rfc3339("2026-11-20T15:00:00Z").unwrap().with_timezone(&Utc);
-        let p = preview(&order, &view, &config, &ValidationPolicy::default(), at, None, &Measured::new());
+        let p = preview(&order, &view, &config, &ValidationPolicy::default(), at, Inputs::default());
         let ids: Vec<String> = p.routed.result.as_ref().unwrap().iter().map(|p| p.supplier_id.to_string()).collect();
         assert_eq!(ids, vec!["northwind-us", "pacific-au"]);
         let table = render(&p);
@@ -287,7 +317,7 @@ mod tests {
         let view = dropline_domain::testing::view_of(&doc);
         let config = dropline_local::demo::routing().unwrap();
         let at = DateTime::parse_from_rfc3339("2026-11-20T15:00:00Z").unwrap().with_timezone(&Utc);
-        let p = preview(&order, &view, &config, &ValidationPolicy::default(), at, None, &Measured::new());
+        let p = preview(&order, &view, &config, &ValidationPolicy::default(), at, Inputs::default());
         assert!(p.routed.result.is_ok(), "routing alone would route it");
         assert!(p.held());
         assert!(p.outcome().starts_with("held in validation: margin_below_floor"), "{}", p.outcome());
@@ -297,5 +327,107 @@ mod tests {
         assert_eq!(v["held"], json!(true));
         assert!(v["holds"].as_array().unwrap().iter().any(|h| h["code"] == "margin_below_floor"), "{}", v["holds"]);
         assert_eq!(v["purchase_orders"], json!([]), "no purchase order for a held order");
+    }
+
+    fn demo_case(case: &str) -> CanonicalOrder {
+        let deliveries: Value = serde_json::from_str(include_str!("../../local/demo/deliveries.json")).unwrap();
+        let d = deliveries.as_array().unwrap().iter().find(|d| d["case"] == case).unwrap();
+        read_order("case.json", &d["payload"].to_string()).unwrap()
+    }
+
+    fn demo_preview(order: &CanonicalOrder, inputs: Inputs) -> Preview {
+        let doc = dropline_local::demo::catalog().unwrap();
+        let view = dropline_domain::testing::view_of(&doc);
+        let config = dropline_local::demo::routing().unwrap();
+        let at = DateTime::parse_from_rfc3339("2026-11-20T15:00:00Z").unwrap().with_timezone(&Utc);
+        preview(order, &view, &config, &ValidationPolicy::default(), at, inputs)
+    }
+
+    fn chosen(p: &Preview) -> Vec<String> {
+        p.routed.result.as_ref().unwrap().iter().map(|p| p.supplier_id.to_string()).collect()
+    }
+
+    /// Issue 11, defect 7: a reroute could not be previewed: exclusions, reservations and
+    /// measured outcomes had no way in.
+    #[test]
+    fn exclusions_reservations_and_measured_outcomes_change_the_route_as_they_would_in_the_pipeline() {
+        let order = demo_case("ok_us_single");
+        assert_eq!(chosen(&demo_preview(&order, Inputs::default())), vec!["northwind-us"]);
+        let at = Utc::now();
+
+        // An earlier failure at northwind-us.
+        let mut inputs = Inputs::default();
+        inputs.exclude("northwind-us:ack_deadline_missed", at).unwrap();
+        let p = demo_preview(&order, inputs);
+        assert_eq!(chosen(&p), vec!["pacific-au"]);
+        assert_eq!(to_json(&p)["inputs"]["excluded"][0]["code"], "ack_deadline_missed");
+        let mut bad = Inputs::default();
+        assert!(bad.exclude("northwind-us:tired", at).unwrap_err().contains("rejected_earlier"));
+
+        // Other orders hold all of northwind-us's units.
+        let mut inputs = Inputs::default();
+        let held = json!([{"holder": "o-other-1/1@northwind-us", "sku": "TEE-BLK-M", "supplier_id": "northwind-us",
+                           "quantity": 140, "at": "2026-11-20T14:00:00Z"}]);
+        inputs.read_reservations("held.json", &held.to_string()).unwrap();
+        assert_eq!(chosen(&demo_preview(&order, inputs)), vec!["pacific-au"]);
+        let mut bad = Inputs::default();
+        let typo = json!([{"holder": "h", "sku": "TEE-BLK-M", "supplier_id": "northwind-us", "qty": 1, "at": "2026-11-20T14:00:00Z"}]);
+        assert!(bad.read_reservations("typo.json", &typo.to_string()).unwrap_err().contains("[0].qty: unknown field"));
+
+        // Measured outcomes: northwind-us answering half its orders loses reliability.
+        let reliability = |p: &Preview| {
+            p.routed
+                .decision
+                .candidates
+                .iter()
+                .find(|c| c.supplier_id.as_str() == "northwind-us")
+                .unwrap()
+                .figures
+                .as_ref()
+                .unwrap()
+                .reliability
+        };
+        let before = reliability(&demo_preview(&order, Inputs::default()));
+        let mut inputs = Inputs::default();
+        inputs
+            .read_outcomes("o.json", &json!({"northwind-us": {"answered": 400, "accepted": 200}}).to_string())
+            .unwrap();
+        let after = reliability(&demo_preview(&order, inputs));
+        assert!(after < before, "{after} < {before}");
+        let mut bad = Inputs::default();
+        let e = bad.read_outcomes("o.json", &json!({"northwind-us": {"answerd": 4}}).to_string()).unwrap_err();
+        assert!(e.contains("northwind-us.answerd: unknown field"), "{e}");
+    }
+
+    /// A stored record previews as its reroute: the lines its live purchase orders leave, its
+    /// exclusions, and its own reservations not counted against it.
+    #[test]
+    fn a_stored_record_previews_its_reroute() {
+        use dropline_domain::order::{OrderStatus, Receipt, RoutingExclusion};
+        let order = demo_case("ok_us_single");
+        let now = Utc::now();
+        let mut record = OrderRecord::received(
+            order,
+            Receipt { delivery_id: None, topic: "orders/create".into(), received_at: now },
+        );
+        record.transition(OrderStatus::Validated, "validate", "", now).unwrap();
+        record.routing_exclusions.push(RoutingExclusion {
+            supplier_id: dropline_domain::primitives::ids::SupplierId::new("northwind-us").unwrap(),
+            code: "rejected_earlier".into(),
+            reason: "out of stock".into(),
+            po: format!("{}-1", record.id),
+            at: now,
+        });
+        let text = serde_json::to_string_pretty(&record).unwrap();
+        let subject = read_subject("record.json", &text).unwrap();
+        assert!(subject.record.is_some());
+        let mut inputs = Inputs::of_record(subject.record.as_ref().unwrap());
+        // Its own units at pacific-au (held by its earlier attempt) are its to use.
+        let own = json!([{"holder": format!("{}-1/1@pacific-au", record.id), "sku": "TEE-BLK-M", "supplier_id": "pacific-au",
+                          "quantity": 45, "at": "2026-11-20T14:00:00Z"}]);
+        inputs.read_reservations("own.json", &own.to_string()).unwrap();
+        let p = demo_preview(&subject.order, inputs);
+        assert_eq!(chosen(&p), vec!["pacific-au"]);
+        assert_eq!(to_json(&p)["inputs"]["order_id"], json!(record.id.as_str()));
     }
 }

@@ -5,6 +5,7 @@ use chrono::Utc;
 use clap::Subcommand;
 use dropline_adapters::aws::{AwsClients, DynamoCatalog, routing_config_store};
 use dropline_app::ports::OutcomeLedger;
+use dropline_cli::preview_inputs::Inputs;
 use dropline_domain::catalog::CatalogDocument;
 use dropline_domain::routing::config::RoutingConfig;
 use dropline_domain::validation::ValidationPolicy;
@@ -31,6 +32,20 @@ pub enum RouteCommand {
         /// The service level instead of the one the shipping method maps to.
         #[arg(long)]
         level: Option<String>,
+        /// A supplier the order may not use, as after an earlier failure: SUPPLIER or
+        /// SUPPLIER:CODE (rejected_earlier, ack_deadline_missed, stockout_after_acceptance).
+        /// Repeatable; added to a stored record's own exclusions.
+        #[arg(long, value_name = "SUPPLIER[:CODE]")]
+        exclude: Vec<String>,
+        /// Units other orders hold: a JSON list of reservations (holder, sku, supplier_id,
+        /// quantity, at), counted against stock as route counts them.
+        #[arg(long, value_name = "FILE")]
+        reservations: Option<std::path::PathBuf>,
+        /// Measured supplier outcomes instead of the table's: {"SUPPLIER": {"answered": N,
+        /// "accepted": N, "shipped": N, "shipped_on_time": N, "cancelled_after_acceptance": N,
+        /// "tracking_hours_total": N}}.
+        #[arg(long, value_name = "FILE")]
+        outcomes: Option<std::path::PathBuf>,
         #[arg(long, env = "DROPLINE_CATALOG_TABLE")]
         table: Option<String>,
         /// Where the stored configuration is: dynamodb (the catalog table's item) or ssm:NAME.
@@ -41,20 +56,45 @@ pub enum RouteCommand {
 
 pub async fn run(command: RouteCommand) -> Result<ExitCode, String> {
     match command {
-        RouteCommand::Preview { file, json, catalog, config, at, level, table, source } => {
+        RouteCommand::Preview {
+            file,
+            json,
+            catalog,
+            config,
+            at,
+            level,
+            exclude,
+            reservations,
+            outcomes,
+            table,
+            source,
+        } => {
             let (name, text) = read_file(&file)?;
-            let order = dropline_cli::preview::read_order(&name, &text)?;
+            let subject = dropline_cli::preview::read_subject(&name, &text)?;
+            let order = subject.order;
             let at = match at {
                 Some(t) => parse_time("--at", &t)?,
                 None => Utc::now(),
             };
-            let level = match level {
-                Some(l) => Some(
+            // A stored record previews as its reroute would run: its lines, exclusions, overrides.
+            let mut inputs = subject.record.as_ref().map(Inputs::of_record).unwrap_or_default();
+            if let Some(l) = level {
+                inputs.level = Some(
                     dropline_domain::order::ServiceLevel::parse(&l)
                         .ok_or_else(|| format!("--level {l:?}: standard, expedited or overnight"))?,
-                ),
-                None => None,
-            };
+                );
+            }
+            for e in &exclude {
+                inputs.exclude(e, at)?;
+            }
+            if let Some(path) = &reservations {
+                let (name, text) = read_file(path)?;
+                inputs.read_reservations(&name, &text)?;
+            }
+            if let Some(path) = &outcomes {
+                let (name, text) = read_file(path)?;
+                inputs.read_outcomes(&name, &text)?;
+            }
             let skus: Vec<dropline_domain::primitives::ids::Sku> =
                 order.lines.iter().filter_map(|l| l.sku.clone()).collect();
             // Built once, and only when the catalog, the configuration or the measured supplier
@@ -91,15 +131,15 @@ pub async fn run(command: RouteCommand) -> Result<ExitCode, String> {
                 (None, None) => return Err("give --config FILE or --table (or set DROPLINE_CATALOG_TABLE)".into()),
             };
             let policy = ValidationPolicy::from_lookup(|k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
-            // What the pipeline measured, as route scores it; none without a table.
-            let measured = match (&table, &aws) {
-                (Some(table), Some(aws)) => {
-                    let ids: Vec<_> = config.suppliers.iter().map(|s| s.id.clone()).collect();
-                    DynamoCatalog::new(aws.dynamodb().clone(), table).measured(&ids).await.map_err(|e| e.to_string())?
-                }
-                _ => Default::default(),
-            };
-            let p = dropline_cli::preview::preview(&order, &view, &config, &policy, at, level, &measured);
+            // What the pipeline measured, as route scores it: the file's, else the table's.
+            if let (None, Some(table), Some(aws)) = (&outcomes, &table, &aws) {
+                let ids: Vec<_> = config.suppliers.iter().map(|s| s.id.clone()).collect();
+                inputs.measured = DynamoCatalog::new(aws.dynamodb().clone(), table)
+                    .measured(&ids)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            let p = dropline_cli::preview::preview(&order, &view, &config, &policy, at, inputs);
             if json {
                 println!(
                     "{}",

@@ -16,9 +16,44 @@ pub enum MoneyError {
 }
 
 /// A non-negative amount in an order's currency, kept as a decimal with the store's precision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
-#[serde(try_from = "Decimal", into = "Decimal")]
+///
+/// In JSON it is a decimal string with at least two decimals, and more only when the amount has
+/// them (`"6.40"`, `"18.00"`, `"0.00"`, `"3.3333"`), whatever arithmetic produced it. It reads
+/// from any decimal string or JSON number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Money(Decimal);
+
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Money;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a non-negative decimal amount (\"19.99\" or 19.99)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Money, E> {
+                Money::parse(v).map_err(E::custom)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Money, E> {
+                Money::new(Decimal::from(v)).map_err(E::custom)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Money, E> {
+                Money::new(Decimal::from(v)).map_err(E::custom)
+            }
+            // The shortest text that round-trips, so 19.99 reads as 19.99, not its binary neighbour.
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Money, E> {
+                Money::parse(&v.to_string()).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Serialize for Money {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_json_text())
+    }
+}
 
 impl Money {
     pub const ZERO: Money = Money(Decimal::ZERO);
@@ -66,6 +101,12 @@ impl Money {
     /// about money shows it.
     pub fn in_minor_units(self, currency: Currency) -> String {
         in_minor_units(self.0, currency)
+    }
+
+    /// The amount as JSON carries it: at least two decimals, more only when it has them.
+    pub fn to_json_text(self) -> String {
+        let n = self.0.normalize();
+        if n.scale() < 2 { format!("{n:.2}") } else { n.to_string() }
     }
 
     /// Rounded to cents, as stores present totals.
@@ -187,5 +228,33 @@ mod tests {
         assert_eq!(Money::parse("12.0").unwrap().in_minor_units(usd), "12.00");
         assert_eq!(Money::parse("398").unwrap().in_minor_units(jpy), "398");
         assert_eq!(in_minor_units(Decimal::new(-15, 1), usd), "-1.50");
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+
+    /// Issue 11, defect 9: `"16"` beside `"12.0"` in the same JSON, depending on how each amount
+    /// was computed.
+    #[test]
+    fn money_in_json_has_one_format_whatever_computed_it() {
+        let m = |s: &str| Money::parse(s).unwrap();
+        let cases = [
+            (m("16"), "\"16.00\""),
+            (m("12.0"), "\"12.00\""),
+            (m("6.4").times(3), "\"19.20\""),
+            (m("10.00").minus(m("10.0")), "\"0.00\""),
+            (m("0.1").plus(m("0.20")), "\"0.30\""),
+            (m("3.3333"), "\"3.3333\""),
+            (m("1234567.5"), "\"1234567.50\""),
+        ];
+        for (money, json) in cases {
+            assert_eq!(serde_json::to_string(&money).unwrap(), json);
+            assert_eq!(serde_json::from_str::<Money>(json).unwrap(), money, "{json} reads back");
+        }
+        // Numbers and strings of any scale still read.
+        assert_eq!(serde_json::from_str::<Money>("16").unwrap(), m("16"));
+        assert_eq!(serde_json::from_str::<Money>("\"12.000\"").unwrap(), m("12"));
     }
 }
