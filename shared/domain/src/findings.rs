@@ -54,13 +54,14 @@ pub enum FindingCode {
     ShipByUnmet,
     SplitRequired,
     SplitCostExceedsLimit,
+    NoTimeToReroute,
     SupplierRejected,
     CancelledAfterSubmission,
     RefundedAfterSubmission,
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 32] = [
+    pub const ALL: [FindingCode; 33] = [
         Self::OrderCancelled,
         Self::TestOrder,
         Self::PaymentNotAccepted,
@@ -90,6 +91,7 @@ impl FindingCode {
         Self::ShipByUnmet,
         Self::SplitRequired,
         Self::SplitCostExceedsLimit,
+        Self::NoTimeToReroute,
         Self::SupplierRejected,
         Self::CancelledAfterSubmission,
         Self::RefundedAfterSubmission,
@@ -126,6 +128,7 @@ impl FindingCode {
             Self::ShipByUnmet => "ship_by_unmet",
             Self::SplitRequired => "split_required",
             Self::SplitCostExceedsLimit => "split_cost_exceeds_limit",
+            Self::NoTimeToReroute => "no_time_to_reroute",
             Self::SupplierRejected => "supplier_rejected",
             Self::CancelledAfterSubmission => "cancelled_after_submission",
             Self::RefundedAfterSubmission => "refunded_after_submission",
@@ -178,6 +181,9 @@ impl FindingCode {
                 "compare with the earlier order; cancel one in the store, or override with a note"
             }
             Self::SupplierRejected => "resolve the supplier's reason, or route the order to another supplier",
+            Self::NoTimeToReroute => {
+                "call the supplier to confirm the purchase order now: a silent supplier cannot be replaced before the ship-by"
+            }
             Self::CancelledAfterSubmission => "ask the supplier to cancel the purchase order, then cancel the order",
             Self::RefundedAfterSubmission => {
                 "ask the supplier to cancel or amend the purchase order; cancel the order if nothing ships"

@@ -312,6 +312,7 @@ mod tests {
                 ship_by: t(48),
                 delivery_earliest: NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
                 delivery_latest: NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
+                no_time_to_reroute: false,
             }),
         }
     }

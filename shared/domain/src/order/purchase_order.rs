@@ -74,6 +74,10 @@ pub struct Promise {
     pub ship_by: DateTime<Utc>,
     pub delivery_earliest: NaiveDate,
     pub delivery_latest: NaiveDate,
+    /// The ship-by is so close that the acknowledgment deadline cannot leave half the time to
+    /// reroute: a silent supplier cannot be replaced in time (routing warns `no_time_to_reroute`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_time_to_reroute: bool,
 }
 
 /// A supplier this order is not routed to again: it rejected the order, missed its

@@ -199,6 +199,18 @@ pub fn route(req: &Request<'_>, catalog: &CatalogView, config: &RoutingConfig) -
     }
 
     let pos = purchase_orders(order, best, &qualified, now);
+    for po in pos.iter().filter(|p| p.promise.as_ref().is_some_and(|pr| pr.no_time_to_reroute)) {
+        let ship_by = po.promise.as_ref().map(|p| p.ship_by.to_rfc3339()).unwrap_or_default();
+        warnings.push(HoldReason::warning(
+            FindingCode::NoTimeToReroute,
+            HoldCategory::Routing,
+            None,
+            format!(
+                "{} must ship by {ship_by}: too soon to replace it if it stays silent past its acknowledgment deadline",
+                po.supplier_id
+            ),
+        ));
+    }
     decision.outcome = format!("routed: {}", score::supplier_ids(best, &qualified).join(" + "));
     Routed { result: Ok(pos), warnings, decision }
 }
@@ -261,11 +273,15 @@ fn purchase_orders(
             PlannedPo {
                 supplier_id: q.supplier.id.clone(),
                 lines,
-                promise: Some(Promise {
-                    ack_by: ack_by(now, q.supplier.ack_deadline_hours, q.ship_by),
-                    ship_by: q.ship_by,
-                    delivery_earliest: q.delivery.0,
-                    delivery_latest: q.delivery.1,
+                promise: Some({
+                    let (ack_by, no_time_to_reroute) = ack_by(now, q.supplier.ack_deadline_hours, q.ship_by);
+                    Promise {
+                        ack_by,
+                        ship_by: q.ship_by,
+                        delivery_earliest: q.delivery.0,
+                        delivery_latest: q.delivery.1,
+                        no_time_to_reroute,
+                    }
                 }),
             }
         })
@@ -274,11 +290,14 @@ fn purchase_orders(
 
 /// When the supplier must acknowledge: its deadline, but no later than halfway to the ship-by,
 /// so a silent supplier is replaced while another can still ship in time; never sooner than the
-/// shortest deadline escalation watches for.
-fn ack_by(now: DateTime<Utc>, deadline_hours: u32, ship_by: DateTime<Utc>) -> DateTime<Utc> {
+/// shortest deadline escalation watches for. The flag says that floor won: the ship-by is too
+/// close to leave time to reroute.
+fn ack_by(now: DateTime<Utc>, deadline_hours: u32, ship_by: DateTime<Utc>) -> (DateTime<Utc>, bool) {
     let deadline = now + Duration::hours(i64::from(deadline_hours));
     let halfway = now + (ship_by - now) / 2;
-    deadline.min(halfway).max(now + Duration::hours(i64::from(MIN_ACK_DEADLINE_HOURS)))
+    let floor = now + Duration::hours(i64::from(MIN_ACK_DEADLINE_HOURS));
+    let ack_by = deadline.min(halfway).max(floor);
+    (ack_by, ack_by > halfway)
 }
 
 #[cfg(test)]

@@ -387,6 +387,28 @@ fn the_acknowledgment_deadline_leaves_time_to_reroute_before_the_ship_by() {
     assert!(p.ack_by < p.ship_by, "ack by {} after ship by {}", p.ack_by, p.ship_by);
     assert!(p.ack_by <= now + (p.ship_by - now) / 2, "half the time left to reroute: {} / {}", p.ack_by, p.ship_by);
     assert!(p.ack_by >= now + Duration::hours(1), "never sooner than escalation looks");
+    assert!(!p.no_time_to_reroute);
+    assert!(!r.warnings.iter().any(|w| w.code == "no_time_to_reroute"));
+}
+
+/// Issue 11, defect 3 (rest): when the ship-by is too close for any acknowledgment deadline to
+/// leave half the time to reroute, the decision says so instead of promising a reroute.
+#[test]
+fn a_ship_by_too_close_to_reroute_is_flagged() {
+    let mut c = case(&["A", "B"]);
+    c.level = ServiceLevel::Expedited;
+    // bolt takes orders until 23:30 New York time and ships them that day: at 22:45 the ship-by
+    // (23:59:59) is 75 minutes away, and the one-hour floor is past halfway.
+    c.config["suppliers"][1]["calendar"]["cutoff"] = json!("23:30");
+    c.now = utc("2026-11-21T03:45:00Z");
+    let r = c.run();
+    assert_eq!(chosen(&r), vec!["bolt"]);
+    let p = r.result.as_ref().unwrap()[0].promise.clone().unwrap();
+    assert!(p.no_time_to_reroute, "{p:?}");
+    assert_eq!(p.ack_by, c.now + Duration::hours(1));
+    let w = r.warnings.iter().find(|w| w.code == "no_time_to_reroute").expect("warned");
+    assert!(!w.holds(), "a warning, not a hold");
+    assert!(serde_json::to_value(&p).unwrap()["no_time_to_reroute"] == serde_json::json!(true));
 }
 
 #[test]
