@@ -38,6 +38,11 @@ pub fn read_store_variants(name: &str, text: &str) -> Result<Vec<StoreVariant>, 
             .iter()
             .enumerate()
             .map(|(i, r)| {
+                // A misspelled field would silently drop what the check compares.
+                const FIELDS: [&str; 4] = ["sku", "title", "variant_title", "options"];
+                if let Some(k) = r.as_object().and_then(|o| o.keys().find(|k| !FIELDS.contains(&k.as_str()))) {
+                    return Err(format!("{name}: [{i}].{k}: unknown field; expected one of {}", FIELDS.join(", ")));
+                }
                 let s = |k: &str| r.get(k).and_then(|v| v.as_str()).map(str::trim).unwrap_or("").to_string();
                 let options = r
                     .get("options")
@@ -269,5 +274,8 @@ mod tests {
         let j = read_store_variants("v.json", r#"[{"sku": "A", "options": {"Size": "S"}}]"#).unwrap();
         assert_eq!(j[0].options[0].value, "S");
         assert!(read_store_variants("v.json", r#"[{"title": "no sku"}]"#).unwrap_err().contains("[0].sku"));
+        // Issue 11, defect 5: a misspelled field is refused by name, not dropped.
+        let e = read_store_variants("v.json", r#"[{"sku": "A", "variant_tite": "S"}]"#).unwrap_err();
+        assert!(e.contains("[0].variant_tite: unknown field"), "{e}");
     }
 }

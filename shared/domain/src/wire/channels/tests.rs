@@ -293,3 +293,16 @@ fn shopify_refund_transactions_are_the_amount_refunded() {
     assert_eq!(o.totals.refunded, Money::parse("19.99").unwrap());
     assert_eq!(o.financial_status, FinancialStatus::PartiallyRefunded);
 }
+
+/// Issue 11, defect 5: the canonical address form is Dropline's own; a misspelled field is
+/// refused by name instead of leaving the postal code empty. Shopify's form keeps its extras.
+#[test]
+fn a_canonical_address_with_a_misspelled_field_is_refused() {
+    let e = address_json(br#"{"line1": "1 Main St", "city": "Springfield", "postcode": "62701", "country": "US"}"#)
+        .unwrap_err();
+    assert_eq!(e.field, "postcode");
+    assert!(e.message.contains("expected one of"), "{e}");
+    let shopify =
+        br#"{"address1": "1 Main St", "city": "Springfield", "zip": "62701", "country_code": "US", "latitude": 39.8}"#;
+    assert_eq!(address_json(shopify).unwrap().postal_code, "62701");
+}

@@ -190,6 +190,12 @@ pub fn address_json(body: &[u8]) -> Result<Address, PayloadError> {
     let canonical = value.get("line1").is_some() || value.get("postal_code").is_some();
     let text = value.to_string();
     if canonical {
+        // The canonical form is Dropline's own: a misspelled field is refused, not dropped.
+        const FIELDS: [&str; 9] =
+            ["name", "company", "line1", "line2", "city", "region", "postal_code", "country", "phone"];
+        if let Some(k) = value.as_object().and_then(|o| o.keys().find(|k| !FIELDS.contains(&k.as_str()))) {
+            return Err(PayloadError::new(k.as_str(), format!("unknown field; expected one of {}", FIELDS.join(", "))));
+        }
         parse_json::<Address>(text.as_bytes())
     } else {
         parse_json::<ShopifyAddress>(text.as_bytes()).map(ShopifyAddress::into_address)
