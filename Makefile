@@ -1,5 +1,5 @@
 # Dropline: the commands. `make demo` and `make test` are the two that matter.
-.PHONY: demo test unit lint dev bench build lambda sam-build emulators-up emulators-down clean
+.PHONY: demo test unit lint soak dev bench build lambda sam-build emulators-up emulators-down clean
 
 CARGO ?= cargo
 
@@ -15,6 +15,13 @@ test:
 unit:
 	$(CARGO) test --workspace --lib
 	$(CARGO) test -p dropline-tests --test handlers --test architecture --test wire_compat --test docs_examples --test webhook_bodies
+
+## The fault-injecting simulation: 10,000 orders with faults on every port, then the history
+## checker. `make soak SEED=7 ORDERS=2000` reproduces a run; exits non-zero on any violation.
+SEED ?= 1
+ORDERS ?= 10000
+soak:
+	$(CARGO) run --release --quiet -p dropline-soak -- --seed $(SEED) --orders $(ORDERS)
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -25,6 +25,27 @@ impl MemoryCatalog {
         Self { view: Mutex::new(CatalogView::of_document(doc)), holds: Mutex::default(), outcomes: Mutex::default() }
     }
 
+    /// Every reservation held, by SKU then holder (for checks of what is held).
+    pub fn reservations(&self) -> Vec<Reservation> {
+        let holds = lock(&self.holds);
+        let mut out: Vec<Reservation> = holds.values().flat_map(|h| h.values().cloned()).collect();
+        out.sort_by(|a, b| (a.sku.as_str(), a.holder.as_str()).cmp(&(b.sku.as_str(), b.holder.as_str())));
+        out
+    }
+
+    /// Every offer as it stands (stock after settlements), sorted by SKU and supplier.
+    pub fn offers_now(&self) -> Vec<Offer> {
+        let view = lock(&self.view);
+        let mut out: Vec<Offer> = view.offers.values().flat_map(|o| o.iter().cloned()).collect();
+        out.sort_by(|a, b| (a.sku.as_str(), a.supplier_id.as_str()).cmp(&(b.sku.as_str(), b.supplier_id.as_str())));
+        out
+    }
+
+    /// The outcome counts as the ledger holds them.
+    pub fn measured_all(&self) -> Measured {
+        lock(&self.outcomes).1.clone()
+    }
+
     /// The view for `skus`, with the suppliers they reference when `suppliers` is true, and the
     /// reservations counted.
     pub fn lookup(&self, skus: &[Sku], suppliers: bool) -> CatalogView {

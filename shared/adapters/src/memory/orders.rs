@@ -15,6 +15,8 @@ use std::sync::Mutex;
 #[derive(Default)]
 pub struct MemoryOrderStore {
     items: Mutex<HashMap<OrderId, OrderRecord>>,
+    /// The duplicate indexes, as the DynamoDB adapter's GSIs: customer key -> orders.
+    customers: Mutex<HashMap<CustomerKey, Vec<OrderId>>>,
     pub ops: OpCounter,
 }
 
@@ -22,6 +24,23 @@ impl MemoryOrderStore {
     pub fn new() -> Self {
         Self::default()
     }
+    /// Visits every stored order without copying it (checks over large stores).
+    pub fn for_each(&self, mut f: impl FnMut(&OrderRecord)) {
+        for r in lock(&self.items).values() {
+            f(r);
+        }
+    }
+
+    fn index(&self, record: &OrderRecord) {
+        let mut customers = lock(&self.customers);
+        for key in dropline_domain::validation::duplicates::customer_keys(&record.order) {
+            let ids = customers.entry(key).or_default();
+            if !ids.contains(&record.id) {
+                ids.push(record.id.clone());
+            }
+        }
+    }
+
     pub fn all(&self) -> Vec<OrderRecord> {
         let mut v: Vec<_> = lock(&self.items).values().cloned().collect();
         v.sort_by(|a, b| a.receipt.received_at.cmp(&b.receipt.received_at).then(a.id.cmp(&b.id)));
@@ -40,6 +59,8 @@ impl OrderStore for MemoryOrderStore {
         let mut stored = record.clone();
         stored.version = 1;
         items.insert(stored.id.clone(), stored.clone());
+        drop(items);
+        self.index(&stored);
         Ok(Created::Created(stored))
     }
 
@@ -60,7 +81,12 @@ impl OrderStore for MemoryOrderStore {
         }
         let mut stored = record.clone();
         stored.version += 1;
+        let contact_changed = items.get(&record.id).is_none_or(|r| r.order != record.order);
         items.insert(stored.id.clone(), stored.clone());
+        drop(items);
+        if contact_changed {
+            self.index(&stored);
+        }
         Ok(stored)
     }
 
@@ -101,8 +127,13 @@ impl OrderStore for MemoryOrderStore {
         to: DateTime<Utc>,
     ) -> PortResult<Vec<PriorOrder>> {
         self.ops.hit("query_customer");
-        Ok(lock(&self.items)
-            .values()
+        let ids = lock(&self.customers).get(key).cloned().unwrap_or_default();
+        let items = lock(&self.items);
+        // Through the index, as the GSI query; the keys an order has now decide (an edited
+        // address leaves its old key pointing at an order that no longer matches).
+        Ok(ids
+            .iter()
+            .filter_map(|id| items.get(id))
             .filter(|r| (from..=to).contains(&r.order.created_at))
             .filter(|r| dropline_domain::validation::duplicates::customer_keys(&r.order).contains(key))
             .map(PriorOrder::of)

@@ -16,6 +16,9 @@ pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PoDocumentLine {
+    /// The store's id of the order line: what a supplier acknowledges or ships per line.
+    #[serde(default)]
+    pub line_id: String,
     pub supplier_sku: String,
     pub store_sku: String,
     pub title: String,
@@ -88,6 +91,7 @@ impl PurchaseOrderDocument {
                 .lines
                 .iter()
                 .map(|l| PoDocumentLine {
+                    line_id: l.line_id.clone(),
                     supplier_sku: l.supplier_sku.clone(),
                     store_sku: l.sku.to_string(),
                     title: l.title.clone(),

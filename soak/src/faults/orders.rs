@@ -1,0 +1,48 @@
+//! The order store, with faults.
+
+use super::FaultPlan;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use dropline_app::ports::{Created, OrderRef, OrderStore, PortResult};
+use dropline_domain::order::{OrderRecord, OrderStatus};
+use dropline_domain::primitives::ids::OrderId;
+use dropline_domain::validation::duplicates::{CustomerKey, PriorOrder};
+use std::sync::Arc;
+
+pub struct FaultyOrders {
+    pub inner: Arc<dyn OrderStore>,
+    pub faults: Arc<FaultPlan>,
+}
+
+#[async_trait]
+impl OrderStore for FaultyOrders {
+    async fn create(&self, record: &OrderRecord) -> PortResult<Created> {
+        self.faults.around("orders.create", true, self.inner.create(record)).await
+    }
+    async fn get(&self, id: &OrderId) -> PortResult<Option<OrderRecord>> {
+        self.faults.around("orders.get", false, self.inner.get(id)).await
+    }
+    async fn save(&self, record: &OrderRecord) -> PortResult<OrderRecord> {
+        self.faults.around("orders.save", true, self.inner.save(record)).await
+    }
+    async fn in_status_since_before(
+        &self,
+        status: OrderStatus,
+        before: DateTime<Utc>,
+        limit: usize,
+        after: Option<&OrderRef>,
+    ) -> PortResult<Vec<OrderRef>> {
+        self.faults.around("orders.query", false, self.inner.in_status_since_before(status, before, limit, after)).await
+    }
+    async fn tracking_due(&self, now: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
+        self.faults.around("orders.query", false, self.inner.tracking_due(now, limit)).await
+    }
+    async fn same_customer(
+        &self,
+        key: &CustomerKey,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> PortResult<Vec<PriorOrder>> {
+        self.faults.around("orders.query", false, self.inner.same_customer(key, from, to)).await
+    }
+}
