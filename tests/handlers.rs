@@ -11,7 +11,7 @@ use dropline_domain::performance::{Measured, Outcome, OutcomeKind, Outcomes};
 use dropline_domain::primitives::ids::{OrderId, PurchaseOrderId, SupplierId};
 use dropline_domain::wire::messages::{Step, WorkMessage};
 use dropline_domain::wire::signature;
-use dropline_domain::wire::supplier::SIGNATURE_HEADER;
+use dropline_domain::wire::supplier::{SIGNATURE_HEADER, SupplierCallback};
 use dropline_ingest::WebRequest;
 use dropline_local::demo::{self, DemoWorld, supplier_secret};
 use dropline_local::pipeline::sqs_event;
@@ -145,7 +145,7 @@ async fn supplier_callbacks_out_of_order_and_repeated() {
     let po = r.purchase_orders[0].clone();
     let supplier = po.supplier_id.to_string();
     let send = |event: SupplierEvent| {
-        let body = serde_json::to_vec(&event).expect("json");
+        let body = serde_json::to_vec(&SupplierCallback::new(event, w.clock.now())).expect("json");
         let sig = signature::sign(supplier_secret(&supplier).as_bytes(), &body);
         WebRequest::post(&format!("/suppliers/{supplier}/events"), &[(SIGNATURE_HEADER, sig.as_str())], body)
     };
@@ -204,8 +204,15 @@ async fn a_rejection_reroutes_to_the_next_supplier_and_an_address_problem_holds(
     // The address is the order's problem, not the supplier's: a human looks first.
     let mut held = r.clone();
     let event = ack(&first.id, AckStatus::Rejected, Some("ADDRESS_UNDELIVERABLE"), Some("no such street"));
-    let changed =
-        apply_supplier_event(&mut held, &first.id, &event, "supplier:northwind-us", w.clock.now()).expect("applies");
+    let changed = apply_supplier_event(
+        &mut held,
+        &first.id,
+        &event,
+        dropline_domain::order::Said { at: w.clock.now(), sequence: None },
+        "supplier:northwind-us",
+        w.clock.now(),
+    )
+    .expect("applies");
     assert_eq!(changed, Some(dropline_domain::order::EventType::PurchaseOrderRejected));
     assert_eq!(held.status, OrderStatus::OnHold);
     assert_eq!(held.holds[0].code, "supplier_rejected");
@@ -443,8 +450,11 @@ fn ack(po: &PurchaseOrderId, status: AckStatus, code: Option<&str>, message: Opt
     }
 }
 
+/// Signed as the supplier signs it, sent when the demo world starts (its clock never runs a week
+/// ahead in these tests).
 fn signed_callback(supplier: &str, event: &SupplierEvent) -> WebRequest {
-    let body = serde_json::to_vec(event).expect("json");
+    let sent_at = chrono::DateTime::parse_from_rfc3339("2026-11-20T15:00:00Z").expect("time").to_utc();
+    let body = serde_json::to_vec(&SupplierCallback::new(event.clone(), sent_at)).expect("json");
     let sig = signature::sign(supplier_secret(supplier).as_bytes(), &body);
     WebRequest::post(
         &format!("/suppliers/{supplier}/events"),
@@ -597,10 +607,13 @@ async fn a_supplier_silent_past_its_acknowledgment_deadline_is_replaced() {
     let northwind = view.offers_for(&sku).iter().find(|o| o.supplier_id.as_str() == "northwind-us").expect("offer");
     assert_eq!(northwind.reserved, 0);
 
-    // The supplier wakes up and accepts: too late, and told so.
+    // The supplier wakes up and accepts: too late, and told so (the purchase order is void, and
+    // the notice already sent is not sent again).
     let late = ack(&first.id, AckStatus::Accepted, None, None);
     let answer = w.pipeline.ingest.handle(signed_callback("northwind-us", &late)).await;
-    assert_eq!(answer.status, 409, "{}", answer.body);
+    assert_eq!((answer.status, answer.body["status"].as_str()), (200, Some("void")), "{}", answer.body);
+    w.pipeline.drain().await.expect("drain");
+    assert_eq!(w.suppliers.cancellations().len(), 1, "the void notice is sent once");
     assert_eq!(measured(&w, "northwind-us").await, Outcomes { answered: 1, ..Outcomes::default() }, "silence counted");
 }
 
@@ -649,4 +662,70 @@ async fn the_chosen_route_must_still_clear_the_margin_floor() {
     w.pipeline.pump(Step::Validate).await.expect("validate");
     route_with(&w, ValidationPolicy::default()).process(WorkMessage::order(id.clone(), "test")).await.expect("route");
     assert_eq!(w.store.get(&id).await.expect("get").expect("order").status, OrderStatus::Routed);
+}
+
+/// Issue 12, defect 4: callbacks carried no order, so a retried old "rejected" arriving after
+/// "accepted" rerouted a purchase order the supplier was shipping; and a supplier accepting
+/// after its rejection was answered 409 and shipped the lines a second supplier also shipped.
+#[tokio::test]
+async fn callbacks_apply_in_the_order_they_were_sent_and_a_late_acceptance_is_voided() {
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    for step in [Step::Validate, Step::Route, Step::NotifySupplier] {
+        w.pipeline.pump(step).await.expect("pump");
+    }
+    let po = w.store.get(&id).await.expect("get").expect("order").purchase_orders[0].clone();
+    let supplier = po.supplier_id.to_string();
+    let t0 = w.clock.now();
+    let post = |event: SupplierEvent, at: chrono::DateTime<chrono::Utc>| {
+        let body = serde_json::to_vec(&SupplierCallback::new(event, at)).expect("json");
+        let sig = signature::sign(supplier_secret(&supplier).as_bytes(), &body);
+        WebRequest::post(&format!("/suppliers/{supplier}/events"), &[(SIGNATURE_HEADER, sig.as_str())], body)
+    };
+    let rejected = ack(&po.id, AckStatus::Rejected, Some("INVENTORY_OUT_OF_STOCK"), None);
+    let accepted = ack(&po.id, AckStatus::Accepted, None, None);
+
+    // Accepted (sent at t0 + 2 min) arrives first; the rejection sent at t0 + 1 min arrives after.
+    w.clock.advance(Duration::minutes(3));
+    let a = w.pipeline.ingest.handle(post(accepted.clone(), t0 + Duration::minutes(2))).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let stale = w.pipeline.ingest.handle(post(rejected.clone(), t0 + Duration::minutes(1))).await;
+    assert_eq!((stale.status, stale.body["status"].as_str()), (200, Some("unchanged")), "{}", stale.body);
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.purchase_orders[0].status, PoStatus::Accepted, "the stale rejection changed nothing");
+
+    // A newer rejection (a stockout after acceptance) still applies.
+    let newer = w.pipeline.ingest.handle(post(rejected, t0 + Duration::minutes(3))).await;
+    assert_eq!(newer.status, 200, "{}", newer.body);
+    assert_eq!(w.store.get(&id).await.expect("get").expect("order").purchase_orders[0].status, PoStatus::Rejected);
+
+    // The supplier changes its mind and accepts again: the purchase order is void, and the
+    // supplier is told so (once), instead of a 409 it ignores.
+    w.clock.advance(Duration::minutes(2));
+    let late = w.pipeline.ingest.handle(post(accepted.clone(), t0 + Duration::minutes(4))).await;
+    assert_eq!((late.status, late.body["status"].as_str()), (200, Some("void")), "{}", late.body);
+    w.pipeline.drain().await.expect("drain");
+    assert_eq!(w.suppliers.cancellations(), vec![po.id.to_string()]);
+    let again = w.pipeline.ingest.handle(post(accepted, t0 + Duration::minutes(4))).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    w.pipeline.drain().await.expect("drain");
+    assert_eq!(w.suppliers.cancellations().len(), 1, "told once");
+
+    // Replays outside the window are refused, naming the field.
+    let old =
+        w.pipeline.ingest.handle(post(ack(&po.id, AckStatus::Accepted, None, None), t0 - Duration::days(8))).await;
+    assert_eq!((old.status, old.body["field"].as_str()), (422, Some("sent_at")), "{}", old.body);
+    let unsigned_time = serde_json::to_vec(&ack(&po.id, AckStatus::Accepted, None, None)).expect("json");
+    let sig = signature::sign(supplier_secret(&supplier).as_bytes(), &unsigned_time);
+    let missing = w
+        .pipeline
+        .ingest
+        .handle(WebRequest::post(
+            &format!("/suppliers/{supplier}/events"),
+            &[(SIGNATURE_HEADER, sig.as_str())],
+            unsigned_time,
+        ))
+        .await;
+    assert_eq!(missing.status, 400, "{}", missing.body);
+    assert!(missing.body["message"].as_str().unwrap_or("").contains("sent_at"), "{}", missing.body);
 }

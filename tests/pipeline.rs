@@ -26,7 +26,8 @@ async fn order(stack: &Stack, id: &OrderId) -> dropline_domain::order::OrderReco
 }
 
 async fn post_callback(stack: &Stack, supplier: &str, secret: &str, event: &SupplierEvent) -> u16 {
-    let body = serde_json::to_vec(event).expect("json");
+    let callback = dropline_domain::wire::supplier::SupplierCallback::new(event.clone(), chrono::Utc::now());
+    let body = serde_json::to_vec(&callback).expect("json");
     stack
         .http
         .post(stack.url(&format!("/suppliers/{supplier}/events")))

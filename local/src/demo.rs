@@ -19,7 +19,7 @@ use dropline_domain::validation::ValidationPolicy;
 use dropline_domain::wire::messages::Step;
 use dropline_domain::wire::secrets::SecretBook;
 use dropline_domain::wire::signature;
-use dropline_domain::wire::supplier::SIGNATURE_HEADER;
+use dropline_domain::wire::supplier::{SIGNATURE_HEADER, SupplierCallback};
 use dropline_ingest::WebRequest;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -174,7 +174,8 @@ impl DemoWorld {
     pub async fn deliver_supplier_callbacks(&self) -> BTreeMap<u16, usize> {
         let mut statuses = BTreeMap::new();
         for (supplier, event) in self.suppliers.take_outbox() {
-            let body = serde_json::to_vec(&event).unwrap_or_default();
+            let callback = SupplierCallback::new(event, self.clock.now());
+            let body = serde_json::to_vec(&callback).unwrap_or_default();
             let sig = signature::sign(supplier_secret(&supplier).as_bytes(), &body);
             let req = WebRequest::post(
                 &format!("/suppliers/{supplier}/events"),

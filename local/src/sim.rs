@@ -14,7 +14,8 @@ use dropline_domain::catalog::Supplier;
 use dropline_domain::order::{AckStatus, SupplierEvent};
 use dropline_domain::wire::signature;
 use dropline_domain::wire::supplier::{
-    CancellationNotice, IDEMPOTENCY_HEADER, PurchaseOrderDocument, SIGNATURE_HEADER, SubmitReceipt, TrackingReport,
+    CancellationNotice, IDEMPOTENCY_HEADER, PurchaseOrderDocument, SIGNATURE_HEADER, SubmitReceipt, SupplierCallback,
+    TrackingReport,
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -237,7 +238,8 @@ impl HttpSupplierSim {
 
 /// Signs and posts one supplier callback; returns the HTTP status (0 when unreachable).
 pub async fn send_callback(state: &SupplierSimState, supplier: &str, event: &SupplierEvent) -> u16 {
-    let body = serde_json::to_vec(event).unwrap_or_default();
+    let callback = SupplierCallback::new(event.clone(), chrono::Utc::now());
+    let body = serde_json::to_vec(&callback).unwrap_or_default();
     let secret = state.secrets.get(supplier).cloned().unwrap_or_default();
     let url = format!("{}/suppliers/{supplier}/events", state.callback_base.trim_end_matches('/'));
     match state

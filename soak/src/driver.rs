@@ -15,7 +15,7 @@ use dropline_domain::order::OrderStatus;
 use dropline_domain::primitives::ids::OrderId;
 use dropline_domain::wire::messages::Step;
 use dropline_domain::wire::signature;
-use dropline_domain::wire::supplier::SIGNATURE_HEADER;
+use dropline_domain::wire::supplier::{SIGNATURE_HEADER, SupplierCallback};
 use dropline_ingest::WebRequest;
 use dropline_local::demo::{SHOPIFY_SECRET, WOO_SECRET, supplier_secret};
 use dropline_local::pipeline::sqs_event;
@@ -189,7 +189,8 @@ impl<'w> Driver<'w> {
     }
 
     async fn send_callback(&self, c: Callback, attempt: u32) {
-        let body = serde_json::to_vec(&c.event).unwrap_or_default();
+        let callback = SupplierCallback::new(c.event.clone(), c.sent_at);
+        let body = serde_json::to_vec(&callback).unwrap_or_default();
         let sig = signature::sign(supplier_secret(&c.supplier).as_bytes(), &body);
         let req = WebRequest::post(
             &format!("/suppliers/{}/events", c.supplier),

@@ -46,6 +46,8 @@ pub struct Ask {
 #[derive(Debug, Clone)]
 pub struct Callback {
     pub due: DateTime<Utc>,
+    /// When the supplier first sent it: a retry or a stale repeat carries the same.
+    pub sent_at: DateTime<Utc>,
     pub supplier: String,
     pub event: SupplierEvent,
 }
@@ -166,6 +168,7 @@ impl SoakSuppliers {
         if u < t.silent + t.reject {
             out.push(Callback {
                 due: first,
+                sent_at: first,
                 supplier: supplier.clone(),
                 event: ack(AckStatus::Rejected, Some("INVENTORY_OUT_OF_STOCK")),
             });
@@ -174,19 +177,29 @@ impl SoakSuppliers {
         if u < t.silent + t.reject + t.accept_after_reject {
             out.push(Callback {
                 due: first,
+                sent_at: first,
                 supplier: supplier.clone(),
                 event: ack(AckStatus::Rejected, Some("INVENTORY_OUT_OF_STOCK")),
             });
+            let later = first + Duration::minutes(rng.between(5, 120) as i64);
             out.push(Callback {
-                due: first + Duration::minutes(rng.between(5, 120) as i64),
+                due: later,
+                sent_at: later,
                 supplier: supplier.clone(),
                 event: ack(AckStatus::Accepted, None),
             });
             return out;
         }
-        out.push(Callback { due: first, supplier: supplier.clone(), event: ack(AckStatus::Accepted, None) });
         out.push(Callback {
-            due: first + Duration::hours(rng.between(2, 30) as i64),
+            due: first,
+            sent_at: first,
+            supplier: supplier.clone(),
+            event: ack(AckStatus::Accepted, None),
+        });
+        let shipped = first + Duration::hours(rng.between(2, 30) as i64);
+        out.push(Callback {
+            due: shipped,
+            sent_at: shipped,
             supplier,
             event: SupplierEvent::Shipment {
                 purchase_order_id: po.clone(),

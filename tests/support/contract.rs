@@ -119,6 +119,8 @@ pub async fn order_store(store: &dyn OrderStore) {
             checkpoints: vec![],
         }),
         promise: None,
+        last_word: None,
+        void_notice: None,
     });
     let mut later = shipped.clone();
     later.id = new_record(21, now).id;

@@ -17,8 +17,8 @@ use dropline_app::reroute::request_reroute;
 use dropline_app::stock::reconcile_stock;
 use dropline_domain::order::CanonicalOrder;
 use dropline_domain::order::OrderStatus;
+use dropline_domain::order::apply_supplier_event;
 use dropline_domain::order::{OrderRecord, Receipt, StoreUpdate};
-use dropline_domain::order::{SupplierEvent, apply_supplier_event};
 use dropline_domain::performance::outcome_slots;
 use dropline_domain::primitives::ids::{DeliveryId, PurchaseOrderId, SupplierId};
 use dropline_domain::wire::channels::StoreTimeZones;
@@ -27,7 +27,7 @@ use dropline_domain::wire::events::DomainEvent;
 use dropline_domain::wire::messages::{Step, WorkMessage};
 use dropline_domain::wire::secrets::SecretBook;
 use dropline_domain::wire::signature;
-use dropline_domain::wire::supplier::SIGNATURE_HEADER;
+use dropline_domain::wire::supplier::{SIGNATURE_HEADER, SupplierCallback};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -330,17 +330,26 @@ impl Ingest {
         if !verified(&secrets, req, SIGNATURE_HEADER) {
             return unauthorized("supplier", supplier_id.as_str());
         }
-        let event: SupplierEvent = match serde_json::from_slice(&req.body) {
+        let callback: SupplierCallback = match serde_json::from_slice(&req.body) {
             Ok(e) => e,
             Err(e) => {
                 let msg = e.to_string();
+                let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
                 return WebResponse::new(400, json!({"error": "invalid_payload", "field": "body", "message": msg}));
             }
         };
+        let now = self.clock.now();
+        if let Some(why) = callback.outside_window(now) {
+            tracing::warn!(supplier = %supplier_id, reason = %why, "supplier callback outside the replay window");
+            return WebResponse::new(
+                422,
+                json!({"error": "outside_replay_window", "field": "sent_at", "message": why}),
+            );
+        }
+        let (event, said) = (callback.event.clone(), callback.said());
         let Ok(po_id) = PurchaseOrderId::parse(event.purchase_order_id()) else {
             return WebResponse::error(404, "unknown_purchase_order", "no such purchase order");
         };
-        let now = self.clock.now();
         let actor = format!("supplier:{supplier_id}");
         let mut verdict: Option<WebResponse> = None;
         let result = update_order(self.store.as_ref(), po_id.order_id(), |r| {
@@ -353,7 +362,7 @@ impl Ingest {
                     Some(WebResponse::error(403, "wrong_supplier", "this purchase order belongs to another supplier"));
                 return Err(StepError::Poison("wrong supplier".into()));
             }
-            match apply_supplier_event(r, &po_id, &event, &actor, now) {
+            match apply_supplier_event(r, &po_id, &event, said, &actor, now) {
                 Ok(change) => Ok(change),
                 Err(conflict) => {
                     verdict = Some(WebResponse::error(409, "conflict", conflict.clone()));
@@ -402,6 +411,17 @@ impl Ingest {
                     tracing::error!(order_id = %u.record.id, po = %po_id, error = %e, "supplier outcome not counted");
                     return WebResponse::error(503, "unavailable", "try again later");
                 }
+                // Accepted after its rejection: notify-supplier tells the supplier it is void
+                // (once; asked again on the supplier's retry while it waits).
+                if let Some(po) = u.record.po(&po_id).filter(|p| p.needs_void_notice())
+                    && let Err(e) = self
+                        .queue
+                        .enqueue(Step::NotifySupplier, &[WorkMessage::purchase_order(po.id.clone(), "ingest")])
+                        .await
+                {
+                    tracing::error!(order_id = %u.record.id, po = %po_id, error = %e, "void notice not requested");
+                    return WebResponse::error(503, "unavailable", "try again later");
+                }
                 // A rejection or a stockout sent the order back to routing: ask route to place
                 // the lines elsewhere (again on the supplier's retry, while it waits).
                 if let Err(e) = request_reroute(self.queue.as_ref(), &u.record, "ingest").await {
@@ -411,7 +431,11 @@ impl Ingest {
                 WebResponse::new(
                     200,
                     json!({
-                        "status": if u.changed { "recorded" } else { "unchanged" },
+                        "status": match (u.changed, u.record.po(&po_id).is_some_and(|p| p.needs_void_notice())) {
+                            (_, true) => "void",
+                            (true, false) => "recorded",
+                            (false, false) => "unchanged",
+                        },
                         "purchase_order_id": po_id,
                         "purchase_order_status": po_status,
                     }),

@@ -68,10 +68,9 @@ impl NotifySupplier {
         let Some(po) = record.po(&po_id).cloned() else {
             return Err(StepError::Poison(format!("order {order_id} has no purchase order {po_id}")));
         };
-        if po.status == PoStatus::Cancelled
-            && po.rejection.as_ref().is_some_and(|r| r.code == Rejection::ACK_DEADLINE_MISSED)
-        {
-            // Escalate cancelled it for a missed acknowledgment: tell the supplier not to ship.
+        if po.needs_void_notice() {
+            // Escalate cancelled it for a missed acknowledgment, or the supplier accepted it after
+            // its rejection: tell the supplier not to ship.
             self.send_cancellation(&po).await?;
             reconcile_stock(self.stock.as_ref(), &po).await?;
             request_reroute(self.queue.as_ref(), &record, ACTOR).await?;

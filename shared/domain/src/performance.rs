@@ -314,6 +314,8 @@ mod tests {
                 delivery_latest: NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
                 no_time_to_reroute: false,
             }),
+            last_word: None,
+            void_notice: None,
         }
     }
 

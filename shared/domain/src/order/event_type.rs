@@ -22,11 +22,13 @@ pub enum EventType {
     PurchaseOrderRejected,
     PurchaseOrderShipped,
     PurchaseOrderCancelled,
+    /// A supplier accepted a purchase order after its rejection; it is told the order is void.
+    PurchaseOrderVoided,
     TrackingUpdated,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 16] = [
+    pub const ALL: [EventType; 17] = [
         Self::OrderReceived,
         Self::OrderValidated,
         Self::OrderHeld,
@@ -42,6 +44,7 @@ impl EventType {
         Self::PurchaseOrderRejected,
         Self::PurchaseOrderShipped,
         Self::PurchaseOrderCancelled,
+        Self::PurchaseOrderVoided,
         Self::TrackingUpdated,
     ];
 
@@ -62,6 +65,7 @@ impl EventType {
             Self::PurchaseOrderRejected => "PurchaseOrderRejected",
             Self::PurchaseOrderShipped => "PurchaseOrderShipped",
             Self::PurchaseOrderCancelled => "PurchaseOrderCancelled",
+            Self::PurchaseOrderVoided => "PurchaseOrderVoided",
             Self::TrackingUpdated => "TrackingUpdated",
         }
     }

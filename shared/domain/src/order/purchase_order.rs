@@ -117,9 +117,45 @@ pub struct PurchaseOrder {
     pub shipment: Option<Shipment>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promise: Option<Promise>,
+    /// When the supplier sent the last callback applied to it (and its sequence, if it numbers
+    /// them): an older callback arriving later changes nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_word: Option<Said>,
+    /// Why the supplier must be told this purchase order is void (it accepted it after its
+    /// rejection, once the lines had gone elsewhere); notify-supplier sends the notice once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub void_notice: Option<String>,
+}
+
+/// When a supplier said something about a purchase order: its timestamp, and its sequence
+/// number when it keeps one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Said {
+    pub at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u64>,
+}
+
+impl Said {
+    /// Whether this was said before `last`: by sequence when both carry one, else by time.
+    pub fn before(&self, last: &Said) -> bool {
+        match (self.sequence, last.sequence) {
+            (Some(a), Some(b)) => a < b,
+            _ => self.at < last.at,
+        }
+    }
 }
 
 impl PurchaseOrder {
+    /// Whether the supplier must be told not to ship it: cancelled for a missed
+    /// acknowledgment deadline, or accepted after its rejection once the lines went elsewhere.
+    pub fn needs_void_notice(&self) -> bool {
+        matches!(self.status, PoStatus::Cancelled | PoStatus::Rejected)
+            && (self.void_notice.is_some()
+                || (self.status == PoStatus::Cancelled
+                    && self.rejection.as_ref().is_some_and(|r| r.code == Rejection::ACK_DEADLINE_MISSED)))
+    }
+
     /// The idempotency key the supplier can dedupe on: stable for the life of this PO.
     pub fn idempotency_key(&self) -> String {
         format!("dropline-po-{}", self.id)

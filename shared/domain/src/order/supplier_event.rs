@@ -3,7 +3,7 @@
 
 use crate::order::EventType;
 use crate::order::PoStatus;
-use crate::order::{OrderRecord, Rejection, Shipment, TransitionError};
+use crate::order::{OrderRecord, Rejection, Said, Shipment, TimelineKind, TransitionError};
 use crate::primitives::ids::PurchaseOrderId;
 use crate::tracking::TrackingStatus;
 use chrono::{DateTime, Utc};
@@ -51,8 +51,31 @@ pub enum AckStatus {
 }
 
 /// Applies a supplier callback to the order. Returns the event to publish when something
-/// changed, `None` when the callback repeats what is recorded, or a conflict message.
+/// changed, `None` when the callback repeats what is recorded or was said before the last one
+/// applied (a stale retry), or a conflict message.
 pub fn apply_supplier_event(
+    r: &mut OrderRecord,
+    po_id: &PurchaseOrderId,
+    event: &SupplierEvent,
+    said: Said,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<EventType>, String> {
+    let last = r.po(po_id).ok_or("unknown purchase order")?.last_word;
+    if last.is_some_and(|l| said.before(&l)) {
+        // Said before the last callback applied: a stale retry. Nothing to write.
+        return Ok(None);
+    }
+    let applied = apply_in_order(r, po_id, event, actor, now)?;
+    if applied.is_some()
+        && let Some(po) = r.purchase_orders.iter_mut().find(|p| &p.id == po_id)
+    {
+        po.last_word = Some(said);
+    }
+    Ok(applied)
+}
+
+fn apply_in_order(
     r: &mut OrderRecord,
     po_id: &PurchaseOrderId,
     event: &SupplierEvent,
@@ -80,8 +103,19 @@ pub fn apply_supplier_event(
             }
             // Already accepted, or further along: an acknowledgment arriving late changes nothing.
             PoStatus::Accepted | PoStatus::Shipped | PoStatus::Delivered => Ok(None),
+            // Accepted after its rejection (or after it was cancelled): the lines have gone, or
+            // will go, elsewhere. The supplier must be told it is void, or it ships them twice.
             PoStatus::Rejected | PoStatus::Cancelled => {
-                Err(format!("purchase order is {status}; it cannot be accepted"))
+                let already = r.po(po_id).is_some_and(|p| p.void_notice.is_some());
+                if already {
+                    return Ok(None);
+                }
+                if let Some(po) = r.purchase_orders.iter_mut().find(|p| &p.id == po_id) {
+                    po.void_notice = Some("accepted_after_rejection".into());
+                }
+                let note = format!("accepted after it was {status}: the supplier is told it is void");
+                r.note(actor, TimelineKind::PurchaseOrder, Some(po_id), note, now);
+                Ok(Some(EventType::PurchaseOrderVoided))
             }
         },
         SupplierEvent::Acknowledgment { status: AckStatus::Rejected, reason_code, message, .. } => match status {

@@ -43,6 +43,8 @@ fn add_po(r: &mut OrderRecord, seq: u16) -> PurchaseOrderId {
         rejection: None,
         shipment: None,
         promise: None,
+        last_word: None,
+        void_notice: None,
     });
     id
 }

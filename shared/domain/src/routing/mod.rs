@@ -81,6 +81,8 @@ impl PlannedPo {
             rejection: None,
             shipment: None,
             promise: self.promise,
+            last_word: None,
+            void_notice: None,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! supplier sends back are `order::SupplierEvent`: what they do to the order is the aggregate's.
 
 use crate::order::Address;
-use crate::order::{OrderRecord, PurchaseOrder};
+use crate::order::{OrderRecord, PurchaseOrder, Said, SupplierEvent};
 use crate::primitives::ids::{PurchaseOrderId, SupplierId};
 use crate::primitives::money::Currency;
 use chrono::{DateTime, Utc};
@@ -35,24 +35,83 @@ pub struct CancellationNotice {
     pub po_number: String,
     pub idempotency_key: String,
     pub supplier_id: SupplierId,
-    /// `ack_deadline_missed`.
+    /// `ack_deadline_missed`, or `accepted_after_rejection`.
     pub reason: String,
     pub message: String,
     pub cancelled_at: DateTime<Utc>,
 }
 
 impl CancellationNotice {
-    /// The notice for a purchase order cancelled for a missed acknowledgment deadline.
+    /// The notice for a void purchase order: cancelled for a missed acknowledgment deadline, or
+    /// accepted by the supplier after its rejection once the lines went elsewhere.
     pub fn for_po(po: &PurchaseOrder) -> Self {
+        let (reason, message) = match &po.void_notice {
+            Some(reason) => (
+                reason.clone(),
+                "you accepted this purchase order after rejecting it; its lines were placed elsewhere: do not ship it"
+                    .to_string(),
+            ),
+            None => {
+                ("ack_deadline_missed".into(), po.rejection.as_ref().map(|r| r.message.clone()).unwrap_or_default())
+            }
+        };
         Self {
             purchase_order_id: po.id.clone(),
             po_number: po.number.clone(),
             idempotency_key: format!("{}-cancel", po.idempotency_key()),
             supplier_id: po.supplier_id.clone(),
-            reason: "ack_deadline_missed".into(),
-            message: po.rejection.as_ref().map(|r| r.message.clone()).unwrap_or_default(),
+            reason,
+            message,
             cancelled_at: po.status_since,
         }
+    }
+}
+
+/// How far back a callback's `sent_at` may be (a replay of an older one is refused), and how far
+/// ahead of Dropline's clock (the supplier's clock may run fast).
+pub const CALLBACK_MAX_AGE_HOURS: i64 = 7 * 24;
+pub const CALLBACK_MAX_SKEW_MINUTES: i64 = 5;
+
+/// A supplier's callback as posted to `POST /suppliers/{supplier_id}/events`, signed: the event,
+/// when the supplier sent it and, if it numbers its callbacks per purchase order, the number.
+/// Callbacks about one purchase order are applied in that order: an older one arriving after
+/// a newer one changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupplierCallback {
+    #[serde(flatten)]
+    pub event: SupplierEvent,
+    /// When the supplier sent it (RFC 3339). Inside the signed body: it cannot be rewritten.
+    pub sent_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u64>,
+}
+
+impl SupplierCallback {
+    pub fn new(event: SupplierEvent, sent_at: DateTime<Utc>) -> Self {
+        Self { event, sent_at, sequence: None }
+    }
+
+    pub fn said(&self) -> Said {
+        Said { at: self.sent_at, sequence: self.sequence }
+    }
+
+    /// Why the callback is outside the window Dropline accepts at `now`, if it is.
+    pub fn outside_window(&self, now: DateTime<Utc>) -> Option<String> {
+        if self.sent_at < now - chrono::Duration::hours(CALLBACK_MAX_AGE_HOURS) {
+            return Some(format!(
+                "sent_at {} is more than {} days old: a replay is refused",
+                self.sent_at.to_rfc3339(),
+                CALLBACK_MAX_AGE_HOURS / 24
+            ));
+        }
+        if self.sent_at > now + chrono::Duration::minutes(CALLBACK_MAX_SKEW_MINUTES) {
+            return Some(format!(
+                "sent_at {} is ahead of the time here by more than {} minutes",
+                self.sent_at.to_rfc3339(),
+                CALLBACK_MAX_SKEW_MINUTES
+            ));
+        }
+        None
     }
 }
 
