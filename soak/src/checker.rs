@@ -2,8 +2,11 @@
 //! with the order's readable trace.
 
 use crate::suppliers::Books;
+use crate::workload::{Change, PlannedOrder};
 use crate::world::World;
+use chrono::{DateTime, Utc};
 use dropline_domain::order::EventType;
+use dropline_domain::order::FinancialStatus;
 use dropline_domain::order::{OrderRecord, OrderStatus, PoStatus, TimelineKind};
 use dropline_domain::performance::{Measured, outcomes_of};
 use dropline_domain::primitives::ids::OrderId;
@@ -38,9 +41,16 @@ fn visible(r: &OrderRecord) -> bool {
     r.status == OrderStatus::OnHold || r.escalations.iter().any(|e| e.status_since == r.status_since)
 }
 
+/// What the store said last about an order, and when Dropline answered it 2xx.
+pub struct StoreUpdate<'a> {
+    pub order: &'a PlannedOrder,
+    pub acknowledged_at: DateTime<Utc>,
+}
+
 pub fn check(
     world: &World,
     acknowledged: &BTreeMap<u32, OrderId>,
+    updates: &[StoreUpdate<'_>],
     books: &Books,
     log_hits: &[String],
     canaries: &[String],
@@ -58,6 +68,36 @@ pub fn check(
                 format!("{} since {}, not held, not escalated", r.status, r.status_since.to_rfc3339())
             });
         }
+    }
+
+    // 1b. A store update answered 2xx before anything reached a supplier is applied: the order
+    //     takes the payment, the address or the cancellation.
+    for u in updates {
+        let Some(id) = acknowledged.get(&u.order.n) else { continue };
+        let Some(r) = records.get(id.as_str()) else { continue };
+        let sent_before = r.timeline.iter().any(|t| {
+            t.kind == TimelineKind::PurchaseOrder
+                && matches!(t.to.as_deref(), Some("SUBMITTED" | "SENDING"))
+                && t.at <= u.acknowledged_at
+        });
+        if sent_before {
+            continue;
+        }
+        let (applied, what) = match u.order.change.map(|(c, _)| c) {
+            Some(Change::Paid) => (r.order.financial_status == FinancialStatus::Paid, "paid"),
+            Some(Change::AddressEdited) => {
+                (r.order.shipping_address.as_ref().is_some_and(|a| a.line1 == u.order.street(true)), "address edited")
+            }
+            Some(Change::Cancelled) => (r.status == OrderStatus::Cancelled, "cancelled"),
+            None => continue,
+        };
+        f.check(applied, "store updates before submission apply", Some(id.as_str()), || {
+            format!(
+                "the store's update ({what}) answered 2xx at {} before anything was sent is not in the order ({})",
+                u.acknowledged_at.to_rfc3339(),
+                r.status
+            )
+        });
     }
 
     // 2. Each order line live at one supplier at most; never asked twice (the suppliers' books).
@@ -82,7 +122,10 @@ pub fn check(
         let Some(r) = records.get(&a.order_id) else { continue };
         let po = r.purchase_orders.iter().find(|p| p.id.to_string() == a.purchase_order_id);
         let known_live = po.is_some_and(|p| {
-            matches!(p.status, PoStatus::Submitted | PoStatus::Accepted | PoStatus::Shipped | PoStatus::Delivered)
+            matches!(
+                p.status,
+                PoStatus::Sending | PoStatus::Submitted | PoStatus::Accepted | PoStatus::Shipped | PoStatus::Delivered
+            )
         });
         f.check(known_live, "what a supplier holds, Dropline knows", Some(&a.order_id), || {
             format!(
@@ -115,7 +158,7 @@ pub fn check(
     for res in world.catalog.reservations() {
         let po = res.holder.split('/').next().unwrap_or("");
         let status = po_status.get(po).copied();
-        let ok = matches!(status, Some(PoStatus::Pending | PoStatus::Submitted));
+        let ok = matches!(status, Some(PoStatus::Pending | PoStatus::Sending | PoStatus::Submitted));
         f.check(ok, "no reservation outlives its order's need", po.rsplit_once('-').map(|(o, _)| o), || {
             format!(
                 "{} x{} of {} at {} held by {} ({})",

@@ -55,6 +55,8 @@ pub struct Driver<'w> {
     pub orders: Vec<PlannedOrder>,
     /// Orders the store got a 2xx for, by their number, with the id Dropline answered.
     pub acknowledged: Mutex<BTreeMap<u32, OrderId>>,
+    /// When the store's update of an order (its version 1) was first answered 2xx.
+    pub updates_acknowledged: Mutex<BTreeMap<u32, DateTime<Utc>>>,
     webhooks: Mutex<Vec<Webhook>>,
     retry_callbacks: Mutex<Vec<Retry>>,
     rng: Mutex<Rng>,
@@ -95,6 +97,7 @@ impl<'w> Driver<'w> {
             world,
             orders,
             acknowledged: Mutex::default(),
+            updates_acknowledged: Mutex::default(),
             webhooks: Mutex::new(webhooks),
             retry_callbacks: Mutex::default(),
             rng: Mutex::new(Rng::new(seed ^ 0xD81E)),
@@ -171,6 +174,9 @@ impl<'w> Driver<'w> {
             Some(a) if (200..300).contains(&a.status) => {
                 if let Some(id) = a.body["order_id"].as_str().and_then(|s| OrderId::new(s).ok()) {
                     lock(&self.acknowledged).insert(self.orders[w.order].n, id);
+                }
+                if w.version > 0 {
+                    lock(&self.updates_acknowledged).entry(self.orders[w.order].n).or_insert(now);
                 }
                 // Stores resend what they think timed out: now and then a 2xx'd delivery again.
                 let mut rng = lock(&self.rng);

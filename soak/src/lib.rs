@@ -120,7 +120,13 @@ pub async fn run(cfg: SoakConfig) -> Result<SoakReport, String> {
     drop(guard);
     let acknowledged = driver.acknowledged.lock().map_err(|e| e.to_string())?.clone();
     let books = faults::lock(&world.suppliers.books);
-    let found = checker::check(&world, &acknowledged, &books, &scanner.hits(), &canaries);
+    let update_times = driver.updates_acknowledged.lock().map_err(|e| e.to_string())?.clone();
+    let updates: Vec<checker::StoreUpdate<'_>> = driver
+        .orders
+        .iter()
+        .filter_map(|o| update_times.get(&o.n).map(|at| checker::StoreUpdate { order: o, acknowledged_at: *at }))
+        .collect();
+    let found = checker::check(&world, &acknowledged, &updates, &books, &scanner.hits(), &canaries);
     let mut traces = String::new();
     let mut traced = std::collections::BTreeSet::new();
     for v in &found.violations {

@@ -119,7 +119,11 @@ impl Escalate {
             let late: Vec<PurchaseOrderId> = r
                 .purchase_orders
                 .iter()
-                .filter(|p| p.status == PoStatus::Submitted && p.promise.as_ref().is_some_and(|pr| pr.ack_by < now))
+                .filter(|p| {
+                    // Sent, or maybe sent (the outcome unknown): either way it gets a void notice.
+                    matches!(p.status, PoStatus::Submitted | PoStatus::Sending)
+                        && p.promise.as_ref().is_some_and(|pr| pr.ack_by < now)
+                })
                 .map(|p| p.id.clone())
                 .collect();
             if late.is_empty() {

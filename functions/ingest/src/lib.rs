@@ -297,7 +297,9 @@ impl Ingest {
         }
         // A cancellation (or a refund hold) gives the stock back: after the event (a failure here is answered 503
         // and the store's retry, finding the update applied, repeats only this).
-        if r.status == OrderStatus::Cancelled || matches!(outcome, StoreUpdate::Cancelled | StoreUpdate::RefundHeld) {
+        if r.status == OrderStatus::Cancelled
+            || matches!(outcome, StoreUpdate::Cancelled | StoreUpdate::RefundHeld | StoreUpdate::Revalidate)
+        {
             for po in &r.purchase_orders {
                 reconcile_stock(self.stock.as_ref(), po).await?;
             }

@@ -19,8 +19,9 @@ use dropline_app::ports::{
 use dropline_app::reroute::request_reroute;
 use dropline_app::stock::reconcile_stock;
 use dropline_domain::order::EventType;
+use dropline_domain::order::{OrderRecord, PurchaseOrder, Rejection};
 use dropline_domain::order::{OrderStatus, PoStatus};
-use dropline_domain::order::{PurchaseOrder, Rejection};
+use dropline_domain::primitives::ids::PurchaseOrderId;
 use dropline_domain::wire::events::DomainEvent;
 use dropline_domain::wire::messages::WorkMessage;
 use dropline_domain::wire::supplier::{CancellationNotice, PurchaseOrderDocument, SubmitReceipt};
@@ -64,7 +65,7 @@ impl NotifySupplier {
             return Err(StepError::Poison("notify-supplier needs a purchase order id".into()));
         };
         let order_id = po_id.order_id().clone();
-        let record = load_order(self.store.as_ref(), &order_id).await?;
+        let mut record = load_order(self.store.as_ref(), &order_id).await?;
         let Some(po) = record.po(&po_id).cloned() else {
             return Err(StepError::Poison(format!("order {order_id} has no purchase order {po_id}")));
         };
@@ -76,7 +77,7 @@ impl NotifySupplier {
             request_reroute(self.queue.as_ref(), &record, ACTOR).await?;
             return Ok(());
         }
-        if po.status != PoStatus::Pending {
+        if !matches!(po.status, PoStatus::Pending | PoStatus::Sending) {
             tracing::info!(order_id = %order_id, po = %po_id, status = %po.status, "purchase order already sent");
             // A crash after recording a refusal left its units held, or its reroute unasked:
             // finish both (idempotent).
@@ -84,7 +85,9 @@ impl NotifySupplier {
             request_reroute(self.queue.as_ref(), &record, ACTOR).await?;
             return Ok(());
         }
-        if record.status != OrderStatus::Routed {
+        // A purchase order that may already be with the supplier is sent again under the same
+        // key whatever the order's status (the supplier dedupes): only its answer settles it.
+        if po.status == PoStatus::Pending && record.status != OrderStatus::Routed {
             tracing::info!(order_id = %order_id, po = %po_id, status = %record.status, "order no longer routed; not sending");
             return Ok(());
         }
@@ -104,27 +107,32 @@ impl NotifySupplier {
                 serde_json::from_str::<SendOutcome>(&stored)
                     .map_err(|e| StepError::Poison(format!("unreadable stored send outcome: {e}")))?
             }
-            Ok(Begin::Proceed) => match self.gateway.submit(&supplier, &document).await {
-                Ok(receipt) => {
-                    let outcome = SendOutcome::Delivered { receipt };
-                    self.remember(&key, &outcome).await;
-                    outcome
-                }
-                Err(GatewayError::Refused(reason)) => {
-                    // The reason may echo customer data: it goes to the order, not to the log.
-                    tracing::warn!(order_id = %order_id, po = %po_id, supplier = %supplier.id, "supplier refused the purchase order");
-                    let outcome = SendOutcome::Refused { reason };
-                    self.remember(&key, &outcome).await;
-                    outcome
-                }
-                Err(GatewayError::Transient(reason)) => {
-                    // Free the key so the retry (SQS redelivery) sends again.
-                    if let Err(e) = self.idempotency.abandon(&key).await {
-                        tracing::warn!(order_id = %order_id, po = %po_id, error = %e, "lock not released; it expires on its own");
+            Ok(Begin::Proceed) => {
+                // Recorded before the call: if its answer is lost, nothing takes the purchase
+                // order for unsent.
+                record = self.mark_sending(record, &po_id, &key).await?;
+                match self.gateway.submit(&supplier, &document).await {
+                    Ok(receipt) => {
+                        let outcome = SendOutcome::Delivered { receipt };
+                        self.remember(&key, &outcome).await;
+                        outcome
                     }
-                    return Err(StepError::Retry(format!("supplier {} unreachable: {reason}", supplier.id)));
+                    Err(GatewayError::Refused(reason)) => {
+                        // The reason may echo customer data: it goes to the order, not to the log.
+                        tracing::warn!(order_id = %order_id, po = %po_id, supplier = %supplier.id, "supplier refused the purchase order");
+                        let outcome = SendOutcome::Refused { reason };
+                        self.remember(&key, &outcome).await;
+                        outcome
+                    }
+                    Err(GatewayError::Transient(reason)) => {
+                        // Free the key so the retry (SQS redelivery) sends again.
+                        if let Err(e) = self.idempotency.abandon(&key).await {
+                            tracing::warn!(order_id = %order_id, po = %po_id, error = %e, "lock not released; it expires on its own");
+                        }
+                        return Err(StepError::Retry(format!("supplier {} unreachable: {reason}", supplier.id)));
+                    }
                 }
-            },
+            }
             Err(IdempotencyError::InProgress(_)) => {
                 return Err(StepError::Retry(format!("purchase order {po_id} is being sent by another invocation")));
             }
@@ -138,7 +146,7 @@ impl NotifySupplier {
 
         let now = self.clock.now();
         let updated = update_from(self.store.as_ref(), &order_id, Some(record), |r| {
-            if r.po(&po_id).map(|p| p.status) != Some(PoStatus::Pending) {
+            if !matches!(r.po(&po_id).map(|p| p.status), Some(PoStatus::Pending | PoStatus::Sending)) {
                 return Ok(None);
             }
             let to_error = |e: dropline_domain::order::TransitionError| StepError::Poison(e.to_string());
@@ -185,6 +193,35 @@ impl NotifySupplier {
         }
         request_reroute(self.queue.as_ref(), &updated.record, ACTOR).await?;
         Ok(())
+    }
+
+    /// Records that a send is being attempted (PENDING -> SENDING) before the supplier is called.
+    /// A failure to record it frees the send lock: the retry tries again.
+    async fn mark_sending(
+        &self,
+        record: OrderRecord,
+        po_id: &PurchaseOrderId,
+        key: &str,
+    ) -> Result<OrderRecord, StepError> {
+        let now = self.clock.now();
+        let marked = update_from(self.store.as_ref(), po_id.order_id(), Some(record), |r| {
+            if r.po(po_id).map(|p| p.status) != Some(PoStatus::Pending) {
+                return Ok(None);
+            }
+            r.transition_po(po_id, PoStatus::Sending, ACTOR, "sending", now)
+                .map(Some)
+                .map_err(|e| StepError::Poison(e.to_string()))
+        })
+        .await;
+        match marked {
+            Ok(u) => Ok(u.record),
+            Err(e) => {
+                if let Err(abandon) = self.idempotency.abandon(key).await {
+                    tracing::warn!(po = %po_id, error = %abandon, "lock not released; it expires on its own");
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Sends the cancellation notice of `po` once: an idempotency record per purchase order

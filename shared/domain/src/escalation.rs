@@ -81,7 +81,8 @@ pub fn plan(record: &OrderRecord, thresholds: &Thresholds, now: DateTime<Utc>) -
             let pending: Vec<_> = record
                 .purchase_orders
                 .iter()
-                .filter(|p| p.status == PoStatus::Pending)
+                // Not sent, or sent with the outcome unknown: notify resends under the same key.
+                .filter(|p| matches!(p.status, PoStatus::Pending | PoStatus::Sending))
                 .map(|p| (Step::NotifySupplier, WorkMessage::purchase_order(p.id.clone(), cause)))
                 .collect();
             let n = pending.len();

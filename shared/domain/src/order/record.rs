@@ -299,7 +299,7 @@ impl OrderRecord {
             OrderStatus::Shipped
         } else if all(|s| matches!(s, PoStatus::Accepted | PoStatus::Shipped | PoStatus::Delivered)) {
             OrderStatus::Accepted
-        } else if all(|s| s != PoStatus::Pending) {
+        } else if all(|s| !matches!(s, PoStatus::Pending | PoStatus::Sending)) {
             OrderStatus::Submitted
         } else {
             OrderStatus::Routed

@@ -66,11 +66,12 @@ impl OrderStatus {
         matches!(
             (self, to),
             (Received, Validated | OnHold | Cancelled)
-                | (Validated, Routed | OnHold | Cancelled)
+                // A store update before anything reached a supplier: validated again.
+                | (Validated, Received | Routed | OnHold | Cancelled)
                 // An operator releases a held order back into validation.
                 | (OnHold, Received | Cancelled)
                 // Back to routing: a supplier rejected, missed its deadline or ran out.
-                | (Routed, Submitted | Validated | OnHold | Cancelled)
+                | (Routed, Received | Submitted | Validated | OnHold | Cancelled)
                 | (Submitted, Accepted | Shipped | Validated | OnHold | Cancelled)
                 | (Accepted, Shipped | Validated | OnHold | Cancelled)
                 | (Shipped, Delivered)
@@ -90,6 +91,10 @@ impl fmt::Display for OrderStatus {
 pub enum PoStatus {
     /// Created by routing; not sent yet.
     Pending,
+    /// A send was attempted and its outcome is unknown (the answer was lost, or the sender
+    /// died): the supplier may have it. Resolved only by the supplier's answer (or a resend
+    /// under the same idempotency key that it acknowledges), or by a cancellation notice.
+    Sending,
     /// Sent; the supplier has not answered.
     Submitted,
     Accepted,
@@ -105,6 +110,7 @@ impl PoStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "PENDING",
+            Self::Sending => "SENDING",
             Self::Submitted => "SUBMITTED",
             Self::Accepted => "ACCEPTED",
             Self::Rejected => "REJECTED",
@@ -118,7 +124,10 @@ impl PoStatus {
         use PoStatus::*;
         matches!(
             (self, to),
-            (Pending, Submitted | Cancelled)
+            (Pending, Sending | Submitted | Cancelled)
+                // Maybe with the supplier: its answer, the send's confirmation, or a
+                // cancellation (with a notice to the supplier) resolve it.
+                | (Sending, Submitted | Accepted | Rejected | Shipped | Cancelled)
                 | (Submitted, Accepted | Rejected | Cancelled)
                 // A shipment notice before (or instead of) an acknowledgment implies acceptance.
                 | (Submitted, Shipped)
@@ -133,7 +142,7 @@ impl PoStatus {
     /// How far along the happy path the PO is; used to ignore stale, out-of-order callbacks.
     pub fn progress(self) -> u8 {
         match self {
-            Self::Pending => 0,
+            Self::Pending | Self::Sending => 0,
             Self::Submitted => 1,
             Self::Accepted => 2,
             Self::Shipped => 3,

@@ -70,11 +70,19 @@ impl OrderRecord {
         if refunded_since(&self.order, &newer) && self.status != OrderStatus::OnHold {
             return self.apply_refund(newer, sent, actor, now);
         }
-        if self.status == OrderStatus::OnHold && !sent {
-            // The store fixed something (payment captured, address edited): validate again.
+        if self.status == OrderStatus::Received {
+            // Not validated yet (or being validated: that write meets a newer version and
+            // reads this one): validation sees the store's latest.
             self.order = newer;
-            self.cancel_pending_pos(actor, now)?;
+            self.note(actor, TimelineKind::Note, None, "store update before validation: applied".into(), now);
+            return Ok(StoreUpdate::Revalidate);
+        }
+        if !sent && matches!(self.status, OrderStatus::OnHold | OrderStatus::Validated | OrderStatus::Routed) {
+            // Nothing reached a supplier: the store's change (payment captured, address edited)
+            // is validated again, and purchase orders not sent yet are cancelled.
+            self.order = newer;
             self.transition(OrderStatus::Received, actor, "store update: validating again", now)?;
+            self.cancel_pending_pos(actor, now)?;
             return Ok(StoreUpdate::Revalidate);
         }
         self.order.updated_at = newer.updated_at;

@@ -87,7 +87,7 @@ fn apply_in_order(
     // A callback can overtake our own record of the submission (the supplier answers before
     // notify-supplier saved SUBMITTED): the callback itself proves the PO was received.
     let ensure_submitted = |r: &mut OrderRecord| -> Result<(), String> {
-        if r.po(po_id).map(|p| p.status) == Some(PoStatus::Pending) {
+        if matches!(r.po(po_id).map(|p| p.status), Some(PoStatus::Pending | PoStatus::Sending)) {
             r.transition_po(po_id, PoStatus::Submitted, actor, "implied by the supplier's callback", now)
                 .map_err(err)?;
         }
@@ -95,7 +95,7 @@ fn apply_in_order(
     };
     match event {
         SupplierEvent::Acknowledgment { status: AckStatus::Accepted, supplier_reference, .. } => match status {
-            PoStatus::Pending | PoStatus::Submitted => {
+            PoStatus::Pending | PoStatus::Sending | PoStatus::Submitted => {
                 ensure_submitted(r)?;
                 set_reference(r, po_id, supplier_reference.clone());
                 r.transition_po(po_id, PoStatus::Accepted, actor, "", now).map_err(err)?;
@@ -119,7 +119,7 @@ fn apply_in_order(
             }
         },
         SupplierEvent::Acknowledgment { status: AckStatus::Rejected, reason_code, message, .. } => match status {
-            PoStatus::Pending | PoStatus::Submitted | PoStatus::Accepted => {
+            PoStatus::Pending | PoStatus::Sending | PoStatus::Submitted | PoStatus::Accepted => {
                 ensure_submitted(r)?;
                 if let Some(po) = r.purchase_orders.iter_mut().find(|p| &p.id == po_id) {
                     po.rejection = Some(Rejection {
@@ -141,7 +141,7 @@ fn apply_in_order(
                 return Err("a shipment needs a carrier and a tracking number".into());
             }
             match status {
-                PoStatus::Pending | PoStatus::Submitted | PoStatus::Accepted => {
+                PoStatus::Pending | PoStatus::Sending | PoStatus::Submitted | PoStatus::Accepted => {
                     ensure_submitted(r)?;
                     if let Some(po) = r.purchase_orders.iter_mut().find(|p| &p.id == po_id) {
                         po.shipment = Some(Shipment {

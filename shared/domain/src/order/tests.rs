@@ -98,9 +98,31 @@ fn store_updates_revalidate_held_orders_and_cancel_early_ones() {
     assert_eq!(r.status, OrderStatus::OnHold);
     assert_eq!(r.holds[0].code, "cancelled_after_submission");
 
-    // In progress: noted, not applied.
+    // Issue 12, defect 2: validated (or routed) with nothing sent: the edit applies and the
+    // order is validated again, its unsent purchase orders cancelled. (It was dropped, while
+    // `updated_at` advanced: a payment or an address edit never reached the order.)
     let mut r = record();
     r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
+    let po = add_po(&mut r, 1);
+    r.transition(OrderStatus::Routed, "route", "", now).unwrap();
+    let mut edit = later(r.order.clone(), 5);
+    edit.lines[0].quantity = 9;
+    assert_eq!(r.apply_store_update(edit, "ingest", now).unwrap(), StoreUpdate::Revalidate);
+    assert_eq!((r.status, r.order.lines[0].quantity), (OrderStatus::Received, 9));
+    assert_eq!(r.po(&po).unwrap().status, PoStatus::Cancelled);
+    // Not validated yet: the newer version is what validation reads.
+    let mut r = record();
+    let mut paid = later(r.order.clone(), 5);
+    paid.lines[0].quantity = 3;
+    assert_eq!(r.apply_store_update(paid, "ingest", now).unwrap(), StoreUpdate::Revalidate);
+    assert_eq!((r.status, r.order.lines[0].quantity), (OrderStatus::Received, 3));
+
+    // Sent already: noted, not applied (a human settles it with the supplier).
+    let mut r = record();
+    r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
+    let po = add_po(&mut r, 1);
+    r.transition(OrderStatus::Routed, "route", "", now).unwrap();
+    r.transition_po(&po, PoStatus::Submitted, "notify", "", now).unwrap();
     let mut edit = later(r.order.clone(), 5);
     edit.lines[0].quantity = 9;
     assert_eq!(r.apply_store_update(edit, "ingest", now).unwrap(), StoreUpdate::Noted);
