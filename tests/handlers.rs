@@ -729,3 +729,48 @@ async fn callbacks_apply_in_the_order_they_were_sent_and_a_late_acceptance_is_vo
     assert_eq!(missing.status, 400, "{}", missing.body);
     assert!(missing.body["message"].as_str().unwrap_or("").contains("sent_at"), "{}", missing.body);
 }
+
+/// An event bus that is down: every publish fails.
+struct DownBus;
+#[async_trait::async_trait]
+impl dropline_app::ports::EventPublisher for DownBus {
+    async fn publish(&self, _: &[dropline_domain::wire::events::DomainEvent]) -> PortResult<()> {
+        Err(PortError::Transient("event bus unreachable".into()))
+    }
+}
+
+/// Issue 12, defect 6: an event whose publish failed was only logged, and an operator's release
+/// published nothing at all. Each transition's event is now written with it, in the order's
+/// outbox, and escalate's sweep delivers what a step could not.
+#[tokio::test]
+async fn an_event_the_bus_refused_is_delivered_later_from_the_orders_outbox() {
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    let validate_blind = dropline_validate::Validate {
+        store: w.store.clone(),
+        catalog: w.catalog.clone(),
+        queue: w.queues.clone(),
+        events: Arc::new(DownBus),
+        policy: dropline_domain::validation::ValidationPolicy::default(),
+        clock: w.clock.clone(),
+    };
+    let batch = w.queues.receive(Step::Validate, 10).await.expect("receive");
+    let response = validate_blind.handle(dropline_local::pipeline::sqs_event(&batch)).await;
+    assert!(response.batch_item_failures.is_empty(), "the state is saved; the message is done");
+    for m in &batch {
+        w.queues.delete(Step::Validate, &m.receipt).await.expect("delete");
+    }
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.status, OrderStatus::Validated);
+    let validated = format!("{}/OrderValidated/{}", id, r.status_since.timestamp_millis());
+    assert!(r.outbox.iter().any(|e| e.id == validated), "kept in the outbox: {:?}", r.outbox);
+    assert!(!w.bus.events().iter().any(|e| e.id == validated));
+
+    // Escalate's sweep (a minute later) delivers it and empties the outbox.
+    w.clock.advance(Duration::minutes(2));
+    let summary = w.pipeline.escalate().await;
+    assert_eq!(summary.errors, 0, "{summary:?}");
+    assert!(w.bus.events().iter().any(|e| e.id == validated), "published by the sweep");
+    assert!(w.store.get(&id).await.expect("get").expect("order").outbox.is_empty());
+    assert!(summary.events_republished >= 1, "{summary:?}");
+}

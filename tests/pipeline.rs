@@ -355,7 +355,9 @@ async fn a_supplier_outage_is_retried_through_the_queue_then_lands_in_the_dlq() 
     }
     assert_eq!(stack.dlq_depth(Step::NotifySupplier).await, 1, "the purchase order message is a dead letter");
     let r = order(&stack, &id).await;
-    assert_eq!(r.purchase_orders[0].status, PoStatus::Pending, "never recorded as sent");
+    // Attempted and never confirmed: SENDING (the supplier may have it), not taken for unsent;
+    // escalation resends it under the same key.
+    assert_eq!(r.purchase_orders[0].status, PoStatus::Sending, "never recorded as sent, nor as unsent");
     // 3 receives x 2 attempts each (bounded retries with backoff inside an invocation).
     assert_eq!(stack.suppliers.requests(), 6);
     let _ = SupplierId::new("x");

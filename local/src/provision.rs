@@ -7,7 +7,8 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType, TimeToLiveSpecification,
 };
 use dropline_adapters::aws::{
-    ADDRESS_INDEX, AwsClients, DUPLICATE_INDEX_ATTRIBUTES, EMAIL_INDEX, QueueUrls, STATUS_INDEX, TRACKING_INDEX,
+    ADDRESS_INDEX, AwsClients, DUPLICATE_INDEX_ATTRIBUTES, EMAIL_INDEX, OUTBOX_INDEX, QueueUrls, STATUS_INDEX,
+    TRACKING_INDEX,
 };
 use dropline_domain::wire::messages::Step;
 
@@ -113,6 +114,8 @@ pub async fn provision(aws: &AwsClients, prefix: &str, settings: QueueSettings) 
             attr("status_since", ScalarAttributeType::N)?,
             attr("tracking_bucket", ScalarAttributeType::S)?,
             attr("tracking_due_at", ScalarAttributeType::N)?,
+            attr("outbox_bucket", ScalarAttributeType::S)?,
+            attr("outbox_due_at", ScalarAttributeType::N)?,
             attr("email_key", ScalarAttributeType::S)?,
             attr("address_key", ScalarAttributeType::S)?,
             attr("placed_at", ScalarAttributeType::N)?,
@@ -120,6 +123,7 @@ pub async fn provision(aws: &AwsClients, prefix: &str, settings: QueueSettings) 
         vec![
             gsi(STATUS_INDEX, "status", "status_since", ProjectionType::KeysOnly)?,
             gsi(TRACKING_INDEX, "tracking_bucket", "tracking_due_at", ProjectionType::KeysOnly)?,
+            gsi(OUTBOX_INDEX, "outbox_bucket", "outbox_due_at", ProjectionType::KeysOnly)?,
             duplicate_index(EMAIL_INDEX, "email_key")?,
             duplicate_index(ADDRESS_INDEX, "address_key")?,
         ],

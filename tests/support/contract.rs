@@ -121,6 +121,7 @@ pub async fn order_store(store: &dyn OrderStore) {
         promise: None,
         last_word: None,
         void_notice: None,
+        void_notice_sent: false,
     });
     let mut later = shipped.clone();
     later.id = new_record(21, now).id;
@@ -140,6 +141,24 @@ pub async fn order_store(store: &dyn OrderStore) {
     }
     store.save(&done).await.expect("save");
     assert!(store.tracking_due(now, 10).await.expect("due").is_empty());
+
+    // The outbox index: an order whose outbox holds an event is due once the event is older
+    // than `before`; published and removed, it leaves the index.
+    let mut owing = new_record(22, now);
+    owing.transition(OrderStatus::Validated, "validate", "", now).expect("move");
+    assert!(!owing.outbox.is_empty(), "the transition put its event in the outbox");
+    let owing = match store.create(&owing).await.expect("create") {
+        Created::Created(c) => c,
+        Created::Existing(_) => panic!("new"),
+    };
+    let due = store.outbox_due(now + Duration::minutes(1), 10).await.expect("outbox due");
+    assert!(due.contains(&owing.id), "{due:?}");
+    assert!(!store.outbox_due(now - Duration::minutes(1), 10).await.expect("outbox due").contains(&owing.id));
+    let mut published = owing.clone();
+    let ids: Vec<String> = published.outbox.iter().map(|e| e.id.clone()).collect();
+    published.published(&ids);
+    store.save(&published).await.expect("save");
+    assert!(!store.outbox_due(now + Duration::minutes(1), 10).await.expect("outbox due").contains(&owing.id));
 }
 
 pub async fn idempotency_store(store: Arc<dyn IdempotencyStore>) {
@@ -372,6 +391,27 @@ pub async fn stock_ledger<C: Catalog + StockLedger>(c: &C) {
     let o = &view.offers_for(&sku)[0];
     assert_eq!((o.stock, o.reserved), (18, 14), "settled units leave the snapshot and the holds");
     for h in &racers {
+        c.release(&sku, h).await.expect("clean up");
+    }
+
+    // Orphans: order a holds under two purchase orders, one of them never saved; releasing
+    // its others ends only that one, and no other order's holds.
+    let live = Reservation::holder_for(&PurchaseOrderId::new(order_a.clone(), 2), "1", &acme);
+    let orphan = Reservation::holder_for(&PurchaseOrderId::new(order_a.clone(), 3), "1", &acme);
+    let other =
+        Reservation::holder_for(&PurchaseOrderId::new(OrderId::new("o_dddddddddddddddd").expect("id"), 1), "1", &acme);
+    for h in [&live, &orphan, &other] {
+        assert_eq!(c.reserve(&hold(h, 1), &fits(1)).await.expect("reserve"), Reserved::Taken);
+    }
+    assert_eq!(c.release_others(&sku, &order_a, std::slice::from_ref(&live)).await.expect("orphans"), 1);
+    assert_eq!(c.release_others(&sku, &order_a, std::slice::from_ref(&live)).await.expect("again"), 0, "idempotent");
+    let view = c.view(std::slice::from_ref(&sku)).await.expect("view");
+    let mut holders: Vec<&str> = view.reservations.iter().map(|r| r.holder.as_str()).collect();
+    holders.sort();
+    let mut expected = vec![live.as_str(), other.as_str()];
+    expected.sort();
+    assert_eq!(holders, expected);
+    for h in [&live, &other] {
         c.release(&sku, h).await.expect("clean up");
     }
 }

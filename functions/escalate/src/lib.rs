@@ -11,6 +11,7 @@
 use chrono::{DateTime, Utc};
 use dropline_app::batch::StepError;
 use dropline_app::order_update::update_order;
+use dropline_app::outbox;
 use dropline_app::outcomes::record_outcomes;
 use dropline_app::ports::{Clock, EventPublisher, OrderRef, OrderStore, OutcomeLedger, WorkQueue};
 use dropline_app::reroute::request_reroute;
@@ -54,6 +55,8 @@ pub struct EscalationSummary {
     pub by_kind: BTreeMap<String, usize>,
     /// Purchase orders cancelled for a missed acknowledgment deadline (their orders rerouted).
     pub ack_deadlines_missed: usize,
+    /// Events left in orders' outboxes, published by the sweep.
+    pub events_republished: usize,
     pub errors: usize,
 }
 
@@ -84,6 +87,7 @@ impl Escalate {
             }
         }
         self.enforce_ack_deadlines(now, &mut summary).await?;
+        self.sweep_outboxes(now, &mut summary).await?;
         tracing::info!(?summary, "escalation run done");
         Ok(summary)
     }
@@ -131,6 +135,16 @@ impl Escalate {
             }
             for id in &late {
                 r.miss_acknowledgment(id, ACTOR, now).map_err(|e| StepError::Poison(e.to_string()))?;
+                let supplier = r.po(id).map(|p| p.supplier_id.to_string()).unwrap_or_default();
+                let event = DomainEvent::about(
+                    ACTOR,
+                    EventType::PurchaseOrderCancelled,
+                    r,
+                    &id.to_string(),
+                    json!({"purchase_order_id": id, "supplier_id": supplier, "reason": "ack_deadline_missed"}),
+                    now,
+                );
+                r.emit(event);
             }
             Ok(Some(late))
         })
@@ -143,26 +157,14 @@ impl Escalate {
                 return;
             }
         };
-        let Some(late) = u.value else { return };
+        let Some(late) = u.value.clone() else { return };
         summary.ack_deadlines_missed += late.len();
-        let mut events = Vec::new();
         for id in &late {
             let supplier = u.record.po(id).map(|p| p.supplier_id.to_string()).unwrap_or_default();
             tracing::warn!(order_id = %o.id, po = %id, supplier = %supplier, "acknowledgment deadline missed; purchase order cancelled");
-            events.push(DomainEvent::about(
-                ACTOR,
-                EventType::PurchaseOrderCancelled,
-                &u.record,
-                &id.to_string(),
-                json!({"purchase_order_id": id, "supplier_id": supplier, "reason": "ack_deadline_missed"}),
-                now,
-            ));
-        }
-        if u.record.status_since == now {
-            events.push(DomainEvent::for_status(ACTOR, &u.record, now));
         }
         // Tell each supplier its purchase order is void (notify-supplier sends it once). A lost
-        // request is logged and counted in the run's errors.
+        // request is made again by the outbox sweep, until notify records the notice sent.
         let notices: Vec<WorkMessage> = late.iter().map(|id| WorkMessage::purchase_order(id.clone(), ACTOR)).collect();
         if let Err(e) = self.queue.enqueue(Step::NotifySupplier, &notices).await {
             summary.errors += 1;
@@ -175,15 +177,50 @@ impl Escalate {
                 tracing::warn!(order_id = %o.id, po = %po.id, error = %e, "missed acknowledgment not counted");
             }
         }
-        if let Err(e) = self.events.publish(&events).await {
-            summary.errors += 1;
-            tracing::warn!(order_id = %o.id, error = %e, "PurchaseOrderCancelled not published");
-        }
+        let record = outbox::drain(self.events.as_ref(), self.store.as_ref(), u.record.clone()).await;
+        let u = dropline_app::order_update::Updated { record, ..u };
         // A lost request is made again by the `validated` threshold's re-enqueue.
         if let Err(e) = request_reroute(self.queue.as_ref(), &u.record, ACTOR).await {
             summary.errors += 1;
             tracing::error!(order_id = %o.id, error = %e, "reroute not requested");
         }
+    }
+
+    /// Delivers what orders still owe the world (through the `outbox-due` index): events a step
+    /// could not publish (a failure, a crash, an operator's CLI, which publishes nothing itself)
+    /// and void notices not yet sent to their supplier.
+    async fn sweep_outboxes(&self, now: DateTime<Utc>, summary: &mut EscalationSummary) -> Result<(), StepError> {
+        // Younger than a minute: the step that wrote it is most likely draining it now.
+        let due = self.store.outbox_due(now - chrono::Duration::minutes(1), self.batch_size * MAX_PAGES).await?;
+        for id in due {
+            let record = match dropline_app::order_update::load_order(self.store.as_ref(), &id).await {
+                Ok(r) => r,
+                Err(e) => {
+                    summary.errors += 1;
+                    tracing::warn!(order_id = %id, error = %e, "outbox not swept");
+                    continue;
+                }
+            };
+            let notices: Vec<WorkMessage> = record
+                .purchase_orders
+                .iter()
+                .filter(|p| p.needs_void_notice() && !p.void_notice_sent)
+                .map(|p| WorkMessage::purchase_order(p.id.clone(), ACTOR))
+                .collect();
+            if !notices.is_empty() {
+                match self.queue.enqueue(Step::NotifySupplier, &notices).await {
+                    Ok(()) => summary.requeued += notices.len(),
+                    Err(e) => {
+                        summary.errors += 1;
+                        tracing::error!(order_id = %id, error = %e, "void notices not requested");
+                    }
+                }
+            }
+            let pending = record.outbox.len();
+            let after = outbox::drain(self.events.as_ref(), self.store.as_ref(), record).await;
+            summary.events_republished += pending - after.outbox.len().min(pending);
+        }
+        Ok(())
     }
 
     /// Records this round's escalation of one order if no run did yet; true when it did.
@@ -193,6 +230,16 @@ impl Escalate {
             // leaves nothing to do.
             let Some(p) = plan(r, &self.thresholds, now) else { return Ok(None) };
             r.record_escalation(p.escalation.clone(), ACTOR);
+            let e = &p.escalation;
+            let event = DomainEvent::about(
+                ACTOR,
+                EventType::OrderEscalated,
+                r,
+                &format!("{}/{}/{}", e.kind.as_str(), e.status_since.timestamp_millis(), e.round),
+                json!({"kind": e.kind, "round": e.round, "message": e.message, "since": e.status_since}),
+                now,
+            );
+            r.emit(event);
             Ok(Some(p))
         })
         .await;
@@ -222,18 +269,7 @@ impl Escalate {
                 }
             }
         }
-        let event = DomainEvent::about(
-            ACTOR,
-            EventType::OrderEscalated,
-            &u.record,
-            &format!("{}/{}/{}", e.kind.as_str(), e.status_since.timestamp_millis(), e.round),
-            json!({"kind": e.kind, "round": e.round, "message": e.message, "since": e.status_since}),
-            now,
-        );
-        if let Err(err) = self.events.publish(&[event]).await {
-            summary.errors += 1;
-            tracing::warn!(order_id = %o.id, error = %err, "OrderEscalated not published");
-        }
+        outbox::drain(self.events.as_ref(), self.store.as_ref(), u.record).await;
         true
     }
 }

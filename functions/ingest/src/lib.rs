@@ -10,11 +10,12 @@ use chrono::{DateTime, Duration, Utc};
 use dropline_app::batch::StepError;
 use dropline_app::idempotency::{Begin, Idempotency, IdempotencyError, payload_hash};
 use dropline_app::order_update::{update_from, update_order};
+use dropline_app::outbox;
 use dropline_app::outcomes::record_outcomes;
 use dropline_app::ports::IdempotencyStore;
 use dropline_app::ports::{Clock, Created, EventPublisher, OrderStore, OutcomeLedger, StockLedger, WorkQueue};
 use dropline_app::reroute::request_reroute;
-use dropline_app::stock::reconcile_stock;
+use dropline_app::stock::{reconcile_stock, release_orphans};
 use dropline_domain::order::CanonicalOrder;
 use dropline_domain::order::OrderStatus;
 use dropline_domain::order::apply_supplier_event;
@@ -234,10 +235,8 @@ impl Ingest {
             Ok(Created::Created(stored)) => {
                 tracing::info!(order_id = %order_id, channel = %stored.order.channel, lines = stored.order.lines.len(), "order received");
                 self.push_on(&stored, "ingest").await;
-                let event = DomainEvent::for_status("ingest", &stored, now);
-                if let Err(e) = self.events.publish(&[event]).await {
-                    tracing::warn!(order_id = %order_id, error = %e, "OrderReceived not published");
-                }
+                // OrderReceived was stored in the order's outbox with it.
+                outbox::drain(self.events.as_ref(), self.store.as_ref(), stored).await;
                 json!({"status": "accepted", "order_id": order_id})
             }
             Ok(Created::Existing(existing)) => match self.update_existing(existing, record.order, now).await {
@@ -289,12 +288,9 @@ impl Ingest {
             // A re-validation, or the first attempt died between the write and the enqueue.
             self.push_on(r, if updated.changed { "store-update" } else { "redelivery" }).await;
         }
-        if updated.changed
-            && r.status_set_by() == Some("ingest")
-            && let Err(e) = self.events.publish(&[DomainEvent::for_status("ingest", r, now)]).await
-        {
-            tracing::warn!(order_id = %order_id, error = %e, "status event not published");
-        }
+        // Its status events went into the outbox with the change.
+        let drained = outbox::drain(self.events.as_ref(), self.store.as_ref(), updated.record.clone()).await;
+        let r = &drained;
         // A cancellation (or a refund hold) gives the stock back: after the event (a failure here is answered 503
         // and the store's retry, finding the update applied, repeats only this).
         if r.status == OrderStatus::Cancelled
@@ -303,6 +299,8 @@ impl Ingest {
             for po in &r.purchase_orders {
                 reconcile_stock(self.stock.as_ref(), po).await?;
             }
+            // And what a crashed routing attempt reserved and never saved.
+            release_orphans(self.stock.as_ref(), r).await?;
         }
         let status = match outcome {
             StoreUpdate::Stale | StoreUpdate::Noted => "duplicate",
@@ -365,7 +363,21 @@ impl Ingest {
                 return Err(StepError::Poison("wrong supplier".into()));
             }
             match apply_supplier_event(r, &po_id, &event, said, &actor, now) {
-                Ok(change) => Ok(change),
+                Ok(Some(detail_type)) => {
+                    // In the same write as the change it reports (the status event, if the
+                    // callback moved the order, is there already).
+                    let e = DomainEvent::about(
+                        "ingest",
+                        detail_type,
+                        r,
+                        &po_id.to_string(),
+                        json!({"purchase_order_id": po_id, "supplier_id": supplier_id}),
+                        now,
+                    );
+                    r.emit(e);
+                    Ok(Some(detail_type))
+                }
+                Ok(None) => Ok(None),
                 Err(conflict) => {
                     verdict = Some(WebResponse::error(409, "conflict", conflict.clone()));
                     Err(StepError::Poison(conflict))
@@ -376,24 +388,13 @@ impl Ingest {
         match result {
             Ok(u) => {
                 let po_status = u.record.po(&po_id).map(|p| p.status);
-                if let Some(detail_type) = u.value {
+                if u.value.is_some() {
                     tracing::info!(order_id = %u.record.id, po = %po_id, status = ?po_status, "supplier event recorded");
-                    let mut events = vec![DomainEvent::about(
-                        "ingest",
-                        detail_type,
-                        &u.record,
-                        &po_id.to_string(),
-                        json!({"purchase_order_id": po_id, "supplier_id": supplier_id}),
-                        now,
-                    )];
-                    if u.record.status_since == now && u.record.status_set_by() == Some(actor.as_str()) {
-                        // The callback moved the order itself (accepted, shipped, held).
-                        events.push(DomainEvent::for_status("ingest", &u.record, now));
-                    }
-                    if let Err(e) = self.events.publish(&events).await {
-                        tracing::warn!(order_id = %u.record.id, error = %e, "supplier event not published");
-                    }
                 }
+                let u = dropline_app::order_update::Updated {
+                    record: outbox::drain(self.events.as_ref(), self.store.as_ref(), u.record).await,
+                    ..u
+                };
                 // Rejected: the units go back; accepted or shipped: they leave the supplier's
                 // stock. Done on every delivery of the callback (after its event), so a failure
                 // here is answered 503 and the supplier's retry repeats only this.

@@ -12,6 +12,7 @@ use chrono::Duration;
 use dropline_app::batch::{StepError, process_batch};
 use dropline_app::idempotency::{Begin, Idempotency, IdempotencyError, payload_hash};
 use dropline_app::order_update::{load_order, update_from};
+use dropline_app::outbox;
 use dropline_app::ports::IdempotencyStore;
 use dropline_app::ports::{
     Catalog, Clock, EventPublisher, GatewayError, OrderStore, StockLedger, SupplierGateway, WorkQueue,
@@ -73,6 +74,9 @@ impl NotifySupplier {
             // Escalate cancelled it for a missed acknowledgment, or the supplier accepted it after
             // its rejection: tell the supplier not to ship.
             self.send_cancellation(&po).await?;
+            if !po.void_notice_sent {
+                self.mark_void_notice_sent(&po_id).await?;
+            }
             reconcile_stock(self.stock.as_ref(), &po).await?;
             request_reroute(self.queue.as_ref(), &record, ACTOR).await?;
             return Ok(());
@@ -90,6 +94,18 @@ impl NotifySupplier {
         if po.status == PoStatus::Pending && record.status != OrderStatus::Routed {
             tracing::info!(order_id = %order_id, po = %po_id, status = %record.status, "order no longer routed; not sending");
             return Ok(());
+        }
+        // A void notice this supplier is owed for an earlier purchase order of the order goes
+        // first: it must not hold the same lines twice, even for a moment.
+        let owed: Vec<PurchaseOrder> = record
+            .purchase_orders
+            .iter()
+            .filter(|p| p.supplier_id == po.supplier_id && p.needs_void_notice() && !p.void_notice_sent)
+            .cloned()
+            .collect();
+        for old in &owed {
+            self.send_cancellation(old).await?;
+            record = self.mark_void_notice_sent(&old.id).await?;
         }
         let supplier = self
             .catalog
@@ -150,7 +166,7 @@ impl NotifySupplier {
                 return Ok(None);
             }
             let to_error = |e: dropline_domain::order::TransitionError| StepError::Poison(e.to_string());
-            match &outcome {
+            let detail_type = match &outcome {
                 SendOutcome::Delivered { receipt } => {
                     if let Some(p) = r.purchase_orders.iter_mut().find(|p| p.id == po_id)
                         && p.supplier_reference.is_none()
@@ -158,7 +174,7 @@ impl NotifySupplier {
                         p.supplier_reference = receipt.supplier_reference.clone();
                     }
                     r.transition_po(&po_id, PoStatus::Submitted, ACTOR, "", now).map_err(to_error)?;
-                    Ok(Some(EventType::PurchaseOrderSubmitted))
+                    EventType::PurchaseOrderSubmitted
                 }
                 SendOutcome::Refused { reason } => {
                     r.transition_po(&po_id, PoStatus::Submitted, ACTOR, "", now).map_err(to_error)?;
@@ -167,32 +183,44 @@ impl NotifySupplier {
                             Some(Rejection { code: Rejection::SUBMISSION_REFUSED.into(), message: reason.clone() });
                     }
                     r.transition_po(&po_id, PoStatus::Rejected, ACTOR, "submission refused", now).map_err(to_error)?;
-                    Ok(Some(EventType::PurchaseOrderRejected))
+                    EventType::PurchaseOrderRejected
                 }
-            }
-        })
-        .await?;
-        if let Some(detail_type) = updated.value {
-            let r = &updated.record;
-            tracing::info!(order_id = %order_id, po = %po_id, supplier = %supplier.id, event = %detail_type, "purchase order recorded");
-            let mut events = vec![DomainEvent::about(
+            };
+            // In the same write as the change it reports.
+            let event = DomainEvent::about(
                 ACTOR,
                 detail_type,
                 r,
                 &po_id.to_string(),
                 json!({"purchase_order_id": po_id, "po_number": po.number, "supplier_id": po.supplier_id}),
                 now,
-            )];
-            if r.status_since == now && r.status_set_by() == Some(ACTOR) {
-                events.push(DomainEvent::for_status(ACTOR, r, now));
-            }
-            self.events.publish(&events).await?;
+            );
+            r.emit(event);
+            Ok(Some(detail_type))
+        })
+        .await?;
+        if let Some(detail_type) = updated.value {
+            tracing::info!(order_id = %order_id, po = %po_id, supplier = %supplier.id, event = %detail_type, "purchase order recorded");
         }
+        let updated = dropline_app::order_update::Updated {
+            record: outbox::drain(self.events.as_ref(), self.store.as_ref(), updated.record).await,
+            ..updated
+        };
         if let Some(p) = updated.record.po(&po_id) {
             reconcile_stock(self.stock.as_ref(), p).await?;
         }
         request_reroute(self.queue.as_ref(), &updated.record, ACTOR).await?;
         Ok(())
+    }
+
+    /// Records that `po`'s void notice reached its supplier, so escalate's sweep stops asking.
+    async fn mark_void_notice_sent(&self, po: &PurchaseOrderId) -> Result<OrderRecord, StepError> {
+        let u = dropline_app::order_update::update_order(self.store.as_ref(), po.order_id(), |r| {
+            let p = r.purchase_orders.iter_mut().find(|p| &p.id == po).filter(|p| !p.void_notice_sent);
+            Ok(p.map(|p| p.void_notice_sent = true))
+        })
+        .await?;
+        Ok(u.record)
     }
 
     /// Records that a send is being attempted (PENDING -> SENDING) before the supplier is called.
@@ -230,10 +258,12 @@ impl NotifySupplier {
     async fn send_cancellation(&self, po: &PurchaseOrder) -> Result<(), StepError> {
         let order_id = po.id.order_id();
         let notice = CancellationNotice::for_po(po);
-        let body = serde_json::to_vec(&notice).map_err(|e| StepError::Poison(e.to_string()))?;
         let key = format!("notify-cancel:{}", po.id);
         let now = self.clock.now();
-        match self.idempotency.begin(&key, &payload_hash(&body), now, now + self.send_lock).await {
+        // The hash covers what identifies the notice, not what moves after (the purchase order's
+        // status time changes when an operator supersedes it): a retry is the same notice.
+        let identity = format!("{}:{}", notice.purchase_order_id, notice.reason);
+        match self.idempotency.begin(&key, &payload_hash(identity.as_bytes()), now, now + self.send_lock).await {
             Ok(Begin::Completed(_)) => {
                 tracing::info!(order_id = %order_id, po = %po.id, "cancellation already sent");
                 return Ok(());
@@ -242,8 +272,7 @@ impl NotifySupplier {
             Err(IdempotencyError::InProgress(_)) => {
                 return Err(StepError::Retry(format!("cancellation of {} is being sent", po.id)));
             }
-            // The notice is derived from the stored purchase order: a different hash means the
-            // same cancellation read again later; it was sent.
+            // Another notice for the same purchase order (its reason changed): this one was sent.
             Err(IdempotencyError::PayloadMismatch(_)) => return Ok(()),
             Err(IdempotencyError::Store(e)) => return Err(e.into()),
         }

@@ -8,10 +8,11 @@
 use chrono::{DateTime, Utc};
 use dropline_app::batch::StepError;
 use dropline_app::order_update::update_from;
+use dropline_app::outbox;
 use dropline_app::ports::{CarrierTracker, Clock, EventPublisher, OrderStore};
 use dropline_domain::order::EventType;
+use dropline_domain::order::PoStatus;
 use dropline_domain::order::TrackingCheckpoint;
-use dropline_domain::order::{OrderStatus, PoStatus};
 use dropline_domain::primitives::ids::PurchaseOrderId;
 use dropline_domain::tracking::TrackingStatus;
 use dropline_domain::tracking::next_check_after;
@@ -144,14 +145,21 @@ impl PollTracking {
                     r.transition_po(po_id, PoStatus::Delivered, ACTOR, "", now)
                         .map_err(|e| StepError::Poison(e.to_string()))?;
                 }
+                let event = DomainEvent::about(
+                    ACTOR,
+                    EventType::TrackingUpdated,
+                    r,
+                    &format!("{po_id}/{status}"),
+                    json!({"purchase_order_id": po_id, "tracking_status": status}),
+                    now,
+                );
+                r.emit(event);
             }
             // Saved even without a change: the next check time moved.
             Ok(Some(changes))
         })
         .await?;
         let changes = updated.value.unwrap_or_default();
-        let r = &updated.record;
-        let mut events = Vec::new();
         for (po_id, status) in &changes {
             summary.status_changes += 1;
             match status {
@@ -160,21 +168,9 @@ impl PollTracking {
                 _ => {}
             }
             tracing::info!(order_id = %order_id, po = %po_id, status = %status, "tracking status changed");
-            events.push(DomainEvent::about(
-                ACTOR,
-                EventType::TrackingUpdated,
-                r,
-                &format!("{po_id}/{status}"),
-                json!({"purchase_order_id": po_id, "tracking_status": status}),
-                now,
-            ));
         }
-        if r.status == OrderStatus::Delivered && r.status_since == now {
-            events.push(DomainEvent::for_status(ACTOR, r, now));
-        }
-        if !events.is_empty() {
-            self.events.publish(&events).await?;
-        }
+        // Written with the changes (the delivered status's event by its transition).
+        outbox::drain(self.events.as_ref(), self.store.as_ref(), updated.record).await;
         Ok(())
     }
 }

@@ -13,8 +13,10 @@ use dropline_app::batch::{StepError, process_batch};
 use dropline_app::caches::ConfigCache;
 use dropline_app::caches::MeasuredCache;
 use dropline_app::order_update::{load_order, update_from};
+use dropline_app::outbox;
 use dropline_app::outcomes::record_outcomes;
 use dropline_app::ports::{Catalog, Clock, EventPublisher, OrderStore, OutcomeLedger, StockLedger, WorkQueue};
+use dropline_app::stock::release_orphans;
 use dropline_domain::catalog::Reserved;
 use dropline_domain::catalog::{Availability, CatalogView, Offer, Reservation};
 use dropline_domain::findings::FindingCode;
@@ -28,7 +30,6 @@ use dropline_domain::primitives::ids::Sku;
 use dropline_domain::primitives::money::Money;
 use dropline_domain::routing::{Request, route};
 use dropline_domain::validation::{Refusal, UnknownStock, ValidationPolicy, margin_below_floor};
-use dropline_domain::wire::events::DomainEvent;
 use dropline_domain::wire::messages::{Step, WorkMessage};
 use std::sync::Arc;
 
@@ -313,6 +314,10 @@ impl Route {
             })
             .await?;
             self.release_unused(&decision, &updated.record, updated.changed).await?;
+            if updated.record.status == OrderStatus::OnHold {
+                // Held: nothing of the order's stays held, whatever an earlier attempt took.
+                release_orphans(self.stock.as_ref(), &updated.record).await?;
+            }
             record = updated.record;
             changed = updated.changed;
             if changed {
@@ -340,7 +345,8 @@ impl Route {
             .map(|p| WorkMessage::purchase_order(p.id.clone(), ACTOR))
             .collect();
         self.queue.enqueue(Step::NotifySupplier, &pending).await?;
-        self.events.publish(&[DomainEvent::for_status(ACTOR, &record, self.clock.now())]).await?;
+        // The status event went into the outbox with the transition; publish it now.
+        outbox::drain(self.events.as_ref(), self.store.as_ref(), record).await;
         Ok(())
     }
 }

@@ -8,6 +8,7 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use dropline_app::batch::{StepError, process_batch};
 use dropline_app::order_update::{load_order, update_from};
+use dropline_app::outbox;
 use dropline_app::ports::{Catalog, Clock, EventPublisher, OrderStore, WorkQueue};
 use dropline_domain::findings::HoldReason;
 use dropline_domain::findings::apply_overrides;
@@ -16,7 +17,6 @@ use dropline_domain::order::TimelineKind;
 use dropline_domain::primitives::ids::Sku;
 use dropline_domain::validation::duplicates::{customer_keys, probable_duplicate};
 use dropline_domain::validation::{ValidationPolicy, validate};
-use dropline_domain::wire::events::DomainEvent;
 use dropline_domain::wire::messages::{Step, WorkMessage};
 use std::sync::Arc;
 
@@ -108,7 +108,8 @@ impl Validate {
         if record.status == OrderStatus::Validated {
             self.queue.enqueue(Step::Route, &[WorkMessage::order(id.clone(), ACTOR)]).await?;
         }
-        self.events.publish(&[DomainEvent::for_status(ACTOR, &record, self.clock.now())]).await?;
+        // The status event went into the outbox with the transition; publish it now.
+        outbox::drain(self.events.as_ref(), self.store.as_ref(), record).await;
         Ok(())
     }
 }

@@ -11,6 +11,7 @@ pub mod caches;
 pub mod env;
 pub mod idempotency;
 pub mod order_update;
+pub mod outbox;
 pub mod outcomes;
 pub mod ports;
 pub mod reroute;

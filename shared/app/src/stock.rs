@@ -2,8 +2,10 @@
 
 use crate::ports::{PortError, StockLedger};
 use dropline_domain::catalog::Reservation;
+use dropline_domain::order::OrderRecord;
 use dropline_domain::order::PoStatus;
 use dropline_domain::order::PurchaseOrder;
+use dropline_domain::primitives::ids::Sku;
 
 /// Gives back the stock held for a purchase order's lines (idempotent: holders are per PO line).
 pub async fn release_po(stock: &dyn StockLedger, po: &PurchaseOrder) -> Result<(), PortError> {
@@ -28,4 +30,24 @@ pub async fn reconcile_stock(stock: &dyn StockLedger, po: &PurchaseOrder) -> Res
         }
         _ => Ok(()),
     }
+}
+
+/// Ends every hold the order has that none of its live purchase orders (not sent, being sent,
+/// or waiting for the supplier's answer) owns: what a crashed routing attempt reserved and never
+/// saved, or what a cancelled, held or rerouted order no longer needs. Idempotent.
+pub async fn release_orphans(stock: &dyn StockLedger, record: &OrderRecord) -> Result<usize, PortError> {
+    let live: Vec<String> = record
+        .purchase_orders
+        .iter()
+        .filter(|p| matches!(p.status, PoStatus::Pending | PoStatus::Sending | PoStatus::Submitted))
+        .flat_map(|p| p.lines.iter().map(|l| Reservation::holder_for(&p.id, &l.line_id, &p.supplier_id)))
+        .collect();
+    let mut skus: Vec<&Sku> = record.order.lines.iter().filter_map(|l| l.sku.as_ref()).collect();
+    skus.sort();
+    skus.dedup();
+    let mut ended = 0;
+    for sku in skus {
+        ended += stock.release_others(sku, &record.id, &live).await?;
+    }
+    Ok(ended)
 }

@@ -316,6 +316,7 @@ mod tests {
             }),
             last_word: None,
             void_notice: None,
+            void_notice_sent: false,
         }
     }
 

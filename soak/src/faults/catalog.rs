@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use dropline_app::ports::{Catalog, OutcomeLedger, PortResult, StockLedger};
 use dropline_domain::catalog::{CatalogView, Offer, Reservation, Reserved, Supplier};
 use dropline_domain::performance::{Measured, Outcome};
-use dropline_domain::primitives::ids::{Sku, SupplierId};
+use dropline_domain::primitives::ids::{OrderId, Sku, SupplierId};
 use std::sync::Arc;
 
 pub struct FaultyCatalog<C> {
@@ -41,6 +41,9 @@ impl<C: StockLedger + 'static> StockLedger for FaultyCatalog<C> {
     }
     async fn settle(&self, sku: &Sku, holder: &str) -> PortResult<bool> {
         self.faults.around("stock.settle", true, self.inner.settle(sku, holder)).await
+    }
+    async fn release_others(&self, sku: &Sku, order: &OrderId, live: &[String]) -> PortResult<usize> {
+        self.faults.around("stock.release", true, self.inner.release_others(sku, order, live)).await
     }
 }
 

@@ -37,6 +37,9 @@ impl OrderStore for FaultyOrders {
     async fn tracking_due(&self, now: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
         self.faults.around("orders.query", false, self.inner.tracking_due(now, limit)).await
     }
+    async fn outbox_due(&self, before: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
+        self.faults.around("orders.query", false, self.inner.outbox_due(before, limit)).await
+    }
     async fn same_customer(
         &self,
         key: &CustomerKey,

@@ -41,7 +41,8 @@ pub use eventbridge::EventBridgePublisher;
 pub use idempotency::DynamoIdempotencyStore;
 #[cfg(feature = "dynamodb")]
 pub use orders::{
-    ADDRESS_INDEX, DUPLICATE_INDEX_ATTRIBUTES, DynamoOrderStore, EMAIL_INDEX, STATUS_INDEX, TRACKING_INDEX,
+    ADDRESS_INDEX, DUPLICATE_INDEX_ATTRIBUTES, DynamoOrderStore, EMAIL_INDEX, OUTBOX_INDEX, STATUS_INDEX,
+    TRACKING_INDEX,
 };
 pub use request_counter::RequestCounter;
 #[cfg(feature = "dynamodb")]

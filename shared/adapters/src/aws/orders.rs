@@ -17,6 +17,8 @@ use std::collections::HashMap;
 /// Index names and the bucket value of the sparse tracking index (shared with the template).
 pub const STATUS_INDEX: &str = "by-status";
 pub const TRACKING_INDEX: &str = "tracking-due";
+/// Orders with undelivered side effects (events, void notices), by when they became due.
+pub const OUTBOX_INDEX: &str = "outbox-due";
 /// Orders per customer email fingerprint, by placing time (duplicate detection).
 pub const EMAIL_INDEX: &str = "by-customer-email";
 /// Orders per shipping address fingerprint, by placing time (duplicate detection).
@@ -52,6 +54,11 @@ impl DynamoOrderStore {
             item.insert("tracking_bucket".into(), s(TRACKING_BUCKET));
             item.insert("tracking_due_at".into(), n(due.timestamp_millis()));
         }
+        // Sparse: only orders that still owe an event or a notice are in the index.
+        if let Some(due) = record.outbox_due_at() {
+            item.insert("outbox_bucket".into(), s(TRACKING_BUCKET));
+            item.insert("outbox_due_at".into(), n(due.timestamp_millis()));
+        }
         for key in dropline_domain::validation::duplicates::customer_keys(&record.order) {
             let attr = match key {
                 CustomerKey::Email(_) => "email_key",
@@ -63,6 +70,38 @@ impl DynamoOrderStore {
         item.insert("order_name".into(), s(record.order.name.as_str()));
         item.insert("items_key".into(), s(dropline_domain::validation::duplicates::items_key(&record.order)));
         Ok(item)
+    }
+
+    /// Order ids from one of the sparse "due" indexes (one bucket, a due time), oldest first,
+    /// paged until `limit`.
+    async fn due_ids(&self, index: &str, condition: &str, t: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression(condition)
+                .expression_attribute_values(":b", s(TRACKING_BUCKET))
+                .expression_attribute_values(":t", n(t.timestamp_millis()))
+                .limit(i32::try_from(limit.saturating_sub(out.len())).unwrap_or(i32::MAX).max(1))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| classify(&format!("Query({index})"), e))?;
+            for item in page.items() {
+                if let Some(id) = get_s(item, "pk").and_then(|v| OrderId::new(v).ok()) {
+                    out.push(id);
+                }
+            }
+            match page.last_evaluated_key() {
+                Some(k) if out.len() < limit => start = Some(k.clone()),
+                _ => break,
+            }
+        }
+        Ok(out)
     }
 
     fn from_item(item: &Item) -> PortResult<OrderRecord> {
@@ -198,33 +237,12 @@ impl OrderStore for DynamoOrderStore {
     }
 
     async fn tracking_due(&self, now: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(TRACKING_INDEX)
-                .key_condition_expression("tracking_bucket = :b AND tracking_due_at <= :now")
-                .expression_attribute_values(":b", s(TRACKING_BUCKET))
-                .expression_attribute_values(":now", n(now.timestamp_millis()))
-                .limit(i32::try_from(limit.saturating_sub(out.len())).unwrap_or(i32::MAX).max(1))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| classify("Query(tracking-due)", e))?;
-            for item in page.items() {
-                if let Some(id) = get_s(item, "pk").and_then(|v| OrderId::new(v).ok()) {
-                    out.push(id);
-                }
-            }
-            match page.last_evaluated_key() {
-                Some(k) if out.len() < limit => start = Some(k.clone()),
-                _ => break,
-            }
-        }
-        Ok(out)
+        let condition = "tracking_bucket = :b AND tracking_due_at <= :t";
+        self.due_ids(TRACKING_INDEX, condition, now, limit).await
+    }
+
+    async fn outbox_due(&self, before: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
+        self.due_ids(OUTBOX_INDEX, "outbox_bucket = :b AND outbox_due_at < :t", before, limit).await
     }
 
     async fn same_customer(

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use dropline_app::ports::{PortError, PortResult, StockLedger};
 use dropline_domain::catalog::{Offer, Reservation};
 use dropline_domain::catalog::{Reserved, reservation_check};
-use dropline_domain::primitives::ids::Sku;
+use dropline_domain::primitives::ids::{OrderId, Sku};
 use std::collections::BTreeMap;
 
 /// How many times a reservation write is retried after losing a race for the same SKU.
@@ -113,6 +113,23 @@ impl StockLedger for DynamoCatalog {
             }
             if self.write_holds(sku, &holds, version).await? {
                 return Ok(true);
+            }
+            back_off(attempt).await;
+        }
+        Err(lost_race(sku))
+    }
+
+    async fn release_others(&self, sku: &Sku, order: &OrderId, live: &[String]) -> PortResult<usize> {
+        for attempt in 0..LEDGER_ATTEMPTS {
+            let (_, _, (mut holds, version)) = self.ledger_read(sku).await?;
+            let before = holds.len();
+            holds.retain(|holder, r| !r.held_by(order) || live.iter().any(|l| l == holder));
+            let ended = before - holds.len();
+            if ended == 0 {
+                return Ok(0);
+            }
+            if self.write_holds(sku, &holds, version).await? {
+                return Ok(ended);
             }
             back_off(attempt).await;
         }

@@ -6,7 +6,7 @@ use dropline_app::ports::{Catalog, OutcomeLedger, PortResult, StockLedger};
 use dropline_domain::catalog::{CatalogDocument, CatalogView, Offer, Reservation, Supplier};
 use dropline_domain::catalog::{Reserved, reservation_check};
 use dropline_domain::performance::{Measured, Outcome};
-use dropline_domain::primitives::ids::{Sku, SupplierId};
+use dropline_domain::primitives::ids::{OrderId, Sku, SupplierId};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -110,6 +110,14 @@ impl StockLedger for MemoryCatalog {
 
     async fn release(&self, sku: &Sku, holder: &str) -> PortResult<bool> {
         Ok(lock(&self.holds).get_mut(sku).and_then(|h| h.remove(holder)).is_some())
+    }
+
+    async fn release_others(&self, sku: &Sku, order: &OrderId, live: &[String]) -> PortResult<usize> {
+        let mut holds = lock(&self.holds);
+        let Some(h) = holds.get_mut(sku) else { return Ok(0) };
+        let before = h.len();
+        h.retain(|holder, r| !r.held_by(order) || live.iter().any(|l| l == holder));
+        Ok(before - h.len())
     }
 
     async fn settle(&self, sku: &Sku, holder: &str) -> PortResult<bool> {

@@ -120,6 +120,16 @@ impl OrderStore for MemoryOrderStore {
         Ok(v.into_iter().take(limit).map(|(_, id)| id).collect())
     }
 
+    async fn outbox_due(&self, before: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
+        self.ops.hit("query_outbox");
+        let mut v: Vec<(DateTime<Utc>, OrderId)> = lock(&self.items)
+            .values()
+            .filter_map(|r| r.outbox_due_at().filter(|t| *t < before).map(|t| (t, r.id.clone())))
+            .collect();
+        v.sort();
+        Ok(v.into_iter().take(limit).map(|(_, id)| id).collect())
+    }
+
     async fn same_customer(
         &self,
         key: &CustomerKey,

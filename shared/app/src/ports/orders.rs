@@ -45,6 +45,9 @@ pub trait OrderStore: Send + Sync {
     /// Orders with a shipped purchase order due for a tracking check at or before `now`,
     /// through the tracking index.
     async fn tracking_due(&self, now: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>>;
+    /// Orders whose outbox (undelivered events, unsent void notices) has been due since before
+    /// `before`, oldest first, through the sparse `outbox-due` index.
+    async fn outbox_due(&self, before: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>>;
     /// Orders of the customer `key` recognizes placed between `from` and `to` (inclusive),
     /// through the duplicate indexes (at most a few hundred: a page is plenty for one customer).
     async fn same_customer(

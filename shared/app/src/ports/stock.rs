@@ -3,7 +3,7 @@
 use super::PortResult;
 use async_trait::async_trait;
 use dropline_domain::catalog::{Offer, Reservation, Reserved};
-use dropline_domain::primitives::ids::Sku;
+use dropline_domain::primitives::ids::{OrderId, Sku};
 
 /// Supplier stock held for orders. Every change is atomic per SKU (a conditional write), and
 /// idempotent per holder, so concurrent orders never take the same units and redeliveries never
@@ -22,4 +22,8 @@ pub trait StockLedger: Send + Sync {
     /// The supplier accepted: the held units leave its stock snapshot and the hold ends; false
     /// when the holder held none.
     async fn settle(&self, sku: &Sku, holder: &str) -> PortResult<bool>;
+    /// Gives back every hold `order` has on `sku` under a holder not in `live` (a purchase
+    /// order it no longer has, or one a crashed attempt reserved for and never saved); returns
+    /// how many holds ended.
+    async fn release_others(&self, sku: &Sku, order: &OrderId, live: &[String]) -> PortResult<usize>;
 }

@@ -2,6 +2,7 @@
 //! about it. Every item is re-exported here: `order::OrderRecord`, `order::PoStatus`, ...
 
 mod canonical;
+mod domain_event;
 mod event_type;
 mod holds;
 mod purchase_order;
@@ -15,6 +16,7 @@ mod timeline;
 #[cfg(test)]
 mod tests;
 pub use canonical::*;
+pub use domain_event::*;
 pub use event_type::*;
 pub use holds::*;
 pub use purchase_order::*;

@@ -125,6 +125,9 @@ pub struct PurchaseOrder {
     /// rejection, once the lines had gone elsewhere); notify-supplier sends the notice once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub void_notice: Option<String>,
+    /// The void notice reached the supplier (set by notify-supplier).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub void_notice_sent: bool,
 }
 
 /// When a supplier said something about a purchase order: its timestamp, and its sequence

@@ -60,6 +60,20 @@ pub struct OrderRecord {
     pub routing_exclusions: Vec<RoutingExclusion>,
     #[serde(default)]
     pub timeline: Vec<TimelineEntry>,
+    /// Domain events written with the change they report and not yet acknowledged by the bus
+    /// (invariant: every transition has its event here until published).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outbox: Vec<DomainEvent>,
+}
+
+/// The step an actor's events come from (`dropline.<step>`): a supplier's callback arrives
+/// through ingest; an operator acts through the CLI.
+pub fn step_of(actor: &str) -> &str {
+    match actor.split_once(':') {
+        Some(("supplier", _)) => "ingest",
+        Some(("operator", _)) => "operator",
+        _ => actor,
+    }
 }
 
 impl OrderRecord {
@@ -91,7 +105,46 @@ impl OrderRecord {
                 po: None,
                 note: String::new(),
             }],
+            outbox: Vec::new(),
         }
+        .with_status_event("ingest", at)
+    }
+
+    fn with_status_event(mut self, actor: &str, now: DateTime<Utc>) -> Self {
+        self.emit_status(actor, now);
+        self
+    }
+
+    /// Puts `event` in the outbox (replacing one with its id).
+    pub fn emit(&mut self, event: DomainEvent) {
+        match self.outbox.iter_mut().find(|e| e.id == event.id) {
+            Some(e) => *e = event,
+            None => self.outbox.push(event),
+        }
+    }
+
+    fn emit_status(&mut self, actor: &str, now: DateTime<Utc>) {
+        let event = DomainEvent::for_status(step_of(actor), self, now);
+        self.emit(event);
+    }
+
+    /// Takes the events the bus acknowledged out of the outbox; true when any was there.
+    pub fn published(&mut self, ids: &[String]) -> bool {
+        let before = self.outbox.len();
+        self.outbox.retain(|e| !ids.contains(&e.id));
+        self.outbox.len() != before
+    }
+
+    /// When the order's oldest undelivered side effect became due: an event in the outbox, or a
+    /// void notice a supplier has not been sent (projected into the `outbox-due` index).
+    pub fn outbox_due_at(&self) -> Option<DateTime<Utc>> {
+        let events = self.outbox.iter().map(|e| e.time);
+        let notices = self
+            .purchase_orders
+            .iter()
+            .filter(|p| p.needs_void_notice() && !p.void_notice_sent)
+            .map(|p| p.status_since);
+        events.chain(notices).min()
     }
 
     /// The one function through which an order changes status.
@@ -119,6 +172,7 @@ impl OrderRecord {
         }
         self.status = to;
         self.status_since = now;
+        self.emit_status(actor, now);
         Ok(())
     }
 
@@ -128,6 +182,8 @@ impl OrderRecord {
         let note = format!("held: {}", codes.join(", "));
         self.transition(OrderStatus::OnHold, actor, note, now)?;
         self.holds = reasons;
+        // The held event carries the reasons.
+        self.emit_status(actor, now);
         Ok(())
     }
 

@@ -45,6 +45,7 @@ fn add_po(r: &mut OrderRecord, seq: u16) -> PurchaseOrderId {
         promise: None,
         last_word: None,
         void_notice: None,
+        void_notice_sent: false,
     });
     id
 }

@@ -83,6 +83,7 @@ impl PlannedPo {
             promise: self.promise,
             last_word: None,
             void_notice: None,
+            void_notice_sent: false,
         }
     }
 }
