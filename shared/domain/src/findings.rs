@@ -32,6 +32,7 @@ pub enum FindingCode {
     TotalsMismatch,
     ContactMissing,
     QuantityNotPositive,
+    LineIdInvalid,
     AddressMissing,
     AddressFieldMissing,
     AddressCountryInvalid,
@@ -61,7 +62,7 @@ pub enum FindingCode {
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 33] = [
+    pub const ALL: [FindingCode; 34] = [
         Self::OrderCancelled,
         Self::TestOrder,
         Self::PaymentNotAccepted,
@@ -69,6 +70,7 @@ impl FindingCode {
         Self::TotalsMismatch,
         Self::ContactMissing,
         Self::QuantityNotPositive,
+        Self::LineIdInvalid,
         Self::AddressMissing,
         Self::AddressFieldMissing,
         Self::AddressCountryInvalid,
@@ -106,6 +108,7 @@ impl FindingCode {
             Self::TotalsMismatch => "totals_mismatch",
             Self::ContactMissing => "contact_missing",
             Self::QuantityNotPositive => "quantity_not_positive",
+            Self::LineIdInvalid => "line_id_invalid",
             Self::AddressMissing => "address_missing",
             Self::AddressFieldMissing => "address_field_missing",
             Self::AddressCountryInvalid => "address_country_invalid",
@@ -154,6 +157,7 @@ impl FindingCode {
             Self::AddressUnchecked => "check the address by hand: Dropline bundles no address rules for its country",
             Self::ContactMissing => "add the customer's email or phone in the store",
             Self::QuantityNotPositive => "correct or remove the line in the store",
+            Self::LineIdInvalid => "the store sent lines Dropline cannot tell apart: recreate the order in the store",
             Self::SkuMissing => "give the product variant a SKU in the store and map it to a supplier item",
             Self::SkuUnmapped => "map the SKU to a supplier item in the catalog (dropline catalog load)",
             Self::SkuDiscontinued => "map the SKU to an active supplier item, or cancel the line",
@@ -200,6 +204,7 @@ impl FindingCode {
             Self::OrderCancelled
                 | Self::TestOrder
                 | Self::QuantityNotPositive
+                | Self::LineIdInvalid
                 | Self::SkuMissing
                 | Self::SkuUnmapped
                 | Self::SkuDiscontinued

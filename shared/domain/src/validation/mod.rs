@@ -129,6 +129,7 @@ pub fn validate(
         .as_ref()
         .map(|v| v.address.country.as_str())
         .unwrap_or_else(|| order.destination_country().unwrap_or(""));
+    out.extend(line_id_findings(order));
     // The offer routing will choose for each line, for the margin check.
     let mut chosen: Vec<Option<&Offer>> = Vec::with_capacity(order.lines.len());
     for (i, line) in order.lines.iter().enumerate() {
@@ -247,4 +248,36 @@ fn payment_message(order: &CanonicalOrder, accepted: &[&str]) -> String {
         format!(" ({} {c} of {} {c} refunded)", t.refunded.in_minor_units(c), t.total.in_minor_units(c))
     };
     format!("payment is {}{refunded}; accepted: {}", order.financial_status.as_str(), accepted.join(", "))
+}
+
+/// The longest line id Dropline keeps: it is part of every reservation holder and supplier
+/// document, and a store's line ids are numbers or short keys.
+pub const MAX_LINE_ID_LEN: usize = 64;
+
+/// Line ids must tell the lines apart: each names a reservation holder and a supplier's line,
+/// so two lines sharing one would share their stock hold and undercount it.
+fn line_id_findings(order: &CanonicalOrder) -> Vec<HoldReason> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, line) in order.lines.iter().enumerate() {
+        let id = line.line_id.trim();
+        let problem = if id.is_empty() {
+            Some("has no line id".to_string())
+        } else if id.len() > MAX_LINE_ID_LEN {
+            Some(format!("has a line id of {} characters (at most {MAX_LINE_ID_LEN})", id.len()))
+        } else if !seen.insert(id) {
+            Some(format!("repeats the line id {id:?} of an earlier line"))
+        } else {
+            None
+        };
+        if let Some(p) = problem {
+            out.push(reason(
+                FindingCode::LineIdInvalid,
+                HoldCategory::Order,
+                &format!("lines[{i}].line_id"),
+                format!("line {} ({}) {p}", i + 1, line.title),
+            ));
+        }
+    }
+    out
 }

@@ -42,6 +42,10 @@ const CASES: &[Case] = &[
     ("the sample order", |_| {}, &[]),
     ("cancelled", |c| c.order.cancelled_at = Some(now()), &["order_cancelled"]),
     ("test order", |c| c.order.test = true, &["test_order"]),
+    // Issue 12, defect 9: two lines sharing an id shared one reservation holder.
+    ("two lines with one id", |c| c.order.lines[1].line_id = c.order.lines[0].line_id.clone(), &["line_id_invalid"]),
+    ("a line id too long to key on", |c| c.order.lines[0].line_id = "9".repeat(65), &["line_id_invalid"]),
+    ("a line without an id", |c| c.order.lines[0].line_id = " ".into(), &["line_id_invalid"]),
     ("pending payment", |c| c.order.financial_status = FinancialStatus::Pending, &["payment_not_accepted"]),
     (
         "authorized, accepted by policy",

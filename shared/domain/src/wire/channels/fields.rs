@@ -42,6 +42,41 @@ impl<'de> Deserialize<'de> for Flex {
     }
 }
 
+/// An identifier that may be a JSON integer or a string. A number with a fraction or beyond
+/// 2^64 is refused: it would reach us through a float and lose its digits.
+#[derive(Debug, Clone)]
+pub(super) struct Id(pub(super) String);
+
+impl<'de> Deserialize<'de> for Id {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Id;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an integer or a string id")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Id, E> {
+                Ok(Id(v.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Id, E> {
+                Ok(Id(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Id, E> {
+                Ok(Id(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Id, E> {
+                Ok(Id(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Id, E> {
+                Err(E::custom(format!(
+                    "{v} is not an exact integer id (beyond 2^64 or with a fraction, its digits would be lost): send ids as strings"
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 pub(super) fn money(field: impl std::fmt::Display, v: Option<&Flex>) -> Result<Money, PayloadError> {
     match v {
         None => Ok(Money::ZERO),
@@ -92,7 +127,7 @@ pub(super) fn gmt(field: &str, s: &str) -> Result<DateTime<Utc>, PayloadError> {
         .map_err(|e| PayloadError::new(field, format!("not a GMT timestamp: {e}")))
 }
 
-pub(super) fn channel_order_id(field: &str, id: &Flex) -> Result<ChannelOrderId, PayloadError> {
+pub(super) fn channel_order_id(field: &str, id: &Id) -> Result<ChannelOrderId, PayloadError> {
     ChannelOrderId::new(id.0.trim()).map_err(|e| PayloadError::new(field, e.to_string()))
 }
 

@@ -306,3 +306,19 @@ fn a_canonical_address_with_a_misspelled_field_is_refused() {
         br#"{"address1": "1 Main St", "city": "Springfield", "zip": "62701", "country_code": "US", "latitude": 39.8}"#;
     assert_eq!(address_json(shopify).unwrap().postal_code, "62701");
 }
+
+/// Issue 12, defect 9: an integer id beyond what an exact integer holds reaches serde as a float
+/// and loses its digits; it is refused, naming the field, instead of becoming another id.
+#[test]
+fn ids_that_would_lose_digits_are_refused() {
+    let body = shopify_body().to_string().replace("\"id\":450789469", "\"id\":123456789012345678901234567890");
+    let e = shopify_order("d.myshopify.com", body.as_bytes()).unwrap_err();
+    assert_eq!(e.field, "id", "{e}");
+    assert!(e.message.contains("send ids as strings"), "{e}");
+    // Up to 2^64 an integer id is exact.
+    let body = shopify_body().to_string().replace("\"id\":450789469", "\"id\":18446744073709551615");
+    assert_eq!(
+        shopify_order("d.myshopify.com", body.as_bytes()).unwrap().channel_order_id.as_str(),
+        "18446744073709551615"
+    );
+}

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 #[derive(Deserialize)]
 struct ShopifyOrder {
-    id: Flex,
+    id: Id,
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
@@ -81,11 +81,11 @@ struct ShopifyTransaction {
 
 #[derive(Deserialize)]
 struct ShopifyLine {
-    id: Flex,
+    id: Id,
     #[serde(default)]
-    variant_id: Option<Flex>,
+    variant_id: Option<Id>,
     #[serde(default)]
-    product_id: Option<Flex>,
+    product_id: Option<Id>,
     #[serde(default)]
     sku: Option<String>,
     #[serde(default)]

@@ -11,14 +11,14 @@
 //! PHP writes an empty list as `[]` wherever it might have written an object, and any field can
 //! be `null`: every list here reads `null` as empty and every address reads `[]` as absent.
 
-use super::super::fields::Flex;
+use super::super::fields::{Flex, Id};
 use serde::{Deserialize, Deserializer};
 
 /// The REST API's order (wc/v1, v2, v3), or the legacy envelope when `order` is present.
 #[derive(Deserialize, Default)]
 pub(super) struct WooOrder {
     #[serde(default)]
-    pub id: Option<Flex>,
+    pub id: Option<Id>,
     #[serde(default)]
     pub number: Option<Flex>,
     #[serde(default)]
@@ -65,7 +65,7 @@ pub(super) struct WooOrder {
 #[derive(Deserialize)]
 pub(super) struct LegacyOrder {
     #[serde(default)]
-    pub id: Option<Flex>,
+    pub id: Option<Id>,
     #[serde(default)]
     pub order_number: Option<Flex>,
     #[serde(default)]
@@ -174,13 +174,13 @@ pub(super) struct WooAddress {
 
 #[derive(Deserialize)]
 pub(super) struct WooLine {
-    pub id: Flex,
+    pub id: Id,
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
-    pub product_id: Option<Flex>,
+    pub product_id: Option<Id>,
     #[serde(default)]
-    pub variation_id: Option<Flex>,
+    pub variation_id: Option<Id>,
     pub quantity: i64,
     #[serde(default)]
     pub sku: Option<String>,
