@@ -313,6 +313,7 @@ mod tests {
                 delivery_earliest: NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
                 delivery_latest: NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
                 no_time_to_reroute: false,
+                ack_window_minutes: None,
             }),
             last_word: None,
             void_notice: None,

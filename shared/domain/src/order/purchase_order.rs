@@ -78,6 +78,22 @@ pub struct Promise {
     /// reroute: a silent supplier cannot be replaced in time (routing warns `no_time_to_reroute`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_time_to_reroute: bool,
+    /// How long the supplier has to acknowledge, in minutes: `ack_by` is moved to the
+    /// submission plus this when the purchase order reaches the supplier later than it was
+    /// routed (an outage, a redrive), so the supplier always gets its full window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack_window_minutes: Option<u32>,
+}
+
+impl Promise {
+    /// The acknowledgment deadline for a purchase order submitted at `submitted`: the window
+    /// counts from the submission (never earlier than the deadline set at routing).
+    pub fn ack_by_from(&self, submitted: DateTime<Utc>) -> DateTime<Utc> {
+        match self.ack_window_minutes {
+            Some(m) => self.ack_by.max(submitted + chrono::Duration::minutes(i64::from(m))),
+            None => self.ack_by,
+        }
+    }
 }
 
 /// A supplier this order is not routed to again: it rejected the order, missed its

@@ -217,6 +217,10 @@ impl OrderRecord {
         po.status_since = now;
         if to == PoStatus::Submitted {
             po.submitted_at = Some(now);
+            // The supplier's window to acknowledge counts from when it got the purchase order.
+            if let Some(p) = po.promise.as_mut() {
+                p.ack_by = p.ack_by_from(now);
+            }
         }
         if matches!(to, PoStatus::Accepted | PoStatus::Shipped) && po.accepted_at.is_none() {
             po.accepted_at = Some(now);

@@ -313,3 +313,33 @@ fn operators_override_fix_and_release_held_orders_with_a_trace() {
     assert!(after[0].message.ends_with("(overridden by operator:al: wire received, checked)"));
     assert_eq!(after[1].severity, Severity::Hold, "only the overridden code");
 }
+
+/// Issue 12, defect 3: `ack_by` was set at routing, so a purchase order delayed in notify (an
+/// outage, a redrive) was cancelled minutes after it finally reached the supplier. The window
+/// counts from the submission.
+#[test]
+fn the_acknowledgment_window_counts_from_the_submission() {
+    use crate::order::Promise;
+    let routed = Utc::now();
+    let mut r = record();
+    r.transition(OrderStatus::Validated, "validate", "", routed).unwrap();
+    let po = add_po(&mut r, 1);
+    if let Some(p) = r.purchase_orders.iter_mut().find(|p| p.id == po) {
+        p.promise = Some(Promise {
+            ack_by: routed + chrono::Duration::hours(24),
+            ship_by: routed + chrono::Duration::days(3),
+            delivery_earliest: routed.date_naive(),
+            delivery_latest: routed.date_naive(),
+            no_time_to_reroute: false,
+            ack_window_minutes: Some(24 * 60),
+        });
+    }
+    r.transition(OrderStatus::Routed, "route", "", routed).unwrap();
+    // Sent five hours late: the supplier still has its 24 hours.
+    let sent = routed + chrono::Duration::hours(5);
+    r.transition_po(&po, PoStatus::Submitted, "notify-supplier", "", sent).unwrap();
+    assert_eq!(r.po(&po).unwrap().promise.as_ref().unwrap().ack_by, sent + chrono::Duration::hours(24));
+    // A promise without a window (stored before) keeps its deadline.
+    let old = Promise { ack_window_minutes: None, ..r.po(&po).unwrap().promise.clone().unwrap() };
+    assert_eq!(old.ack_by_from(sent + chrono::Duration::hours(100)), old.ack_by);
+}

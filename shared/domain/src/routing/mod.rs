@@ -284,6 +284,7 @@ fn purchase_orders(
                         delivery_earliest: q.delivery.0,
                         delivery_latest: q.delivery.1,
                         no_time_to_reroute,
+                        ack_window_minutes: u32::try_from((ack_by - now).num_minutes().max(0)).ok(),
                     }
                 }),
             }
