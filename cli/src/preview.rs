@@ -283,16 +283,9 @@ mod tests {
 
     #[test]
     fn previews_a_raw_shopify_payload_against_the_demo_configuration() {
-        let deliveries: Value = serde_json::from_str(include_str!("../../local/demo/deliveries.json")).unwrap();
-        let split = deliveries.as_array().unwrap().iter().find(|d| d["case"] == "ok_split_two_suppliers").unwrap();
-        let order = read_order("split.json", &split["payload"].to_string()).unwrap();
-        let doc = dropline_local::demo::catalog().unwrap();
-        let view = dropline_domain::testing::view_of(&doc);
-        let config = dropline_local::demo::routing().unwrap();
-        let at = DateTime::parse_from_rfc3339("2026-11-20T15:00:00Z").unwrap().with_timezone(&Utc);
-        let p = preview(&order, &view, &config, &ValidationPolicy::default(), at, Inputs::default());
-        let ids: Vec<String> = p.routed.result.as_ref().unwrap().iter().map(|p| p.supplier_id.to_string()).collect();
-        assert_eq!(ids, vec!["northwind-us", "pacific-au"]);
+        let order = demo_case("ok_split_two_suppliers");
+        let p = demo_preview(&order, Inputs::default());
+        assert_eq!(chosen(&p), vec!["northwind-us", "pacific-au"]);
         let table = render(&p);
         assert!(table.contains("Outcome: routed: northwind-us + pacific-au"), "{table}");
         assert!(table.contains("not_carried (does not carry MUG-CER-15OZ)"), "{table}");
@@ -310,14 +303,8 @@ mod tests {
     /// `margin_below_floor`, though the pipeline holds that order.
     #[test]
     fn the_outcome_is_what_the_pipeline_would_do_when_validation_holds() {
-        let deliveries: Value = serde_json::from_str(include_str!("../../local/demo/deliveries.json")).unwrap();
-        let below = deliveries.as_array().unwrap().iter().find(|d| d["case"] == "below_margin").unwrap();
-        let order = read_order("below.json", &below["payload"].to_string()).unwrap();
-        let doc = dropline_local::demo::catalog().unwrap();
-        let view = dropline_domain::testing::view_of(&doc);
-        let config = dropline_local::demo::routing().unwrap();
-        let at = DateTime::parse_from_rfc3339("2026-11-20T15:00:00Z").unwrap().with_timezone(&Utc);
-        let p = preview(&order, &view, &config, &ValidationPolicy::default(), at, Inputs::default());
+        let order = demo_case("below_margin");
+        let p = demo_preview(&order, Inputs::default());
         assert!(p.routed.result.is_ok(), "routing alone would route it");
         assert!(p.held());
         assert!(p.outcome().starts_with("held in validation: margin_below_floor"), "{}", p.outcome());

@@ -4,7 +4,7 @@
 //! releasing held orders; every handler call is an invocation a fault can stop. Then a quiet
 //! phase, faults off, until the pipeline settles.
 
-use crate::faults::{FaultPlan, Invocation, Outcome};
+use crate::faults::{FaultPlan, Invocation, Outcome, lock};
 use crate::rng::Rng;
 use crate::suppliers::Callback;
 use crate::workload::{self, PlannedOrder, Store};
@@ -61,10 +61,6 @@ pub struct Driver<'w> {
     retry_callbacks: Mutex<Vec<Retry>>,
     rng: Mutex<Rng>,
     pub tally: Mutex<Tally>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 const TICK: i64 = 20;

@@ -21,7 +21,6 @@ use dropline_domain::order::{OrderStatus, PoStatus};
 use dropline_domain::performance::OutcomeSlot;
 use dropline_domain::primitives::ids::PurchaseOrderId;
 use dropline_domain::routing::config::MIN_ACK_DEADLINE_HOURS;
-use dropline_domain::wire::events::DomainEvent;
 use dropline_domain::wire::messages::{Step, WorkMessage};
 use serde::Serialize;
 use serde_json::json;
@@ -136,15 +135,13 @@ impl Escalate {
             for id in &late {
                 r.miss_acknowledgment(id, ACTOR, now).map_err(|e| StepError::Poison(e.to_string()))?;
                 let supplier = r.po(id).map(|p| p.supplier_id.to_string()).unwrap_or_default();
-                let event = DomainEvent::about(
+                r.emit_about(
                     ACTOR,
                     EventType::PurchaseOrderCancelled,
-                    r,
                     &id.to_string(),
                     json!({"purchase_order_id": id, "supplier_id": supplier, "reason": "ack_deadline_missed"}),
                     now,
                 );
-                r.emit(event);
             }
             Ok(Some(late))
         })
@@ -157,10 +154,10 @@ impl Escalate {
                 return;
             }
         };
-        let Some(late) = u.value.clone() else { return };
+        let dropline_app::order_update::Updated { record, value: Some(late), .. } = u else { return };
         summary.ack_deadlines_missed += late.len();
         for id in &late {
-            let supplier = u.record.po(id).map(|p| p.supplier_id.to_string()).unwrap_or_default();
+            let supplier = record.po(id).map(|p| p.supplier_id.to_string()).unwrap_or_default();
             tracing::warn!(order_id = %o.id, po = %id, supplier = %supplier, "acknowledgment deadline missed; purchase order cancelled");
         }
         // Tell each supplier its purchase order is void (notify-supplier sends it once). A lost
@@ -171,16 +168,15 @@ impl Escalate {
             tracing::error!(order_id = %o.id, error = %e, "cancellation notices not requested");
         }
         // Lost on a crash here, it is counted when route places the lines again.
-        for po in late.iter().filter_map(|id| u.record.po(id)) {
+        for po in late.iter().filter_map(|id| record.po(id)) {
             if let Err(e) = record_outcomes(self.outcomes.as_ref(), po, &[OutcomeSlot::Answer]).await {
                 summary.errors += 1;
                 tracing::warn!(order_id = %o.id, po = %po.id, error = %e, "missed acknowledgment not counted");
             }
         }
-        let record = outbox::drain(self.events.as_ref(), self.store.as_ref(), u.record.clone()).await;
-        let u = dropline_app::order_update::Updated { record, ..u };
+        let record = outbox::drain(self.events.as_ref(), self.store.as_ref(), record).await;
         // A lost request is made again by the `validated` threshold's re-enqueue.
-        if let Err(e) = request_reroute(self.queue.as_ref(), &u.record, ACTOR).await {
+        if let Err(e) = request_reroute(self.queue.as_ref(), &record, ACTOR).await {
             summary.errors += 1;
             tracing::error!(order_id = %o.id, error = %e, "reroute not requested");
         }
@@ -204,7 +200,7 @@ impl Escalate {
             let notices: Vec<WorkMessage> = record
                 .purchase_orders
                 .iter()
-                .filter(|p| p.needs_void_notice() && !p.void_notice_sent)
+                .filter(|p| p.owes_void_notice())
                 .map(|p| WorkMessage::purchase_order(p.id.clone(), ACTOR))
                 .collect();
             if !notices.is_empty() {
@@ -218,7 +214,7 @@ impl Escalate {
             }
             let pending = record.outbox.len();
             let after = outbox::drain(self.events.as_ref(), self.store.as_ref(), record).await;
-            summary.events_republished += pending - after.outbox.len().min(pending);
+            summary.events_republished += pending.saturating_sub(after.outbox.len());
         }
         Ok(())
     }
@@ -231,15 +227,13 @@ impl Escalate {
             let Some(p) = plan(r, &self.thresholds, now) else { return Ok(None) };
             r.record_escalation(p.escalation.clone(), ACTOR);
             let e = &p.escalation;
-            let event = DomainEvent::about(
+            r.emit_about(
                 ACTOR,
                 EventType::OrderEscalated,
-                r,
                 &format!("{}/{}/{}", e.kind.as_str(), e.status_since.timestamp_millis(), e.round),
                 json!({"kind": e.kind, "round": e.round, "message": e.message, "since": e.status_since}),
                 now,
             );
-            r.emit(event);
             Ok(Some(p))
         })
         .await;

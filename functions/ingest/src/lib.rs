@@ -24,7 +24,6 @@ use dropline_domain::performance::outcome_slots;
 use dropline_domain::primitives::ids::{DeliveryId, PurchaseOrderId, SupplierId};
 use dropline_domain::wire::channels::StoreTimeZones;
 use dropline_domain::wire::channels::{self, PayloadError};
-use dropline_domain::wire::events::DomainEvent;
 use dropline_domain::wire::messages::{Step, WorkMessage};
 use dropline_domain::wire::secrets::SecretBook;
 use dropline_domain::wire::signature;
@@ -281,18 +280,17 @@ impl Ingest {
             }
         })
         .await?;
+        let (changed, outcome) = (updated.changed, updated.value.unwrap_or(StoreUpdate::Stale));
         let r = &updated.record;
-        let outcome = updated.value.unwrap_or(StoreUpdate::Stale);
         tracing::info!(order_id = %order_id, status = %r.status, outcome = ?outcome, "order already stored; not creating it twice");
         if r.status == OrderStatus::Received {
             // A re-validation, or the first attempt died between the write and the enqueue.
-            self.push_on(r, if updated.changed { "store-update" } else { "redelivery" }).await;
+            self.push_on(r, if changed { "store-update" } else { "redelivery" }).await;
         }
         // Its status events went into the outbox with the change.
-        let drained = outbox::drain(self.events.as_ref(), self.store.as_ref(), updated.record.clone()).await;
-        let r = &drained;
-        // A cancellation (or a refund hold) gives the stock back: after the event (a failure here is answered 503
-        // and the store's retry, finding the update applied, repeats only this).
+        let r = &outbox::drain(self.events.as_ref(), self.store.as_ref(), updated.record).await;
+        // A cancellation (or a refund hold) gives the stock back: after the event (a failure here
+        // is answered 503 and the store's retry, finding the update applied, repeats only this).
         if r.status == OrderStatus::Cancelled
             || matches!(outcome, StoreUpdate::Cancelled | StoreUpdate::RefundHeld | StoreUpdate::Revalidate)
         {
@@ -330,13 +328,9 @@ impl Ingest {
         if !verified(&secrets, req, SIGNATURE_HEADER) {
             return unauthorized("supplier", supplier_id.as_str());
         }
-        let callback: SupplierCallback = match serde_json::from_slice(&req.body) {
-            Ok(e) => e,
-            Err(e) => {
-                let msg = e.to_string();
-                let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-                return WebResponse::new(400, json!({"error": "invalid_payload", "field": "body", "message": msg}));
-            }
+        let callback: SupplierCallback = match channels::parse_json(&req.body) {
+            Ok(c) => c,
+            Err(e) => return WebResponse::invalid(&e),
         };
         let now = self.clock.now();
         if let Some(why) = callback.outside_window(now) {
@@ -366,15 +360,13 @@ impl Ingest {
                 Ok(Some(detail_type)) => {
                     // In the same write as the change it reports (the status event, if the
                     // callback moved the order, is there already).
-                    let e = DomainEvent::about(
+                    r.emit_about(
                         "ingest",
                         detail_type,
-                        r,
                         &po_id.to_string(),
                         json!({"purchase_order_id": po_id, "supplier_id": supplier_id}),
                         now,
                     );
-                    r.emit(e);
                     Ok(Some(detail_type))
                 }
                 Ok(None) => Ok(None),
@@ -391,50 +383,49 @@ impl Ingest {
                 if u.value.is_some() {
                     tracing::info!(order_id = %u.record.id, po = %po_id, status = ?po_status, "supplier event recorded");
                 }
-                let u = dropline_app::order_update::Updated {
-                    record: outbox::drain(self.events.as_ref(), self.store.as_ref(), u.record).await,
-                    ..u
-                };
+                let changed = u.changed;
+                let record = outbox::drain(self.events.as_ref(), self.store.as_ref(), u.record).await;
                 // Rejected: the units go back; accepted or shipped: they leave the supplier's
                 // stock. Done on every delivery of the callback (after its event), so a failure
                 // here is answered 503 and the supplier's retry repeats only this.
-                if let Some(po) = u.record.po(&po_id)
+                if let Some(po) = record.po(&po_id)
                     && let Err(e) = reconcile_stock(self.stock.as_ref(), po).await
                 {
-                    tracing::error!(order_id = %u.record.id, po = %po_id, error = %e, "stock reservation not updated");
+                    tracing::error!(order_id = %record.id, po = %po_id, error = %e, "stock reservation not updated");
                     return WebResponse::error(503, "unavailable", "try again later");
                 }
                 // The supplier's answer, shipment or stockout counts toward its performance
                 // (once, however often the callback comes). Only the slots this kind of
                 // callback can fill: a shipment does not re-count the acceptance before it.
-                if let Some(po) = u.record.po(&po_id)
+                if let Some(po) = record.po(&po_id)
                     && let Err(e) =
-                        record_outcomes(self.outcomes.as_ref(), po, outcome_slots(&event, &u.record, &po_id)).await
+                        record_outcomes(self.outcomes.as_ref(), po, outcome_slots(&event, &record, &po_id)).await
                 {
-                    tracing::error!(order_id = %u.record.id, po = %po_id, error = %e, "supplier outcome not counted");
+                    tracing::error!(order_id = %record.id, po = %po_id, error = %e, "supplier outcome not counted");
                     return WebResponse::error(503, "unavailable", "try again later");
                 }
                 // Accepted after its rejection: notify-supplier tells the supplier it is void
                 // (once; asked again on the supplier's retry while it waits).
-                if let Some(po) = u.record.po(&po_id).filter(|p| p.needs_void_notice())
+                let void = record.po(&po_id).is_some_and(|p| p.needs_void_notice());
+                if record.po(&po_id).is_some_and(|p| p.owes_void_notice())
                     && let Err(e) = self
                         .queue
-                        .enqueue(Step::NotifySupplier, &[WorkMessage::purchase_order(po.id.clone(), "ingest")])
+                        .enqueue(Step::NotifySupplier, &[WorkMessage::purchase_order(po_id.clone(), "ingest")])
                         .await
                 {
-                    tracing::error!(order_id = %u.record.id, po = %po_id, error = %e, "void notice not requested");
+                    tracing::error!(order_id = %record.id, po = %po_id, error = %e, "void notice not requested");
                     return WebResponse::error(503, "unavailable", "try again later");
                 }
                 // A rejection or a stockout sent the order back to routing: ask route to place
                 // the lines elsewhere (again on the supplier's retry, while it waits).
-                if let Err(e) = request_reroute(self.queue.as_ref(), &u.record, "ingest").await {
-                    tracing::error!(order_id = %u.record.id, po = %po_id, error = %e, "reroute not requested");
+                if let Err(e) = request_reroute(self.queue.as_ref(), &record, "ingest").await {
+                    tracing::error!(order_id = %record.id, po = %po_id, error = %e, "reroute not requested");
                     return WebResponse::error(503, "unavailable", "try again later");
                 }
                 WebResponse::new(
                     200,
                     json!({
-                        "status": match (u.changed, u.record.po(&po_id).is_some_and(|p| p.needs_void_notice())) {
+                        "status": match (changed, void) {
                             (_, true) => "void",
                             (true, false) => "recorded",
                             (false, false) => "unchanged",

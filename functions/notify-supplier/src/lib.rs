@@ -23,7 +23,6 @@ use dropline_domain::order::EventType;
 use dropline_domain::order::{OrderRecord, PurchaseOrder, Rejection};
 use dropline_domain::order::{OrderStatus, PoStatus};
 use dropline_domain::primitives::ids::PurchaseOrderId;
-use dropline_domain::wire::events::DomainEvent;
 use dropline_domain::wire::messages::WorkMessage;
 use dropline_domain::wire::supplier::{CancellationNotice, PurchaseOrderDocument, SubmitReceipt};
 use serde::{Deserialize, Serialize};
@@ -73,10 +72,7 @@ impl NotifySupplier {
         if po.needs_void_notice() {
             // Escalate cancelled it for a missed acknowledgment, or the supplier accepted it after
             // its rejection: tell the supplier not to ship.
-            self.send_cancellation(&po).await?;
-            if !po.void_notice_sent {
-                self.mark_void_notice_sent(&po_id).await?;
-            }
+            self.send_void_notice(&po).await?;
             reconcile_stock(self.stock.as_ref(), &po).await?;
             request_reroute(self.queue.as_ref(), &record, ACTOR).await?;
             return Ok(());
@@ -100,12 +96,13 @@ impl NotifySupplier {
         let owed: Vec<PurchaseOrder> = record
             .purchase_orders
             .iter()
-            .filter(|p| p.supplier_id == po.supplier_id && p.needs_void_notice() && !p.void_notice_sent)
+            .filter(|p| p.supplier_id == po.supplier_id && p.owes_void_notice())
             .cloned()
             .collect();
         for old in &owed {
-            self.send_cancellation(old).await?;
-            record = self.mark_void_notice_sent(&old.id).await?;
+            if let Some(saved) = self.send_void_notice(old).await? {
+                record = saved;
+            }
         }
         let supplier = self
             .catalog
@@ -187,40 +184,40 @@ impl NotifySupplier {
                 }
             };
             // In the same write as the change it reports.
-            let event = DomainEvent::about(
+            r.emit_about(
                 ACTOR,
                 detail_type,
-                r,
                 &po_id.to_string(),
                 json!({"purchase_order_id": po_id, "po_number": po.number, "supplier_id": po.supplier_id}),
                 now,
             );
-            r.emit(event);
             Ok(Some(detail_type))
         })
         .await?;
         if let Some(detail_type) = updated.value {
             tracing::info!(order_id = %order_id, po = %po_id, supplier = %supplier.id, event = %detail_type, "purchase order recorded");
         }
-        let updated = dropline_app::order_update::Updated {
-            record: outbox::drain(self.events.as_ref(), self.store.as_ref(), updated.record).await,
-            ..updated
-        };
-        if let Some(p) = updated.record.po(&po_id) {
+        let record = outbox::drain(self.events.as_ref(), self.store.as_ref(), updated.record).await;
+        if let Some(p) = record.po(&po_id) {
             reconcile_stock(self.stock.as_ref(), p).await?;
         }
-        request_reroute(self.queue.as_ref(), &updated.record, ACTOR).await?;
+        request_reroute(self.queue.as_ref(), &record, ACTOR).await?;
         Ok(())
     }
 
-    /// Records that `po`'s void notice reached its supplier, so escalate's sweep stops asking.
-    async fn mark_void_notice_sent(&self, po: &PurchaseOrderId) -> Result<OrderRecord, StepError> {
-        let u = dropline_app::order_update::update_order(self.store.as_ref(), po.order_id(), |r| {
-            let p = r.purchase_orders.iter_mut().find(|p| &p.id == po).filter(|p| !p.void_notice_sent);
+    /// Sends `po`'s void notice (once) and records it sent, so escalate's sweep stops asking.
+    /// Returns the order as saved when that record was written.
+    async fn send_void_notice(&self, po: &PurchaseOrder) -> Result<Option<OrderRecord>, StepError> {
+        self.send_cancellation(po).await?;
+        if po.void_notice_sent {
+            return Ok(None);
+        }
+        let u = dropline_app::order_update::update_order(self.store.as_ref(), po.id.order_id(), |r| {
+            let p = r.purchase_orders.iter_mut().find(|p| p.id == po.id).filter(|p| !p.void_notice_sent);
             Ok(p.map(|p| p.void_notice_sent = true))
         })
         .await?;
-        Ok(u.record)
+        Ok(Some(u.record))
     }
 
     /// Records that a send is being attempted (PENDING -> SENDING) before the supplier is called.

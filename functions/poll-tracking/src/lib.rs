@@ -16,7 +16,6 @@ use dropline_domain::order::TrackingCheckpoint;
 use dropline_domain::primitives::ids::PurchaseOrderId;
 use dropline_domain::tracking::TrackingStatus;
 use dropline_domain::tracking::next_check_after;
-use dropline_domain::wire::events::DomainEvent;
 use dropline_domain::wire::supplier::TrackingReport;
 use serde::Serialize;
 use serde_json::json;
@@ -145,15 +144,13 @@ impl PollTracking {
                     r.transition_po(po_id, PoStatus::Delivered, ACTOR, "", now)
                         .map_err(|e| StepError::Poison(e.to_string()))?;
                 }
-                let event = DomainEvent::about(
+                r.emit_about(
                     ACTOR,
                     EventType::TrackingUpdated,
-                    r,
                     &format!("{po_id}/{status}"),
                     json!({"purchase_order_id": po_id, "tracking_status": status}),
                     now,
                 );
-                r.emit(event);
             }
             // Saved even without a change: the next check time moved.
             Ok(Some(changes))

@@ -175,6 +175,11 @@ impl PurchaseOrder {
                     && self.rejection.as_ref().is_some_and(|r| r.code == Rejection::ACK_DEADLINE_MISSED)))
     }
 
+    /// Whether that notice is still to be sent.
+    pub fn owes_void_notice(&self) -> bool {
+        self.needs_void_notice() && !self.void_notice_sent
+    }
+
     /// The idempotency key the supplier can dedupe on: stable for the life of this PO.
     pub fn idempotency_key(&self) -> String {
         format!("dropline-po-{}", self.id)

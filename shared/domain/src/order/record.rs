@@ -123,6 +123,19 @@ impl OrderRecord {
         }
     }
 
+    /// Puts an event about the order as it now stands in the outbox (`DomainEvent::about`).
+    pub fn emit_about(
+        &mut self,
+        step: &str,
+        detail_type: EventType,
+        discriminator: &str,
+        extra: serde_json::Value,
+        now: DateTime<Utc>,
+    ) {
+        let event = DomainEvent::about(step, detail_type, self, discriminator, extra, now);
+        self.emit(event);
+    }
+
     fn emit_status(&mut self, actor: &str, now: DateTime<Utc>) {
         let event = DomainEvent::for_status(step_of(actor), self, now);
         self.emit(event);

@@ -31,7 +31,8 @@ impl PayloadError {
     }
 }
 
-pub(super) fn parse_json<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, PayloadError> {
+/// Parses a JSON body into `T`; an error names the first bad field's path (`body` for the whole).
+pub fn parse_json<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, PayloadError> {
     // The common case pays nothing for error paths; a failure is parsed again to say where.
     if let Ok(v) = serde_json::from_slice(body) {
         return Ok(v);
