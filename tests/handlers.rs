@@ -13,7 +13,7 @@ use dropline_domain::wire::messages::{Step, WorkMessage};
 use dropline_domain::wire::signature;
 use dropline_domain::wire::supplier::{SIGNATURE_HEADER, SupplierCallback};
 use dropline_ingest::WebRequest;
-use dropline_local::demo::{self, DemoWorld, supplier_secret};
+use dropline_local::demo::{self, DemoWorld, SHOPIFY_SECRET, supplier_secret};
 use dropline_local::pipeline::sqs_event;
 use std::sync::Arc;
 
@@ -773,4 +773,46 @@ async fn an_event_the_bus_refused_is_delivered_later_from_the_orders_outbox() {
     assert!(w.bus.events().iter().any(|e| e.id == validated), "published by the sweep");
     assert!(w.store.get(&id).await.expect("get").expect("order").outbox.is_empty());
     assert!(summary.events_republished >= 1, "{summary:?}");
+}
+
+/// Defect 5: the shop header is not signed. A body verified by the app-wide secret, re-posted
+/// under another shop's name, used to become a second order (and a second purchase order).
+#[tokio::test]
+async fn a_signed_body_replayed_under_another_shop_is_refused_and_makes_no_second_order() {
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    let mut replay = delivery("ok_us_single");
+    replay.store = "attacker.myshopify.com".into();
+    replay.delivery_id = "replayed-delivery".into();
+    let answer = w.pipeline.ingest.handle(replay.request(replay.secret())).await;
+    assert_eq!((answer.status, answer.body["error"].as_str()), (403, Some("store_mismatch")), "{}", answer.body);
+    // The real shop's redeliveries and updates still go through.
+    let again = w.pipeline.ingest.handle(delivery("ok_us_single").request(SHOPIFY_SECRET)).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    w.settle().await.expect("settle");
+    assert_eq!(w.store.get(&id).await.expect("get").expect("order").status, OrderStatus::Submitted);
+    assert_eq!(w.suppliers.requests(), 1, "one order, one purchase order");
+}
+
+/// A shop with its own secret is verified by that secret alone: the app-wide one is no fallback.
+#[tokio::test]
+async fn a_shop_with_its_own_secret_is_not_verified_by_the_app_secret() {
+    let w = world();
+    let d = delivery("ok_us_single");
+    let i = &w.pipeline.ingest;
+    let own = dropline_ingest::Ingest {
+        store: i.store.clone(),
+        idempotency: i.idempotency.with_ttl(i.idempotency.ttl),
+        queue: i.queue.clone(),
+        events: i.events.clone(),
+        secrets: dropline_domain::wire::secrets::SecretBook::new()
+            .with("shopify", SHOPIFY_SECRET)
+            .with(&format!("shopify/{}", d.store), "the-shops-own-secret"),
+        clock: i.clock.clone(),
+        stock: i.stock.clone(),
+        outcomes: i.outcomes.clone(),
+        time_zones: i.time_zones.clone(),
+    };
+    assert_eq!(own.handle(d.request(SHOPIFY_SECRET)).await.status, 401);
+    assert_eq!(own.handle(d.request("the-shops-own-secret")).await.status, 200);
 }

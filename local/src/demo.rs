@@ -32,6 +32,8 @@ pub const DELIVERIES: &str = include_str!("../demo/deliveries.json");
 /// Demo secrets: what the simulated store and suppliers sign with.
 pub const SHOPIFY_SECRET: &str = "demo-shopify-app-secret";
 pub const WOO_SECRET: &str = "demo-woocommerce-webhook-secret";
+/// The demo's WooCommerce site (its webhook secret is configured under woocommerce/<host>).
+pub const WOO_HOST: &str = "shop.example.org";
 
 /// One bundled webhook delivery.
 #[derive(Debug, Clone, Deserialize)]
@@ -142,7 +144,8 @@ pub fn world(doc: &CatalogDocument) -> DemoWorld {
     let catalog = Arc::new(MemoryCatalog::new(doc));
     let suppliers = Arc::new(SimulatedSuppliers::default());
     let carrier = Arc::new(SimulatedCarrier::default());
-    let mut secrets = SecretBook::new().with("shopify", SHOPIFY_SECRET).with("woocommerce", WOO_SECRET);
+    let mut secrets =
+        SecretBook::new().with("shopify", SHOPIFY_SECRET).with(&format!("woocommerce/{WOO_HOST}"), WOO_SECRET);
     for s in &doc.suppliers {
         secrets.insert(&format!("suppliers/{}", s.id), &supplier_secret(s.id.as_str()));
     }

@@ -50,7 +50,7 @@ pub async fn run(opts: DevOptions) -> Result<(), String> {
         }
     };
     put_secret(&aws, &infra, "shopify", crate::demo::SHOPIFY_SECRET).await?;
-    put_secret(&aws, &infra, "woocommerce", crate::demo::WOO_SECRET).await?;
+    put_secret(&aws, &infra, &format!("woocommerce/{}", crate::demo::WOO_HOST), crate::demo::WOO_SECRET).await?;
     let mut supplier_secrets = HashMap::new();
     for s in &doc.suppliers {
         let secret = crate::demo::supplier_secret(s.id.as_str());

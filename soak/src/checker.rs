@@ -70,6 +70,15 @@ pub fn check(
         }
     }
 
+    // 1a. One stored order per order a store placed: nothing else (a replayed body under another
+    //     store's name) became an order.
+    let placed: std::collections::HashSet<&str> = acknowledged.values().map(|id| id.as_str()).collect();
+    for id in records.keys() {
+        f.check(placed.contains(id.as_str()), "only orders the stores placed are stored", Some(id.as_str()), || {
+            "stored, but no store placed it (a replay under another store's name?)".into()
+        });
+    }
+
     // 1b. A store update answered 2xx before anything reached a supplier is applied: the order
     //     takes the payment, the address or the cancellation.
     for u in updates {

@@ -48,6 +48,10 @@ pub struct Tally {
     pub tracking_runs: u64,
     pub chaos_ticks: u64,
     pub quiet_rounds: u64,
+    /// Signed Shopify bodies re-posted under the other shop's domain (a captured delivery
+    /// replayed), and how many of them were accepted (each one a violation).
+    pub replays_sent: u64,
+    pub replays_accepted: u64,
 }
 
 pub struct Driver<'w> {
@@ -173,6 +177,24 @@ impl<'w> Driver<'w> {
                 }
                 if w.version > 0 {
                     lock(&self.updates_acknowledged).entry(self.orders[w.order].n).or_insert(now);
+                }
+                // Someone who captured this signed body posts it again as the other shop.
+                let replay = self.faults().rates().duplicate > 0.0 && lock(&self.rng).chance(0.02);
+                if replay && let Store::Shopify(shop) = &self.orders[w.order].store {
+                    let other = if *shop == workload::SHOPS[0] { workload::SHOPS[1] } else { workload::SHOPS[0] };
+                    let mut req = self.webhook_request(&w);
+                    if let Ok(v) = http::HeaderValue::from_str(other) {
+                        req.headers.insert("x-shopify-shop-domain", v);
+                    }
+                    if let Ok(v) = http::HeaderValue::from_str(&format!("replay-{}", w.delivery_id)) {
+                        req.headers.insert("x-shopify-webhook-id", v);
+                    }
+                    lock(&self.tally).replays_sent += 1;
+                    if let Some(a) = self.invoke(self.world.pipeline.ingest.handle(req)).await
+                        && (200..300).contains(&a.status)
+                    {
+                        lock(&self.tally).replays_accepted += 1;
+                    }
                 }
                 // Stores resend what they think timed out: now and then a 2xx'd delivery again.
                 let mut rng = lock(&self.rng);

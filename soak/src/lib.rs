@@ -78,6 +78,10 @@ impl SoakReport {
             "operator releases: {}; escalation runs: {}; tracking runs: {}; log lines: {}\n",
             t.releases, t.escalation_runs, t.tracking_runs, self.log_lines
         ));
+        out.push_str(&format!(
+            "signed bodies replayed under another shop: {}, accepted: {}\n",
+            t.replays_sent, t.replays_accepted
+        ));
         out.push_str("faults injected:\n");
         for (k, n) in &self.faults {
             out.push_str(&format!("  {k:<40} {n}\n"));

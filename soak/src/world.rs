@@ -77,7 +77,9 @@ pub fn build(seed: u64, orders: u32, rates: Rates) -> Result<World, String> {
     let initial_stock = doc.offers.iter().map(|o| ((o.sku.to_string(), o.supplier_id.to_string()), o.stock)).collect();
     let catalog = Arc::new(MemoryCatalog::new(&doc));
     let suppliers = Arc::new(SoakSuppliers::new(seed, clock.clone(), temperaments()));
-    let mut secrets = SecretBook::new().with("shopify", SHOPIFY_SECRET).with("woocommerce", WOO_SECRET);
+    let mut secrets = SecretBook::new()
+        .with("shopify", SHOPIFY_SECRET)
+        .with(&format!("woocommerce/{}", crate::workload::WOO_SITE.trim_start_matches("https://")), WOO_SECRET);
     for s in &doc.suppliers {
         secrets.insert(&format!("suppliers/{}", s.id), &supplier_secret(s.id.as_str()));
     }

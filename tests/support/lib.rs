@@ -94,7 +94,9 @@ impl Stack {
         let infra = provision(&aws, &unique("dl"), opts.queues).await.expect("provision");
         let mut doc = dropline_local::demo::catalog().expect("demo catalog");
         put_secret(&aws, &infra, "shopify", SHOPIFY_SECRET).await.expect("secret");
-        put_secret(&aws, &infra, "woocommerce", WOO_SECRET).await.expect("secret");
+        put_secret(&aws, &infra, &format!("woocommerce/{}", dropline_local::demo::WOO_HOST), WOO_SECRET)
+            .await
+            .expect("secret");
         let mut supplier_secrets = HashMap::new();
         for s in &doc.suppliers {
             let secret = dropline_local::demo::supplier_secret(s.id.as_str());

@@ -25,7 +25,7 @@ use dropline_domain::primitives::ids::{DeliveryId, PurchaseOrderId, SupplierId};
 use dropline_domain::wire::channels::StoreTimeZones;
 use dropline_domain::wire::channels::{self, PayloadError};
 use dropline_domain::wire::messages::{Step, WorkMessage};
-use dropline_domain::wire::secrets::SecretBook;
+use dropline_domain::wire::secrets::{SecretBook, Signer, StoreKeys};
 use dropline_domain::wire::signature;
 use dropline_domain::wire::supplier::{SIGNATURE_HEADER, SupplierCallback};
 use serde_json::{Value, json};
@@ -113,6 +113,8 @@ fn route(path: &str) -> Option<Route> {
 }
 
 const SHOPIFY_HMAC: &str = "x-shopify-hmac-sha256";
+/// How long an order stays bound to the first store that delivered it under an app-wide secret.
+const CLAIM_DAYS: i64 = 3 * 365;
 const WOO_SIGNATURE: &str = "x-wc-webhook-signature";
 
 impl Ingest {
@@ -132,8 +134,8 @@ impl Ingest {
 
     async fn shopify(&self, req: &WebRequest) -> WebResponse {
         let shop = req.header("x-shopify-shop-domain").unwrap_or("");
-        let secrets = self.secrets.shopify(shop);
-        if !verified(&secrets, req, SHOPIFY_HMAC) {
+        let keys = self.secrets.shopify(shop);
+        if !verified(&keys, req, SHOPIFY_HMAC) {
             return unauthorized("shopify", shop);
         }
         if shop.is_empty() {
@@ -145,8 +147,13 @@ impl Ingest {
         }
         let order = match channels::shopify_order(shop, &req.body) {
             Ok(o) => o,
-            Err(e) => return WebResponse::invalid(&e),
+            Err(e) => return refused("shopify", &e),
         };
+        if keys.signer == Signer::App
+            && let Err(refusal) = self.bind_to_first_store(&order).await
+        {
+            return refusal;
+        }
         self.accept(order, req.header("x-shopify-webhook-id"), topic, req).await
     }
 
@@ -157,8 +164,8 @@ impl Ingest {
             return WebResponse::new(200, json!({"status": "ping_acknowledged"}));
         }
         let source = req.header("x-wc-webhook-source").unwrap_or("");
-        let secrets = self.secrets.woocommerce(source);
-        if !verified(&secrets, req, WOO_SIGNATURE) {
+        let keys = self.secrets.woocommerce(source);
+        if !verified(&keys, req, WOO_SIGNATURE) {
             return unauthorized("woocommerce", source);
         }
         if source.is_empty() {
@@ -170,9 +177,55 @@ impl Ingest {
         }
         let order = match channels::woocommerce_order(source, &req.body, &self.time_zones) {
             Ok(o) => o,
-            Err(e) => return WebResponse::invalid(&e),
+            Err(e) => return refused("woocommerce", &e),
         };
         self.accept(order, req.header("x-wc-webhook-delivery-id"), topic, req).await
+    }
+
+    /// A body verified by a secret several shops share (a public app's) proves it is genuine, not
+    /// which shop sent it: the shop header is unsigned. The store's order id is unique across
+    /// the platform (Shopify ids are global), so the first shop to deliver it owns it; the same
+    /// body re-posted under another shop's name is refused instead of becoming a second order
+    /// and a second purchase order. The claim outlives any replay that could still verify.
+    async fn bind_to_first_store(&self, order: &CanonicalOrder) -> Result<(), WebResponse> {
+        let now = self.clock.now();
+        if now - order.updated_at > Duration::days(CLAIM_DAYS - 30) {
+            tracing::warn!(channel = %order.channel, store = %order.store, "app-signed order too old to bind to its store");
+            return Err(WebResponse::error(
+                422,
+                "too_old",
+                "this order was last updated too long ago to prove its store; reconcile it from the store",
+            ));
+        }
+        let claims = self.idempotency.with_ttl(Duration::days(CLAIM_DAYS));
+        let key = format!("claim:{}:{}", order.channel, order.channel_order_id);
+        let owner = payload_hash(order.store.as_str().as_bytes());
+        // No lock beyond this call: a claim not completed (a crash, a failed write) is taken
+        // again by the next delivery, and nothing was stored under it.
+        match claims.begin(&key, &owner, now, now).await {
+            Ok(Begin::Completed(_)) => Ok(()),
+            Ok(Begin::Proceed) => match claims.complete(&key, order.store.as_str(), now).await {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    tracing::error!(store = %order.store, error = %e, "store claim not recorded");
+                    Err(WebResponse::error(503, "unavailable", "try again later"))
+                }
+            },
+            // The same shop, concurrently: its own claim is being written.
+            Err(IdempotencyError::InProgress(_)) => Ok(()),
+            Err(IdempotencyError::PayloadMismatch(_)) => {
+                tracing::warn!(channel = %order.channel, store = %order.store, "order already belongs to another store; refused");
+                Err(WebResponse::error(
+                    403,
+                    "store_mismatch",
+                    "this order was delivered by another store; its signature does not speak for this one",
+                ))
+            }
+            Err(IdempotencyError::Store(e)) => {
+                tracing::error!(store = %order.store, error = %e, "idempotency store unavailable");
+                Err(WebResponse::error(503, "unavailable", "try again later"))
+            }
+        }
     }
 
     /// Stores a mapped order exactly once and hands it to validation.
@@ -324,8 +377,8 @@ impl Ingest {
         let Ok(supplier_id) = SupplierId::new(supplier) else {
             return WebResponse::error(404, "unknown_supplier", "no such supplier");
         };
-        let secrets = self.secrets.supplier(supplier_id.as_str());
-        if !verified(&secrets, req, SIGNATURE_HEADER) {
+        let keys = StoreKeys { signer: Signer::Store, secrets: self.secrets.supplier(supplier_id.as_str()) };
+        if !verified(&keys, req, SIGNATURE_HEADER) {
             return unauthorized("supplier", supplier_id.as_str());
         }
         let callback: SupplierCallback = match channels::parse_json(&req.body) {
@@ -451,11 +504,18 @@ impl Ingest {
     }
 }
 
-fn verified(secrets: &[&str], req: &WebRequest, header: &str) -> bool {
+fn verified(keys: &StoreKeys<'_>, req: &WebRequest, header: &str) -> bool {
     match req.header(header) {
-        Some(sig) => signature::verify(secrets, &req.body, sig),
+        Some(sig) => signature::verify(&keys.secrets, &req.body, sig),
         None => false,
     }
+}
+
+/// A store order Dropline cannot read: 400 naming the problem, logged with the reason (never the
+/// body, which holds the customer's details).
+fn refused(channel: &str, e: &PayloadError) -> WebResponse {
+    tracing::warn!(channel, field = %e.field, reason = %e.message, "store order refused");
+    WebResponse::invalid(e)
 }
 
 fn unauthorized(channel: &str, scope: &str) -> WebResponse {

@@ -32,6 +32,9 @@ async fn main() -> Result<(), Error> {
     if secrets.is_empty() {
         tracing::warn!(path = %secrets_path, "no secrets found: every webhook will be refused with 401");
     }
+    for name in secrets.ignored_names() {
+        tracing::warn!(path = %secrets_path, name, "secret not used: WooCommerce sites need their own, woocommerce/<site host>");
+    }
     let catalog = Arc::new(DynamoCatalog::new(aws.dynamodb().clone(), catalog_table));
     let ingest = Arc::new(Ingest {
         store: Arc::new(DynamoOrderStore::new(aws.dynamodb().clone(), orders_table)),

@@ -87,6 +87,12 @@ impl<S: IdempotencyStore + ?Sized> Idempotency<S> {
         Self { store, ttl }
     }
 
+    /// The same store, keeping completed records for `ttl` instead (claims that must outlive
+    /// any replay of what they protect).
+    pub fn with_ttl(&self, ttl: Duration) -> Self {
+        Self { store: self.store.clone(), ttl }
+    }
+
     /// Tries to take the key. `lock_until` is the invocation's deadline (or a longer lock for
     /// side effects that must never repeat). A `lock_until` not after `now` still locks until
     /// `now`: it is never treated as "no deadline".
