@@ -816,3 +816,117 @@ async fn a_shop_with_its_own_secret_is_not_verified_by_the_app_secret() {
     assert_eq!(own.handle(d.request(SHOPIFY_SECRET)).await.status, 401);
     assert_eq!(own.handle(d.request("the-shops-own-secret")).await.status, 200);
 }
+
+/// An order store whose records of some orders cannot be read (a corrupt item, a bad deploy):
+/// they are listed by the indexes but every attempt to act on them fails.
+struct Poisoned {
+    inner: Arc<dyn OrderStore>,
+    ids: std::collections::HashSet<OrderId>,
+}
+
+#[async_trait::async_trait]
+impl OrderStore for Poisoned {
+    async fn create(&self, r: &dropline_domain::order::OrderRecord) -> PortResult<dropline_app::ports::Created> {
+        self.inner.create(r).await
+    }
+    async fn get(&self, id: &OrderId) -> PortResult<Option<dropline_domain::order::OrderRecord>> {
+        if self.ids.contains(id) {
+            return Err(PortError::Permanent(format!("order {id}: item does not parse")));
+        }
+        self.inner.get(id).await
+    }
+    async fn save(&self, r: &dropline_domain::order::OrderRecord) -> PortResult<dropline_domain::order::OrderRecord> {
+        self.inner.save(r).await
+    }
+    async fn in_status_since_before(
+        &self,
+        status: OrderStatus,
+        before: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+        after: Option<&dropline_app::ports::OrderRef>,
+    ) -> PortResult<Vec<dropline_app::ports::OrderRef>> {
+        self.inner.in_status_since_before(status, before, limit, after).await
+    }
+    async fn tracking_due(&self, now: chrono::DateTime<chrono::Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
+        self.inner.tracking_due(now, limit).await
+    }
+    async fn outbox_due(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+        after: Option<&dropline_app::ports::IndexPosition>,
+    ) -> PortResult<Vec<dropline_app::ports::IndexPosition>> {
+        self.inner.outbox_due(before, limit, after).await
+    }
+    async fn sweep_cursor(&self, sweep: &str) -> PortResult<Option<dropline_app::ports::IndexPosition>> {
+        self.inner.sweep_cursor(sweep).await
+    }
+    async fn save_sweep_cursor(
+        &self,
+        sweep: &str,
+        cursor: Option<&dropline_app::ports::IndexPosition>,
+    ) -> PortResult<()> {
+        self.inner.save_sweep_cursor(sweep, cursor).await
+    }
+    async fn same_customer(
+        &self,
+        key: &dropline_domain::validation::duplicates::CustomerKey,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> PortResult<Vec<dropline_domain::validation::duplicates::PriorOrder>> {
+        self.inner.same_customer(key, from, to).await
+    }
+}
+
+async fn lose_validate_messages(w: &DemoWorld) {
+    loop {
+        let taken = w.queues.receive(Step::Validate, 10).await.expect("receive");
+        if taken.is_empty() {
+            break;
+        }
+        for m in &taken {
+            w.queues.delete(Step::Validate, &m.receipt).await.expect("delete");
+        }
+    }
+}
+
+/// Defect 8: the sweep read at most 1,000 rows per status, oldest first, every run. With 1,050
+/// poisoned orders ahead of it, a newer stuck order was never reached. Now each sweep goes on
+/// from where the last run stopped.
+#[tokio::test]
+async fn a_stuck_order_behind_a_thousand_poisoned_ones_is_reached_within_two_runs() {
+    let w = world();
+    let mut poisoned = std::collections::HashSet::new();
+    for n in 0..1050u64 {
+        let mut d = updated("ok_us_single", &format!("poison-{n}"), |p| p["id"] = serde_json::json!(9_000_000 + n));
+        d.topic = "orders/create".into();
+        let answer = w.pipeline.ingest.handle(d.request(d.secret())).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        poisoned.insert(OrderId::new(answer.body["order_id"].as_str().expect("id")).expect("id"));
+    }
+    w.clock.advance(Duration::minutes(1));
+    let victim = ingest(&w, "ok_us_single").await;
+    lose_validate_messages(&w).await;
+    w.clock.advance(Duration::minutes(6));
+
+    let e = &w.pipeline.escalate;
+    let sweep = dropline_escalate::Escalate {
+        store: Arc::new(Poisoned { inner: w.store.clone(), ids: poisoned }),
+        queue: e.queue.clone(),
+        events: e.events.clone(),
+        clock: e.clock.clone(),
+        outcomes: e.outcomes.clone(),
+        thresholds: e.thresholds.clone(),
+        batch_size: e.batch_size,
+    };
+    // Out of time before it starts, a run touches nothing (and loses no place).
+    let none = sweep.run_within(Some(std::time::Duration::ZERO)).await.expect("run");
+    assert_eq!((none.overdue, none.errors), (0, 0), "{none:?}");
+    let first = sweep.run().await.expect("run");
+    assert!(first.errors >= 1000, "{first:?}");
+    let second = sweep.run().await.expect("run");
+    assert_eq!(second.escalated, 1, "{second:?}");
+    let r = w.store.get(&victim).await.expect("get").expect("order");
+    assert_eq!(r.escalations.len(), 1, "reached on the second run");
+    assert_eq!(w.queues.receive(Step::Validate, 10).await.expect("receive").len(), 1, "and re-enqueued");
+}

@@ -6,7 +6,7 @@ use dropline_app::idempotency::{Begin, Idempotency, IdempotencyError, Idempotenc
 use dropline_app::ports::{
     Catalog, Created, EventPublisher, OrderStore, PortError, QueueConsumer, StockLedger, WorkQueue,
 };
-use dropline_app::ports::{IdempotencyStore, PutOutcome};
+use dropline_app::ports::{IdempotencyStore, IndexPosition, PutOutcome};
 use dropline_domain::catalog::Reserved;
 use dropline_domain::catalog::{CatalogDocument, Offer, Reservation};
 use dropline_domain::order::{OrderRecord, PurchaseOrder, Receipt, Shipment};
@@ -151,14 +151,42 @@ pub async fn order_store(store: &dyn OrderStore) {
         Created::Created(c) => c,
         Created::Existing(_) => panic!("new"),
     };
-    let due = store.outbox_due(now + Duration::minutes(1), 10).await.expect("outbox due");
+    let due = due_ids(store.outbox_due(now + Duration::minutes(1), 10, None).await.expect("outbox due"));
     assert!(due.contains(&owing.id), "{due:?}");
-    assert!(!store.outbox_due(now - Duration::minutes(1), 10).await.expect("outbox due").contains(&owing.id));
+    assert!(
+        !due_ids(store.outbox_due(now - Duration::minutes(1), 10, None).await.expect("outbox due")).contains(&owing.id)
+    );
+    // Pages resume after a row: past its own position it is not listed again; from just before
+    // it, it is.
+    let at = owing.outbox_due_at().expect("due");
+    let past = IndexPosition { id: owing.id.clone(), at };
+    let after = due_ids(store.outbox_due(now + Duration::minutes(1), 10, Some(&past)).await.expect("outbox due"));
+    assert!(!after.contains(&owing.id), "{after:?}");
+    let before = IndexPosition { id: owing.id.clone(), at: at - Duration::milliseconds(1) };
+    let from = store.outbox_due(now + Duration::minutes(1), 10, Some(&before)).await.expect("outbox due");
+    // (DynamoDB keeps milliseconds.)
+    assert!(from.iter().any(|r| r.id == owing.id && r.at.timestamp_millis() == at.timestamp_millis()), "{from:?}");
     let mut published = owing.clone();
     let ids: Vec<String> = published.outbox.iter().map(|e| e.id.clone()).collect();
     published.published(&ids);
     store.save(&published).await.expect("save");
-    assert!(!store.outbox_due(now + Duration::minutes(1), 10).await.expect("outbox due").contains(&owing.id));
+    assert!(
+        !due_ids(store.outbox_due(now + Duration::minutes(1), 10, None).await.expect("outbox due")).contains(&owing.id)
+    );
+
+    // A sweep's cursor: absent, saved, read back, cleared.
+    let sweep = format!("contract/{}", uuid::Uuid::new_v4());
+    assert_eq!(store.sweep_cursor(&sweep).await.expect("cursor"), None);
+    let ms = DateTime::from_timestamp_millis(at.timestamp_millis() - 1).expect("in range");
+    let cursor = IndexPosition { id: owing.id.clone(), at: ms };
+    store.save_sweep_cursor(&sweep, Some(&cursor)).await.expect("save cursor");
+    assert_eq!(store.sweep_cursor(&sweep).await.expect("cursor"), Some(cursor));
+    store.save_sweep_cursor(&sweep, None).await.expect("clear cursor");
+    assert_eq!(store.sweep_cursor(&sweep).await.expect("cursor"), None);
+}
+
+fn due_ids(rows: Vec<IndexPosition>) -> Vec<OrderId> {
+    rows.into_iter().map(|r| r.id).collect()
 }
 
 pub async fn idempotency_store(store: Arc<dyn IdempotencyStore>) {

@@ -13,7 +13,7 @@ use dropline_app::batch::StepError;
 use dropline_app::order_update::update_order;
 use dropline_app::outbox;
 use dropline_app::outcomes::record_outcomes;
-use dropline_app::ports::{Clock, EventPublisher, OrderRef, OrderStore, OutcomeLedger, WorkQueue};
+use dropline_app::ports::{Clock, EventPublisher, IndexPosition, OrderRef, OrderStore, OutcomeLedger, WorkQueue};
 use dropline_app::reroute::request_reroute;
 use dropline_domain::escalation::{Thresholds, plan};
 use dropline_domain::order::EventType;
@@ -26,6 +26,7 @@ use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 pub const ACTOR: &str = "escalate";
 
@@ -59,62 +60,143 @@ pub struct EscalationSummary {
     pub errors: usize,
 }
 
+/// The run's time, shared out between its sweeps: each gets an equal share of what is left,
+/// so a slow one (a status full of poisoned orders) cannot starve the ones after it. A sweep out
+/// of time stops where it is; its cursor says where the next run goes on.
+struct Budget {
+    until: Option<Instant>,
+}
+
+impl Budget {
+    fn share(total_until: Option<Instant>, sweeps_left: u32) -> Self {
+        let until = total_until.map(|end| {
+            let now = Instant::now();
+            now + end.saturating_duration_since(now) / sweeps_left.max(1)
+        });
+        Self { until }
+    }
+    fn spent(&self) -> bool {
+        self.until.is_some_and(|u| Instant::now() >= u)
+    }
+}
+
+/// Where one run of a paged sweep begins, ends, and what it met.
+struct Pass {
+    name: String,
+    /// The last row handled: the next page (and the next run) starts after it.
+    after: Option<IndexPosition>,
+    scanned: usize,
+    acted: usize,
+    /// The index held nothing more: the next run starts over from the oldest row.
+    finished: bool,
+}
+
+impl Pass {
+    fn reached(&mut self, row: IndexPosition) {
+        self.scanned += 1;
+        self.after = Some(row);
+    }
+    /// The cursor as a row of the status index.
+    fn at(&self, status: OrderStatus) -> Option<OrderRef> {
+        self.after.as_ref().map(|p| OrderRef { id: p.id.clone(), status, status_since: p.at })
+    }
+}
+
 impl Escalate {
+    /// One run with no time limit (tests, the local runner).
     pub async fn run(&self) -> Result<EscalationSummary, StepError> {
+        self.run_within(None).await
+    }
+
+    /// One run that stops its sweeps by `budget` (Lambda's remaining time less a margin).
+    /// Acknowledgment deadlines go first (a late one costs a supplier's shipment), then the
+    /// outboxes, then each status's threshold. Every sweep keeps a cursor between runs, so an
+    /// overdue order is reached within a bounded number of runs, whatever sits ahead of it in
+    /// the index: at most (rows ahead of it) / (rows one run reads) runs.
+    pub async fn run_within(&self, budget: Option<std::time::Duration>) -> Result<EscalationSummary, StepError> {
         let now = self.clock.now();
+        let until = budget.map(|b| Instant::now() + b);
         let mut summary = EscalationSummary::default();
-        for (status, limit) in self.thresholds.iter() {
-            // Page through the overdue orders, oldest first: orders already escalated in their
-            // current round are passed over without starving the newer ones behind them.
-            let mut after: Option<OrderRef> = None;
-            let mut acted = 0;
-            let mut scanned = 0;
-            loop {
+        let statuses: Vec<_> = self.thresholds.iter().collect();
+        let mut sweeps_left = u32::try_from(statuses.len() + 3).unwrap_or(u32::MAX);
+
+        // Orders younger than the shortest deadline in their status can't have a late purchase
+        // order. Orders with an unacknowledged purchase order are ROUTED (another still pending)
+        // or SUBMITTED (not all acknowledged).
+        let before = now - chrono::Duration::hours(i64::from(MIN_ACK_DEADLINE_HOURS));
+        for status in [OrderStatus::Routed, OrderStatus::Submitted] {
+            let budget = Budget::share(until, sweeps_left);
+            sweeps_left -= 1;
+            let mut pass = self.begin(format!("ack/{status}")).await;
+            while !pass.finished && !budget.spent() && pass.scanned < self.batch_size * MAX_PAGES {
+                let after = pass.at(status);
+                let page = self.store.in_status_since_before(status, before, self.batch_size, after.as_ref()).await?;
+                for o in &page {
+                    if budget.spent() {
+                        break;
+                    }
+                    self.expire_acknowledgments(o, now, &mut summary).await;
+                    pass.reached(o.into());
+                }
+                pass.finished |= page.len() < self.batch_size;
+            }
+            self.end(pass).await;
+        }
+
+        let budget = Budget::share(until, sweeps_left);
+        sweeps_left -= 1;
+        self.sweep_outboxes(now, &budget, &mut summary).await?;
+
+        for (status, limit) in statuses {
+            let budget = Budget::share(until, sweeps_left);
+            sweeps_left -= 1;
+            // Oldest first, from where the last run stopped: orders already escalated in their
+            // current round are passed over, and the ones behind them are reached next run.
+            let mut pass = self.begin(format!("status/{status}")).await;
+            while !pass.finished
+                && !budget.spent()
+                && pass.acted < self.batch_size
+                && pass.scanned < self.batch_size * MAX_PAGES
+            {
+                let after = pass.at(status);
                 let page =
                     self.store.in_status_since_before(status, now - limit, self.batch_size, after.as_ref()).await?;
-                scanned += page.len();
                 summary.overdue += page.len();
                 for o in &page {
-                    if self.escalate_one(o, now, &mut summary).await {
-                        acted += 1;
+                    if budget.spent() {
+                        break;
                     }
+                    if self.escalate_one(o, now, &mut summary).await {
+                        pass.acted += 1;
+                    }
+                    pass.reached(o.into());
                 }
-                if page.len() < self.batch_size || acted >= self.batch_size || scanned >= self.batch_size * MAX_PAGES {
-                    break;
-                }
-                after = page.last().cloned();
+                pass.finished |= page.len() < self.batch_size;
             }
+            self.end(pass).await;
         }
-        self.enforce_ack_deadlines(now, &mut summary).await?;
-        self.sweep_outboxes(now, &mut summary).await?;
         tracing::info!(?summary, "escalation run done");
         Ok(summary)
     }
 
-    /// Cancels submitted purchase orders past their acknowledgment deadline and reroutes their
-    /// orders. Orders with an unacknowledged purchase order are ROUTED (another still pending)
-    /// or SUBMITTED (not all acknowledged).
-    async fn enforce_ack_deadlines(
-        &self,
-        now: DateTime<Utc>,
-        summary: &mut EscalationSummary,
-    ) -> Result<(), StepError> {
-        // Orders younger than the shortest deadline in their status can't have a late purchase order.
-        let before = now - chrono::Duration::hours(i64::from(MIN_ACK_DEADLINE_HOURS));
-        for status in [OrderStatus::Routed, OrderStatus::Submitted] {
-            let mut after: Option<OrderRef> = None;
-            for _ in 0..MAX_PAGES {
-                let page = self.store.in_status_since_before(status, before, self.batch_size, after.as_ref()).await?;
-                for o in &page {
-                    self.expire_acknowledgments(o, now, summary).await;
-                }
-                if page.len() < self.batch_size {
-                    break;
-                }
-                after = page.last().cloned();
+    /// Starts a sweep where its last run stopped (at the beginning when the cursor is unknown).
+    async fn begin(&self, name: String) -> Pass {
+        let after = match self.store.sweep_cursor(&name).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(sweep = %name, error = %e, "sweep cursor not read; starting from the oldest");
+                None
             }
+        };
+        Pass { name, after, scanned: 0, acted: 0, finished: false }
+    }
+
+    /// Records where the sweep stopped; a finished one starts over next run.
+    async fn end(&self, pass: Pass) {
+        let cursor = if pass.finished { None } else { pass.after.as_ref() };
+        if let Err(e) = self.store.save_sweep_cursor(&pass.name, cursor).await {
+            tracing::warn!(sweep = %pass.name, error = %e, "sweep cursor not saved; the next run repeats this one's rows");
         }
-        Ok(())
     }
 
     async fn expire_acknowledgments(&self, o: &OrderRef, now: DateTime<Utc>, summary: &mut EscalationSummary) {
@@ -185,38 +267,57 @@ impl Escalate {
     /// Delivers what orders still owe the world (through the `outbox-due` index): events a step
     /// could not publish (a failure, a crash, an operator's CLI, which publishes nothing itself)
     /// and void notices not yet sent to their supplier.
-    async fn sweep_outboxes(&self, now: DateTime<Utc>, summary: &mut EscalationSummary) -> Result<(), StepError> {
+    async fn sweep_outboxes(
+        &self,
+        now: DateTime<Utc>,
+        budget: &Budget,
+        summary: &mut EscalationSummary,
+    ) -> Result<(), StepError> {
         // Younger than a minute: the step that wrote it is most likely draining it now.
-        let due = self.store.outbox_due(now - chrono::Duration::minutes(1), self.batch_size * MAX_PAGES).await?;
-        for id in due {
-            let record = match dropline_app::order_update::load_order(self.store.as_ref(), &id).await {
-                Ok(r) => r,
+        let before = now - chrono::Duration::minutes(1);
+        let mut pass = self.begin("outbox".to_string()).await;
+        while !pass.finished && !budget.spent() && pass.scanned < self.batch_size * MAX_PAGES {
+            let page = self.store.outbox_due(before, self.batch_size, pass.after.as_ref()).await?;
+            for row in &page {
+                if budget.spent() {
+                    break;
+                }
+                self.sweep_outbox(&row.id, summary).await;
+                pass.reached(row.clone());
+            }
+            pass.finished |= page.len() < self.batch_size;
+        }
+        self.end(pass).await;
+        Ok(())
+    }
+
+    async fn sweep_outbox(&self, id: &dropline_domain::primitives::ids::OrderId, summary: &mut EscalationSummary) {
+        let record = match dropline_app::order_update::load_order(self.store.as_ref(), id).await {
+            Ok(r) => r,
+            Err(e) => {
+                summary.errors += 1;
+                tracing::warn!(order_id = %id, error = %e, "outbox not swept");
+                return;
+            }
+        };
+        let notices: Vec<WorkMessage> = record
+            .purchase_orders
+            .iter()
+            .filter(|p| p.owes_void_notice())
+            .map(|p| WorkMessage::purchase_order(p.id.clone(), ACTOR))
+            .collect();
+        if !notices.is_empty() {
+            match self.queue.enqueue(Step::NotifySupplier, &notices).await {
+                Ok(()) => summary.requeued += notices.len(),
                 Err(e) => {
                     summary.errors += 1;
-                    tracing::warn!(order_id = %id, error = %e, "outbox not swept");
-                    continue;
-                }
-            };
-            let notices: Vec<WorkMessage> = record
-                .purchase_orders
-                .iter()
-                .filter(|p| p.owes_void_notice())
-                .map(|p| WorkMessage::purchase_order(p.id.clone(), ACTOR))
-                .collect();
-            if !notices.is_empty() {
-                match self.queue.enqueue(Step::NotifySupplier, &notices).await {
-                    Ok(()) => summary.requeued += notices.len(),
-                    Err(e) => {
-                        summary.errors += 1;
-                        tracing::error!(order_id = %id, error = %e, "void notices not requested");
-                    }
+                    tracing::error!(order_id = %id, error = %e, "void notices not requested");
                 }
             }
-            let pending = record.outbox.len();
-            let after = outbox::drain(self.events.as_ref(), self.store.as_ref(), record).await;
-            summary.events_republished += pending.saturating_sub(after.outbox.len());
         }
-        Ok(())
+        let pending = record.outbox.len();
+        let after = outbox::drain(self.events.as_ref(), self.store.as_ref(), record).await;
+        summary.events_republished += pending.saturating_sub(after.outbox.len());
     }
 
     /// Records this round's escalation of one order if no run did yet; true when it did.

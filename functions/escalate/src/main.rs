@@ -38,10 +38,17 @@ async fn main() -> Result<(), Error> {
         thresholds,
         batch_size: 100,
     });
-    lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let escalate = escalate.clone();
         async move {
-            let summary = escalate.run().await?;
+            // Stop the sweeps with time to spare to save their cursors and answer.
+            let budget = event
+                .context
+                .deadline()
+                .duration_since(std::time::SystemTime::now())
+                .ok()
+                .map(|left| left.saturating_sub(std::time::Duration::from_secs(5).min(left / 5)));
+            let summary = escalate.run_within(budget).await?;
             Ok::<Value, Error>(serde_json::to_value(summary)?)
         }
     }))

@@ -3,7 +3,7 @@
 use super::FaultPlan;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use dropline_app::ports::{Created, OrderRef, OrderStore, PortResult};
+use dropline_app::ports::{Created, IndexPosition, OrderRef, OrderStore, PortResult};
 use dropline_domain::order::{OrderRecord, OrderStatus};
 use dropline_domain::primitives::ids::OrderId;
 use dropline_domain::validation::duplicates::{CustomerKey, PriorOrder};
@@ -37,8 +37,19 @@ impl OrderStore for FaultyOrders {
     async fn tracking_due(&self, now: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
         self.faults.around("orders.query", false, self.inner.tracking_due(now, limit)).await
     }
-    async fn outbox_due(&self, before: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
-        self.faults.around("orders.query", false, self.inner.outbox_due(before, limit)).await
+    async fn outbox_due(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+        after: Option<&IndexPosition>,
+    ) -> PortResult<Vec<IndexPosition>> {
+        self.faults.around("orders.query", false, self.inner.outbox_due(before, limit, after)).await
+    }
+    async fn sweep_cursor(&self, sweep: &str) -> PortResult<Option<IndexPosition>> {
+        self.faults.around("orders.get", false, self.inner.sweep_cursor(sweep)).await
+    }
+    async fn save_sweep_cursor(&self, sweep: &str, cursor: Option<&IndexPosition>) -> PortResult<()> {
+        self.faults.around("orders.save", true, self.inner.save_sweep_cursor(sweep, cursor)).await
     }
     async fn same_customer(
         &self,

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use chrono::{DateTime, Utc};
-use dropline_app::ports::{Created, OrderRef, OrderStore, PortError, PortResult};
+use dropline_app::ports::{Created, IndexPosition, OrderRef, OrderStore, PortError, PortResult};
 use dropline_domain::order::OrderRecord;
 use dropline_domain::order::OrderStatus;
 use dropline_domain::primitives::ids::OrderId;
@@ -26,6 +26,9 @@ pub const ADDRESS_INDEX: &str = "by-customer-address";
 /// What the duplicate indexes copy besides their keys: nothing personal.
 pub const DUPLICATE_INDEX_ATTRIBUTES: [&str; 3] = ["status", "order_name", "items_key"];
 pub(super) const TRACKING_BUCKET: &str = "DUE";
+/// The key of a sweep's cursor item (beside the orders; in no index, since it has none of
+/// their attributes).
+const SWEEP_PREFIX: &str = "SWEEP#";
 
 /// Orders in one DynamoDB table: one item per order (`pk` = order id), the record as JSON in
 /// `body`, and projected attributes for the two indexes (`status`/`status_since`, and the
@@ -72,11 +75,27 @@ impl DynamoOrderStore {
         Ok(item)
     }
 
-    /// Order ids from one of the sparse "due" indexes (one bucket, a due time), oldest first,
-    /// paged until `limit`.
-    async fn due_ids(&self, index: &str, condition: &str, t: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
+    /// Rows of one of the sparse "due" indexes (one bucket, a due time), oldest first, after
+    /// `after`, paged until `limit`. `keys` names the index's (bucket, due time) attributes.
+    async fn due_rows(
+        &self,
+        index: &str,
+        keys: (&str, &str),
+        condition: &str,
+        t: DateTime<Utc>,
+        limit: usize,
+        after: Option<&IndexPosition>,
+    ) -> PortResult<Vec<IndexPosition>> {
+        let (bucket, due) = keys;
         let mut out = Vec::new();
-        let mut start: Option<Item> = None;
+        // A GSI's start key is the table key plus the index keys.
+        let mut start: Option<Item> = after.map(|a| {
+            HashMap::from([
+                ("pk".to_string(), s(a.id.as_str())),
+                (bucket.to_string(), s(TRACKING_BUCKET)),
+                (due.to_string(), n(a.at.timestamp_millis())),
+            ])
+        });
         loop {
             let page = self
                 .client
@@ -92,8 +111,8 @@ impl DynamoOrderStore {
                 .await
                 .map_err(|e| classify(&format!("Query({index})"), e))?;
             for item in page.items() {
-                if let Some(id) = get_s(item, "pk").and_then(|v| OrderId::new(v).ok()) {
-                    out.push(id);
+                if let (Some(id), Some(at)) = (get_s(item, "pk").and_then(|v| OrderId::new(v).ok()), get_n(item, due)) {
+                    out.push(IndexPosition { id, at: ms_to_time(at) });
                 }
             }
             match page.last_evaluated_key() {
@@ -238,11 +257,53 @@ impl OrderStore for DynamoOrderStore {
 
     async fn tracking_due(&self, now: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
         let condition = "tracking_bucket = :b AND tracking_due_at <= :t";
-        self.due_ids(TRACKING_INDEX, condition, now, limit).await
+        let keys = ("tracking_bucket", "tracking_due_at");
+        let rows = self.due_rows(TRACKING_INDEX, keys, condition, now, limit, None).await?;
+        Ok(rows.into_iter().map(|r| r.id).collect())
     }
 
-    async fn outbox_due(&self, before: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
-        self.due_ids(OUTBOX_INDEX, "outbox_bucket = :b AND outbox_due_at < :t", before, limit).await
+    async fn outbox_due(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+        after: Option<&IndexPosition>,
+    ) -> PortResult<Vec<IndexPosition>> {
+        let condition = "outbox_bucket = :b AND outbox_due_at < :t";
+        self.due_rows(OUTBOX_INDEX, ("outbox_bucket", "outbox_due_at"), condition, before, limit, after).await
+    }
+
+    async fn sweep_cursor(&self, sweep: &str) -> PortResult<Option<IndexPosition>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("{SWEEP_PREFIX}{sweep}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify("GetItem(sweep cursor)", e))?;
+        let Some(item) = out.item() else { return Ok(None) };
+        match (get_s(item, "cursor_id").and_then(|v| OrderId::new(v).ok()), get_n(item, "cursor_at")) {
+            (Some(id), Some(at)) => Ok(Some(IndexPosition { id, at: ms_to_time(at) })),
+            _ => Ok(None),
+        }
+    }
+
+    async fn save_sweep_cursor(&self, sweep: &str, cursor: Option<&IndexPosition>) -> PortResult<()> {
+        let mut item = Item::new();
+        item.insert("pk".into(), s(format!("{SWEEP_PREFIX}{sweep}")));
+        if let Some(c) = cursor {
+            item.insert("cursor_id".into(), s(c.id.as_str()));
+            item.insert("cursor_at".into(), n(c.at.timestamp_millis()));
+        }
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| classify("PutItem(sweep cursor)", e))?;
+        Ok(())
     }
 
     async fn same_customer(

@@ -4,7 +4,7 @@ use super::counter::OpCounter;
 use super::sync::lock;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use dropline_app::ports::{Created, OrderRef, OrderStore, PortError, PortResult};
+use dropline_app::ports::{Created, IndexPosition, OrderRef, OrderStore, PortError, PortResult};
 use dropline_domain::order::OrderRecord;
 use dropline_domain::order::OrderStatus;
 use dropline_domain::primitives::ids::OrderId;
@@ -17,6 +17,7 @@ pub struct MemoryOrderStore {
     items: Mutex<HashMap<OrderId, OrderRecord>>,
     /// The duplicate indexes, as the DynamoDB adapter's GSIs: customer key -> orders.
     customers: Mutex<HashMap<CustomerKey, Vec<OrderId>>>,
+    cursors: Mutex<HashMap<String, IndexPosition>>,
     pub ops: OpCounter,
 }
 
@@ -120,14 +121,36 @@ impl OrderStore for MemoryOrderStore {
         Ok(v.into_iter().take(limit).map(|(_, id)| id).collect())
     }
 
-    async fn outbox_due(&self, before: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
+    async fn outbox_due(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+        after: Option<&IndexPosition>,
+    ) -> PortResult<Vec<IndexPosition>> {
         self.ops.hit("query_outbox");
+        let after = after.map(|a| (a.at, a.id.clone()));
         let mut v: Vec<(DateTime<Utc>, OrderId)> = lock(&self.items)
             .values()
             .filter_map(|r| r.outbox_due_at().filter(|t| *t < before).map(|t| (t, r.id.clone())))
+            .filter(|row| after.as_ref().is_none_or(|a| row > a))
             .collect();
         v.sort();
-        Ok(v.into_iter().take(limit).map(|(_, id)| id).collect())
+        Ok(v.into_iter().take(limit).map(|(at, id)| IndexPosition { id, at }).collect())
+    }
+
+    async fn sweep_cursor(&self, sweep: &str) -> PortResult<Option<IndexPosition>> {
+        self.ops.hit("get");
+        Ok(lock(&self.cursors).get(sweep).cloned())
+    }
+
+    async fn save_sweep_cursor(&self, sweep: &str, cursor: Option<&IndexPosition>) -> PortResult<()> {
+        self.ops.hit("save");
+        let mut cursors = lock(&self.cursors);
+        match cursor {
+            Some(c) => cursors.insert(sweep.to_string(), c.clone()),
+            None => cursors.remove(sweep),
+        };
+        Ok(())
     }
 
     async fn same_customer(

@@ -21,7 +21,7 @@ pub use clock::{Clock, SystemClock};
 pub use error::{PortError, PortResult};
 pub use events::EventPublisher;
 pub use idempotency::{IdempotencyStore, PutOutcome};
-pub use orders::{Created, OrderRef, OrderStore};
+pub use orders::{Created, IndexPosition, OrderRef, OrderStore};
 pub use outcomes::OutcomeLedger;
 pub use queue::{QueueConsumer, ReceivedMessage, WorkQueue};
 pub use routing_config::{ConfigText, RoutingConfigStore};

@@ -24,6 +24,20 @@ pub struct OrderRef {
     pub status_since: DateTime<Utc>,
 }
 
+/// A row's place in an index: the order and its sort key (when it became due, or its status
+/// since). Pages resume after one, and a sweep keeps one as its cursor between runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexPosition {
+    pub id: OrderId,
+    pub at: DateTime<Utc>,
+}
+
+impl From<&OrderRef> for IndexPosition {
+    fn from(r: &OrderRef) -> Self {
+        Self { id: r.id.clone(), at: r.status_since }
+    }
+}
+
 /// Order state. Writes are conditional: `create` only if absent, `save` only if the stored
 /// version is the record's version (which it then increments).
 #[async_trait]
@@ -46,8 +60,18 @@ pub trait OrderStore: Send + Sync {
     /// through the tracking index.
     async fn tracking_due(&self, now: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>>;
     /// Orders whose outbox (undelivered events, unsent void notices) has been due since before
-    /// `before`, oldest first, through the sparse `outbox-due` index.
-    async fn outbox_due(&self, before: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>>;
+    /// `before`, oldest first, through the sparse `outbox-due` index; the page after `after`.
+    async fn outbox_due(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+        after: Option<&IndexPosition>,
+    ) -> PortResult<Vec<IndexPosition>>;
+    /// Where the paged sweep `sweep` stopped last (None: at the start). A key lookup.
+    async fn sweep_cursor(&self, sweep: &str) -> PortResult<Option<IndexPosition>>;
+    /// Records where `sweep` stopped, so its next run continues there (None: start over).
+    /// Overlapping runs may overwrite each other's cursor: a sweep's work is idempotent.
+    async fn save_sweep_cursor(&self, sweep: &str, cursor: Option<&IndexPosition>) -> PortResult<()>;
     /// Orders of the customer `key` recognizes placed between `from` and `to` (inclusive),
     /// through the duplicate indexes (at most a few hundred: a page is plenty for one customer).
     async fn same_customer(
