@@ -930,3 +930,72 @@ async fn a_stuck_order_behind_a_thousand_poisoned_ones_is_reached_within_two_run
     assert_eq!(r.escalations.len(), 1, "reached on the second run");
     assert_eq!(w.queues.receive(Step::Validate, 10).await.expect("receive").len(), 1, "and re-enqueued");
 }
+
+/// A supplier whose first request never answers: the invocation sending it dies mid-send.
+struct HangsOnce {
+    inner: Arc<dyn dropline_app::ports::SupplierGateway>,
+    hung: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl dropline_app::ports::SupplierGateway for HangsOnce {
+    async fn submit(
+        &self,
+        supplier: &dropline_domain::catalog::Supplier,
+        po: &dropline_domain::wire::supplier::PurchaseOrderDocument,
+    ) -> Result<dropline_domain::wire::supplier::SubmitReceipt, dropline_app::ports::GatewayError> {
+        if !self.hung.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+        self.inner.submit(supplier, po).await
+    }
+    async fn cancel(
+        &self,
+        supplier: &dropline_domain::catalog::Supplier,
+        notice: &dropline_domain::wire::supplier::CancellationNotice,
+    ) -> Result<(), dropline_app::ports::GatewayError> {
+        self.inner.cancel(supplier, notice).await
+    }
+}
+
+/// Defect 3b: a crash mid-send left the purchase order's 15-minute send lock held by a dead
+/// invocation, so every redelivery in that time was refused ("being sent by another
+/// invocation") and spent its receive count. The lock now ends with its invocation.
+#[tokio::test]
+async fn a_send_cut_short_by_a_crash_is_taken_up_by_the_first_redelivery() {
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    w.pipeline.pump(Step::Validate).await.expect("validate");
+    w.pipeline.pump(Step::Route).await.expect("route");
+    let n = &w.pipeline.notify;
+    let crashing = dropline_notify_supplier::NotifySupplier {
+        store: n.store.clone(),
+        catalog: n.catalog.clone(),
+        gateway: Arc::new(HangsOnce { inner: w.suppliers.clone(), hung: false.into() }),
+        idempotency: n.idempotency.with_ttl(n.idempotency.ttl),
+        events: n.events.clone(),
+        clock: n.clock.clone(),
+        stock: n.stock.clone(),
+        queue: n.queue.clone(),
+        send_lock: n.send_lock,
+    };
+    let batch = w.queues.receive(Step::NotifySupplier, 10).await.expect("receive");
+    assert_eq!(batch.len(), 1);
+    // Lambda's deadline is 30 s away; the invocation is killed mid-send.
+    let deadline = w.clock.now() + Duration::seconds(30);
+    let crashed = tokio::time::timeout(
+        std::time::Duration::from_millis(50),
+        crashing.handle_by(sqs_event(&batch), Some(deadline)),
+    )
+    .await;
+    assert!(crashed.is_err(), "the send hung until the crash");
+    // SQS shows the message again after its visibility timeout (180 s in the template).
+    w.clock.advance(Duration::seconds(181));
+    let again = w.queues.receive(Step::NotifySupplier, 10).await.expect("receive");
+    assert_eq!(again.len(), 1, "redelivered");
+    let answer = n.handle_by(sqs_event(&again), Some(w.clock.now() + Duration::seconds(30))).await;
+    assert!(answer.batch_item_failures.is_empty(), "the redelivery sends it: the dead holder's lock ended");
+    assert_eq!(w.suppliers.requests(), 1, "sent once");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.status, OrderStatus::Submitted);
+}

@@ -127,7 +127,8 @@ impl Pipeline {
                 idempotency: Idempotency::new(p.idempotency, chrono::Duration::days(7)),
                 events: p.events.clone(),
                 clock: p.clock.clone(),
-                send_lock: chrono::Duration::minutes(15),
+                // The function's timeout (infra/template.yaml): a send's lock ends with it.
+                send_lock: chrono::Duration::seconds(30),
             }),
             poll: Arc::new(PollTracking {
                 store: p.store.clone(),
@@ -160,7 +161,10 @@ impl Pipeline {
         let response = match step {
             Step::Validate => self.validate.handle(event).await,
             Step::Route => self.route.handle(event).await,
-            Step::NotifySupplier => self.notify.handle(event).await,
+            // As Lambda would: the invocation ends by the function's timeout.
+            Step::NotifySupplier => {
+                self.notify.handle_by(event, Some(self.notify.clock.now() + self.notify.send_lock)).await
+            }
         };
         let failed: HashSet<String> = response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
         for m in &batch {

@@ -243,7 +243,11 @@ impl<'w> Driver<'w> {
         let response = match step {
             Step::Validate => self.invoke(p.validate.handle(event)).await,
             Step::Route => self.invoke(p.route.handle(event)).await,
-            Step::NotifySupplier => self.invoke(p.notify.handle(event)).await,
+            Step::NotifySupplier => {
+                // As Lambda would: the invocation ends by the function's timeout (30 s).
+                let deadline = self.now() + Duration::seconds(30);
+                self.invoke(p.notify.handle_by(event, Some(deadline))).await
+            }
         };
         let Some(response) = response else { return batch.len() };
         let failed: std::collections::HashSet<String> =

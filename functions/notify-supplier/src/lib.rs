@@ -2,13 +2,15 @@
 //!
 //! A supplier never receives the same purchase order twice from us:
 //! * an idempotency record keyed on the purchase order id is taken before the send, with a lock
-//!   longer than any invocation, so concurrent or redelivered messages wait instead of resending;
+//!   that ends with the invocation holding it (Lambda's deadline plus a margin for clock skew):
+//!   concurrent messages wait instead of resending, and a send cut short by a crash or a timeout
+//!   is taken up by the first redelivery after that, not held for minutes by a dead holder;
 //! * the stored result of a completed send is replayed if the state write after it was lost;
 //! * every request carries an `Idempotency-Key` the supplier dedupes on, which covers the one
 //!   case left (a crash after the supplier received the request but before we stored that).
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use dropline_app::batch::{StepError, process_batch};
 use dropline_app::idempotency::{Begin, Idempotency, IdempotencyError, payload_hash};
 use dropline_app::order_update::{load_order, update_from};
@@ -42,10 +44,14 @@ pub struct NotifySupplier {
     pub stock: Arc<dyn StockLedger>,
     /// The route queue: a refused purchase order sends its lines back to routing.
     pub queue: Arc<dyn WorkQueue>,
-    /// How long a send holds its purchase order's lock: longer than an invocation can run, so
-    /// a retry never overlaps a send still in flight.
+    /// How long a send holds its purchase order's lock when the invocation's deadline is not
+    /// known (the function's timeout): no send outlives its invocation, so a lock that ends
+    /// with it never lets a retry overlap a send still in flight.
     pub send_lock: Duration,
 }
+
+/// Past the invocation's deadline, for clocks that disagree by a little.
+const LEASE_MARGIN_SECONDS: i64 = 5;
 
 /// What the idempotency record stores about a send.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,10 +63,28 @@ enum SendOutcome {
 
 impl NotifySupplier {
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        process_batch(ACTOR, event, |m| self.process(m)).await
+        self.handle_by(event, None).await
+    }
+
+    /// One invocation that must end by `deadline` (Lambda's): the send locks it takes end then.
+    pub async fn handle_by(&self, event: SqsEvent, deadline: Option<DateTime<Utc>>) -> SqsBatchResponse {
+        let lease = self.lease_until(deadline);
+        process_batch(ACTOR, event, |m| self.process_until(m, lease)).await
+    }
+
+    fn lease_until(&self, deadline: Option<DateTime<Utc>>) -> DateTime<Utc> {
+        match deadline {
+            Some(d) => d + Duration::seconds(LEASE_MARGIN_SECONDS),
+            None => self.clock.now() + self.send_lock,
+        }
     }
 
     pub async fn process(&self, message: WorkMessage) -> Result<(), StepError> {
+        self.process_until(message, self.lease_until(None)).await
+    }
+
+    /// Handles one message; the locks it takes last until `lease` (the invocation's end).
+    async fn process_until(&self, message: WorkMessage, lease: DateTime<Utc>) -> Result<(), StepError> {
         let Some(po_id) = message.po_id.clone() else {
             return Err(StepError::Poison("notify-supplier needs a purchase order id".into()));
         };
@@ -72,7 +96,7 @@ impl NotifySupplier {
         if po.needs_void_notice() {
             // Escalate cancelled it for a missed acknowledgment, or the supplier accepted it after
             // its rejection: tell the supplier not to ship.
-            self.send_void_notice(&po).await?;
+            self.send_void_notice(&po, lease).await?;
             reconcile_stock(self.stock.as_ref(), &po).await?;
             request_reroute(self.queue.as_ref(), &record, ACTOR).await?;
             return Ok(());
@@ -100,7 +124,7 @@ impl NotifySupplier {
             .cloned()
             .collect();
         for old in &owed {
-            if let Some(saved) = self.send_void_notice(old).await? {
+            if let Some(saved) = self.send_void_notice(old, lease).await? {
                 record = saved;
             }
         }
@@ -114,7 +138,7 @@ impl NotifySupplier {
         let key = format!("notify:{po_id}");
         let now = self.clock.now();
 
-        let outcome = match self.idempotency.begin(&key, &payload_hash(&body), now, now + self.send_lock).await {
+        let outcome = match self.idempotency.begin(&key, &payload_hash(&body), now, lease).await {
             Ok(Begin::Completed(stored)) => {
                 tracing::info!(order_id = %order_id, po = %po_id, "already sent; recording the stored outcome");
                 serde_json::from_str::<SendOutcome>(&stored)
@@ -207,8 +231,12 @@ impl NotifySupplier {
 
     /// Sends `po`'s void notice (once) and records it sent, so escalate's sweep stops asking.
     /// Returns the order as saved when that record was written.
-    async fn send_void_notice(&self, po: &PurchaseOrder) -> Result<Option<OrderRecord>, StepError> {
-        self.send_cancellation(po).await?;
+    async fn send_void_notice(
+        &self,
+        po: &PurchaseOrder,
+        lease: DateTime<Utc>,
+    ) -> Result<Option<OrderRecord>, StepError> {
+        self.send_cancellation(po, lease).await?;
         if po.void_notice_sent {
             return Ok(None);
         }
@@ -252,7 +280,7 @@ impl NotifySupplier {
     /// Sends the cancellation notice of `po` once: an idempotency record per purchase order
     /// keeps redeliveries from sending it again (the notice's own idempotency key covers a
     /// crash between the send and the record).
-    async fn send_cancellation(&self, po: &PurchaseOrder) -> Result<(), StepError> {
+    async fn send_cancellation(&self, po: &PurchaseOrder, lease: DateTime<Utc>) -> Result<(), StepError> {
         let order_id = po.id.order_id();
         let notice = CancellationNotice::for_po(po);
         let key = format!("notify-cancel:{}", po.id);
@@ -260,7 +288,7 @@ impl NotifySupplier {
         // The hash covers what identifies the notice, not what moves after (the purchase order's
         // status time changes when an operator supersedes it): a retry is the same notice.
         let identity = format!("{}:{}", notice.purchase_order_id, notice.reason);
-        match self.idempotency.begin(&key, &payload_hash(identity.as_bytes()), now, now + self.send_lock).await {
+        match self.idempotency.begin(&key, &payload_hash(identity.as_bytes()), now, lease).await {
             Ok(Begin::Completed(_)) => {
                 tracing::info!(order_id = %order_id, po = %po.id, "cancellation already sent");
                 return Ok(());

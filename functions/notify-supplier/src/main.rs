@@ -45,11 +45,15 @@ async fn main() -> Result<(), Error> {
         ),
         events: Arc::new(EventBridgePublisher::new(aws.eventbridge().clone(), event_bus)),
         clock: Arc::new(SystemClock),
-        send_lock: chrono::Duration::minutes(15),
+        // Only when an invocation's deadline is unknown: the function's timeout.
+        send_lock: chrono::Duration::seconds(30),
     });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let step = step.clone();
-        async move { Ok::<SqsBatchResponse, Error>(step.handle(event.payload).await) }
+        async move {
+            let deadline = chrono::DateTime::<chrono::Utc>::from(event.context.deadline());
+            Ok::<SqsBatchResponse, Error>(step.handle_by(event.payload, Some(deadline)).await)
+        }
     }))
     .await
 }
