@@ -1,5 +1,5 @@
 # Dropline: the commands. `make demo` and `make test` are the two that matter.
-.PHONY: demo test unit lint soak dev bench build lambda sam-build emulators-up emulators-down clean
+.PHONY: demo test unit lint soak fuzz dev bench build lambda sam-build emulators-up emulators-down clean
 
 CARGO ?= cargo
 
@@ -22,6 +22,11 @@ SEED ?= 1
 ORDERS ?= 10000
 soak:
 	$(CARGO) run --release --quiet -p dropline-soak -- --seed $(SEED) --orders $(ORDERS)
+
+## Every parser of outside input under cargo-fuzz (nightly): FUZZ_RUNS executions per target
+## (default 10,000,000); `make fuzz TARGETS=feed` for one. Report in .run/fuzz/report.txt.
+fuzz:
+	scripts/fuzz.sh $(TARGETS)
 
 lint:
 	$(CARGO) fmt --all -- --check

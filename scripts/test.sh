@@ -15,6 +15,9 @@ echo "== template: cfn-lint and sam validate --lint"
 .tools/venv/bin/cfn-lint infra/template.yaml
 .tools/venv/bin/sam validate --lint -t infra/template.yaml
 
+echo "== fuzz targets, briefly on their corpora (make fuzz runs them long)"
+scripts/fuzz.sh --brief
+
 echo "== build (the binary tests run the real function binaries)"
 cargo build --workspace --bins
 

@@ -2,7 +2,7 @@
 //! checks, route previews and rendering. The command groups themselves are in the binary's
 //! `commands/`; the demo and `make dev` live in `dropline-local`.
 
-pub mod feed;
+pub use dropline_domain::feed;
 pub mod holds;
 pub mod preview;
 pub mod preview_inputs;

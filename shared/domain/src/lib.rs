@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod escalation;
+pub mod feed;
 pub mod findings;
 pub mod order;
 pub mod performance;

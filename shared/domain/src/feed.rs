@@ -4,10 +4,10 @@
 //! half-applied from a row.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use dropline_domain::catalog::Offer;
-use dropline_domain::primitives::config_error::ConfigError;
-use dropline_domain::primitives::ids::SupplierId;
-use dropline_domain::primitives::money::Money;
+use crate::catalog::Offer;
+use crate::primitives::config_error::ConfigError;
+use crate::primitives::ids::SupplierId;
+use crate::primitives::money::Money;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
