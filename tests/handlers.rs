@@ -999,3 +999,30 @@ async fn a_send_cut_short_by_a_crash_is_taken_up_by_the_first_redelivery() {
     let r = w.store.get(&id).await.expect("get").expect("order");
     assert_eq!(r.status, OrderStatus::Submitted);
 }
+
+/// An order too large for its record is refused at once with 413 (it used to be a 503 the store
+/// retried for hours: DynamoDB refuses items over 400 KB); so is a body over the cap.
+#[tokio::test]
+async fn an_oversized_order_is_a_413_naming_the_problem_and_nothing_is_stored() {
+    let w = world();
+    let mut big = delivery("ok_us_single");
+    let p = big.payload.as_mut().expect("payload");
+    let line = p["line_items"][0].clone();
+    let lines: Vec<serde_json::Value> = (0..1500)
+        .map(|i| {
+            let mut l = line.clone();
+            l["id"] = serde_json::json!(800_000 + i);
+            l
+        })
+        .collect();
+    p["line_items"] = serde_json::Value::Array(lines);
+    let answer = w.pipeline.ingest.handle(big.request(big.secret())).await;
+    assert_eq!((answer.status, answer.body["error"].as_str()), (413, Some("order_too_large")), "{}", answer.body);
+    assert_eq!(answer.body["field"], "line_items");
+
+    let mut huge = delivery("ok_us_single");
+    huge.payload.as_mut().expect("payload")["note"] = serde_json::json!("x".repeat(dropline_ingest::MAX_BODY_BYTES));
+    let answer = w.pipeline.ingest.handle(huge.request(huge.secret())).await;
+    assert_eq!((answer.status, answer.body["error"].as_str()), (413, Some("payload_too_large")), "{}", answer.body);
+    assert!(w.store.all().is_empty(), "nothing stored");
+}

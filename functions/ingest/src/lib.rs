@@ -113,6 +113,11 @@ fn route(path: &str) -> Option<Route> {
 }
 
 const SHOPIFY_HMAC: &str = "x-shopify-hmac-sha256";
+/// The largest request body read (a Shopify order of several hundred lines is well under it).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The largest order record created: DynamoDB items stop at 400 KB, and the record grows as the
+/// order moves (timeline, purchase orders, events), so a new one must leave room for that.
+pub const MAX_NEW_RECORD_BYTES: usize = 160 * 1024;
 /// How long an order stays bound to the first store that delivered it under an app-wide secret.
 const CLAIM_DAYS: i64 = 3 * 365;
 const WOO_SIGNATURE: &str = "x-wc-webhook-signature";
@@ -124,6 +129,14 @@ impl Ingest {
         };
         if !req.method.eq_ignore_ascii_case("POST") {
             return WebResponse::error(405, "method_not_allowed", "use POST");
+        }
+        if req.body.len() > MAX_BODY_BYTES {
+            tracing::warn!(path = %req.path, bytes = req.body.len(), "request body too large; nothing read");
+            return WebResponse::error(
+                413,
+                "payload_too_large",
+                format!("the body has {} bytes; at most {MAX_BODY_BYTES} are read", req.body.len()),
+            );
         }
         match r {
             Route::Shopify => self.shopify(&req).await,
@@ -243,6 +256,22 @@ impl Ingest {
             Receipt { delivery_id: delivery_id.clone(), topic: topic.to_string(), received_at: now },
         );
         let order_id = record.id.clone();
+        let size = serde_json::to_vec(&record).map(|v| v.len()).unwrap_or(usize::MAX);
+        if size > MAX_NEW_RECORD_BYTES {
+            // Refused at once, never a 503 the store would retry for hours.
+            tracing::warn!(order_id = %order_id, lines = record.order.lines.len(), bytes = size, "order too large to store; refused");
+            return WebResponse::new(
+                413,
+                json!({
+                    "error": "order_too_large",
+                    "field": "line_items",
+                    "message": format!(
+                        "the order ({} lines) needs {size} bytes stored; at most {MAX_NEW_RECORD_BYTES}: split it",
+                        record.order.lines.len()
+                    ),
+                }),
+            );
+        }
         // The delivery key includes the order: WooCommerce delivery ids are only unique per second.
         let key = format!(
             "ingest:{}:{}",

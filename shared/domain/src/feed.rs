@@ -3,11 +3,11 @@
 //! Every row either updates an offer or is rejected with its line and reason; nothing is
 //! half-applied from a row.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
 use crate::catalog::Offer;
 use crate::primitives::config_error::ConfigError;
 use crate::primitives::ids::SupplierId;
 use crate::primitives::money::Money;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
