@@ -212,8 +212,18 @@ async fn each_function_binary_serves_one_event_through_the_runtime_api() {
     assert_eq!(r.status, OrderStatus::Routed);
 
     // notify-supplier: the purchase order goes to the (simulated) supplier over HTTP.
+    // Deployed, it reaches public addresses only: the supplier's loopback endpoint is refused
+    // (retried, then dead-lettered with the reason), and nothing is sent.
     let po = PurchaseOrderId::new(order_id.clone(), 1);
     let f = start("notify-supplier", &common).await;
+    let answer = f.invoke(sqs_event(&[("m-1", WorkMessage::purchase_order(po.clone(), "test").to_json())])).await;
+    assert_eq!(answer["batchItemFailures"], json!([{"itemIdentifier": "m-1"}]), "{answer}");
+    f.stop().await;
+    assert_eq!(sim.requests(), 0, "nothing reached the loopback endpoint");
+    // With loopback allowed (the local runner, these tests) it is sent.
+    let mut env = common.clone();
+    env.push(("DROPLINE_ALLOW_LOOPBACK_ENDPOINTS", "1".into()));
+    let f = start("notify-supplier", &env).await;
     let answer = f.invoke(sqs_event(&[("m-1", WorkMessage::purchase_order(po.clone(), "test").to_json())])).await;
     assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
     inits.push(("notify-supplier", f.stop().await));

@@ -1026,3 +1026,24 @@ async fn an_oversized_order_is_a_413_naming_the_problem_and_nothing_is_stored() 
     assert_eq!((answer.status, answer.body["error"].as_str()), (413, Some("payload_too_large")), "{}", answer.body);
     assert!(w.store.all().is_empty(), "nothing stored");
 }
+
+/// Events leave Dropline (EventBridge subscribers, archives): an order held for its address says
+/// what holds it, never the address values a hold message may quote.
+#[tokio::test]
+async fn held_order_events_name_the_reasons_not_the_customers_details() {
+    let w = world();
+    let mut d = delivery("ok_us_single");
+    let p = d.payload.as_mut().expect("payload");
+    p["shipping_address"]["zip"] = serde_json::json!("9021X");
+    p["shipping_address"]["province_code"] = serde_json::json!("Atlantis");
+    let answer = w.pipeline.ingest.handle(d.request(d.secret())).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    w.settle().await.expect("settle");
+    let held: Vec<_> = w.bus.events().into_iter().filter(|e| e.detail_type.as_str() == "OrderHeld").collect();
+    assert_eq!(held.len(), 1);
+    let text = serde_json::to_string(&held[0]).expect("json");
+    assert!(held[0].detail["reasons"].as_array().is_some_and(|r| !r.is_empty()), "{text}");
+    for secret in ["9021X", "Atlantis", "\"message\""] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+}

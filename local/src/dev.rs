@@ -11,7 +11,7 @@ use dropline_adapters::aws::{
     AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, SqsWorkQueue,
     load_secrets,
 };
-use dropline_adapters::http::{HttpCarrierTracker, HttpSupplierGateway, RetryPolicy};
+use dropline_adapters::http::{Egress, HttpCarrierTracker, HttpSupplierGateway, RetryPolicy};
 use dropline_app::caches::ConfigCache;
 use dropline_app::ports::RoutingConfigStore;
 use dropline_app::ports::SystemClock;
@@ -159,8 +159,8 @@ pub async fn wire(
         catalog: catalog.clone(),
         stock: catalog.clone(),
         outcomes: catalog,
-        gateway: Arc::new(HttpSupplierGateway::new(secrets.clone(), RetryPolicy::default())),
-        tracker: Arc::new(HttpCarrierTracker::new(carrier_url, Duration::from_secs(5))),
+        gateway: Arc::new(HttpSupplierGateway::new(secrets.clone(), RetryPolicy::default(), Egress::WITH_LOOPBACK)),
+        tracker: Arc::new(HttpCarrierTracker::new(carrier_url, Duration::from_secs(5), Egress::WITH_LOOPBACK)),
         clock: Arc::new(SystemClock),
         secrets,
         policy: ValidationPolicy::default(),

@@ -10,7 +10,7 @@ use dropline_adapters::aws::{
     AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, SqsWorkQueue,
     load_secrets,
 };
-use dropline_adapters::http::{HttpCarrierTracker, HttpSupplierGateway, RetryPolicy};
+use dropline_adapters::http::{Egress, HttpCarrierTracker, HttpSupplierGateway, RetryPolicy};
 use dropline_adapters::memory::ManualClock;
 use dropline_app::caches::ConfigCache;
 use dropline_app::ports::{EventPublisher, RoutingConfigStore};
@@ -136,8 +136,12 @@ impl Stack {
             catalog: catalog.clone(),
             stock: catalog.clone(),
             outcomes: catalog.clone(),
-            gateway: Arc::new(HttpSupplierGateway::new(secrets.clone(), policy)),
-            tracker: Arc::new(HttpCarrierTracker::new(&carrier.base_url(), std::time::Duration::from_secs(2))),
+            gateway: Arc::new(HttpSupplierGateway::new(secrets.clone(), policy, Egress::WITH_LOOPBACK)),
+            tracker: Arc::new(HttpCarrierTracker::new(
+                &carrier.base_url(),
+                std::time::Duration::from_secs(2),
+                Egress::WITH_LOOPBACK,
+            )),
             clock: clock.clone(),
             secrets,
             policy: ValidationPolicy::default(),

@@ -6,7 +6,7 @@ use dropline_adapters::aws::{
     AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue,
     load_secrets,
 };
-use dropline_adapters::http::{HttpSupplierGateway, RetryPolicy};
+use dropline_adapters::http::{Egress, HttpSupplierGateway, RetryPolicy};
 use dropline_app::env::{parsed_or, required};
 use dropline_app::idempotency::Idempotency;
 use dropline_app::ports::SystemClock;
@@ -38,7 +38,7 @@ async fn main() -> Result<(), Error> {
         catalog: catalog.clone(),
         stock: catalog,
         queue: Arc::new(SqsWorkQueue::new(aws.sqs().clone(), QueueUrls::default().with(Step::Route, route_queue))),
-        gateway: Arc::new(HttpSupplierGateway::new(secrets, policy)),
+        gateway: Arc::new(HttpSupplierGateway::new(secrets, policy, Egress::from_env())),
         idempotency: Idempotency::new(
             Arc::new(DynamoIdempotencyStore::new(aws.dynamodb().clone(), idempotency_table)),
             chrono::Duration::days(7),

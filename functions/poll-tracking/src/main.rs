@@ -1,7 +1,7 @@
 //! Poll-tracking Lambda: wiring only. Runs once per scheduled EventBridge event.
 
 use dropline_adapters::aws::{AwsClients, DynamoOrderStore, EventBridgePublisher};
-use dropline_adapters::http::HttpCarrierTracker;
+use dropline_adapters::http::{Egress, HttpCarrierTracker};
 use dropline_app::env::{optional, parsed_or, required};
 use dropline_app::ports::SystemClock;
 use dropline_poll_tracking::PollTracking;
@@ -20,7 +20,7 @@ async fn main() -> Result<(), Error> {
 
     let aws = AwsClients::from_env().await;
     let tracker = match carrier_api {
-        Some(url) => Arc::new(HttpCarrierTracker::new(&url, Duration::from_secs(5))),
+        Some(url) => Arc::new(HttpCarrierTracker::new(&url, Duration::from_secs(5), Egress::from_env())),
         None => {
             tracing::warn!("DROPLINE_CARRIER_API_URL is not set: tracking checks will fail until it is");
             Arc::new(HttpCarrierTracker::unconfigured())

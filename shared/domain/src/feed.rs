@@ -268,7 +268,7 @@ pub fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dropline_domain::testing::sample_catalog_document;
+    use crate::testing::sample_catalog_document;
 
     fn mapping(json: &str) -> FeedMapping {
         FeedMapping::parse("m.json", json).unwrap()

@@ -1,5 +1,6 @@
 //! Asking a carrier (or an aggregator) where a parcel is.
 
+use super::egress::{Egress, read_capped};
 use super::retry::{describe, http_client};
 use async_trait::async_trait;
 use dropline_app::ports::{CarrierTracker, PortError, PortResult};
@@ -11,16 +12,22 @@ use std::time::Duration;
 pub struct HttpCarrierTracker {
     client: reqwest::Client,
     base: String,
+    egress: Egress,
 }
+
+/// The most of a tracking answer that is read, and of its description that is kept.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+const MAX_DESCRIPTION_CHARS: usize = 200;
 
 impl HttpCarrierTracker {
     /// A tracker with no API behind it: every check fails with a clear reason.
     pub fn unconfigured() -> Self {
-        Self { client: http_client(Duration::from_secs(1)), base: String::new() }
+        let egress = Egress::PUBLIC_ONLY;
+        Self { client: http_client(Duration::from_secs(1), egress), base: String::new(), egress }
     }
 
-    pub fn new(base: &str, timeout: Duration) -> Self {
-        Self { client: http_client(timeout), base: base.trim_end_matches('/').to_string() }
+    pub fn new(base: &str, timeout: Duration, egress: Egress) -> Self {
+        Self { client: http_client(timeout, egress), base: base.trim_end_matches('/').to_string(), egress }
     }
 }
 
@@ -35,6 +42,7 @@ impl CarrierTracker for HttpCarrierTracker {
             return Err(PortError::Permanent("no carrier tracking API configured (DROPLINE_CARRIER_API_URL)".into()));
         }
         let url = format!("{}/trackings/{}/{}", self.base, path_segment(carrier), path_segment(tracking_number));
+        self.egress.check_url(&url).map_err(|why| PortError::Permanent(format!("tracking API refused: {why}")))?;
         let resp = self.client.get(&url).send().await.map_err(|e| PortError::Transient(describe(e)))?;
         let status = resp.status();
         if status.as_u16() == 404 {
@@ -52,8 +60,11 @@ impl CarrierTracker for HttpCarrierTracker {
                 PortError::Permanent(e)
             });
         }
-        resp.json::<TrackingReport>()
-            .await
-            .map_err(|e| PortError::Permanent(format!("unreadable tracking answer: {e}")))
+        let body = read_capped(resp, MAX_ANSWER_BYTES).await.map_err(|e| PortError::Transient(describe(e)))?;
+        let mut report: TrackingReport = serde_json::from_slice(&body)
+            .map_err(|e| PortError::Permanent(format!("unreadable tracking answer: {e}")))?;
+        report.status = report.status.chars().take(64).collect();
+        report.description = report.description.map(|d| d.chars().take(MAX_DESCRIPTION_CHARS).collect());
+        Ok(report)
     }
 }

@@ -1,5 +1,6 @@
 //! The retry policy inside one invocation, and the HTTP client every adapter uses.
 
+use super::egress::{CheckedResolver, Egress};
 use std::time::Duration;
 
 /// Retry policy for one submission inside one invocation. Failures beyond it go back to the
@@ -27,8 +28,12 @@ impl RetryPolicy {
     }
 }
 
-pub fn http_client(timeout: Duration) -> reqwest::Client {
+/// The client every outbound adapter uses: bounded in time, no redirects followed (a redirect
+/// would carry the signed body elsewhere), and DNS answers filtered through `egress`.
+pub fn http_client(timeout: Duration, egress: Egress) -> reqwest::Client {
     reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(std::sync::Arc::new(CheckedResolver { egress }))
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(2)))
         .user_agent(concat!("dropline/", env!("CARGO_PKG_VERSION")))

@@ -1,5 +1,6 @@
 //! Purchase orders and cancellation notices to suppliers as signed JSON over HTTPS.
 
+use super::egress::{Egress, read_capped};
 use super::retry::{RetryPolicy, describe, http_client};
 use async_trait::async_trait;
 use dropline_app::ports::{GatewayError, SupplierGateway};
@@ -15,11 +16,15 @@ pub struct HttpSupplierGateway {
     client: reqwest::Client,
     secrets: SecretBook,
     policy: RetryPolicy,
+    egress: Egress,
 }
 
+/// The most of a supplier's answer that is read.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
 impl HttpSupplierGateway {
-    pub fn new(secrets: SecretBook, policy: RetryPolicy) -> Self {
-        Self { client: http_client(policy.timeout), secrets, policy }
+    pub fn new(secrets: SecretBook, policy: RetryPolicy, egress: Egress) -> Self {
+        Self { client: http_client(policy.timeout, egress), secrets, policy, egress }
     }
 
     /// The key to sign with for a supplier reachable over HTTPS. Configuration problems are
@@ -43,6 +48,10 @@ impl HttpSupplierGateway {
         body: &[u8],
     ) -> Result<(reqwest::StatusCode, String), GatewayError> {
         let secret = self.secret_for(supplier)?;
+        // A configuration problem: retried, it surfaces in the DLQ with this reason.
+        self.egress
+            .check_url(url)
+            .map_err(|why| GatewayError::Transient(format!("supplier {} endpoint refused: {why}", supplier.id)))?;
         let resp = self
             .client
             .post(url)
@@ -54,7 +63,8 @@ impl HttpSupplierGateway {
             .await
             .map_err(|e| GatewayError::Transient(describe(e)))?;
         let status = resp.status();
-        Ok((status, resp.text().await.unwrap_or_default()))
+        let body = read_capped(resp, MAX_ANSWER_BYTES).await.unwrap_or_default();
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
     }
 
     /// Runs `attempt` up to the policy's attempts, backing off between them; a refusal or a
@@ -99,16 +109,27 @@ impl HttpSupplierGateway {
         }
         // Only 400 and 422 say "this purchase order is wrong"; 409 says "already have it". Auth,
         // routing and size errors are our configuration: retried, they surface in the DLQ. The
-        // body (which may echo customer data) goes only into the stored rejection, never a log.
+        // body may echo the customer's details: it is not kept, only its error code when it has
+        // one (a short token such as `invalid_sku`).
         match status.as_u16() {
             409 => Ok(SubmitReceipt { supplier_reference: None, duplicate: true }),
-            400 | 422 => {
-                let snippet: String = text.chars().take(200).collect();
-                Err(GatewayError::Refused(format!("HTTP {status}: {snippet}")))
-            }
+            400 | 422 => Err(GatewayError::Refused(match error_code(&text) {
+                Some(code) => format!("HTTP {} {code}", status.as_u16()),
+                None => format!("HTTP {} (the answer's text is not kept)", status.as_u16()),
+            })),
             code => Err(GatewayError::Transient(format!("HTTP {code}"))),
         }
     }
+}
+
+/// The `error` or `code` field of a JSON answer, when it is a short token (never free text).
+fn error_code(text: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let code = ["code", "error", "reason_code"].iter().find_map(|k| v.get(*k).and_then(|c| c.as_str()))?;
+    let token = !code.is_empty()
+        && code.len() <= 64
+        && code.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    token.then(|| code.to_string())
 }
 
 #[async_trait]

@@ -64,7 +64,13 @@ impl DomainEvent {
     pub fn for_status(step: &str, record: &OrderRecord, now: DateTime<Utc>) -> Self {
         let detail_type = EventType::for_status(record.status);
         let extra = match record.status {
-            crate::order::OrderStatus::OnHold => json!({ "reasons": record.holds }),
+            // What holds it, not the messages: those may quote the customer's address, a
+            // supplier's answer or a refund; subscribers read the order for them.
+            crate::order::OrderStatus::OnHold => json!({
+                "reasons": record.holds.iter()
+                    .map(|h| json!({"code": h.code, "category": h.category, "severity": h.severity, "field": h.field}))
+                    .collect::<Vec<_>>()
+            }),
             crate::order::OrderStatus::Routed => json!({
                 "purchase_orders": record.purchase_orders.iter()
                     .map(|p| json!({"purchase_order_id": p.id, "number": p.number, "supplier_id": p.supplier_id}))

@@ -371,7 +371,7 @@ pub fn check(address: &Address, rules: &AddressRules) -> AddressVerdict {
                         FindingCode::PostalCodeInvalid,
                         HoldCategory::Address,
                         field("postal_code"),
-                        format!("{:?} is not a {} postal code (format {format})", a.postal_code, country.rules.name),
+                        format!("the postal code is not a {} postal code (format {format})", country.rules.name),
                     )
                     .resolve(format!("correct the postal code in the store; it looks like {example}")),
                 );
@@ -398,7 +398,7 @@ pub fn check(address: &Address, rules: &AddressRules) -> AddressVerdict {
                 FindingCode::RegionUnknown,
                 HoldCategory::Address,
                 field("region"),
-                format!("{:?} is not a state or province of {}", a.region, country.rules.name),
+                format!("the state or province is not one of {}", country.rules.name),
             )),
             Some(code) => {
                 set("region", &mut a.region, code.clone(), &mut changes);
@@ -414,7 +414,7 @@ pub fn check(address: &Address, rules: &AddressRules) -> AddressVerdict {
                             FindingCode::PostalCodeRegionMismatch,
                             HoldCategory::Address,
                             field("postal_code"),
-                            format!("postal code {} is not in {code}", a.postal_code),
+                            format!("the postal code is not in {code}"),
                         )
                         .resolve("check the postal code and the state or province with the customer"),
                     );
