@@ -292,3 +292,239 @@ fn the_schedules_and_routes_exist() {
         .collect();
     assert_eq!(alarmed, schedules, "every scheduled function has an error alarm");
 }
+
+/// One permission as granted: the action, the resource (logical names, `ssm:` paths), the key
+/// prefixes a `dynamodb:LeadingKeys` condition allows, and the template condition it is under.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Grant {
+    action: String,
+    resource: String,
+    leading_keys: Option<Vec<String>>,
+    only_if: Option<String>,
+}
+
+/// A resource written as the test reads it: `OrdersTable`, `OrdersTable/index/by-status`,
+/// `ssm:${SecretsPath}/suppliers/*`, `Ref:SecretsKmsKeyArn`.
+fn render_resource(v: &Value) -> String {
+    let text = match v {
+        Value::String(s) => s.clone(),
+        Value::Tagged(t) if t.tag == "!GetAtt" => {
+            return t.value.as_str().unwrap_or("").trim_end_matches(".Arn").into();
+        }
+        Value::Tagged(t) if t.tag == "!Ref" => return format!("Ref:{}", t.value.as_str().unwrap_or("")),
+        Value::Tagged(t) if t.tag == "!Sub" => match &t.value {
+            Value::String(s) => s.clone(),
+            Value::Sequence(parts) => {
+                // [template, {Name: ...}]: the variables are shown by name.
+                parts.first().and_then(Value::as_str).unwrap_or("").to_string()
+            }
+            other => format!("{other:?}"),
+        },
+        other => format!("{other:?}"),
+    };
+    let text = text.replace("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter", "ssm:");
+    let mut out = text.clone();
+    if let (Some(a), Some(b)) = (text.find("${"), text.find(".Arn}")) {
+        out = format!("{}{}{}", &text[..a], &text[a + 2..b], &text[b + 5..]);
+    }
+    out
+}
+
+fn grants(function: &Value) -> Vec<Grant> {
+    let mut out = Vec::new();
+    let policies = function["Properties"]["Policies"].as_sequence().cloned().unwrap_or_default();
+    for policy in policies {
+        for st in policy["Statement"].as_sequence().cloned().unwrap_or_default() {
+            // `!If [Condition, statement, !Ref AWS::NoValue]`: the statement, under its condition.
+            let (st, only_if) = match &st {
+                Value::Tagged(t) if t.tag == "!If" => {
+                    let parts = t.value.as_sequence().cloned().unwrap_or_default();
+                    (
+                        parts.get(1).cloned().unwrap_or(Value::Null),
+                        parts.first().and_then(Value::as_str).map(String::from),
+                    )
+                }
+                _ => (st.clone(), None),
+            };
+            assert_eq!(st["Effect"].as_str(), Some("Allow"), "{st:?}");
+            let actions: Vec<String> = match &st["Action"] {
+                Value::String(a) => vec![a.clone()],
+                Value::Sequence(s) => s.iter().filter_map(Value::as_str).map(String::from).collect(),
+                other => panic!("Action {other:?}"),
+            };
+            let resources: Vec<String> = match &st["Resource"] {
+                Value::Sequence(s) => s.iter().map(render_resource).collect(),
+                other => vec![render_resource(other)],
+            };
+            let leading_keys = st["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+                .as_sequence()
+                .map(|keys| keys.iter().filter_map(Value::as_str).map(String::from).collect::<Vec<_>>());
+            for a in &actions {
+                for r in &resources {
+                    out.push(Grant {
+                        action: a.clone(),
+                        resource: r.clone(),
+                        leading_keys: leading_keys.clone(),
+                        only_if: only_if.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Least privilege, proven against the template: each function is granted exactly what its
+/// code uses (the table below, reviewed with the code), no function but ingest (verifying
+/// webhooks and callbacks) and notify-supplier (signing, suppliers' branch only) can read a
+/// secret, catalog writes are scoped by key prefix so no function writes a supplier (its
+/// endpoint) or the routing configuration, and nothing is granted on a wildcard KMS key.
+#[test]
+fn every_function_is_granted_exactly_what_it_needs() {
+    let t = template();
+    let res = resources(&t);
+    let secrets = "ssm:${SecretsPath}";
+    let stock_and_outcomes = Some(vec!["HOLD#*", "SKU#*", "OUTCOME#*", "PERFORMANCE#*"]);
+    let g = |action: &str, resource: &str, keys: &Option<Vec<&str>>, only_if: Option<&str>| Grant {
+        action: action.into(),
+        resource: resource.into(),
+        leading_keys: keys.as_ref().map(|k| k.iter().map(|s| s.to_string()).collect()),
+        only_if: only_if.map(String::from),
+    };
+    let none = None;
+    let events = |f: &mut Vec<Grant>| f.push(g("events:PutEvents", "EventBus", &none, None));
+    let orders_rw = |f: &mut Vec<Grant>| {
+        for a in ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"] {
+            f.push(g(a, "OrdersTable", &none, None));
+        }
+    };
+    let consume = |f: &mut Vec<Grant>, queue: &str| {
+        for a in ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"] {
+            f.push(g(a, queue, &none, None));
+        }
+    };
+    let idempotency = |f: &mut Vec<Grant>| {
+        for a in ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"] {
+            f.push(g(a, "IdempotencyTable", &none, None));
+        }
+    };
+    let kms = |f: &mut Vec<Grant>| f.push(g("kms:Decrypt", "Ref:SecretsKmsKeyArn", &none, Some("HasSecretsKey")));
+    let mut needs: BTreeMap<&str, Vec<Grant>> = BTreeMap::new();
+
+    let mut f = Vec::new();
+    orders_rw(&mut f);
+    idempotency(&mut f);
+    f.push(g("dynamodb:BatchGetItem", "CatalogTable", &none, None));
+    f.push(g("dynamodb:PutItem", "CatalogTable", &stock_and_outcomes, None));
+    f.push(g("dynamodb:UpdateItem", "CatalogTable", &stock_and_outcomes, None));
+    f.push(g("sqs:SendMessage", "ValidateQueue", &none, None));
+    f.push(g("sqs:SendMessage", "RouteQueue", &none, None));
+    events(&mut f);
+    for a in ["ssm:GetParametersByPath", "ssm:GetParameter"] {
+        f.push(g(a, secrets, &none, None));
+        f.push(g(a, &format!("{secrets}/*"), &none, None));
+    }
+    kms(&mut f);
+    needs.insert("IngestFunction", f);
+
+    let mut f = Vec::new();
+    for a in ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"] {
+        f.push(g(a, "OrdersTable", &none, None));
+        for i in ["by-status", "by-customer-email", "by-customer-address"] {
+            f.push(g(a, &format!("OrdersTable/index/{i}"), &none, None));
+        }
+    }
+    for a in ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"] {
+        f.push(g(a, "CatalogTable", &none, None));
+    }
+    f.push(g("sqs:SendMessage", "RouteQueue", &none, None));
+    consume(&mut f, "ValidateQueue");
+    events(&mut f);
+    needs.insert("ValidateFunction", f);
+
+    let mut f = Vec::new();
+    orders_rw(&mut f);
+    for a in ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"] {
+        f.push(g(a, "CatalogTable", &none, None));
+    }
+    f.push(g("dynamodb:PutItem", "CatalogTable", &stock_and_outcomes, None));
+    f.push(g("dynamodb:UpdateItem", "CatalogTable", &stock_and_outcomes, None));
+    f.push(g("sqs:SendMessage", "NotifyQueue", &none, None));
+    consume(&mut f, "RouteQueue");
+    events(&mut f);
+    f.push(g("ssm:GetParameter", "ssm:${Name}", &none, Some("RoutingFromSsm")));
+    needs.insert("RouteFunction", f);
+
+    let mut f = Vec::new();
+    orders_rw(&mut f);
+    idempotency(&mut f);
+    for a in ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"] {
+        f.push(g(a, "CatalogTable", &none, None));
+    }
+    let stock = Some(vec!["HOLD#*", "SKU#*"]);
+    f.push(g("dynamodb:PutItem", "CatalogTable", &stock, None));
+    f.push(g("dynamodb:UpdateItem", "CatalogTable", &stock, None));
+    f.push(g("sqs:SendMessage", "RouteQueue", &none, None));
+    consume(&mut f, "NotifyQueue");
+    events(&mut f);
+    for a in ["ssm:GetParametersByPath", "ssm:GetParameter"] {
+        f.push(g(a, &format!("{secrets}/suppliers"), &none, None));
+        f.push(g(a, &format!("{secrets}/suppliers/*"), &none, None));
+    }
+    kms(&mut f);
+    needs.insert("NotifySupplierFunction", f);
+
+    let mut f = Vec::new();
+    orders_rw(&mut f);
+    f.push(g("dynamodb:Query", "OrdersTable/index/tracking-due", &none, None));
+    events(&mut f);
+    needs.insert("PollTrackingFunction", f);
+
+    let mut f = Vec::new();
+    orders_rw(&mut f);
+    let outcomes = Some(vec!["OUTCOME#*", "PERFORMANCE#*"]);
+    f.push(g("dynamodb:PutItem", "CatalogTable", &outcomes, None));
+    f.push(g("dynamodb:UpdateItem", "CatalogTable", &outcomes, None));
+    f.push(g("dynamodb:Query", "OrdersTable/index/by-status", &none, None));
+    f.push(g("dynamodb:Query", "OrdersTable/index/outbox-due", &none, None));
+    for q in ["ValidateQueue", "RouteQueue", "NotifyQueue"] {
+        f.push(g("sqs:SendMessage", q, &none, None));
+    }
+    events(&mut f);
+    needs.insert("EscalateFunction", f);
+
+    let functions = of_type(&res, "AWS::Serverless::Function");
+    assert_eq!(functions.len(), needs.len(), "a function without a row in this table");
+    for (name, function) in functions {
+        let granted = grants(function);
+        let mut expected = needs.get(name.as_str()).unwrap_or_else(|| panic!("{name}: no row")).clone();
+        expected.sort();
+        let extra: Vec<&Grant> = granted.iter().filter(|x| !expected.contains(x)).collect();
+        let missing: Vec<&Grant> = expected.iter().filter(|x| !granted.contains(x)).collect();
+        assert!(
+            extra.is_empty() && missing.is_empty(),
+            "{name}:\n granted beyond its needs: {extra:#?}\n missing: {missing:#?}"
+        );
+        for x in &granted {
+            assert!(!x.action.ends_with(":*") && x.resource != "*", "{name}: wildcard grant {x:?}");
+            assert!(!x.resource.contains("key/*"), "{name}: wildcard KMS key {x:?}");
+            let secret_read = x.action.starts_with("ssm:") && x.resource.starts_with(secrets);
+            assert!(
+                !secret_read || name == "IngestFunction" || x.resource.starts_with(&format!("{secrets}/suppliers")),
+                "{name} reads secrets it does not need: {x:?}"
+            );
+            let catalog_write = x.resource == "CatalogTable"
+                && !matches!(x.action.as_str(), "dynamodb:BatchGetItem" | "dynamodb:GetItem" | "dynamodb:Query");
+            if catalog_write {
+                let keys = x.leading_keys.as_ref().unwrap_or_else(|| panic!("{name}: unscoped catalog write {x:?}"));
+                assert!(
+                    keys.iter().all(|k| !k.starts_with('*')
+                        && !"SUPPLIER#".starts_with(k.trim_end_matches('*'))
+                        && !k.starts_with("ROUTING")),
+                    "{name} may write supplier or routing items: {x:?}"
+                );
+            }
+        }
+    }
+}

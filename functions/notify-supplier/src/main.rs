@@ -4,7 +4,7 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use dropline_adapters::aws::{
     AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue,
-    load_secrets,
+    load_secrets_under,
 };
 use dropline_adapters::http::{Egress, HttpSupplierGateway, RetryPolicy};
 use dropline_app::env::{parsed_or, required};
@@ -30,7 +30,8 @@ async fn main() -> Result<(), Error> {
     let max_attempts: u32 = parsed_or("DROPLINE_SUPPLIER_MAX_ATTEMPTS", 3)?;
 
     let aws = AwsClients::from_env().await;
-    let secrets = load_secrets(aws.ssm(), &secrets_path).await?;
+    // Only the suppliers' signing secrets: its policy allows no other branch.
+    let secrets = load_secrets_under(aws.ssm(), &secrets_path, Some("suppliers")).await?;
     let policy = RetryPolicy { timeout: Duration::from_millis(timeout_ms), max_attempts, ..RetryPolicy::default() };
     let catalog = Arc::new(DynamoCatalog::new(aws.dynamodb().clone(), catalog_table));
     let step = Arc::new(NotifySupplier {

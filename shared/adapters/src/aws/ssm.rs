@@ -7,7 +7,21 @@ use dropline_domain::wire::secrets::SecretBook;
 /// Loads every parameter under `path` (recursively, decrypted) into a secret book, names taken
 /// relative to `path`.
 pub async fn load_secrets(client: &aws_sdk_ssm::Client, path: &str) -> PortResult<SecretBook> {
-    let path = format!("/{}", path.trim_matches('/'));
+    load_secrets_under(client, path, None).await
+}
+
+/// Loads only the secrets below `root/scope` (e.g. `suppliers`), named relative to `root` as
+/// [`load_secrets`] names them: a function allowed to read one branch reads only that branch.
+pub async fn load_secrets_under(
+    client: &aws_sdk_ssm::Client,
+    root: &str,
+    scope: Option<&str>,
+) -> PortResult<SecretBook> {
+    let root = format!("/{}", root.trim_matches('/'));
+    let path = match scope {
+        Some(s) => format!("{root}/{}", s.trim_matches('/')),
+        None => root.clone(),
+    };
     let mut book = SecretBook::new();
     let mut token: Option<String> = None;
     loop {
@@ -22,7 +36,7 @@ pub async fn load_secrets(client: &aws_sdk_ssm::Client, path: &str) -> PortResul
             .map_err(|e| classify("GetParametersByPath", e))?;
         for p in out.parameters() {
             if let (Some(name), Some(value)) = (p.name(), p.value()) {
-                let rel = name.strip_prefix(&path).unwrap_or(name);
+                let rel = name.strip_prefix(&root).unwrap_or(name);
                 book.insert(rel, value);
             }
         }
