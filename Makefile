@@ -1,5 +1,5 @@
 # Dropline: the commands. `make demo` and `make test` are the two that matter.
-.PHONY: demo test unit lint soak fuzz dev bench build lambda sam-build emulators-up emulators-down clean
+.PHONY: demo test unit lint soak fuzz dev dev-down bench build lambda sam-build emulators-up emulators-down clean
 
 CARGO ?= cargo
 
@@ -36,6 +36,10 @@ lint:
 dev:
 	scripts/tools.sh
 	scripts/dev.sh $(ARGS)
+
+## Stops the emulators `make dev` left running (their data stays in .run/dev-dynamodb).
+dev-down:
+	scripts/emulators.sh stop
 
 ## Measurements (see docs/BENCHMARKS.md).
 bench:

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Starts or stops the local AWS stand-ins: DynamoDB Local and moto server (SQS, EventBridge,
-# SSM). `start` waits until both answer and writes their endpoints to .run/env; `stop` ends them.
+# SSM). `start` (re)starts both, waits until they answer and writes their endpoints to .run/env;
+# `up` keeps ones already running and answering (the dev runner's crash or restart loses
+# nothing), starting only what is missing; `stop` ends them. With DROPLINE_DYNAMODB_DATA=DIR,
+# DynamoDB Local keeps its tables in DIR (on disk) instead of in memory.
 # Already running endpoints are used as they are (set DROPLINE_DYNAMODB_ENDPOINT /
 # DROPLINE_MOTO_ENDPOINT, e.g. amazon/dynamodb-local in Docker).
 set -euo pipefail
@@ -30,19 +33,32 @@ stop() {
   done
 }
 
+running() { # name: its recorded process is alive
+  [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null
+}
+
 start() {
-  stop
+  [ "${1:-}" = keep ] || stop
   local ddb="${DROPLINE_DYNAMODB_ENDPOINT:-}" moto="${DROPLINE_MOTO_ENDPOINT:-}"
   if [ -z "$ddb" ]; then
-    # DynamoDB Local has no option to choose its interface; the port is only used over loopback.
-    (cd "$TOOLS/dynamodb" && exec java -Xmx512m -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
-      -inMemory -sharedDb -disableTelemetry -port "$DDB_PORT") >"$RUN/dynamodb.log" 2>&1 &
-    echo $! >"$RUN/dynamodb.pid"
+    if ! running dynamodb; then
+      local storage=(-inMemory)
+      if [ -n "${DROPLINE_DYNAMODB_DATA:-}" ]; then
+        mkdir -p "$DROPLINE_DYNAMODB_DATA"
+        storage=(-dbPath "$(cd "$DROPLINE_DYNAMODB_DATA" && pwd)")
+      fi
+      # DynamoDB Local has no option to choose its interface; the port is only used over loopback.
+      (cd "$TOOLS/dynamodb" && exec java -Xmx512m -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
+        "${storage[@]}" -sharedDb -disableTelemetry -port "$DDB_PORT") >>"$RUN/dynamodb.log" 2>&1 &
+      echo $! >"$RUN/dynamodb.pid"
+    fi
     ddb="http://127.0.0.1:$DDB_PORT"
   fi
   if [ -z "$moto" ]; then
-    "$TOOLS/venv/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$RUN/moto.log" 2>&1 &
-    echo $! >"$RUN/moto.pid"
+    if ! running moto; then
+      "$TOOLS/venv/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >>"$RUN/moto.log" 2>&1 &
+      echo $! >"$RUN/moto.pid"
+    fi
     moto="http://127.0.0.1:$MOTO_PORT"
   fi
   wait_port DynamoDB "$ddb"
@@ -64,6 +80,7 @@ ENV
 
 case "${1:-}" in
   start) start ;;
+  up) start keep ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|up|stop" >&2; exit 2 ;;
 esac

@@ -571,3 +571,73 @@ async fn supplier_feeds_update_the_catalog_and_catalog_verify_reports_problems()
     assert!(kinds.contains(&("unmapped", "BEANIE-KNT-NVY")), "{kinds:?}");
     assert!(kinds.contains(&("discontinued", "POSTER-A3-MAP")), "{kinds:?}");
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+fn dev_runner(prefix: &str, ports: (u16, u16, u16)) -> tokio::process::Child {
+    tokio::process::Command::new(binary("dropline"))
+        .args([
+            "dev",
+            "--prefix",
+            prefix,
+            "--listen",
+            &format!("127.0.0.1:{}", ports.0),
+            "--suppliers-listen",
+            &format!("127.0.0.1:{}", ports.1),
+            "--carrier-listen",
+            &format!("127.0.0.1:{}", ports.2),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn dropline dev")
+}
+
+async fn wait_for_port(port: u16) {
+    let until = Instant::now() + Duration::from_secs(60);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(Instant::now() < until, "dropline dev did not listen on {port}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `make dev` survives its runner: killed with SIGKILL right after it answered a webhook, then
+/// started again, the runner finds the order (the emulators' lifetime is not the runner's) and
+/// takes it to its supplier. It used to stop DynamoDB Local and moto on exit, losing everything.
+#[tokio::test]
+async fn the_dev_runner_killed_and_restarted_loses_nothing() {
+    let aws = aws().await;
+    let prefix = unique("devkill");
+    let ports = (free_port(), free_port(), free_port());
+    let mut first = dev_runner(&prefix, ports);
+    wait_for_port(ports.0).await;
+    let d = shopify_delivery();
+    let req = d.request(dropline_tests::SHOPIFY_SECRET);
+    let mut post = reqwest::Client::new().post(format!("http://127.0.0.1:{}{}", ports.0, req.path));
+    for (k, v) in &req.headers {
+        post = post.header(k.as_str(), v.as_bytes());
+    }
+    let answer = post.body(req.body.to_vec()).send().await.expect("post");
+    assert_eq!(answer.status().as_u16(), 200);
+    let reply: Value = answer.json().await.expect("json");
+    let order_id = OrderId::new(reply["order_id"].as_str().expect("order id")).expect("id");
+    first.start_kill().expect("kill -9");
+    let _ = first.wait().await;
+
+    let mut second = dev_runner(&prefix, ports);
+    wait_for_port(ports.0).await;
+    let store = DynamoOrderStore::new(aws.dynamodb().clone(), format!("{prefix}-orders"));
+    let until = Instant::now() + Duration::from_secs(90);
+    loop {
+        let r = store.get(&order_id).await.expect("get").expect("the order survived the runner");
+        if matches!(r.status, OrderStatus::Submitted | OrderStatus::Accepted | OrderStatus::Shipped) {
+            break;
+        }
+        assert!(Instant::now() < until, "order stuck at {} after the restart: {:?}", r.status, r.timeline);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    second.start_kill().expect("kill");
+}

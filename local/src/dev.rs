@@ -67,7 +67,18 @@ pub async fn run(opts: DevOptions) -> Result<(), String> {
         }
     }
     let catalog = Arc::new(DynamoCatalog::new(aws.dynamodb().clone(), &infra.catalog_table));
-    catalog.load(&doc).await.map_err(|e| e.to_string())?;
+    // A restart keeps the stock and reservations it finds: only a first start, or an explicit
+    // --catalog, loads the document.
+    let first = doc.suppliers.first().map(|s| s.id.clone());
+    let loaded = match &first {
+        Some(id) => {
+            dropline_app::ports::Catalog::supplier(catalog.as_ref(), id).await.map_err(|e| e.to_string())?.is_some()
+        }
+        None => false,
+    };
+    if opts.catalog.is_some() || !loaded {
+        catalog.load(&doc).await.map_err(|e| e.to_string())?;
+    }
     let routing = DynamoRoutingConfig::new(aws.dynamodb().clone(), &infra.catalog_table);
     if routing.fetch().await.map_err(|e| e.to_string())?.is_none() {
         let config = crate::demo::routing()?;
