@@ -1,5 +1,5 @@
 # Dropline: the commands. `make demo` and `make test` are the two that matter.
-.PHONY: demo test unit lint soak fuzz dev dev-down bench build lambda sam-build emulators-up emulators-down clean
+.PHONY: demo test unit lint soak soak-emulators fuzz dev dev-down bench build lambda sam-build emulators-up emulators-down clean
 
 CARGO ?= cargo
 
@@ -27,6 +27,13 @@ soak:
 ## (default 10,000,000); `make fuzz TARGETS=feed` for one. Report in .run/fuzz/report.txt.
 fuzz:
 	scripts/fuzz.sh $(TARGETS)
+
+## The simulation on DynamoDB Local and moto (the real adapters over HTTP), 1,000 orders by
+## default: `make soak-emulators SEED=3 EMULATOR_ORDERS=2000`.
+soak-emulators:
+	scripts/tools.sh
+	scripts/emulators.sh up
+	. .run/env && $(CARGO) run --release --quiet -p dropline-soak -- --emulators --seed $(SEED) --orders $(or $(EMULATOR_ORDERS),1000)
 
 lint:
 	$(CARGO) fmt --all -- --check

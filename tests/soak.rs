@@ -9,7 +9,7 @@ const OPEN: [(&str, &str); 0] = [];
 
 fn simulate(seed: u64, orders: u32) -> dropline_soak::SoakReport {
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime");
-    rt.block_on(run(SoakConfig { seed, orders, faults: Rates::DEFAULT })).expect("simulation")
+    rt.block_on(run(SoakConfig { seed, orders, faults: Rates::DEFAULT, emulators: false })).expect("simulation")
 }
 
 #[test]
@@ -31,4 +31,18 @@ fn a_few_seeds_of_a_few_hundred_orders_break_no_promise() {
             report.violations.iter().filter(|v| !OPEN.iter().any(|(class, _)| *class == v.invariant)).collect();
         assert!(unexpected.is_empty(), "{}", report.render());
     }
+}
+
+/// The same simulation on DynamoDB Local and moto (the real SDK over HTTP, the real adapters
+/// behind the fault wrappers), checked against DynamoDB's state. `make soak-emulators` runs
+/// 1,000 orders; this is its short slice.
+#[test]
+fn a_slice_on_the_emulators_breaks_no_promise() {
+    dropline_tests::require_emulators();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let report = rt
+        .block_on(run(SoakConfig { seed: 5, orders: 25, faults: Rates::DEFAULT, emulators: true }))
+        .expect("simulation");
+    assert!(report.acknowledged >= 20 && report.faults_total > 20, "{}", report.render());
+    assert!(report.violations.is_empty(), "{}", report.render());
 }

@@ -49,6 +49,7 @@ pub struct StoreUpdate<'a> {
 
 pub fn check(
     world: &World,
+    ledgers: &crate::world::Ledgers,
     acknowledged: &BTreeMap<u32, OrderId>,
     updates: &[StoreUpdate<'_>],
     books: &Books,
@@ -164,7 +165,7 @@ pub fn check(
             }
         }
     }
-    for res in world.catalog.reservations() {
+    for res in ledgers.reservations.iter().cloned() {
         let po = res.holder.split('/').next().unwrap_or("");
         let status = po_status.get(po).copied();
         let ok = matches!(status, Some(PoStatus::Pending | PoStatus::Sending | PoStatus::Submitted));
@@ -180,7 +181,7 @@ pub fn check(
             )
         });
     }
-    for o in world.catalog.offers_now() {
+    for o in ledgers.offers.iter().cloned() {
         let key = (o.sku.to_string(), o.supplier_id.to_string());
         let initial = world.initial_stock.get(&key).copied().unwrap_or(0);
         let taken = settled.get(&key).copied().unwrap_or(0);
@@ -198,7 +199,7 @@ pub fn check(
             }
         }
     }
-    let counted = world.catalog.measured_all();
+    let counted = ledgers.measured.clone();
     let suppliers: BTreeSet<String> = expected.keys().chain(counted.keys()).map(|s| s.to_string()).collect();
     for s in suppliers {
         let e = expected.iter().find(|(k, _)| k.as_str() == s).map(|(_, v)| *v).unwrap_or_default();

@@ -367,12 +367,12 @@ impl<'w> Driver<'w> {
                     }
                 }
             }
-            let in_flight: usize = Step::ALL.iter().map(|s| self.world.queues.depth(*s).0).sum();
+            let in_flight = self.world.in_flight().await;
             if received == 0 && in_flight == 0 {
                 return;
             }
             if received == 0 {
-                self.world.clock.advance(self.world.queues.visibility_timeout + Duration::seconds(1));
+                self.world.let_messages_return();
             }
         }
     }

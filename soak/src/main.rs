@@ -6,7 +6,7 @@ use dropline_soak::{SoakConfig, faults::Rates, run};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let mut cfg = SoakConfig { seed: 1, orders: 10_000, faults: Rates::DEFAULT };
+    let mut cfg = SoakConfig { seed: 1, orders: 10_000, faults: Rates::DEFAULT, emulators: false };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
@@ -21,14 +21,20 @@ fn main() -> ExitCode {
                 cfg.faults = Rates::NONE;
                 Ok(())
             }
-            other => Err(format!("unknown argument {other:?}; expected --seed N, --orders N, --no-faults")),
+            "--emulators" => {
+                cfg.emulators = true;
+                Ok(())
+            }
+            other => {
+                Err(format!("unknown argument {other:?}; expected --seed N, --orders N, --no-faults, --emulators"))
+            }
         };
         if let Err(e) = parsed {
             eprintln!("dropline-soak: {e}");
             return ExitCode::from(2);
         }
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("dropline-soak: runtime: {e}");

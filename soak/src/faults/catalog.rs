@@ -9,13 +9,13 @@ use dropline_domain::performance::{Measured, Outcome};
 use dropline_domain::primitives::ids::{OrderId, Sku, SupplierId};
 use std::sync::Arc;
 
-pub struct FaultyCatalog<C> {
+pub struct FaultyCatalog<C: ?Sized> {
     pub inner: Arc<C>,
     pub faults: Arc<FaultPlan>,
 }
 
 #[async_trait]
-impl<C: Catalog + 'static> Catalog for FaultyCatalog<C> {
+impl<C: Catalog + ?Sized + 'static> Catalog for FaultyCatalog<C> {
     async fn view(&self, skus: &[Sku]) -> PortResult<CatalogView> {
         self.faults.around("catalog.view", false, self.inner.view(skus)).await
     }
@@ -28,7 +28,7 @@ impl<C: Catalog + 'static> Catalog for FaultyCatalog<C> {
 }
 
 #[async_trait]
-impl<C: StockLedger + 'static> StockLedger for FaultyCatalog<C> {
+impl<C: StockLedger + ?Sized + 'static> StockLedger for FaultyCatalog<C> {
     async fn reserve(
         &self,
         r: &Reservation,
@@ -48,7 +48,7 @@ impl<C: StockLedger + 'static> StockLedger for FaultyCatalog<C> {
 }
 
 #[async_trait]
-impl<C: OutcomeLedger + 'static> OutcomeLedger for FaultyCatalog<C> {
+impl<C: OutcomeLedger + ?Sized + 'static> OutcomeLedger for FaultyCatalog<C> {
     async fn record(&self, outcome: &Outcome) -> PortResult<bool> {
         self.faults.around("outcomes.record", true, self.inner.record(outcome)).await
     }

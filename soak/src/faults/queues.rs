@@ -8,13 +8,13 @@ use dropline_app::ports::{PortResult, QueueConsumer, ReceivedMessage, WorkQueue}
 use dropline_domain::wire::messages::{Step, WorkMessage};
 use std::sync::Arc;
 
-pub struct FaultyQueues<Q> {
+pub struct FaultyQueues<Q: ?Sized> {
     pub inner: Arc<Q>,
     pub faults: Arc<FaultPlan>,
 }
 
 #[async_trait]
-impl<Q: WorkQueue + QueueConsumer + 'static> WorkQueue for FaultyQueues<Q> {
+impl<Q: WorkQueue + QueueConsumer + ?Sized + 'static> WorkQueue for FaultyQueues<Q> {
     async fn enqueue(&self, step: Step, messages: &[WorkMessage]) -> PortResult<()> {
         self.faults.around("queue.enqueue", true, self.inner.enqueue(step, messages)).await?;
         if self.faults.duplicate("queue.enqueue") {
@@ -26,7 +26,7 @@ impl<Q: WorkQueue + QueueConsumer + 'static> WorkQueue for FaultyQueues<Q> {
 }
 
 #[async_trait]
-impl<Q: WorkQueue + QueueConsumer + 'static> QueueConsumer for FaultyQueues<Q> {
+impl<Q: WorkQueue + QueueConsumer + ?Sized + 'static> QueueConsumer for FaultyQueues<Q> {
     async fn receive(&self, step: Step, max: usize) -> PortResult<Vec<ReceivedMessage>> {
         let mut batch = self.inner.receive(step, max).await?;
         self.faults.reorder("queue.receive", &mut batch);

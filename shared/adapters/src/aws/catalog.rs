@@ -68,6 +68,33 @@ impl DynamoCatalog {
         Ok(out)
     }
 
+    /// Every outstanding reservation in the table, for checks over a whole run (the soak on the
+    /// emulators). A Scan: never called on a request path.
+    pub async fn all_reservations(&self) -> PortResult<Vec<Reservation>> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| classify("Scan(catalog)", e))?;
+            for item in page.items() {
+                if get_s(item, "pk").is_some_and(|pk| pk.starts_with("HOLD#")) {
+                    out.extend(holds_of(item)?.0.into_values());
+                }
+            }
+            match page.last_evaluated_key() {
+                Some(k) => start = Some(k.clone()),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
     /// Every offer and supplier in the table, for operator commands (`feed import`, `catalog
     /// verify`). A Scan: never called on a request path.
     pub async fn document(&self) -> PortResult<CatalogDocument> {
