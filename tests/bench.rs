@@ -266,7 +266,7 @@ fn cpu() {
         ),
         queue: Arc::new(MemoryQueues::new(clock.clone())),
         events: Arc::new(MemoryEventBus::new()),
-        secrets: SecretBook::new().with("shopify", "bench-secret"),
+        secrets: dropline_app::secrets::SecretCache::fixed(SecretBook::new().with("shopify", "bench-secret")),
         clock,
         stock: Arc::new(MemoryCatalog::default()),
         outcomes: Arc::new(MemoryCatalog::default()),

@@ -67,7 +67,11 @@ fn document() -> (Supplier, PurchaseOrderDocument) {
 
 fn gateway(egress: Egress) -> HttpSupplierGateway {
     let policy = RetryPolicy { timeout: Duration::from_secs(2), max_attempts: 1, ..RetryPolicy::default() };
-    HttpSupplierGateway::new(SecretBook::new().with("suppliers/acme-us", "s3cret"), policy, egress)
+    HttpSupplierGateway::new(
+        dropline_app::secrets::SecretCache::fixed(SecretBook::new().with("suppliers/acme-us", "s3cret")),
+        policy,
+        egress,
+    )
 }
 
 #[tokio::test]

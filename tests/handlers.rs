@@ -271,7 +271,7 @@ async fn an_outcome_lost_to_a_crash_is_counted_on_the_suppliers_retry_and_only_o
         idempotency: dropline_app::idempotency::Idempotency::new(w.idempotency.clone(), Duration::hours(24)),
         queue: w.queues.clone(),
         events: w.bus.clone(),
-        secrets: w.pipeline.ingest.secrets.clone(),
+        secrets: dropline_app::secrets::SecretCache::fixed((*w.pipeline.ingest.secrets.current().await).clone()),
         clock: w.clock.clone(),
         stock: w.catalog.clone(),
         outcomes: Arc::new(DownLedger),
@@ -805,9 +805,11 @@ async fn a_shop_with_its_own_secret_is_not_verified_by_the_app_secret() {
         idempotency: i.idempotency.with_ttl(i.idempotency.ttl),
         queue: i.queue.clone(),
         events: i.events.clone(),
-        secrets: dropline_domain::wire::secrets::SecretBook::new()
-            .with("shopify", SHOPIFY_SECRET)
-            .with(&format!("shopify/{}", d.store), "the-shops-own-secret"),
+        secrets: dropline_app::secrets::SecretCache::fixed(
+            dropline_domain::wire::secrets::SecretBook::new()
+                .with("shopify", SHOPIFY_SECRET)
+                .with(&format!("shopify/{}", d.store), "the-shops-own-secret"),
+        ),
         clock: i.clock.clone(),
         stock: i.stock.clone(),
         outcomes: i.outcomes.clone(),
@@ -1046,4 +1048,38 @@ async fn held_order_events_name_the_reasons_not_the_customers_details() {
     for secret in ["9021X", "Atlantis", "\"message\""] {
         assert!(!text.contains(secret), "{secret} in {text}");
     }
+}
+
+/// A store whose secret was rotated (or a store added) after the function started: its first
+/// webhook fails with the loaded secrets, the secrets are read again at once, and it verifies.
+#[tokio::test]
+async fn a_secret_rotated_after_init_is_read_again_when_a_signature_fails() {
+    struct Ssm;
+    #[async_trait::async_trait]
+    impl dropline_app::ports::SecretSource for Ssm {
+        async fn load(&self) -> PortResult<dropline_domain::wire::secrets::SecretBook> {
+            Ok(dropline_domain::wire::secrets::SecretBook::new().with("shopify", "rotated-secret"))
+        }
+    }
+    let w = world();
+    let i = &w.pipeline.ingest;
+    let rotating = dropline_ingest::Ingest {
+        store: i.store.clone(),
+        idempotency: i.idempotency.with_ttl(i.idempotency.ttl),
+        queue: i.queue.clone(),
+        events: i.events.clone(),
+        secrets: dropline_app::secrets::SecretCache::new(
+            Arc::new(Ssm),
+            dropline_domain::wire::secrets::SecretBook::new().with("shopify", SHOPIFY_SECRET),
+            std::time::Duration::MAX,
+        )
+        .with_min_refresh(std::time::Duration::ZERO),
+        clock: i.clock.clone(),
+        stock: i.stock.clone(),
+        outcomes: i.outcomes.clone(),
+        time_zones: i.time_zones.clone(),
+    };
+    let d = delivery("ok_us_single");
+    assert_eq!(rotating.handle(d.request("rotated-secret")).await.status, 200);
+    assert_eq!(rotating.handle(d.request("never-configured")).await.status, 401);
 }

@@ -275,7 +275,7 @@ async fn crash_after_order_write(stack: &Stack, d: &dropline_local::demo::Delive
         idempotency: Idempotency::new(stack.idempotency.clone(), Duration::hours(24)),
         queue: Arc::new(DeadQueue),
         events: stack.events.clone(),
-        secrets: stack.secrets.clone(),
+        secrets: dropline_app::secrets::SecretCache::fixed(stack.secrets.clone()),
         clock: stack.clock.clone(),
         stock: stack.ledger.clone(),
         outcomes: stack.ledger.clone(),

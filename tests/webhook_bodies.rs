@@ -73,7 +73,7 @@ async fn run(case: &Case) -> OrderRecord {
         idempotency: Idempotency::new(w.idempotency.clone(), chrono::Duration::hours(24)),
         queue: w.queues.clone(),
         events: w.bus.clone(),
-        secrets: demo_ingest.secrets.clone(),
+        secrets: dropline_app::secrets::SecretCache::fixed((*demo_ingest.secrets.current().await).clone()),
         clock: w.clock.clone(),
         stock: w.catalog.clone(),
         outcomes: w.catalog.clone(),

@@ -170,7 +170,11 @@ pub async fn wire(
         catalog: catalog.clone(),
         stock: catalog.clone(),
         outcomes: catalog,
-        gateway: Arc::new(HttpSupplierGateway::new(secrets.clone(), RetryPolicy::default(), Egress::WITH_LOOPBACK)),
+        gateway: Arc::new(HttpSupplierGateway::new(
+            dropline_app::secrets::SecretCache::fixed(secrets.clone()),
+            RetryPolicy::default(),
+            Egress::WITH_LOOPBACK,
+        )),
         tracker: Arc::new(HttpCarrierTracker::new(carrier_url, Duration::from_secs(5), Egress::WITH_LOOPBACK)),
         clock: Arc::new(SystemClock),
         secrets,

@@ -91,7 +91,7 @@ impl Pipeline {
                 idempotency: Idempotency::new(p.idempotency.clone(), chrono::Duration::hours(24)),
                 queue: p.queue.clone(),
                 events: p.events.clone(),
-                secrets: p.secrets,
+                secrets: dropline_app::secrets::SecretCache::fixed(p.secrets),
                 clock: p.clock.clone(),
                 stock: p.stock.clone(),
                 outcomes: p.outcomes.clone(),

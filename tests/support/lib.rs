@@ -136,7 +136,11 @@ impl Stack {
             catalog: catalog.clone(),
             stock: catalog.clone(),
             outcomes: catalog.clone(),
-            gateway: Arc::new(HttpSupplierGateway::new(secrets.clone(), policy, Egress::WITH_LOOPBACK)),
+            gateway: Arc::new(HttpSupplierGateway::new(
+                dropline_app::secrets::SecretCache::fixed(secrets.clone()),
+                policy,
+                Egress::WITH_LOOPBACK,
+            )),
             tracker: Arc::new(HttpCarrierTracker::new(
                 &carrier.base_url(),
                 std::time::Duration::from_secs(2),

@@ -15,6 +15,7 @@ use dropline_app::outcomes::record_outcomes;
 use dropline_app::ports::IdempotencyStore;
 use dropline_app::ports::{Clock, Created, EventPublisher, OrderStore, OutcomeLedger, StockLedger, WorkQueue};
 use dropline_app::reroute::request_reroute;
+use dropline_app::secrets::SecretCache;
 use dropline_app::stock::{reconcile_stock, release_orphans};
 use dropline_domain::order::CanonicalOrder;
 use dropline_domain::order::OrderStatus;
@@ -85,7 +86,8 @@ pub struct Ingest {
     pub idempotency: Idempotency<dyn IdempotencyStore>,
     pub queue: Arc<dyn WorkQueue>,
     pub events: Arc<dyn EventPublisher>,
-    pub secrets: SecretBook,
+    /// Read again after a TTL, and at once (at most once a minute) when a signature fails.
+    pub secrets: SecretCache,
     pub clock: Arc<dyn Clock>,
     /// Stock reservations, released or settled as purchase orders end.
     pub stock: Arc<dyn StockLedger>,
@@ -147,10 +149,9 @@ impl Ingest {
 
     async fn shopify(&self, req: &WebRequest) -> WebResponse {
         let shop = req.header("x-shopify-shop-domain").unwrap_or("");
-        let keys = self.secrets.shopify(shop);
-        if !verified(&keys, req, SHOPIFY_HMAC) {
+        let Some(signer) = self.verify(req, SHOPIFY_HMAC, |b| b.shopify(shop)).await else {
             return unauthorized("shopify", shop);
-        }
+        };
         if shop.is_empty() {
             return WebResponse::error(400, "missing_header", "X-Shopify-Shop-Domain is required");
         }
@@ -162,7 +163,7 @@ impl Ingest {
             Ok(o) => o,
             Err(e) => return refused("shopify", &e),
         };
-        if keys.signer == Signer::App
+        if signer == Signer::App
             && let Err(refusal) = self.bind_to_first_store(&order).await
         {
             return refusal;
@@ -177,8 +178,7 @@ impl Ingest {
             return WebResponse::new(200, json!({"status": "ping_acknowledged"}));
         }
         let source = req.header("x-wc-webhook-source").unwrap_or("");
-        let keys = self.secrets.woocommerce(source);
-        if !verified(&keys, req, WOO_SIGNATURE) {
+        if self.verify(req, WOO_SIGNATURE, |b| b.woocommerce(source)).await.is_none() {
             return unauthorized("woocommerce", source);
         }
         if source.is_empty() {
@@ -239,6 +239,25 @@ impl Ingest {
                 Err(WebResponse::error(503, "unavailable", "try again later"))
             }
         }
+    }
+
+    /// Verifies the request's signature with the keys `keys_of` picks; on a mismatch, once more
+    /// with freshly read secrets (a rotation or a new store since the last read). Which kind of
+    /// secret verified it, or None.
+    async fn verify(
+        &self,
+        req: &WebRequest,
+        header: &str,
+        keys_of: impl for<'b> Fn(&'b SecretBook) -> StoreKeys<'b>,
+    ) -> Option<Signer> {
+        let book = self.secrets.current().await;
+        let keys = keys_of(&book);
+        if verified(&keys, req, header) {
+            return Some(keys.signer);
+        }
+        let fresh = self.secrets.refreshed().await?;
+        let keys = keys_of(&fresh);
+        verified(&keys, req, header).then_some(keys.signer)
     }
 
     /// Stores a mapped order exactly once and hands it to validation.
@@ -406,8 +425,12 @@ impl Ingest {
         let Ok(supplier_id) = SupplierId::new(supplier) else {
             return WebResponse::error(404, "unknown_supplier", "no such supplier");
         };
-        let keys = StoreKeys { signer: Signer::Store, secrets: self.secrets.supplier(supplier_id.as_str()) };
-        if !verified(&keys, req, SIGNATURE_HEADER) {
+        let id = supplier_id.as_str();
+        if self
+            .verify(req, SIGNATURE_HEADER, |b| StoreKeys { signer: Signer::Store, secrets: b.supplier(id) })
+            .await
+            .is_none()
+        {
             return unauthorized("supplier", supplier_id.as_str());
         }
         let callback: SupplierCallback = match channels::parse_json(&req.body) {

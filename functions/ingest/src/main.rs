@@ -3,11 +3,12 @@
 
 use dropline_adapters::aws::{
     AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue,
-    load_secrets,
+    SsmSecrets, load_secrets,
 };
 use dropline_app::env::{optional, required};
 use dropline_app::idempotency::Idempotency;
 use dropline_app::ports::SystemClock;
+use dropline_app::secrets::SecretCache;
 use dropline_domain::wire::channels::StoreTimeZones;
 use dropline_domain::wire::messages::Step;
 use dropline_ingest::Ingest;
@@ -47,7 +48,12 @@ async fn main() -> Result<(), Error> {
             QueueUrls::default().with(Step::Validate, validate_queue).with(Step::Route, route_queue),
         )),
         events: Arc::new(EventBridgePublisher::new(aws.eventbridge().clone(), event_bus)),
-        secrets,
+        // Read again every 5 minutes (and at once when a signature fails, at most once a minute).
+        secrets: SecretCache::new(
+            Arc::new(SsmSecrets { client: aws.ssm().clone(), root: secrets_path, scope: None }),
+            secrets,
+            std::time::Duration::from_secs(300),
+        ),
         clock: Arc::new(SystemClock),
         stock: catalog.clone(),
         outcomes: catalog,

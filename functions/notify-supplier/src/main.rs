@@ -4,12 +4,13 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use dropline_adapters::aws::{
     AwsClients, DynamoCatalog, DynamoIdempotencyStore, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue,
-    load_secrets_under,
+    SsmSecrets, load_secrets_under,
 };
 use dropline_adapters::http::{Egress, HttpSupplierGateway, RetryPolicy};
 use dropline_app::env::{parsed_or, required};
 use dropline_app::idempotency::Idempotency;
 use dropline_app::ports::SystemClock;
+use dropline_app::secrets::SecretCache;
 use dropline_domain::wire::messages::Step;
 use dropline_notify_supplier::NotifySupplier;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
@@ -39,7 +40,16 @@ async fn main() -> Result<(), Error> {
         catalog: catalog.clone(),
         stock: catalog,
         queue: Arc::new(SqsWorkQueue::new(aws.sqs().clone(), QueueUrls::default().with(Step::Route, route_queue))),
-        gateway: Arc::new(HttpSupplierGateway::new(secrets, policy, Egress::from_env())),
+        gateway: Arc::new(HttpSupplierGateway::new(
+            // Read again every 5 minutes: a supplier's rotated key without a redeploy.
+            SecretCache::new(
+                Arc::new(SsmSecrets { client: aws.ssm().clone(), root: secrets_path, scope: Some("suppliers".into()) }),
+                secrets,
+                Duration::from_secs(300),
+            ),
+            policy,
+            Egress::from_env(),
+        )),
         idempotency: Idempotency::new(
             Arc::new(DynamoIdempotencyStore::new(aws.dynamodb().clone(), idempotency_table)),
             chrono::Duration::days(7),

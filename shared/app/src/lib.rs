@@ -15,5 +15,6 @@ pub mod outbox;
 pub mod outcomes;
 pub mod ports;
 pub mod reroute;
+pub mod secrets;
 pub mod stock;
 pub mod telemetry;

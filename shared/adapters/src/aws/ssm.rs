@@ -47,3 +47,17 @@ pub async fn load_secrets_under(
     }
     Ok(book)
 }
+
+/// The secrets below `root/scope`, read again whenever asked (a `SecretCache` asks after its TTL).
+pub struct SsmSecrets {
+    pub client: aws_sdk_ssm::Client,
+    pub root: String,
+    pub scope: Option<String>,
+}
+
+#[async_trait::async_trait]
+impl dropline_app::ports::SecretSource for SsmSecrets {
+    async fn load(&self) -> PortResult<SecretBook> {
+        load_secrets_under(&self.client, &self.root, self.scope.as_deref()).await
+    }
+}

@@ -4,8 +4,8 @@ use super::egress::{Egress, read_capped};
 use super::retry::{RetryPolicy, describe, http_client};
 use async_trait::async_trait;
 use dropline_app::ports::{GatewayError, SupplierGateway};
+use dropline_app::secrets::SecretCache;
 use dropline_domain::catalog::Supplier;
-use dropline_domain::wire::secrets::SecretBook;
 use dropline_domain::wire::signature;
 use dropline_domain::wire::supplier::{
     CancellationNotice, IDEMPOTENCY_HEADER, PurchaseOrderDocument, SIGNATURE_HEADER, SubmitReceipt,
@@ -14,7 +14,8 @@ use dropline_domain::wire::supplier::{
 /// Sends purchase orders to `https://` supplier endpoints.
 pub struct HttpSupplierGateway {
     client: reqwest::Client,
-    secrets: SecretBook,
+    /// Read again after its TTL: a supplier's rotated key is used without a redeploy.
+    secrets: SecretCache,
     policy: RetryPolicy,
     egress: Egress,
 }
@@ -23,18 +24,19 @@ pub struct HttpSupplierGateway {
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 impl HttpSupplierGateway {
-    pub fn new(secrets: SecretBook, policy: RetryPolicy, egress: Egress) -> Self {
+    pub fn new(secrets: SecretCache, policy: RetryPolicy, egress: Egress) -> Self {
         Self { client: http_client(policy.timeout, egress), secrets, policy, egress }
     }
 
     /// The key to sign with for a supplier reachable over HTTPS. Configuration problems are
     /// retried (and end in the DLQ, with its alarm) rather than recorded as the supplier's
     /// refusal: fixing the configuration and redriving then works.
-    fn secret_for(&self, supplier: &Supplier) -> Result<&str, GatewayError> {
+    async fn secret_for(&self, supplier: &Supplier) -> Result<String, GatewayError> {
         if !dropline_domain::catalog::endpoint_allowed(&supplier.endpoint) || supplier.endpoint.starts_with("sim://") {
             return Err(GatewayError::Transient(format!("supplier {} has no usable https endpoint", supplier.id)));
         }
-        self.secrets.supplier(supplier.id.as_str()).first().copied().ok_or_else(|| {
+        let book = self.secrets.current().await;
+        book.supplier(supplier.id.as_str()).first().map(|s| s.to_string()).ok_or_else(|| {
             GatewayError::Transient(format!("no signing secret configured for supplier {}", supplier.id))
         })
     }
@@ -47,7 +49,7 @@ impl HttpSupplierGateway {
         idempotency_key: &str,
         body: &[u8],
     ) -> Result<(reqwest::StatusCode, String), GatewayError> {
-        let secret = self.secret_for(supplier)?;
+        let secret = self.secret_for(supplier).await?;
         // A configuration problem: retried, it surfaces in the DLQ with this reason.
         self.egress
             .check_url(url)
