@@ -15,6 +15,9 @@ echo "== template: cfn-lint and sam validate --lint"
 .tools/venv/bin/cfn-lint infra/template.yaml
 .tools/venv/bin/sam validate --lint -t infra/template.yaml
 
+echo "== template: checkov (a finding fails the run unless skipped in the template with its reason)"
+.tools/checkov/bin/checkov -f infra/template.yaml --framework cloudformation --compact --quiet --skip-download
+
 echo "== fuzz targets, briefly on their corpora (make fuzz runs them long)"
 scripts/fuzz.sh --brief
 

@@ -2,6 +2,7 @@
 # Installs what the tests and the build need into .tools/ (idempotent; safe to run every time):
 #   - a Python venv with moto server (SQS, EventBridge, SSM), cfn-lint and the SAM CLI (PyPI)
 #   - Amazon's DynamoDB Local, from the npm package amplify-dynamodb-simulator (run with Java)
+#   - checkov (PyPI, its own venv: its dependencies pin differently from the SAM CLI's)
 # With `lambda` as first argument it also installs cargo-lambda (PyPI), for `sam build`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ CFN_LINT_VERSION=1.58.0
 SAM_CLI_VERSION=1.170.0
 CARGO_LAMBDA_VERSION=1.9.2
 DDB_SIM_VERSION=2.9.30
+CHECKOV_VERSION=3.3.30
 
 log() { printf '[tools] %s\n' "$*" >&2; }
 
@@ -28,6 +30,13 @@ if [ ! -f "$stamp" ]; then
   "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check \
     "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION" "aws-sam-cli==$SAM_CLI_VERSION"
   touch "$stamp"
+fi
+
+if [ ! -f "$TOOLS/.checkov-$CHECKOV_VERSION" ]; then
+  log "checkov==$CHECKOV_VERSION"
+  [ -x "$TOOLS/checkov/bin/python" ] || python3 -m venv "$TOOLS/checkov"
+  "$TOOLS/checkov/bin/pip" install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
+  touch "$TOOLS/.checkov-$CHECKOV_VERSION"
 fi
 
 if [ ! -f "$TOOLS/dynamodb/DynamoDBLocal.jar" ]; then
