@@ -125,6 +125,7 @@ async fn each_function_binary_serves_one_event_through_the_runtime_api() {
     let aws = aws().await;
     let infra = provision(&aws, &unique("bin"), QueueSettings::default()).await.expect("provision");
     put_secret(&aws, &infra, "shopify", dropline_tests::SHOPIFY_SECRET).await.expect("secret");
+    put_secret(&aws, &infra, "fingerprints", "binaries-test-fingerprint-key").await.expect("secret");
     let mut doc = dropline_local::demo::catalog().expect("catalog");
     let mut supplier_secrets = HashMap::new();
     for s in &doc.suppliers {

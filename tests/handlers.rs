@@ -753,6 +753,7 @@ async fn an_event_the_bus_refused_is_delivered_later_from_the_orders_outbox() {
         events: Arc::new(DownBus),
         policy: dropline_domain::validation::ValidationPolicy::default(),
         clock: w.clock.clone(),
+        fingerprints: w.pipeline.validate.fingerprints.clone(),
     };
     let batch = w.queues.receive(Step::Validate, 10).await.expect("receive");
     let response = validate_blind.handle(dropline_local::pipeline::sqs_event(&batch)).await;

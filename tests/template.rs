@@ -394,8 +394,8 @@ fn grants(function: &Value) -> Vec<Grant> {
 
 /// Least privilege, proven against the template: each function is granted exactly what its
 /// code uses (the table below, reviewed with the code), no function but ingest (verifying
-/// webhooks and callbacks) and notify-supplier (signing, suppliers' branch only) can read a
-/// secret, catalog writes are scoped by key prefix so no function writes a supplier (its
+/// webhooks and callbacks), notify-supplier (signing, suppliers' branch only) and validate (the
+/// fingerprint key only) can read a secret, catalog writes are scoped by key prefix so no function writes a supplier (its
 /// endpoint) or the routing configuration, and nothing is granted on a wildcard KMS key.
 #[test]
 fn every_function_is_granted_exactly_what_it_needs() {
@@ -458,6 +458,8 @@ fn every_function_is_granted_exactly_what_it_needs() {
     f.push(g("sqs:SendMessage", "RouteQueue", &none, None));
     consume(&mut f, "ValidateQueue");
     events(&mut f);
+    f.push(g("ssm:GetParameter", &format!("{secrets}/fingerprints"), &none, None));
+    kms(&mut f);
     needs.insert("ValidateFunction", f);
 
     let mut f = Vec::new();
@@ -528,7 +530,10 @@ fn every_function_is_granted_exactly_what_it_needs() {
             assert!(!x.resource.contains("key/*"), "{name}: wildcard KMS key {x:?}");
             let secret_read = x.action.starts_with("ssm:") && x.resource.starts_with(secrets);
             assert!(
-                !secret_read || name == "IngestFunction" || x.resource.starts_with(&format!("{secrets}/suppliers")),
+                !secret_read
+                    || name == "IngestFunction"
+                    || (name == "NotifySupplierFunction" && x.resource.starts_with(&format!("{secrets}/suppliers")))
+                    || (name == "ValidateFunction" && x.resource == format!("{secrets}/fingerprints")),
                 "{name} reads secrets it does not need: {x:?}"
             );
             let catalog_write = x.resource == "CatalogTable"

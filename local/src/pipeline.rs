@@ -14,8 +14,12 @@ use dropline_app::ports::{
 };
 use dropline_domain::escalation::Thresholds;
 use dropline_domain::validation::ValidationPolicy;
+use dropline_domain::validation::duplicates::FingerprintKey;
 use dropline_domain::wire::messages::Step;
 use dropline_domain::wire::secrets::SecretBook;
+
+/// The fingerprint key of the demo and the tests when none is configured.
+pub const LOCAL_FINGERPRINT_KEY: &str = "dropline-local-fingerprint-key";
 use dropline_escalate::{Escalate, EscalationSummary};
 use dropline_ingest::Ingest;
 use dropline_notify_supplier::NotifySupplier;
@@ -85,6 +89,10 @@ pub fn sqs_event(messages: &[ReceivedMessage]) -> SqsEvent {
 impl Pipeline {
     /// Wires the six handlers on `ports`, with the settings the Lambda functions use.
     pub fn wire(p: Ports) -> Pipeline {
+        // The configured key (`fingerprints`), or the local runner's own.
+        let fingerprints = FingerprintKey::new(
+            p.secrets.get("fingerprints").first().map(String::as_str).unwrap_or(LOCAL_FINGERPRINT_KEY),
+        );
         Pipeline {
             ingest: Arc::new(Ingest {
                 store: p.store.clone(),
@@ -104,6 +112,7 @@ impl Pipeline {
                 events: p.events.clone(),
                 policy: p.policy.clone(),
                 clock: p.clock.clone(),
+                fingerprints,
             }),
             route: Arc::new(Route {
                 policy: p.policy.clone(),

@@ -15,7 +15,7 @@ use dropline_domain::findings::apply_overrides;
 use dropline_domain::order::OrderStatus;
 use dropline_domain::order::TimelineKind;
 use dropline_domain::primitives::ids::Sku;
-use dropline_domain::validation::duplicates::{customer_keys, probable_duplicate};
+use dropline_domain::validation::duplicates::{FingerprintKey, customer_keys, probable_duplicate};
 use dropline_domain::validation::{ValidationPolicy, validate};
 use dropline_domain::wire::messages::{Step, WorkMessage};
 use std::sync::Arc;
@@ -29,6 +29,8 @@ pub struct Validate {
     pub events: Arc<dyn EventPublisher>,
     pub policy: ValidationPolicy,
     pub clock: Arc<dyn Clock>,
+    /// The key of the customer fingerprints (duplicate detection); only validation holds it.
+    pub fingerprints: FingerprintKey,
 }
 
 impl Validate {
@@ -50,10 +52,11 @@ impl Validate {
             let window = self.policy.duplicate_window;
             let placed = record.order.created_at;
             let mut candidates = Vec::new();
-            for key in customer_keys(&record.order) {
+            let keys = customer_keys(&record.order, &self.fingerprints);
+            for key in &keys {
                 let from = placed.checked_sub_signed(window).unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
                 let to = placed.checked_add_signed(window).unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
-                candidates.extend(self.store.same_customer(&key, from, to).await?);
+                candidates.extend(self.store.same_customer(key, from, to).await?);
             }
             report.findings.extend(probable_duplicate(id, &record.order, &candidates, window));
             let updated = update_from(self.store.as_ref(), id, Some(record.clone()), |r| {
@@ -65,6 +68,8 @@ impl Validate {
                     apply_overrides(&report.findings, &r.overrides).into_iter().partition(HoldReason::holds);
                 r.warnings = warnings;
                 r.service_level = report.service_level;
+                // Into the duplicate indexes with this write: later orders find this one.
+                r.customer_keys = keys.clone();
                 if let Some(verdict) = &report.address
                     && !verdict.changes.is_empty()
                 {

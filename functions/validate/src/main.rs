@@ -3,11 +3,12 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use dropline_adapters::aws::{
-    AwsClients, DynamoCatalog, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue,
+    AwsClients, DynamoCatalog, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue, load_secret,
 };
 use dropline_app::env::required;
 use dropline_app::ports::SystemClock;
 use dropline_domain::validation::ValidationPolicy;
+use dropline_domain::validation::duplicates::FingerprintKey;
 use dropline_domain::wire::messages::Step;
 use dropline_validate::Validate;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
@@ -21,8 +22,13 @@ async fn main() -> Result<(), Error> {
     let next_queue = required("DROPLINE_ROUTE_QUEUE_URL")?;
     let event_bus = required("DROPLINE_EVENT_BUS")?;
     let policy = ValidationPolicy::from_lookup(|name| std::env::var(name).ok())?;
+    let secrets_path = required("DROPLINE_SECRETS_PATH")?;
 
     let aws = AwsClients::from_env().await;
+    // The one secret validation reads: the key of the customer fingerprints.
+    let fingerprints = load_secret(aws.ssm(), &secrets_path, "fingerprints").await?.ok_or_else(|| {
+        format!("no {secrets_path}/fingerprints: create it (a random value of 32 or more characters keys the duplicate-detection fingerprints)")
+    })?;
     let step = Arc::new(Validate {
         store: Arc::new(DynamoOrderStore::new(aws.dynamodb().clone(), orders_table)),
         catalog: Arc::new(DynamoCatalog::new(aws.dynamodb().clone(), catalog_table)),
@@ -30,6 +36,7 @@ async fn main() -> Result<(), Error> {
         events: Arc::new(EventBridgePublisher::new(aws.eventbridge().clone(), event_bus)),
         policy,
         clock: Arc::new(SystemClock),
+        fingerprints: FingerprintKey::new(fingerprints),
     });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let step = step.clone();

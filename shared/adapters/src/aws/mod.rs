@@ -54,4 +54,4 @@ pub use routing_config::routing_config_store;
 #[cfg(feature = "sqs")]
 pub use sqs::{QueueUrls, SqsWorkQueue};
 #[cfg(feature = "ssm")]
-pub use ssm::{SsmSecrets, load_secrets, load_secrets_under};
+pub use ssm::{SsmSecrets, load_secret, load_secrets, load_secrets_under};

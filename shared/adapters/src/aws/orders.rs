@@ -62,7 +62,7 @@ impl DynamoOrderStore {
             item.insert("outbox_bucket".into(), s(TRACKING_BUCKET));
             item.insert("outbox_due_at".into(), n(due.timestamp_millis()));
         }
-        for key in dropline_domain::validation::duplicates::customer_keys(&record.order) {
+        for key in &record.customer_keys {
             let attr = match key {
                 CustomerKey::Email(_) => "email_key",
                 CustomerKey::Address(_) => "address_key",

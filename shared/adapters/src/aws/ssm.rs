@@ -61,3 +61,13 @@ impl dropline_app::ports::SecretSource for SsmSecrets {
         load_secrets_under(&self.client, &self.root, self.scope.as_deref()).await
     }
 }
+
+/// One secret, `root/name` (decrypted); None when it does not exist.
+pub async fn load_secret(client: &aws_sdk_ssm::Client, root: &str, name: &str) -> PortResult<Option<String>> {
+    let full = format!("/{}/{}", root.trim_matches('/'), name.trim_matches('/'));
+    match client.get_parameter().name(&full).with_decryption(true).send().await {
+        Ok(out) => Ok(out.parameter().and_then(|p| p.value()).map(String::from)),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_parameter_not_found()) => Ok(None),
+        Err(e) => Err(classify("GetParameter", e)),
+    }
+}

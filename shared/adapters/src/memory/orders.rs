@@ -34,7 +34,7 @@ impl MemoryOrderStore {
 
     fn index(&self, record: &OrderRecord) {
         let mut customers = lock(&self.customers);
-        for key in dropline_domain::validation::duplicates::customer_keys(&record.order) {
+        for key in record.customer_keys.iter().cloned() {
             let ids = customers.entry(key).or_default();
             if !ids.contains(&record.id) {
                 ids.push(record.id.clone());
@@ -89,7 +89,7 @@ impl OrderStore for MemoryOrderStore {
         }
         let mut stored = record.clone();
         stored.version += 1;
-        let contact_changed = items.get(&record.id).is_none_or(|r| r.order != record.order);
+        let contact_changed = items.get(&record.id).is_none_or(|r| r.customer_keys != record.customer_keys);
         items.insert(stored.id.clone(), stored.clone());
         drop(items);
         if contact_changed {
@@ -175,7 +175,7 @@ impl OrderStore for MemoryOrderStore {
             .iter()
             .filter_map(|id| items.get(id))
             .filter(|r| (from..=to).contains(&r.order.created_at))
-            .filter(|r| dropline_domain::validation::duplicates::customer_keys(&r.order).contains(key))
+            .filter(|r| r.customer_keys.contains(key))
             .map(PriorOrder::of)
             .collect())
     }

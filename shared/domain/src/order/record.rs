@@ -60,6 +60,10 @@ pub struct OrderRecord {
     pub routing_exclusions: Vec<RoutingExclusion>,
     #[serde(default)]
     pub timeline: Vec<TimelineEntry>,
+    /// The customer's fingerprints as validation computed them (keyed, see
+    /// `validation::duplicates`), projected into the duplicate indexes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub customer_keys: Vec<crate::primitives::customer_key::CustomerKey>,
     /// Domain events written with the change they report and not yet acknowledged by the bus
     /// (invariant: every transition has its event here until published).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -96,6 +100,7 @@ impl OrderRecord {
             overrides: Vec::new(),
             routing: Vec::new(),
             routing_exclusions: Vec::new(),
+            customer_keys: Vec::new(),
             timeline: vec![TimelineEntry {
                 at,
                 actor: "ingest".into(),

@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod config_error;
+pub mod customer_key;
 pub mod duration;
 pub mod ids;
 pub mod local_time;

@@ -1,33 +1,49 @@
 //! Probable duplicates: the same customer (by normalized email, or by normalized address)
 //! ordering the same items within a window under another order id. The store finds candidates
-//! through indexes keyed by these fingerprints (hashes: no email or address in an index key);
-//! this module decides.
+//! through indexes keyed by these fingerprints (HMAC-SHA256 under a secret key: no email or
+//! address in an index key, and none recoverable by hashing a list of addresses); this module
+//! decides. Validation computes them and the order keeps them (`OrderRecord::customer_keys`), so
+//! only validation holds the key.
 
 use crate::findings::{FindingCode, HoldCategory, HoldReason};
 use crate::order::OrderStatus;
 use crate::order::{Address, CanonicalOrder};
 use crate::primitives::ids::OrderId;
 use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-/// One way of recognizing a customer, as an index key.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum CustomerKey {
-    Email(String),
-    Address(String),
-}
+/// The secret the customer fingerprints are keyed with (SSM `fingerprints`). Changing it makes
+/// earlier orders unrecognizable as duplicates of later ones (for the duplicate window).
+#[derive(Clone)]
+pub struct FingerprintKey(Vec<u8>);
 
-impl CustomerKey {
-    pub fn value(&self) -> &str {
-        match self {
-            CustomerKey::Email(k) | CustomerKey::Address(k) => k,
-        }
+impl FingerprintKey {
+    pub fn new(secret: impl AsRef<[u8]>) -> Self {
+        Self(secret.as_ref().to_vec())
     }
 }
+
+impl std::fmt::Debug for FingerprintKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FingerprintKey(..)")
+    }
+}
+
+pub use crate::primitives::customer_key::CustomerKey;
 
 fn fingerprint(kind: &str, normalized: &str) -> String {
     let digest = Sha256::digest(format!("dropline:{kind}:{normalized}").as_bytes());
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+fn keyed(key: &FingerprintKey, kind: &str, normalized: &str) -> String {
+    // HMAC takes a key of any length, so this cannot fail; the fallback keeps it total.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&key.0) else {
+        return fingerprint(kind, normalized);
+    };
+    mac.update(format!("dropline:{kind}:{normalized}").as_bytes());
+    mac.finalize().into_bytes().iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
 /// `Jane.Doe+shop@GMail.com` -> `janedoe@gmail.com`: case, spaces and `+tags` never make
@@ -79,14 +95,14 @@ pub fn normalize_address(a: &Address) -> Option<String> {
     Some(format!("{}|{}|{}", a.country.trim().to_uppercase(), postal, street.join(" ")))
 }
 
-/// The customer's keys for the duplicate indexes.
-pub fn customer_keys(order: &CanonicalOrder) -> Vec<CustomerKey> {
+/// The customer's keys for the duplicate indexes, keyed with `key`.
+pub fn customer_keys(order: &CanonicalOrder, key: &FingerprintKey) -> Vec<CustomerKey> {
     let mut out = Vec::new();
     if let Some(e) = order.contact.email.as_deref().and_then(normalize_email) {
-        out.push(CustomerKey::Email(fingerprint("email", &e)));
+        out.push(CustomerKey::Email(keyed(key, "email", &e)));
     }
     if let Some(a) = order.shipping_address.as_ref().and_then(normalize_address) {
-        out.push(CustomerKey::Address(fingerprint("address", &a)));
+        out.push(CustomerKey::Address(keyed(key, "address", &a)));
     }
     out
 }
@@ -183,6 +199,20 @@ mod tests {
         assert_ne!(normalize_address(&a), before);
     }
 
+    /// Keyed: a list of known emails hashed with SHA-256 does not find customers in the index,
+    /// and another deployment's key gives other fingerprints.
+    #[test]
+    fn fingerprints_are_keyed_by_the_secret() {
+        let o = sample_order();
+        let (k1, k2) = (FingerprintKey::new("one"), FingerprintKey::new("two"));
+        let (a, b) = (customer_keys(&o, &k1), customer_keys(&o, &k2));
+        assert_eq!(a, customer_keys(&o, &k1), "stable");
+        assert_ne!(a, b);
+        let email = normalize_email(o.contact.email.as_deref().unwrap_or_default()).unwrap_or_default();
+        assert_ne!(a[0].value(), fingerprint("email", &email), "not the bare hash");
+        assert_eq!(format!("{k1:?}"), "FingerprintKey(..)", "the key never reaches a log");
+    }
+
     #[test]
     fn same_customer_same_items_within_the_window_holds_naming_the_earlier_order() {
         let o = sample_order();
@@ -213,7 +243,7 @@ mod tests {
 
     #[test]
     fn keys_are_fingerprints_not_personal_data() {
-        let keys = customer_keys(&sample_order());
+        let keys = customer_keys(&sample_order(), &FingerprintKey::new("test"));
         assert_eq!(keys.len(), 2);
         for k in &keys {
             assert_eq!(k.value().len(), 32);
