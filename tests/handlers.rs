@@ -1084,3 +1084,37 @@ async fn a_secret_rotated_after_init_is_read_again_when_a_signature_fails() {
     assert_eq!(rotating.handle(d.request("rotated-secret")).await.status, 200);
     assert_eq!(rotating.handle(d.request("never-configured")).await.status, 401);
 }
+
+/// Defect 7 (part): route saved the order and crashed before giving back units it reserved and
+/// did not use. The redelivery used to go straight to the notify step, leaving them held; it now
+/// gives them back, and only them (the purchase orders' own holds stay).
+#[tokio::test]
+async fn a_redelivered_route_message_gives_back_what_a_crashed_attempt_left_held() {
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    w.pipeline.pump(Step::Validate).await.expect("validate");
+    w.pipeline.pump(Step::Route).await.expect("route");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.status, OrderStatus::Routed);
+    let line = &r.purchase_orders[0].lines[0];
+    let sku = line.sku.as_str().to_string();
+    let before = reserved(&w, &sku);
+    // What a crashed attempt reserved under a purchase order it never saved.
+    let leftover = dropline_domain::catalog::Reservation {
+        holder: dropline_domain::catalog::Reservation::holder_for(
+            &PurchaseOrderId::new(id.clone(), 9),
+            &line.line_id,
+            &r.purchase_orders[0].supplier_id,
+        ),
+        sku: line.sku.clone(),
+        supplier_id: r.purchase_orders[0].supplier_id.clone(),
+        quantity: 1,
+        at: w.clock.now(),
+    };
+    use dropline_app::ports::{StockLedger, WorkQueue};
+    w.catalog.reserve(&leftover, &|_| true).await.expect("reserve");
+    assert_eq!(reserved(&w, &sku), before + 1);
+    w.queues.enqueue(Step::Route, &[WorkMessage::order(id.clone(), "redelivery")]).await.expect("enqueue");
+    w.pipeline.pump(Step::Route).await.expect("route again");
+    assert_eq!(reserved(&w, &sku), before, "the leftover is given back, the purchase order's hold stays");
+}

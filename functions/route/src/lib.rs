@@ -337,6 +337,9 @@ impl Route {
         }
         if !changed {
             tracing::info!(order_id = %id, status = %record.status, "redelivered; finishing what the first attempt began");
+            // The first attempt may have died between its write and giving back what it
+            // reserved and did not use (or an earlier attempt's leftovers): give them back now.
+            release_orphans(self.stock.as_ref(), &record).await?;
         }
         let pending: Vec<WorkMessage> = record
             .purchase_orders

@@ -32,14 +32,15 @@ pub async fn reconcile_stock(stock: &dyn StockLedger, po: &PurchaseOrder) -> Res
     }
 }
 
-/// Ends every hold the order has that none of its live purchase orders (not sent, being sent,
-/// or waiting for the supplier's answer) owns: what a crashed routing attempt reserved and never
-/// saved, or what a cancelled, held or rerouted order no longer needs. Idempotent.
+/// Ends every hold the order has that none of its standing purchase orders owns: what a crashed
+/// routing attempt reserved and never saved, or what a rejected or cancelled one left. The holds
+/// of an accepted or shipped purchase order are not this function's: they are settled (the
+/// units leave the snapshot) by `reconcile_stock`, never given back. Idempotent.
 pub async fn release_orphans(stock: &dyn StockLedger, record: &OrderRecord) -> Result<usize, PortError> {
     let live: Vec<String> = record
         .purchase_orders
         .iter()
-        .filter(|p| matches!(p.status, PoStatus::Pending | PoStatus::Sending | PoStatus::Submitted))
+        .filter(|p| !matches!(p.status, PoStatus::Rejected | PoStatus::Cancelled))
         .flat_map(|p| p.lines.iter().map(|l| Reservation::holder_for(&p.id, &l.line_id, &p.supplier_id)))
         .collect();
     let mut skus: Vec<&Sku> = record.order.lines.iter().filter_map(|l| l.sku.as_ref()).collect();
