@@ -401,7 +401,13 @@ impl<'w> Driver<'w> {
             if still >= 6 && idle && self.every_order_settled() {
                 break;
             }
-            let step = if round < 36 { Duration::minutes(10) } else { Duration::hours(1) };
+            // Minutes while answers and retries settle, then hours, then a quarter of a day while
+            // only escalation rounds and parcels move (they count in days).
+            let step = match round {
+                0..36 => Duration::minutes(10),
+                36..96 => Duration::hours(1),
+                _ => Duration::hours(6),
+            };
             self.world.clock.advance(step);
             round += 1;
         }
