@@ -413,8 +413,8 @@ pub async fn stock_ledger<C: Catalog + StockLedger>(c: &C) {
     assert!(c.release(&sku, &a).await.expect("release"));
     assert!(!c.release(&sku, &a).await.expect("release again"), "nothing left to release");
     let winner = results.iter().zip(&racers).find(|(r, _)| matches!(r, Ok(Reserved::Taken))).expect("a winner").1;
-    assert!(c.settle(&sku, winner).await.expect("settle"));
-    assert!(!c.settle(&sku, winner).await.expect("settle again"));
+    assert!(c.settle(&sku, winner, Utc::now()).await.expect("settle"));
+    assert!(!c.settle(&sku, winner, Utc::now()).await.expect("settle again"));
     let view = c.view(std::slice::from_ref(&sku)).await.expect("view");
     let o = &view.offers_for(&sku)[0];
     assert_eq!((o.stock, o.reserved), (18, 14), "settled units leave the snapshot and the holds");

@@ -23,8 +23,11 @@ pub async fn reconcile_stock(stock: &dyn StockLedger, po: &PurchaseOrder) -> Res
     match po.status {
         PoStatus::Rejected | PoStatus::Cancelled => release_po(stock, po).await,
         PoStatus::Accepted | PoStatus::Shipped | PoStatus::Delivered => {
+            // When the supplier took the units out of its own count (as near as we know).
+            let accepted_at = po.accepted_at.unwrap_or(po.status_since);
             for line in &po.lines {
-                stock.settle(&line.sku, &Reservation::holder_for(&po.id, &line.line_id, &po.supplier_id)).await?;
+                let holder = Reservation::holder_for(&po.id, &line.line_id, &po.supplier_id);
+                stock.settle(&line.sku, &holder, accepted_at).await?;
             }
             Ok(())
         }

@@ -149,6 +149,11 @@ pub struct Offer {
     /// When the supplier counted `stock` (none: unknown age, stale wherever a limit applies).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stock_as_of: Option<DateTime<Utc>>,
+    /// Units our settlements took from `stock` since its snapshot, with when the supplier
+    /// accepted them: a feed snapshot counted before an acceptance does not include it, so
+    /// importing it must not put those units back (see `feed::apply`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settled: Vec<Settled>,
     /// Units reserved by orders routed to this offer and not yet accepted by the supplier;
     /// counted from the stock ledger into a view, never read from or written to a document.
     #[serde(skip)]
@@ -190,6 +195,7 @@ impl Offer {
             supplier_sku: supplier_sku.into(),
             stock,
             stock_as_of: None,
+            settled: Vec::new(),
             reserved: 0,
             buffer: None,
             cost,
@@ -300,11 +306,38 @@ pub struct Reservation {
     pub at: DateTime<Utc>,
 }
 
+/// Units that left an offer's stock when its supplier accepted them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settled {
+    pub at: DateTime<Utc>,
+    pub quantity: u32,
+}
+
+/// How long a settlement is remembered against feed snapshots older than it (no feed arrives
+/// that late; the list stays short).
+pub const SETTLED_MEMORY_DAYS: i64 = 30;
+/// The most settlements an offer remembers (its item must stay small).
+pub const MAX_SETTLED: usize = 200;
+
 impl Reservation {
-    /// Settling: the supplier accepted, so the held units leave its stock snapshot.
-    pub fn take_from(&self, offers: &mut [Offer]) {
+    /// Settling: the supplier accepted at `accepted_at`, so the held units leave its stock
+    /// snapshot (and are remembered against older snapshots imported later).
+    pub fn take_from(&self, offers: &mut [Offer], accepted_at: DateTime<Utc>) {
         if let Some(o) = offers.iter_mut().find(|o| o.supplier_id == self.supplier_id) {
             o.stock = o.stock.saturating_sub(self.quantity);
+            // Only what a snapshot could still be older than: newer than the stored snapshot
+            // (older ones are refused) and within the memory.
+            let horizon = accepted_at - chrono::Duration::days(SETTLED_MEMORY_DAYS);
+            let floor = o.stock_as_of.map_or(horizon, |s| s.max(horizon));
+            o.settled.retain(|s| s.at > floor);
+            o.settled.push(Settled { at: accepted_at, quantity: self.quantity });
+            o.settled.sort_by_key(|s| s.at);
+            // Bounded (a hot offer settles often): the oldest two become one at the later time,
+            // which can only make an old snapshot count fewer units, never more.
+            while o.settled.len() > MAX_SETTLED {
+                let first = o.settled.remove(0);
+                o.settled[0].quantity += first.quantity;
+            }
         }
     }
 

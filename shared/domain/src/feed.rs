@@ -245,7 +245,11 @@ pub fn apply(
             seen.insert(i, row.line);
             let before = o.clone();
             if let Some(s) = stock {
-                o.stock = s;
+                // The supplier counted at `at`: what it accepted from us after that is not in
+                // its count yet, and already left our stock; it stays out.
+                let since: u32 = o.settled.iter().filter(|x| x.at > at).map(|x| x.quantity).sum();
+                o.stock = s.saturating_sub(since);
+                o.settled.retain(|x| x.at > at);
                 o.stock_as_of = Some(at);
             }
             if let Some(c) = cost {
@@ -272,6 +276,42 @@ mod tests {
 
     fn mapping(json: &str) -> FeedMapping {
         FeedMapping::parse("m.json", json).unwrap()
+    }
+
+    /// Defect 7 (the feed): a snapshot the supplier counted before it accepted one of our orders,
+    /// imported after that acceptance settled, used to put the settled units back (oversell).
+    #[test]
+    fn a_snapshot_counted_before_an_acceptance_does_not_put_its_units_back() {
+        let m = mapping(r#"{"columns": {"supplier_sku": "Item", "stock": "Qty", "as_of": "At"}}"#);
+        let mut doc = sample_catalog_document();
+        let i = doc.offers.iter().position(|o| o.supplier_id.as_str() == "acme-us").expect("an acme offer");
+        let (supplier, item) = (doc.offers[i].supplier_id.clone(), doc.offers[i].supplier_sku.clone());
+        doc.offers[i].stock = 10;
+        let t = |h: u32| chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 27, h, 0, 0).single().expect("time");
+        // We settle 3 units the supplier accepted at 10:00.
+        let r = crate::catalog::Reservation {
+            holder: "o_x-1/1@acme-us".into(),
+            sku: doc.offers[i].sku.clone(),
+            supplier_id: supplier.clone(),
+            quantity: 3,
+            at: t(9),
+        };
+        r.take_from(&mut doc.offers[i..=i], t(10));
+        assert_eq!(doc.offers[i].stock, 7);
+        let row = |qty: &str, at: &str| RawRow {
+            line: 2,
+            fields: [("Item", item.as_str()), ("Qty", qty), ("At", at)]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        // Counted at 09:30, before the acceptance: 10 there means 7 left for us.
+        let report = apply(&m, &supplier, &mut doc.offers, &[row("10", "2026-11-27T09:30:00Z")], t(12));
+        assert_eq!((report.updated, doc.offers[i].stock), (1, 7), "{report:?}");
+        // Counted at 11:00, after it: the supplier's count already has it.
+        let report = apply(&m, &supplier, &mut doc.offers, &[row("7", "2026-11-27T11:00:00Z")], t(12));
+        assert_eq!((report.unchanged + report.updated, doc.offers[i].stock), (1, 7), "{report:?}");
+        assert!(doc.offers[i].settled.is_empty(), "a newer count makes the memory unnecessary");
     }
 
     #[test]

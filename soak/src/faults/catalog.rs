@@ -39,8 +39,8 @@ impl<C: StockLedger + ?Sized + 'static> StockLedger for FaultyCatalog<C> {
     async fn release(&self, sku: &Sku, holder: &str) -> PortResult<bool> {
         self.faults.around("stock.release", true, self.inner.release(sku, holder)).await
     }
-    async fn settle(&self, sku: &Sku, holder: &str) -> PortResult<bool> {
-        self.faults.around("stock.settle", true, self.inner.settle(sku, holder)).await
+    async fn settle(&self, sku: &Sku, holder: &str, at: chrono::DateTime<chrono::Utc>) -> PortResult<bool> {
+        self.faults.around("stock.settle", true, self.inner.settle(sku, holder, at)).await
     }
     async fn release_others(&self, sku: &Sku, order: &OrderId, live: &[String]) -> PortResult<usize> {
         self.faults.around("stock.release", true, self.inner.release_others(sku, order, live)).await

@@ -136,7 +136,7 @@ impl StockLedger for DynamoCatalog {
         Err(lost_race(sku))
     }
 
-    async fn settle(&self, sku: &Sku, holder: &str) -> PortResult<bool> {
+    async fn settle(&self, sku: &Sku, holder: &str, accepted_at: chrono::DateTime<chrono::Utc>) -> PortResult<bool> {
         for attempt in 0..LEDGER_ATTEMPTS {
             let (offers, raw, (mut holds, version)) = self.ledger_read(sku).await?;
             let Some(r) = holds.remove(holder) else { return Ok(false) };
@@ -148,7 +148,7 @@ impl StockLedger for DynamoCatalog {
                 back_off(attempt).await;
                 continue;
             };
-            r.take_from(&mut offers);
+            r.take_from(&mut offers, accepted_at);
             let json = serde_json::to_string(&offers).map_err(|e| PortError::Permanent(e.to_string()))?;
             // Both or neither: the hold ends exactly when its units leave the snapshot.
             let stock = aws_sdk_dynamodb::types::Update::builder()

@@ -120,13 +120,13 @@ impl StockLedger for MemoryCatalog {
         Ok(before - h.len())
     }
 
-    async fn settle(&self, sku: &Sku, holder: &str) -> PortResult<bool> {
+    async fn settle(&self, sku: &Sku, holder: &str, accepted_at: chrono::DateTime<chrono::Utc>) -> PortResult<bool> {
         let mut view = lock(&self.view);
         let Some(r) = lock(&self.holds).get_mut(sku).and_then(|h| h.remove(holder)) else {
             return Ok(false);
         };
         if let Some(offers) = view.offers.get_mut(sku) {
-            r.take_from(Arc::make_mut(offers).as_mut_slice());
+            r.take_from(Arc::make_mut(offers).as_mut_slice(), accepted_at);
         }
         Ok(true)
     }

@@ -2,6 +2,7 @@
 
 use super::PortResult;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use dropline_domain::catalog::{Offer, Reservation, Reserved};
 use dropline_domain::primitives::ids::{OrderId, Sku};
 
@@ -19,9 +20,9 @@ pub trait StockLedger: Send + Sync {
     ) -> PortResult<Reserved>;
     /// Gives the holder's units back; false when it held none.
     async fn release(&self, sku: &Sku, holder: &str) -> PortResult<bool>;
-    /// The supplier accepted: the held units leave its stock snapshot and the hold ends; false
-    /// when the holder held none.
-    async fn settle(&self, sku: &Sku, holder: &str) -> PortResult<bool>;
+    /// The supplier accepted (at `accepted_at`): the held units leave its stock snapshot and the
+    /// hold ends; false when the holder held none.
+    async fn settle(&self, sku: &Sku, holder: &str, accepted_at: DateTime<Utc>) -> PortResult<bool>;
     /// Gives back every hold `order` has on `sku` under a holder not in `live` (a purchase
     /// order it no longer has, or one a crashed attempt reserved for and never saved); returns
     /// how many holds ended.
