@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 
+# The workspace builds while the tools install (pip and npm mostly wait on the network).
+mkdir -p .run
+(cargo build --workspace --bins && cargo test --workspace --no-run) >.run/build.log 2>&1 &
+build=$!
 scripts/tools.sh
 scripts/emulators.sh start
 trap 'scripts/emulators.sh stop' EXIT
@@ -18,11 +22,11 @@ echo "== template: cfn-lint and sam validate --lint"
 echo "== template: checkov (a finding fails the run unless skipped in the template with its reason)"
 .tools/checkov/bin/checkov -f infra/template.yaml --framework cloudformation --compact --quiet --skip-download
 
+echo "== build (the binary tests run the real function binaries; started with the tools)"
+wait "$build" || { tail -60 .run/build.log; echo "the build failed (.run/build.log)"; exit 1; }
+
 echo "== fuzz targets, briefly on their corpora (make fuzz runs them long)"
 scripts/fuzz.sh --brief
-
-echo "== build (the binary tests run the real function binaries)"
-cargo build --workspace --bins
 
 echo "== tests"
 set +e
