@@ -42,14 +42,14 @@ impl SecretCache {
         self
     }
 
+    /// The state, even after a panic elsewhere held the lock (it is replaced whole, never torn).
+    fn state(&self) -> std::sync::MutexGuard<'_, (Instant, Arc<SecretBook>)> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn snapshot(&self) -> (Instant, Arc<SecretBook>) {
-        match self.state.lock() {
-            Ok(s) => (s.0, s.1.clone()),
-            Err(poisoned) => {
-                let s = poisoned.into_inner();
-                (s.0, s.1.clone())
-            }
-        }
+        let s = self.state();
+        (s.0, s.1.clone())
     }
 
     /// The secrets to verify or sign with now (read again first when older than the TTL).
@@ -74,10 +74,7 @@ impl SecretCache {
     async fn reload(&self) -> Option<Arc<SecretBook>> {
         let source = self.source.as_ref()?;
         let loaded = source.load().await;
-        let mut state = match self.state.lock() {
-            Ok(s) => s,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut state = self.state();
         match loaded {
             Ok(book) => {
                 *state = (Instant::now(), Arc::new(book));

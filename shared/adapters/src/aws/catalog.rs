@@ -68,10 +68,9 @@ impl DynamoCatalog {
         Ok(out)
     }
 
-    /// Every outstanding reservation in the table, for checks over a whole run (the soak on the
-    /// emulators). A Scan: never called on a request path.
-    pub async fn all_reservations(&self) -> PortResult<Vec<Reservation>> {
-        let mut out = Vec::new();
+    /// Every item of the table, page by page, to `visit`. A Scan: for operator commands and
+    /// whole-run checks only, never a request path.
+    async fn scan_all(&self, mut visit: impl FnMut(&Item) -> PortResult<()>) -> PortResult<()> {
         let mut start: Option<Item> = None;
         loop {
             let page = self
@@ -83,47 +82,44 @@ impl DynamoCatalog {
                 .await
                 .map_err(|e| classify("Scan(catalog)", e))?;
             for item in page.items() {
-                if get_s(item, "pk").is_some_and(|pk| pk.starts_with("HOLD#")) {
-                    out.extend(holds_of(item)?.0.into_values());
-                }
+                visit(item)?;
             }
             match page.last_evaluated_key() {
                 Some(k) => start = Some(k.clone()),
-                None => break,
+                None => return Ok(()),
             }
         }
+    }
+
+    /// Every outstanding reservation in the table, for checks over a whole run (the soak on the
+    /// emulators).
+    pub async fn all_reservations(&self) -> PortResult<Vec<Reservation>> {
+        let mut out = Vec::new();
+        self.scan_all(|item| {
+            if get_s(item, "pk").is_some_and(|pk| pk.starts_with("HOLD#")) {
+                out.extend(holds_of(item)?.0.into_values());
+            }
+            Ok(())
+        })
+        .await?;
         Ok(out)
     }
 
     /// Every offer and supplier in the table, for operator commands (`feed import`, `catalog
-    /// verify`). A Scan: never called on a request path.
+    /// verify`).
     pub async fn document(&self) -> PortResult<CatalogDocument> {
         let mut doc = CatalogDocument::default();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| classify("Scan(catalog)", e))?;
-            for item in page.items() {
-                if let Some(offers) = offers_of(item)? {
-                    doc.offers.extend(offers);
-                } else if let Some(json) = get_s(item, "supplier") {
-                    doc.suppliers.push(
-                        serde_json::from_str(json)
-                            .map_err(|e| PortError::Permanent(format!("catalog supplier: {e}")))?,
-                    );
-                }
+        self.scan_all(|item| {
+            if let Some(offers) = offers_of(item)? {
+                doc.offers.extend(offers);
+            } else if let Some(json) = get_s(item, "supplier") {
+                doc.suppliers.push(
+                    serde_json::from_str(json).map_err(|e| PortError::Permanent(format!("catalog supplier: {e}")))?,
+                );
             }
-            match page.last_evaluated_key() {
-                Some(k) => start = Some(k.clone()),
-                None => break,
-            }
-        }
+            Ok(())
+        })
+        .await?;
         doc.suppliers.sort_by(|a, b| a.id.cmp(&b.id));
         doc.offers.sort_by(|a, b| a.sku.cmp(&b.sku));
         Ok(doc)
