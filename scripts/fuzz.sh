@@ -31,7 +31,6 @@ cd fuzz
 cargo +nightly fuzz build --target-dir ../target/fuzz -O >&2
 mkdir -p "$ROOT/.run/fuzz"
 report="$ROOT/.run/fuzz/report.txt"
-printf '%-20s %14s %8s %8s\n' target executions corpus seconds >"$report"
 for t in "${targets[@]}"; do
   corpus="$ROOT/.run/fuzz/$t"
   mkdir -p "$corpus"
@@ -41,6 +40,9 @@ for t in "${targets[@]}"; do
     -runs="$RUNS" -max_len=65536 -malloc_limit_mb=256 -rss_limit_mb=2048 -print_final_stats=1 \
     >"$ROOT/.run/fuzz/$t.log" 2>&1 || { tail -40 "$ROOT/.run/fuzz/$t.log" >&2; log "$t failed"; exit 1; }
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$ROOT/.run/fuzz/$t.log" | grep -o '[0-9]*$' | tail -1)
-  printf '%-20s %14s %8s %8s\n' "$t" "${execs:-?}" "$(ls "$corpus" | wc -l)" "$(( $(date +%s) - start ))" >>"$report"
+  # One result per target, so runs of different targets side by side (one per core) share a report.
+  printf '%-20s %14s %8s %8s\n' "$t" "${execs:-?}" "$(ls "$corpus" | wc -l)" "$(( $(date +%s) - start ))" \
+    >"$ROOT/.run/fuzz/$t.result"
 done
+{ printf '%-20s %14s %8s %8s\n' target executions corpus seconds; cat "$ROOT"/.run/fuzz/*.result; } >"$report"
 cat "$report"
