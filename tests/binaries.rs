@@ -607,6 +607,19 @@ async fn wait_for_port(port: u16) {
     }
 }
 
+/// Posts the demo's US Shopify order to a runner's ingest; returns the order id it answered.
+async fn post_order(port: u16) -> OrderId {
+    let req = shopify_delivery().request(dropline_tests::SHOPIFY_SECRET);
+    let mut post = reqwest::Client::new().post(format!("http://127.0.0.1:{port}{}", req.path));
+    for (k, v) in &req.headers {
+        post = post.header(k.as_str(), v.as_bytes());
+    }
+    let answer = post.body(req.body.to_vec()).send().await.expect("post");
+    assert_eq!(answer.status().as_u16(), 200);
+    let reply: Value = answer.json().await.expect("json");
+    OrderId::new(reply["order_id"].as_str().expect("order id")).expect("id")
+}
+
 /// `make dev` survives its runner: killed with SIGKILL right after it answered a webhook, then
 /// started again, the runner finds the order (the emulators' lifetime is not the runner's) and
 /// takes it to its supplier. It used to stop DynamoDB Local and moto on exit, losing everything.
@@ -617,16 +630,7 @@ async fn the_dev_runner_killed_and_restarted_loses_nothing() {
     let ports = (free_port(), free_port(), free_port());
     let mut first = dev_runner(&prefix, ports);
     wait_for_port(ports.0).await;
-    let d = shopify_delivery();
-    let req = d.request(dropline_tests::SHOPIFY_SECRET);
-    let mut post = reqwest::Client::new().post(format!("http://127.0.0.1:{}{}", ports.0, req.path));
-    for (k, v) in &req.headers {
-        post = post.header(k.as_str(), v.as_bytes());
-    }
-    let answer = post.body(req.body.to_vec()).send().await.expect("post");
-    assert_eq!(answer.status().as_u16(), 200);
-    let reply: Value = answer.json().await.expect("json");
-    let order_id = OrderId::new(reply["order_id"].as_str().expect("order id")).expect("id");
+    let order_id = post_order(ports.0).await;
     first.start_kill().expect("kill -9");
     let _ = first.wait().await;
 
@@ -643,4 +647,140 @@ async fn the_dev_runner_killed_and_restarted_loses_nothing() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     second.start_kill().expect("kill");
+}
+
+/// What the independent supplier stand-in saw: each purchase-order request with its time, its
+/// idempotency key, whether its signature verified, the status it was answered with, and its
+/// body.
+#[derive(Default)]
+struct StandInBooks {
+    failing: bool,
+    requests: Vec<(Instant, String, bool, u16, Vec<u8>)>,
+}
+
+/// A supplier stand-in of its own (not the runner's simulated suppliers): it survives the
+/// runner, checks each request's signature, and answers 500 while `failing`.
+async fn supplier_stand_in(secret: String) -> (u16, std::sync::Arc<std::sync::Mutex<StandInBooks>>) {
+    use axum::http::{HeaderMap, StatusCode};
+    use dropline_domain::wire::supplier::{IDEMPOTENCY_HEADER, SIGNATURE_HEADER};
+    let books = std::sync::Arc::new(std::sync::Mutex::new(StandInBooks { failing: true, ..Default::default() }));
+    let seen = books.clone();
+    let app = axum::Router::new().route(
+        "/po",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let seen = seen.clone();
+            async move {
+                let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                let signed = dropline_domain::wire::signature::verify(&[&secret], &body, &header(SIGNATURE_HEADER));
+                let mut b = seen.lock().expect("books");
+                let status = if b.failing { 500 } else { 200 };
+                b.requests.push((Instant::now(), header(IDEMPOTENCY_HEADER), signed, status, body.to_vec()));
+                let code = StatusCode::from_u16(status).expect("status");
+                (code, axum::Json(json!({ "supplier_reference": "STAND-IN-1" })))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (port, books)
+}
+
+/// Defect 3b, measured from outside. The runner (`dropline dev`) sends a purchase order to an
+/// independent supplier stand-in, which answers 500; the runner is killed with SIGKILL during
+/// its backoff and started again. The send's lock used to outlive the invocation by 15 minutes:
+/// every redelivery was refused ("being sent by another invocation") until the message
+/// dead-lettered and escalation sent it about 20 minutes later. Now the lock ends with the
+/// invocation, the first redelivery sends, and the supplier gets the same idempotency key: one
+/// purchase order, accepted once. The delay after the restart is printed (the message's
+/// visibility timeout bounds it; tests assert no wall-clock time).
+#[tokio::test]
+async fn a_send_cut_short_by_kill_9_reaches_the_supplier_on_the_first_redelivery() {
+    let aws = aws().await;
+    let prefix = unique("sendkill");
+    let (stand_in, books) = supplier_stand_in(dropline_local::demo::supplier_secret("northwind-us")).await;
+    let mut doc: Value =
+        serde_json::to_value(dropline_local::demo::catalog().expect("catalog")).expect("catalog as json");
+    for s in doc["suppliers"].as_array_mut().expect("suppliers") {
+        if s["id"] == "northwind-us" {
+            s["endpoint"] = json!(format!("http://127.0.0.1:{stand_in}/po"));
+        }
+    }
+    let dir = std::env::temp_dir().join(&prefix);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let catalog = dir.join("catalog.json");
+    std::fs::write(&catalog, doc.to_string()).expect("write");
+    let ports = (free_port(), free_port(), free_port());
+    let runner = |with_catalog: bool, log: &str| {
+        let mut c = tokio::process::Command::new(binary("dropline"));
+        c.args(["dev", "--prefix", &prefix, "--listen", &format!("127.0.0.1:{}", ports.0)])
+            .args(["--suppliers-listen", &format!("127.0.0.1:{}", ports.1)])
+            .args(["--carrier-listen", &format!("127.0.0.1:{}", ports.2)]);
+        if with_catalog {
+            c.arg("--catalog").arg(&catalog);
+        }
+        c.stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join(log)).expect("log"))
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn dropline dev")
+    };
+
+    let mut first = runner(true, "first.log");
+    wait_for_port(ports.0).await;
+    let order_id = post_order(ports.0).await;
+
+    // The first attempt is answered 500; the runner dies in the backoff before its retry.
+    let until = Instant::now() + Duration::from_secs(90);
+    while books.lock().expect("books").requests.is_empty() {
+        assert!(Instant::now() < until, "the purchase order never reached the stand-in");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    first.start_kill().expect("kill -9");
+    let _ = first.wait().await;
+    books.lock().expect("books").failing = false;
+    let attempts_before = books.lock().expect("books").requests.len();
+
+    let restarted = Instant::now();
+    let mut second = runner(false, "second.log");
+    let until = Instant::now() + Duration::from_secs(180);
+    let delivered_at = loop {
+        if let Some(r) = books.lock().expect("books").requests.iter().find(|r| r.3 == 200) {
+            break r.0;
+        }
+        assert!(Instant::now() < until, "the purchase order did not reach the supplier after the restart");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    println!(
+        "kill -9 mid-send: {attempts_before} attempt(s) answered 500 before the kill; the purchase order reached the \
+         supplier {:.1} s after the restart",
+        (delivered_at - restarted).as_secs_f64()
+    );
+    let store = DynamoOrderStore::new(aws.dynamodb().clone(), format!("{prefix}-orders"));
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = store.get(&order_id).await.expect("get").expect("order");
+        if r.status == OrderStatus::Submitted {
+            break;
+        }
+        assert!(Instant::now() < until, "order at {} after the supplier took it: {:?}", r.status, r.timeline);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    second.start_kill().expect("kill");
+    let _ = second.wait().await;
+
+    let b = books.lock().expect("books");
+    assert!(b.requests.iter().all(|r| r.2), "every request signed with the supplier's secret");
+    let keys: std::collections::BTreeSet<&str> = b.requests.iter().map(|r| r.1.as_str()).collect();
+    assert_eq!(keys.len(), 1, "one purchase order, one idempotency key: {keys:?}");
+    // Same key, same body: the retry after the crash sent the first attempt's document (it
+    // carried the status time, which the send itself moves).
+    assert!(b.requests.iter().all(|r| r.4 == b.requests[0].4), "a retry changed the body under the same key");
+    assert_eq!(b.requests.iter().filter(|r| r.3 == 200).count(), 1, "accepted once");
+    let log = std::fs::read_to_string(dir.join("second.log")).expect("log");
+    assert!(!log.contains("being sent by another invocation"), "a redelivery met the dead invocation's lock");
+    assert!(!log.contains("changed after it was sent"), "the redelivery saw a different document");
+    // Off a terminal the runner logs JSON lines, never colour codes.
+    assert!(!log.contains('\u{1b}'), "colour codes in a log file");
+    assert!(log.lines().count() > 2 && log.lines().all(|l| serde_json::from_str::<Value>(l).is_ok()), "{log}");
 }

@@ -50,6 +50,7 @@ fn document() -> (Supplier, PurchaseOrderDocument) {
         lines: vec![],
         status: PoStatus::Pending,
         status_since: Utc::now(),
+        created_at: None,
         submitted_at: None,
         accepted_at: None,
         supplier_reference: None,

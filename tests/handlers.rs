@@ -1110,6 +1110,7 @@ async fn a_redelivered_route_message_gives_back_what_a_crashed_attempt_left_held
         supplier_id: r.purchase_orders[0].supplier_id.clone(),
         quantity: 1,
         at: w.clock.now(),
+        owner_checked: false,
     };
     use dropline_app::ports::{StockLedger, WorkQueue};
     w.catalog.reserve(&leftover, &|_| true).await.expect("reserve");
@@ -1117,4 +1118,59 @@ async fn a_redelivered_route_message_gives_back_what_a_crashed_attempt_left_held
     w.queues.enqueue(Step::Route, &[WorkMessage::order(id.clone(), "redelivery")]).await.expect("enqueue");
     w.pipeline.pump(Step::Route).await.expect("route again");
     assert_eq!(reserved(&w, &sku), before, "the leftover is given back, the purchase order's hold stays");
+}
+
+/// Defect 7 (the expiry): a hold that no purchase order owns (a routing attempt that died
+/// before saving, an order held on a path that never saw the hold) used to block its units
+/// forever: nothing read `Reservation.at`. Once old enough that its taker has finished, the
+/// next order needing the units checks its owner and ends it; a purchase order's own hold is
+/// kept and marked checked, so it is looked at once.
+#[tokio::test]
+async fn a_hold_no_purchase_order_owns_stops_blocking_once_its_taker_has_finished() {
+    use dropline_app::ports::StockLedger;
+    use dropline_domain::catalog::Reservation;
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    w.pipeline.pump(Step::Validate).await.expect("validate");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    // Another order's crashed attempt took every unit of every offer of the order's SKUs.
+    let ghost = OrderId::new("o_ffffffffffffffff").expect("id");
+    let mut leftovers = Vec::new();
+    for line in &r.order.lines {
+        let sku = line.sku.clone().expect("sku");
+        for offer in w.catalog.lookup(std::slice::from_ref(&sku), false).offers_for(&sku) {
+            let hold = Reservation {
+                holder: Reservation::holder_for(
+                    &PurchaseOrderId::new(ghost.clone(), 1),
+                    &line.line_id,
+                    &offer.supplier_id,
+                ),
+                sku: sku.clone(),
+                supplier_id: offer.supplier_id.clone(),
+                quantity: offer.stock - offer.reserved,
+                at: w.clock.now(),
+                owner_checked: false,
+            };
+            w.catalog.reserve(&hold, &|_| true).await.expect("reserve");
+            leftovers.push(hold);
+        }
+    }
+    // A hold that young may be a live attempt's: the check leaves it alone.
+    let sku = leftovers[0].sku.clone();
+    w.clock.advance(Duration::minutes(19));
+    let ended = dropline_app::stock::reclaim_stale(w.catalog.as_ref(), w.store.as_ref(), &sku, w.clock.now()).await;
+    assert_eq!(ended.expect("check"), 0, "not yet due");
+    w.clock.advance(Duration::minutes(2));
+    w.pipeline.pump(Step::Route).await.expect("route");
+    let r = w.store.get(&id).await.expect("get").expect("order");
+    assert_eq!(r.status, OrderStatus::Routed, "{:?}", r.holds);
+    let holds = w.catalog.holds(&sku).await.expect("holds");
+    assert!(holds.iter().all(|h| h.held_by(&id)), "every leftover ended: {holds:?}");
+    assert!(!holds.is_empty(), "the purchase order's own hold stands");
+    // Later, the purchase order's hold is checked once: owned, so kept.
+    w.clock.advance(Duration::minutes(30));
+    let ended = dropline_app::stock::reclaim_stale(w.catalog.as_ref(), w.store.as_ref(), &sku, w.clock.now()).await;
+    assert_eq!(ended.expect("check"), 0);
+    let holds = w.catalog.holds(&sku).await.expect("holds");
+    assert!(!holds.is_empty() && holds.iter().all(|h| h.owner_checked), "{holds:?}");
 }

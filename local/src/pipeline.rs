@@ -63,6 +63,16 @@ pub struct Pipeline {
     pub consumer: Arc<dyn QueueConsumer>,
 }
 
+/// How long the runner lets one invocation run, as a Lambda timeout would, and the deadline it
+/// gives notify-supplier (whose send locks end 5 s after it). Shorter than the local queues'
+/// visibility timeout by more than that margin, so when a crashed invocation's message comes
+/// back its locks have ended and the first redelivery sends.
+pub const INVOCATION_SECONDS: u32 = 20;
+const _: () = assert!(
+    INVOCATION_SECONDS as i64 + dropline_notify_supplier::LEASE_MARGIN_SECONDS
+        < crate::provision::QUEUE_VISIBILITY_SECONDS as i64
+);
+
 /// What one pass over a queue did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Pumped {
@@ -167,13 +177,22 @@ impl Pipeline {
             return Ok(Pumped::default());
         }
         let event = sqs_event(&batch);
-        let response = match step {
-            Step::Validate => self.validate.handle(event).await,
-            Step::Route => self.route.handle(event).await,
-            // As Lambda would: the invocation ends by the function's timeout.
-            Step::NotifySupplier => {
-                self.notify.handle_by(event, Some(self.notify.clock.now() + self.notify.send_lock)).await
+        let invocation = async {
+            match step {
+                Step::Validate => self.validate.handle(event).await,
+                Step::Route => self.route.handle(event).await,
+                Step::NotifySupplier => {
+                    let deadline = self.notify.clock.now() + chrono::Duration::seconds(INVOCATION_SECONDS.into());
+                    self.notify.handle_by(event, Some(deadline)).await
+                }
             }
+        };
+        // As Lambda would: the invocation ends by its timeout, and then none of its messages is
+        // deleted (they come back after their visibility timeout).
+        let budget = std::time::Duration::from_secs(INVOCATION_SECONDS.into());
+        let Ok(response) = tokio::time::timeout(budget, invocation).await else {
+            tracing::warn!(step = %step, messages = batch.len(), "invocation timed out; its messages come back");
+            return Ok(Pumped { received: batch.len(), failed: batch.len() });
         };
         let failed: HashSet<String> = response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
         for m in &batch {

@@ -31,9 +31,12 @@ pub struct QueueSettings {
     pub max_receive_count: u32,
 }
 
+/// The local queues' visibility timeout: a message a crashed invocation held comes back after it.
+pub const QUEUE_VISIBILITY_SECONDS: u32 = 30;
+
 impl Default for QueueSettings {
     fn default() -> Self {
-        Self { visibility_timeout_s: 30, max_receive_count: 5 }
+        Self { visibility_timeout_s: QUEUE_VISIBILITY_SECONDS, max_receive_count: 5 }
     }
 }
 

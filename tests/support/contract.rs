@@ -104,6 +104,7 @@ pub async fn order_store(store: &dyn OrderStore) {
         lines: vec![],
         status: PoStatus::Shipped,
         status_since: now,
+        created_at: None,
         submitted_at: None,
         accepted_at: None,
         supplier_reference: None,
@@ -376,6 +377,7 @@ pub async fn stock_ledger<C: Catalog + StockLedger>(c: &C) {
         supplier_id: acme.clone(),
         quantity,
         at,
+        owner_checked: false,
     };
     let fits = |q: u32| move |o: &Offer| o.stock.saturating_sub(o.reserved) >= q;
     let order_a = OrderId::new("o_aaaaaaaaaaaaaaaa").expect("id");
@@ -439,9 +441,24 @@ pub async fn stock_ledger<C: Catalog + StockLedger>(c: &C) {
     let mut expected = vec![live.as_str(), other.as_str()];
     expected.sort();
     assert_eq!(holders, expected);
-    for h in [&live, &other] {
-        c.release(&sku, h).await.expect("clean up");
-    }
+
+    // Stale holds: every hold of the SKU is listed, and one is ended only when it was taken no
+    // later than the caller saw (a retry's newer hold under the same holder is kept).
+    let mut listed: Vec<String> = c.holds(&sku).await.expect("holds").into_iter().map(|r| r.holder).collect();
+    listed.sort();
+    assert_eq!(listed, expected);
+    let earlier = at - Duration::seconds(1);
+    assert!(!c.record_owner_check(&sku, &live, earlier, false).await.expect("newer"), "taken again since");
+    assert!(c.record_owner_check(&sku, &other, at, true).await.expect("owned"));
+    assert!(c.record_owner_check(&sku, &live, at, false).await.expect("orphan"));
+    assert!(!c.record_owner_check(&sku, &live, at, false).await.expect("again"), "already ended");
+    assert!(!c.record_owner_check(&sku, "o_eeeeeeeeeeeeeeee-1/1@acme", at, false).await.expect("none"), "never held");
+    let left = c.holds(&sku).await.expect("holds");
+    assert_eq!(
+        left.iter().map(|r| (r.holder.as_str(), r.owner_checked)).collect::<Vec<_>>(),
+        vec![(other.as_str(), true)]
+    );
+    c.release(&sku, &other).await.expect("clean up");
 }
 
 /// The duplicate indexes: orders of one customer (by email, by address) in a time range, with

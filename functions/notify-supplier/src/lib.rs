@@ -51,7 +51,7 @@ pub struct NotifySupplier {
 }
 
 /// Past the invocation's deadline, for clocks that disagree by a little.
-const LEASE_MARGIN_SECONDS: i64 = 5;
+pub const LEASE_MARGIN_SECONDS: i64 = 5;
 
 /// What the idempotency record stores about a send.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -16,7 +16,7 @@ use dropline_app::order_update::{load_order, update_from};
 use dropline_app::outbox;
 use dropline_app::outcomes::record_outcomes;
 use dropline_app::ports::{Catalog, Clock, EventPublisher, OrderStore, OutcomeLedger, StockLedger, WorkQueue};
-use dropline_app::stock::release_orphans;
+use dropline_app::stock::{reclaim_stale, release_orphans};
 use dropline_domain::catalog::Reserved;
 use dropline_domain::catalog::{Availability, CatalogView, Offer, Reservation};
 use dropline_domain::findings::FindingCode;
@@ -55,6 +55,7 @@ pub async fn reserve_pos(
                 supplier_id: po.supplier_id.clone(),
                 quantity: line.quantity,
                 at: now,
+                owner_checked: false,
             };
             let need = line.quantity;
             let fits = |o: &Offer| match o.availability(supplier, now) {
@@ -135,8 +136,11 @@ impl Route {
         let first = record.purchase_orders.iter().map(|p| p.id.seq()).max().unwrap_or(0);
         let mut lost = Vec::new();
         let mut held_before = Vec::new();
-        for _attempt in 0..3 {
-            let full = self.catalog.view(&skus).await?;
+        for attempt in 0..3 {
+            let mut full = self.catalog.view(&skus).await?;
+            if attempt == 0 && self.reclaim_stale_holds(&full, now).await? > 0 {
+                full = self.catalog.view(&skus).await?;
+            }
             held_before = full.reservations.iter().filter(|r| r.held_by(&record.id)).cloned().collect();
             let view = full.without_reservations_of(&record.id);
             let request = Request {
@@ -209,6 +213,21 @@ impl Route {
             taken: Vec::new(),
             held_before,
         })
+    }
+
+    /// The owner check on the holds in the way: a hold old enough that its taker has finished,
+    /// and not checked yet, is ended unless a standing purchase order owns it (a routing attempt
+    /// that died before saving, an order held or cancelled on a path that never saw the hold),
+    /// so a leaked hold blocks no order for longer than the check's age. Returns how many ended.
+    async fn reclaim_stale_holds(&self, view: &CatalogView, now: DateTime<Utc>) -> Result<usize, StepError> {
+        let mut due: Vec<&Sku> = view.reservations.iter().filter(|r| r.due_owner_check(now)).map(|r| &r.sku).collect();
+        due.sort();
+        due.dedup();
+        let mut ended = 0;
+        for sku in due {
+            ended += reclaim_stale(self.stock.as_ref(), self.store.as_ref(), sku, now).await?;
+        }
+        Ok(ended)
     }
 
     /// Validation estimated the margin with the cheapest offers and the catalog's shipping

@@ -1,6 +1,7 @@
 //! A purchase order's stock reservations brought in line with its status.
 
-use crate::ports::{PortError, StockLedger};
+use crate::ports::{OrderStore, PortError, StockLedger};
+use chrono::{DateTime, Utc};
 use dropline_domain::catalog::Reservation;
 use dropline_domain::order::OrderRecord;
 use dropline_domain::order::PoStatus;
@@ -35,17 +36,57 @@ pub async fn reconcile_stock(stock: &dyn StockLedger, po: &PurchaseOrder) -> Res
     }
 }
 
+/// The holders of `record`'s standing purchase orders' lines (rejected and cancelled ones own
+/// nothing).
+fn owned_holders(record: &OrderRecord) -> Vec<String> {
+    record
+        .purchase_orders
+        .iter()
+        .filter(|p| !matches!(p.status, PoStatus::Rejected | PoStatus::Cancelled))
+        .flat_map(|p| p.lines.iter().map(|l| Reservation::holder_for(&p.id, &l.line_id, &p.supplier_id)))
+        .collect()
+}
+
+/// The owner check: ends every hold on `sku` old enough that the attempt which took it has
+/// finished (`Reservation::due_owner_check`) and that its order's standing purchase orders do
+/// not own (those they own are marked checked, so each hold is checked once), whatever left it (a routing attempt that died before saving, an order held or
+/// cancelled on a path that never saw the hold). A key lookup per owner order, no scan; a hold
+/// taken again since it was read is kept (`release_stale`). Returns how many holds ended.
+pub async fn reclaim_stale(
+    stock: &dyn StockLedger,
+    orders: &dyn OrderStore,
+    sku: &Sku,
+    now: DateTime<Utc>,
+) -> Result<usize, PortError> {
+    let mut stale: Vec<Reservation> = stock.holds(sku).await?.into_iter().filter(|r| r.due_owner_check(now)).collect();
+    stale.sort_by(|a, b| a.holder.cmp(&b.holder));
+    let mut ended = 0;
+    let mut owner: Option<(String, Vec<String>)> = None;
+    for r in stale {
+        let Some(order) = r.order_id() else {
+            tracing::warn!(sku = %sku, "a hold not in Dropline's form is left alone");
+            continue;
+        };
+        // Holds are sorted by holder, so one order's come together: its record is read once.
+        if owner.as_ref().is_none_or(|(id, _)| id != order.as_str()) {
+            let owned = orders.get(&order).await?.map(|rec| owned_holders(&rec)).unwrap_or_default();
+            owner = Some((order.to_string(), owned));
+        }
+        let owned = owner.as_ref().is_some_and(|(_, owned)| owned.contains(&r.holder));
+        if stock.record_owner_check(sku, &r.holder, r.at, owned).await? && !owned {
+            tracing::info!(order_id = %order, sku = %sku, quantity = r.quantity, "an orphaned hold ended");
+            ended += 1;
+        }
+    }
+    Ok(ended)
+}
+
 /// Ends every hold the order has that none of its standing purchase orders owns: what a crashed
 /// routing attempt reserved and never saved, or what a rejected or cancelled one left. The holds
 /// of an accepted or shipped purchase order are not this function's: they are settled (the
 /// units leave the snapshot) by `reconcile_stock`, never given back. Idempotent.
 pub async fn release_orphans(stock: &dyn StockLedger, record: &OrderRecord) -> Result<usize, PortError> {
-    let live: Vec<String> = record
-        .purchase_orders
-        .iter()
-        .filter(|p| !matches!(p.status, PoStatus::Rejected | PoStatus::Cancelled))
-        .flat_map(|p| p.lines.iter().map(|l| Reservation::holder_for(&p.id, &l.line_id, &p.supplier_id)))
-        .collect();
+    let live = owned_holders(record);
     let mut skus: Vec<&Sku> = record.order.lines.iter().filter_map(|l| l.sku.as_ref()).collect();
     skus.sort();
     skus.dedup();

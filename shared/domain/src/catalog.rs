@@ -304,6 +304,9 @@ pub struct Reservation {
     pub supplier_id: SupplierId,
     pub quantity: u32,
     pub at: DateTime<Utc>,
+    /// An owner check found a standing purchase order owning it: it is not checked again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub owner_checked: bool,
 }
 
 /// Units that left an offer's stock when its supplier accepted them.
@@ -348,7 +351,23 @@ impl Reservation {
     pub fn held_by(&self, order: &crate::primitives::ids::OrderId) -> bool {
         self.holder.strip_prefix(order.as_str()).is_some_and(|rest| rest.starts_with('-'))
     }
+    /// The order whose purchase order holds the units (None for a holder not in Dropline's form).
+    pub fn order_id(&self) -> Option<crate::primitives::ids::OrderId> {
+        let (po, _) = self.holder.split_once('/')?;
+        crate::primitives::ids::PurchaseOrderId::parse(po).ok().map(|p| p.order_id().clone())
+    }
+    /// Due an owner check: old enough that whoever took it has finished: an invocation that reserves either saves
+    /// the purchase order owning the hold or dies within its timeout (Lambda's longest is 15
+    /// minutes), so a hold this old that no standing purchase order owns is an orphan, and
+    /// giving it back cannot race the attempt that took it.
+    pub fn due_owner_check(&self, now: DateTime<Utc>) -> bool {
+        !self.owner_checked && now - self.at >= chrono::Duration::minutes(HOLD_OWNER_CHECK_AFTER_MINUTES)
+    }
 }
+
+/// A hold is checked against its owner (and ended when none owns it) once it is this old: longer
+/// than any invocation can run (Lambda stops one at 15 minutes), with a margin for clock skew.
+pub const HOLD_OWNER_CHECK_AFTER_MINUTES: i64 = 20;
 
 /// The part of the catalog one order needs: the offers for its SKUs and the suppliers behind them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -441,6 +460,24 @@ pub fn reservation_check(
     offer.reserved =
         holds.values().filter(|h| h.supplier_id == r.supplier_id).map(|h| h.quantity).fold(0u32, u32::saturating_add);
     (!fits(&offer)).then_some(Reserved::Refused(Box::new(offer)))
+}
+
+/// An owner check's answer applied to a SKU's holds (what every stock ledger does between its
+/// read and its write): the hold of `holder` taken at `taken_by` is ended when not `owned`,
+/// marked checked when owned. False (nothing to write) when that hold is not there: ended, or
+/// taken again since under the same holder.
+pub fn apply_owner_check(
+    holds: &mut BTreeMap<String, Reservation>,
+    holder: &str,
+    taken_by: DateTime<Utc>,
+    owned: bool,
+) -> bool {
+    match holds.get_mut(holder) {
+        Some(r) if r.at == taken_by && owned => r.owner_checked = true,
+        Some(r) if r.at == taken_by => drop(holds.remove(holder)),
+        _ => return false,
+    }
+    true
 }
 
 #[cfg(test)]
@@ -549,6 +586,7 @@ mod tests {
             supplier_id: SupplierId::new("acme-us").unwrap(),
             quantity,
             at: Utc::now(),
+            owner_checked: false,
         };
         let acme = SupplierId::new("acme-us").unwrap();
         view.count_reservations(vec![

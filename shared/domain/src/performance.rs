@@ -302,6 +302,7 @@ mod tests {
             lines: vec![],
             status,
             status_since: t(0),
+            created_at: None,
             submitted_at: Some(t(0)),
             accepted_at: None,
             supplier_reference: None,

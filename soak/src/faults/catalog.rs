@@ -45,6 +45,19 @@ impl<C: StockLedger + ?Sized + 'static> StockLedger for FaultyCatalog<C> {
     async fn release_others(&self, sku: &Sku, order: &OrderId, live: &[String]) -> PortResult<usize> {
         self.faults.around("stock.release", true, self.inner.release_others(sku, order, live)).await
     }
+    async fn holds(&self, sku: &Sku) -> PortResult<Vec<Reservation>> {
+        self.faults.around("stock.holds", false, self.inner.holds(sku)).await
+    }
+    async fn record_owner_check(
+        &self,
+        sku: &Sku,
+        holder: &str,
+        taken_by: chrono::DateTime<chrono::Utc>,
+        owned: bool,
+    ) -> PortResult<bool> {
+        let check = self.inner.record_owner_check(sku, holder, taken_by, owned);
+        self.faults.around("stock.release", true, check).await
+    }
 }
 
 #[async_trait]

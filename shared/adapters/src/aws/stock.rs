@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use dropline_app::ports::{PortError, PortResult, StockLedger};
 use dropline_domain::catalog::{Offer, Reservation};
-use dropline_domain::catalog::{Reserved, reservation_check};
+use dropline_domain::catalog::{Reserved, apply_owner_check, reservation_check};
 use dropline_domain::primitives::ids::{OrderId, Sku};
 use std::collections::BTreeMap;
 
@@ -130,6 +130,32 @@ impl StockLedger for DynamoCatalog {
             }
             if self.write_holds(sku, &holds, version).await? {
                 return Ok(ended);
+            }
+            back_off(attempt).await;
+        }
+        Err(lost_race(sku))
+    }
+
+    async fn holds(&self, sku: &Sku) -> PortResult<Vec<Reservation>> {
+        let (_, _, (holds, _)) = self.ledger_read(sku).await?;
+        Ok(holds.into_values().collect())
+    }
+
+    async fn record_owner_check(
+        &self,
+        sku: &Sku,
+        holder: &str,
+        taken_by: chrono::DateTime<chrono::Utc>,
+        owned: bool,
+    ) -> PortResult<bool> {
+        for attempt in 0..LEDGER_ATTEMPTS {
+            let (_, _, (mut holds, version)) = self.ledger_read(sku).await?;
+            if !apply_owner_check(&mut holds, holder, taken_by, owned) {
+                return Ok(false);
+            }
+            // Under the version read: a retry's new hold under the same holder fails the write.
+            if self.write_holds(sku, &holds, version).await? {
+                return Ok(true);
             }
             back_off(attempt).await;
         }

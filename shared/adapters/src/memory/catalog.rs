@@ -4,7 +4,7 @@ use super::sync::lock;
 use async_trait::async_trait;
 use dropline_app::ports::{Catalog, OutcomeLedger, PortResult, StockLedger};
 use dropline_domain::catalog::{CatalogDocument, CatalogView, Offer, Reservation, Supplier};
-use dropline_domain::catalog::{Reserved, reservation_check};
+use dropline_domain::catalog::{Reserved, apply_owner_check, reservation_check};
 use dropline_domain::performance::{Measured, Outcome};
 use dropline_domain::primitives::ids::{OrderId, Sku, SupplierId};
 use std::collections::{BTreeMap, HashMap};
@@ -118,6 +118,21 @@ impl StockLedger for MemoryCatalog {
         let before = h.len();
         h.retain(|holder, r| !r.held_by(order) || live.iter().any(|l| l == holder));
         Ok(before - h.len())
+    }
+
+    async fn holds(&self, sku: &Sku) -> PortResult<Vec<Reservation>> {
+        Ok(lock(&self.holds).get(sku).map(|h| h.values().cloned().collect()).unwrap_or_default())
+    }
+
+    async fn record_owner_check(
+        &self,
+        sku: &Sku,
+        holder: &str,
+        taken_by: chrono::DateTime<chrono::Utc>,
+        owned: bool,
+    ) -> PortResult<bool> {
+        let mut holds = lock(&self.holds);
+        Ok(holds.get_mut(sku).is_some_and(|h| apply_owner_check(h, holder, taken_by, owned)))
     }
 
     async fn settle(&self, sku: &Sku, holder: &str, accepted_at: chrono::DateTime<chrono::Utc>) -> PortResult<bool> {

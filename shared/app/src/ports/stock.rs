@@ -27,4 +27,17 @@ pub trait StockLedger: Send + Sync {
     /// order it no longer has, or one a crashed attempt reserved for and never saved); returns
     /// how many holds ended.
     async fn release_others(&self, sku: &Sku, order: &OrderId, live: &[String]) -> PortResult<usize>;
+    /// Every hold on `sku` (a key lookup).
+    async fn holds(&self, sku: &Sku) -> PortResult<Vec<Reservation>>;
+    /// Records an owner check of `holder`'s hold, if it is still the hold taken at `taken_by`
+    /// (one taken again since, by a retry reserving under the same holder, is not the check's):
+    /// ended when no standing purchase order `owned` it, marked checked when one did. False
+    /// when the hold was not there as seen.
+    async fn record_owner_check(
+        &self,
+        sku: &Sku,
+        holder: &str,
+        taken_by: DateTime<Utc>,
+        owned: bool,
+    ) -> PortResult<bool>;
 }

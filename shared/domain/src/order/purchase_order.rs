@@ -118,6 +118,10 @@ pub struct PurchaseOrder {
     pub lines: Vec<PoLine>,
     pub status: PoStatus,
     pub status_since: DateTime<Utc>,
+    /// When routing created it: the issue date the supplier's document carries, the same on
+    /// every attempt (None on records written before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submitted_at: Option<DateTime<Utc>>,
     /// When the supplier accepted it (or shipped it, which implies acceptance); kept when it

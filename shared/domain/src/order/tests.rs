@@ -37,6 +37,7 @@ fn add_po(r: &mut OrderRecord, seq: u16) -> PurchaseOrderId {
             .collect(),
         status: PoStatus::Pending,
         status_since: Utc::now(),
+        created_at: None,
         submitted_at: None,
         accepted_at: None,
         supplier_reference: None,
@@ -342,4 +343,25 @@ fn the_acknowledgment_window_counts_from_the_submission() {
     // A promise without a window (stored before) keeps its deadline.
     let old = Promise { ack_window_minutes: None, ..r.po(&po).unwrap().promise.clone().unwrap() };
     assert_eq!(old.ack_by_from(sent + chrono::Duration::hours(100)), old.ack_by);
+}
+
+/// Found by the kill -9 measurement (defect 3b): the supplier's document carried the purchase
+/// order's status time, which the send itself moves (PENDING -> SENDING), so a retry after a
+/// crash sent a different body under the same idempotency key (and, while the dead attempt's
+/// record stood, was poisoned as "changed after it was sent"). The document is the same on
+/// every attempt.
+#[test]
+fn the_suppliers_document_is_the_same_on_every_attempt() {
+    use crate::wire::supplier::PurchaseOrderDocument;
+    let now = Utc::now();
+    let mut r = record();
+    r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
+    let po = add_po(&mut r, 1);
+    r.purchase_orders[0].created_at = Some(now);
+    r.transition(OrderStatus::Routed, "route", "", now).unwrap();
+    let first = PurchaseOrderDocument::build(&r, r.po(&po).unwrap());
+    r.transition_po(&po, PoStatus::Sending, "notify", "", now + chrono::Duration::seconds(7)).unwrap();
+    let retry = PurchaseOrderDocument::build(&r, r.po(&po).unwrap());
+    assert_eq!(serde_json::to_vec(&first).unwrap(), serde_json::to_vec(&retry).unwrap());
+    assert_eq!(retry.created_at, now);
 }

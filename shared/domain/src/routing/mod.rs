@@ -75,6 +75,7 @@ impl PlannedPo {
             lines: self.lines,
             status: PoStatus::Pending,
             status_since: now,
+            created_at: Some(now),
             submitted_at: None,
             accepted_at: None,
             supplier_reference: None,

@@ -162,7 +162,9 @@ impl PurchaseOrderDocument {
             customer_email: o.contact.email.clone(),
             customer_phone: o.contact.phone.clone(),
             shipping_method: o.shipping_method.as_ref().map(|m| m.code.clone()),
-            created_at: po.status_since,
+            // Not the status time: a send marks the purchase order SENDING, and its retry must
+            // carry the same body under the same idempotency key.
+            created_at: po.created_at.unwrap_or(po.status_since),
         }
     }
 }
