@@ -444,7 +444,8 @@ mod aws_benches {
 
     pub async fn requests() {
         println!("\n== AWS requests per order, happy path (webhook to delivered)");
-        let mut stack = Stack::start(StackOptions::default()).await;
+        // Notify-supplier leases its messages as in Lambda (one ChangeMessageVisibilityBatch).
+        let mut stack = Stack::start(StackOptions { lease_messages: true, ..Default::default() }).await;
         // The runner plays Lambda's event source mapping: its receives and deletes are AWS's, not
         // the functions', so it gets clients of its own that are not counted.
         let observer = AwsClients::from_env().await;

@@ -961,6 +961,42 @@ impl dropline_app::ports::SupplierGateway for HangsOnce {
     }
 }
 
+/// The demo's notify-supplier with another gateway, queue and retry delay.
+fn notify_like(
+    n: &dropline_notify_supplier::NotifySupplier,
+    gateway: Arc<dyn dropline_app::ports::SupplierGateway>,
+    queue: Arc<dyn dropline_app::ports::WorkQueue>,
+    retry_after: Option<Duration>,
+) -> dropline_notify_supplier::NotifySupplier {
+    dropline_notify_supplier::NotifySupplier {
+        store: n.store.clone(),
+        catalog: n.catalog.clone(),
+        gateway,
+        idempotency: n.idempotency.with_ttl(n.idempotency.ttl),
+        events: n.events.clone(),
+        clock: n.clock.clone(),
+        stock: n.stock.clone(),
+        queue,
+        send_lock: n.send_lock,
+        retry_after,
+    }
+}
+
+/// Receives the purchase order's message and runs `crashing` on it (Lambda's deadline 30 s
+/// away) until it hangs mid-send, then kills it there.
+async fn crash_mid_send(
+    w: &DemoWorld,
+    crashing: &dropline_notify_supplier::NotifySupplier,
+    queue: &dyn dropline_app::ports::QueueConsumer,
+) {
+    let batch = queue.receive(Step::NotifySupplier, 10).await.expect("receive");
+    assert_eq!(batch.len(), 1);
+    let deadline = w.clock.now() + Duration::seconds(30);
+    let run = crashing.handle_by(sqs_event(&batch), Some(deadline));
+    let crashed = tokio::time::timeout(std::time::Duration::from_millis(50), run).await;
+    assert!(crashed.is_err(), "the send hung until the crash");
+}
+
 /// Defect 3b: a crash mid-send left the purchase order's 15-minute send lock held by a dead
 /// invocation, so every redelivery in that time was refused ("being sent by another
 /// invocation") and spent its receive count. The lock now ends with its invocation.
@@ -971,27 +1007,9 @@ async fn a_send_cut_short_by_a_crash_is_taken_up_by_the_first_redelivery() {
     w.pipeline.pump(Step::Validate).await.expect("validate");
     w.pipeline.pump(Step::Route).await.expect("route");
     let n = &w.pipeline.notify;
-    let crashing = dropline_notify_supplier::NotifySupplier {
-        store: n.store.clone(),
-        catalog: n.catalog.clone(),
-        gateway: Arc::new(HangsOnce { inner: w.suppliers.clone(), hung: false.into() }),
-        idempotency: n.idempotency.with_ttl(n.idempotency.ttl),
-        events: n.events.clone(),
-        clock: n.clock.clone(),
-        stock: n.stock.clone(),
-        queue: n.queue.clone(),
-        send_lock: n.send_lock,
-    };
-    let batch = w.queues.receive(Step::NotifySupplier, 10).await.expect("receive");
-    assert_eq!(batch.len(), 1);
-    // Lambda's deadline is 30 s away; the invocation is killed mid-send.
-    let deadline = w.clock.now() + Duration::seconds(30);
-    let crashed = tokio::time::timeout(
-        std::time::Duration::from_millis(50),
-        crashing.handle_by(sqs_event(&batch), Some(deadline)),
-    )
-    .await;
-    assert!(crashed.is_err(), "the send hung until the crash");
+    let hangs = Arc::new(HangsOnce { inner: w.suppliers.clone(), hung: false.into() });
+    let crashing = notify_like(n, hangs, n.queue.clone(), n.retry_after);
+    crash_mid_send(&w, &crashing, w.queues.as_ref()).await;
     // SQS shows the message again after its visibility timeout (180 s in the template).
     w.clock.advance(Duration::seconds(181));
     let again = w.queues.receive(Step::NotifySupplier, 10).await.expect("receive");
@@ -1001,6 +1019,56 @@ async fn a_send_cut_short_by_a_crash_is_taken_up_by_the_first_redelivery() {
     assert_eq!(w.suppliers.requests(), 1, "sent once");
     let r = w.store.get(&id).await.expect("get").expect("order");
     assert_eq!(r.status, OrderStatus::Submitted);
+}
+
+/// Defect 3b, the message's side: the queue hides a received message for 180 s (six times the
+/// function's timeout, as AWS advises), so a send cut short by a crash waited three minutes for
+/// its redelivery even once its lock had ended. Notify-supplier now leases its messages for as
+/// long as its locks (the deadline plus the margin, plus a second): the crashed invocation's
+/// message is back 36 s after it began, and sent then. A message that failed is hidden for the
+/// queue's own timeout again, so retries keep their pace.
+#[tokio::test]
+async fn a_crashed_sends_message_comes_back_when_its_lease_ends_not_after_the_queues_timeout() {
+    use dropline_app::ports::{QueueConsumer, WorkQueue};
+    let w = world();
+    let id = ingest(&w, "ok_us_single").await;
+    w.pipeline.pump(Step::Validate).await.expect("validate");
+    w.pipeline.pump(Step::Route).await.expect("route");
+    // The template's queue: 180 s visibility.
+    let mut q = dropline_adapters::memory::MemoryQueues::new(w.clock.clone());
+    q.visibility_timeout = Duration::seconds(180);
+    let queue = Arc::new(q);
+    let pending = w.queues.receive(Step::NotifySupplier, 10).await.expect("receive");
+    let messages: Vec<WorkMessage> = pending.iter().map(|m| WorkMessage::parse(&m.body).expect("message")).collect();
+    queue.enqueue(Step::NotifySupplier, &messages).await.expect("enqueue");
+    let n = &w.pipeline.notify;
+    let notify = |gateway: Arc<dyn dropline_app::ports::SupplierGateway>| {
+        notify_like(n, gateway, queue.clone(), Some(Duration::seconds(180)))
+    };
+    let crashing = notify(Arc::new(HangsOnce { inner: w.suppliers.clone(), hung: false.into() }));
+    crash_mid_send(&w, &crashing, queue.as_ref()).await;
+    w.clock.advance(Duration::seconds(35));
+    assert!(queue.receive(Step::NotifySupplier, 10).await.expect("receive").is_empty(), "leased while its locks stand");
+    w.clock.advance(Duration::seconds(2));
+    let again = queue.receive(Step::NotifySupplier, 10).await.expect("receive");
+    assert_eq!(again.len(), 1, "back when the lease ended, not after 180 s");
+    let answer =
+        notify(w.suppliers.clone()).handle_by(sqs_event(&again), Some(w.clock.now() + Duration::seconds(30))).await;
+    assert!(answer.batch_item_failures.is_empty(), "sent on the first redelivery");
+    queue.delete(Step::NotifySupplier, &again[0].receipt).await.expect("delete, as Lambda does");
+    assert_eq!(w.suppliers.requests(), 1, "sent once");
+    assert_eq!(w.store.get(&id).await.expect("get").expect("order").status, OrderStatus::Submitted);
+
+    // A message that fails is hidden for the queue's timeout again, not the lease.
+    queue.enqueue(Step::NotifySupplier, &[WorkMessage::order(id.clone(), "test")]).await.expect("enqueue");
+    let poison = queue.receive(Step::NotifySupplier, 10).await.expect("receive");
+    let answer =
+        notify(w.suppliers.clone()).handle_by(sqs_event(&poison), Some(w.clock.now() + Duration::seconds(30))).await;
+    assert_eq!(answer.batch_item_failures.len(), 1, "a message without a purchase order fails");
+    w.clock.advance(Duration::seconds(60));
+    assert!(queue.receive(Step::NotifySupplier, 10).await.expect("receive").is_empty(), "not back after the lease");
+    w.clock.advance(Duration::seconds(121));
+    assert_eq!(queue.receive(Step::NotifySupplier, 10).await.expect("receive").len(), 1, "back after 180 s");
 }
 
 /// An order too large for its record is refused at once with 413 (it used to be a 503 the store

@@ -266,6 +266,9 @@ impl WorkQueue for DeadQueue {
     async fn enqueue(&self, _step: Step, _messages: &[WorkMessage]) -> PortResult<()> {
         std::future::pending().await
     }
+    async fn keep_hidden(&self, _step: Step, _receipts: &[String], _seconds: u32) -> PortResult<()> {
+        std::future::pending().await
+    }
 }
 
 /// Runs ingest until it is about to enqueue, then "kills the process".

@@ -213,6 +213,10 @@ fn every_queue_has_a_dead_letter_queue_with_an_alarm_and_consumers_are_safe() {
         let timeout = f["Properties"]["Timeout"].as_u64().or(t["Globals"]["Function"]["Timeout"].as_u64()).unwrap_or(3);
         let visibility = q["Properties"]["VisibilityTimeout"].as_u64().unwrap_or(30);
         assert!(visibility >= 6 * timeout, "{name}: visibility {visibility} s < 6 x {fname} timeout {timeout} s");
+        // A consumer that leases its messages gives a failed one the queue's own timeout back.
+        if let Some(retry) = f["Properties"]["Environment"]["Variables"]["DROPLINE_RETRY_AFTER_SECONDS"].as_str() {
+            assert_eq!(retry.parse::<u64>().ok(), Some(visibility), "{fname}: retry after = {name}'s visibility");
+        }
     }
 }
 

@@ -150,6 +150,7 @@ pub fn world(doc: &CatalogDocument) -> DemoWorld {
         secrets.insert(&format!("suppliers/{}", s.id), &supplier_secret(s.id.as_str()));
     }
     let pipeline = Pipeline::wire(Ports {
+        queue_visibility: Some(queues.visibility_timeout),
         store: store.clone(),
         idempotency: idempotency.clone(),
         queue: queues.clone(),

@@ -162,6 +162,7 @@ pub async fn wire(
     let secrets = load_secrets(aws.ssm(), &infra.secrets_path).await.map_err(|e| e.to_string())?;
     let queues = Arc::new(SqsWorkQueue::new(aws.sqs().clone(), infra.queues.clone()));
     Ok(Pipeline::wire(Ports {
+        queue_visibility: Some(chrono::Duration::seconds(crate::provision::QUEUE_VISIBILITY_SECONDS.into())),
         store: Arc::new(DynamoOrderStore::new(aws.dynamodb().clone(), &infra.orders_table)),
         idempotency: Arc::new(DynamoIdempotencyStore::new(aws.dynamodb().clone(), &infra.idempotency_table)),
         queue: queues.clone(),

@@ -51,6 +51,10 @@ pub struct Ports {
     pub routing: Arc<ConfigCache>,
     /// Supplier outcomes (the catalog's adapter).
     pub outcomes: Arc<dyn OutcomeLedger>,
+    /// The queues' visibility timeout, which notify-supplier gives a failed message back after
+    /// leasing its messages for its own lifetime; None where the queue's clock is not the
+    /// handlers' (then nothing is leased).
+    pub queue_visibility: Option<chrono::Duration>,
 }
 
 pub struct Pipeline {
@@ -148,6 +152,7 @@ impl Pipeline {
                 clock: p.clock.clone(),
                 // The function's timeout (infra/template.yaml): a send's lock ends with it.
                 send_lock: chrono::Duration::seconds(30),
+                retry_after: p.queue_visibility,
             }),
             poll: Arc::new(PollTracking {
                 store: p.store.clone(),

@@ -204,7 +204,14 @@ fn assemble(
         Arc::new(FaultyQueues { inner: parts.queues, faults: faults.clone() });
     let faulty_catalog: Arc<FaultyCatalog<dyn Ledger>> =
         Arc::new(FaultyCatalog { inner: parts.ledger, faults: faults.clone() });
+    // Notify-supplier leases its messages on the simulation's clock; SQS on the emulators keeps
+    // real time, so there the queue's own timeout (0) applies.
+    let queue_visibility = match &backend {
+        Backend::Memory { queues, .. } => Some(queues.visibility_timeout),
+        Backend::Emulators(_) => None,
+    };
     let pipeline = Pipeline::wire(Ports {
+        queue_visibility,
         store: faulty_store.clone(),
         idempotency: Arc::new(FaultyIdempotency { inner: parts.idempotency, faults: faults.clone() }),
         queue: faulty_queues.clone(),

@@ -288,9 +288,25 @@ pub async fn work_queue<Q: WorkQueue + QueueConsumer + ?Sized>(
     }
     assert!(q.receive(Step::Route, 10).await.expect("receive").is_empty(), "queues are separate");
 
+    // A lease on the third: kept hidden past the queue's timeout, then let go at once.
+    let lease = u32::try_from(visibility_s + 3).expect("small");
+    q.keep_hidden(Step::NotifySupplier, std::slice::from_ref(&got[2].receipt), lease).await.expect("lease");
+    pass_time(visibility_s + 1).await;
+    assert!(q.receive(Step::NotifySupplier, 10).await.expect("receive").is_empty(), "hidden past the queue's timeout");
+    q.keep_hidden(Step::NotifySupplier, std::slice::from_ref(&got[2].receipt), 0).await.expect("let go");
+    let mut back = Vec::new();
+    for _ in 0..5 {
+        back = q.receive(Step::NotifySupplier, 10).await.expect("receive");
+        if !back.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(back.len(), 1, "visible again once let go");
+    assert_eq!((back[0].message_id.as_str(), back[0].receive_count), (got[2].message_id.as_str(), 2));
+
     // The third is never deleted: it comes back after the visibility timeout, then, past
     // maxReceiveCount, lands in the dead-letter queue.
-    let mut receives = 1;
+    let mut receives = 2;
     for _ in 0..(max_receive * 4) {
         pass_time(visibility_s + 1).await;
         let again = q.receive(Step::NotifySupplier, 10).await.expect("receive");

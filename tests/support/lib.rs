@@ -55,6 +55,10 @@ pub struct StackOptions {
     pub supplier_behaviour: HashMap<String, SupplierBehaviour>,
     /// The routing configuration to publish (the demo's when none).
     pub routing: Option<String>,
+    /// Whether notify-supplier leases its messages as in Lambda. Off by default: the lease is
+    /// reckoned on the manual clock, which SQS does not follow (a crashed invocation's message
+    /// would stay hidden for real seconds).
+    pub lease_messages: bool,
 }
 
 impl Default for StackOptions {
@@ -63,6 +67,7 @@ impl Default for StackOptions {
             queues: QueueSettings { visibility_timeout_s: 2, max_receive_count: 3 },
             supplier_behaviour: HashMap::new(),
             routing: None,
+            lease_messages: false,
         }
     }
 }
@@ -128,6 +133,9 @@ impl Stack {
             .version;
         routing.publish(version, &demo_routing).await.expect("publish routing configuration");
         let pipeline = Pipeline::wire(Ports {
+            queue_visibility: opts
+                .lease_messages
+                .then(|| chrono::Duration::seconds(opts.queues.visibility_timeout_s.into())),
             store: store.clone(),
             idempotency: idempotency.clone(),
             queue: queues.clone(),

@@ -25,7 +25,7 @@ use dropline_domain::order::EventType;
 use dropline_domain::order::{OrderRecord, PurchaseOrder, Rejection};
 use dropline_domain::order::{OrderStatus, PoStatus};
 use dropline_domain::primitives::ids::PurchaseOrderId;
-use dropline_domain::wire::messages::WorkMessage;
+use dropline_domain::wire::messages::{Step, WorkMessage};
 use dropline_domain::wire::supplier::{CancellationNotice, PurchaseOrderDocument, SubmitReceipt};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -42,12 +42,17 @@ pub struct NotifySupplier {
     pub clock: Arc<dyn Clock>,
     /// Stock reservations: a refused purchase order gives its units back.
     pub stock: Arc<dyn StockLedger>,
-    /// The route queue: a refused purchase order sends its lines back to routing.
+    /// The route queue: a refused purchase order sends its lines back to routing. And its own
+    /// queue, whose messages it leases for as long as the invocation lives.
     pub queue: Arc<dyn WorkQueue>,
     /// How long a send holds its purchase order's lock when the invocation's deadline is not
     /// known (the function's timeout): no send outlives its invocation, so a lock that ends
     /// with it never lets a retry overlap a send still in flight.
     pub send_lock: Duration,
+    /// How long a message that failed stays hidden before its retry: the queue's own
+    /// visibility timeout, which the lease shortened. None: messages are not leased (the
+    /// queue's timeout applies), where the queue's clock is not the handler's.
+    pub retry_after: Option<Duration>,
 }
 
 /// Past the invocation's deadline, for clocks that disagree by a little.
@@ -67,9 +72,42 @@ impl NotifySupplier {
     }
 
     /// One invocation that must end by `deadline` (Lambda's): the send locks it takes end then.
+    ///
+    /// The messages are leased for as long as the locks (plus a second) instead of the queue's
+    /// visibility timeout (six times the function's, as AWS advises): when the invocation dies
+    /// (a crash, a timeout), its messages come back as soon as its locks have ended, and the
+    /// first redelivery sends. A message that failed is hidden for the queue's own timeout
+    /// again, so retries keep their pace. Both are best effort: without them the queue's
+    /// timeout applies.
     pub async fn handle_by(&self, event: SqsEvent, deadline: Option<DateTime<Utc>>) -> SqsBatchResponse {
         let lease = self.lease_until(deadline);
-        process_batch(ACTOR, event, |m| self.process_until(m, lease)).await
+        let receipts: Vec<(String, String)> =
+            event.records.iter().filter_map(|r| Some((r.message_id.clone()?, r.receipt_handle.clone()?))).collect();
+        let leased = deadline.and(self.retry_after);
+        if leased.is_some() {
+            let all: Vec<String> = receipts.iter().map(|(_, r)| r.clone()).collect();
+            self.hide_for(&all, lease - self.clock.now() + Duration::seconds(1)).await;
+        }
+        let response = process_batch(ACTOR, event, |m| self.process_until(m, lease)).await;
+        if let Some(retry_after) = leased {
+            let failed: Vec<String> = receipts
+                .iter()
+                .filter(|(id, _)| response.batch_item_failures.iter().any(|f| &f.item_identifier == id))
+                .map(|(_, r)| r.clone())
+                .collect();
+            self.hide_for(&failed, retry_after).await;
+        }
+        response
+    }
+
+    async fn hide_for(&self, receipts: &[String], span: Duration) {
+        if receipts.is_empty() {
+            return;
+        }
+        let seconds = u32::try_from(span.num_seconds().max(0)).unwrap_or(u32::MAX);
+        if let Err(e) = self.queue.keep_hidden(Step::NotifySupplier, receipts, seconds).await {
+            tracing::warn!(error = %e, messages = receipts.len(), "message visibility unchanged; the queue's own applies");
+        }
     }
 
     fn lease_until(&self, deadline: Option<DateTime<Utc>>) -> DateTime<Utc> {

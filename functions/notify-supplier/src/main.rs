@@ -27,6 +27,10 @@ async fn main() -> Result<(), Error> {
     let secrets_path = required("DROPLINE_SECRETS_PATH")?;
     // A refused purchase order sends its lines back to routing.
     let route_queue = required("DROPLINE_ROUTE_QUEUE_URL")?;
+    // Its own queue: it leases the messages it handles (their visibility) for its lifetime.
+    let own_queue = required("DROPLINE_NOTIFY_QUEUE_URL")?;
+    // The queue's visibility timeout, which a failed message gets again after the lease.
+    let retry_after_s: i64 = parsed_or("DROPLINE_RETRY_AFTER_SECONDS", 180)?;
     let timeout_ms: u64 = parsed_or("DROPLINE_SUPPLIER_TIMEOUT_MS", 5000)?;
     let max_attempts: u32 = parsed_or("DROPLINE_SUPPLIER_MAX_ATTEMPTS", 3)?;
 
@@ -39,7 +43,10 @@ async fn main() -> Result<(), Error> {
         store: Arc::new(DynamoOrderStore::new(aws.dynamodb().clone(), orders_table)),
         catalog: catalog.clone(),
         stock: catalog,
-        queue: Arc::new(SqsWorkQueue::new(aws.sqs().clone(), QueueUrls::default().with(Step::Route, route_queue))),
+        queue: Arc::new(SqsWorkQueue::new(
+            aws.sqs().clone(),
+            QueueUrls::default().with(Step::Route, route_queue).with(Step::NotifySupplier, own_queue),
+        )),
         gateway: Arc::new(HttpSupplierGateway::new(
             // Read again every 5 minutes: a supplier's rotated key without a redeploy.
             SecretCache::new(
@@ -58,6 +65,7 @@ async fn main() -> Result<(), Error> {
         clock: Arc::new(SystemClock),
         // Only when an invocation's deadline is unknown: the function's timeout.
         send_lock: chrono::Duration::seconds(30),
+        retry_after: Some(chrono::Duration::seconds(retry_after_s)),
     });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let step = step.clone();

@@ -23,6 +23,9 @@ impl<Q: WorkQueue + QueueConsumer + ?Sized + 'static> WorkQueue for FaultyQueues
         }
         Ok(())
     }
+    async fn keep_hidden(&self, step: Step, receipts: &[String], seconds: u32) -> PortResult<()> {
+        self.faults.around("queue.keep_hidden", true, self.inner.keep_hidden(step, receipts, seconds)).await
+    }
 }
 
 #[async_trait]

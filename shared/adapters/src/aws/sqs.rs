@@ -149,6 +149,35 @@ impl SqsWorkQueue {
     }
 }
 
+impl SqsWorkQueue {
+    /// Sets the visibility of received messages (by receipt), ten per request.
+    async fn change_visibility(&self, url: &str, receipts: &[String], seconds: u32) -> PortResult<()> {
+        let seconds = i32::try_from(seconds).unwrap_or(i32::MAX);
+        for chunk in receipts.chunks(10) {
+            let entries = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, receipt)| {
+                    aws_sdk_sqs::types::ChangeMessageVisibilityBatchRequestEntry::builder()
+                        .id(format!("m{i}"))
+                        .receipt_handle(receipt)
+                        .visibility_timeout(seconds)
+                        .build()
+                        .map_err(|e| PortError::Permanent(e.to_string()))
+                })
+                .collect::<PortResult<Vec<_>>>()?;
+            self.client
+                .change_message_visibility_batch()
+                .queue_url(url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| classify("ChangeMessageVisibilityBatch", e))?;
+        }
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl WorkQueue for SqsWorkQueue {
     async fn enqueue(&self, step: Step, messages: &[WorkMessage]) -> PortResult<()> {
@@ -158,6 +187,11 @@ impl WorkQueue for SqsWorkQueue {
         let url = self.url(step)?.to_string();
         let bodies: Vec<String> = messages.iter().map(WorkMessage::to_json).collect();
         self.send_bodies(&url, &bodies).await
+    }
+
+    async fn keep_hidden(&self, step: Step, receipts: &[String], seconds: u32) -> PortResult<()> {
+        let url = self.url(step)?.to_string();
+        self.change_visibility(&url, receipts, seconds).await
     }
 }
 
@@ -194,27 +228,8 @@ impl QueueConsumer for SqsWorkQueue {
                 page.into_iter().filter(|m| !out.iter().any(|o| o.message_id == m.message_id)).collect::<Vec<_>>(),
             );
         }
-        for chunk in out.chunks(10) {
-            let entries = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, m)| {
-                    aws_sdk_sqs::types::ChangeMessageVisibilityBatchRequestEntry::builder()
-                        .id(format!("m{i}"))
-                        .receipt_handle(&m.receipt)
-                        .visibility_timeout(0)
-                        .build()
-                        .map_err(|e| PortError::Permanent(e.to_string()))
-                })
-                .collect::<PortResult<Vec<_>>>()?;
-            self.client
-                .change_message_visibility_batch()
-                .queue_url(&url)
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .map_err(|e| classify("ChangeMessageVisibilityBatch", e))?;
-        }
+        let receipts: Vec<String> = out.iter().map(|m| m.receipt.clone()).collect();
+        self.change_visibility(&url, &receipts, 0).await?;
         Ok(out)
     }
 

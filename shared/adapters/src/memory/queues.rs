@@ -99,6 +99,18 @@ impl WorkQueue for MemoryQueues {
         }
         Ok(())
     }
+
+    async fn keep_hidden(&self, step: Step, receipts: &[String], seconds: u32) -> PortResult<()> {
+        self.ops.hit("change_visibility");
+        let until = self.clock.now() + Duration::seconds(seconds.into());
+        if let Some(pair) = lock(&self.queues).get_mut(&step) {
+            // A receipt of an earlier receive no longer applies (as in SQS).
+            for m in pair.main.iter_mut().filter(|m| receipts.contains(&m.receipt)) {
+                m.invisible_until = until;
+            }
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]

@@ -9,6 +9,10 @@ use dropline_domain::wire::messages::{Step, WorkMessage};
 #[async_trait]
 pub trait WorkQueue: Send + Sync {
     async fn enqueue(&self, step: Step, messages: &[WorkMessage]) -> PortResult<()>;
+    /// Keeps messages this invocation received from `step`'s queue (by receipt) hidden for
+    /// `seconds` from now, whatever the queue's visibility timeout (SQS
+    /// ChangeMessageVisibility): a lease on the message as long as its holder lives.
+    async fn keep_hidden(&self, step: Step, receipts: &[String], seconds: u32) -> PortResult<()>;
 }
 
 /// A message taken from a step's queue (what Lambda's SQS event source mapping hands a function).
