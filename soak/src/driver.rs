@@ -41,6 +41,8 @@ pub struct Tally {
     pub webhooks_abandoned: u64,
     pub callbacks_sent: u64,
     pub callbacks_answered: BTreeMap<u16, u64>,
+    /// Callbacks refused with a 4xx, by status, error code and what the callback said.
+    pub callbacks_refused: BTreeMap<String, u64>,
     pub invocations: u64,
     pub crashes: u64,
     pub releases: u64,
@@ -222,8 +224,20 @@ impl<'w> Driver<'w> {
             body,
         );
         lock(&self.tally).callbacks_sent += 1;
-        let status = self.invoke(self.world.pipeline.ingest.handle(req)).await.map(|a| a.status).unwrap_or(504);
+        let answer = self.invoke(self.world.pipeline.ingest.handle(req)).await;
+        let status = answer.as_ref().map(|a| a.status).unwrap_or(504);
         *lock(&self.tally).callbacks_answered.entry(status).or_default() += 1;
+        if let Some(a) = answer.as_ref().filter(|a| (400..500).contains(&a.status)) {
+            let said = serde_json::to_value(&c.event).unwrap_or_default();
+            let what = format!(
+                "{} {}: {} {}",
+                a.status,
+                a.body["error"].as_str().unwrap_or("?"),
+                said["type"].as_str().unwrap_or("?"),
+                said["status"].as_str().unwrap_or("")
+            );
+            *lock(&self.tally).callbacks_refused.entry(what.trim_end().to_string()).or_default() += 1;
+        }
         if status >= 500 && attempt < 10 {
             let due = self.now() + Duration::minutes(2 * i64::from(attempt + 1));
             lock(&self.retry_callbacks).push((Callback { due, ..c }, attempt + 1));

@@ -77,6 +77,9 @@ impl SoakReport {
             "webhooks: {} sent {:?}, {} abandoned; supplier callbacks: {} sent {:?}\n",
             t.webhooks_sent, t.webhooks_answered, t.webhooks_abandoned, t.callbacks_sent, t.callbacks_answered
         ));
+        if !t.callbacks_refused.is_empty() {
+            out.push_str(&format!("supplier callbacks refused: {:?}\n", t.callbacks_refused));
+        }
         out.push_str(&format!(
             "operator releases: {}; escalation runs: {}; tracking runs: {}; log lines: {}\n",
             t.releases, t.escalation_runs, t.tracking_runs, self.log_lines

@@ -131,8 +131,11 @@ fn apply_in_order(
                     .map_err(err)?;
                 Ok(Some(EventType::PurchaseOrderRejected))
             }
-            PoStatus::Rejected => Ok(None),
-            PoStatus::Shipped | PoStatus::Delivered | PoStatus::Cancelled => {
+            // Cancelled (its acknowledgment window passed, or the order was cancelled): both sides
+            // agree it is off, and a late refusal is an answer, not a conflict. The soak found
+            // suppliers answering 409 to their own late rejections.
+            PoStatus::Rejected | PoStatus::Cancelled => Ok(None),
+            PoStatus::Shipped | PoStatus::Delivered => {
                 Err(format!("purchase order is {status}; it cannot be rejected"))
             }
         },
