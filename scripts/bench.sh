@@ -16,7 +16,7 @@ report=target/bench-report.txt
   echo "Dropline bench, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m)"
   # The CPU section on one core.
   taskset -c 0 cargo bench -q -p dropline-tests --bench pipeline -- cpu
-  cargo bench -q -p dropline-tests --bench pipeline -- init latency requests
+  cargo bench -q -p dropline-tests --bench pipeline -- instructions init latency requests
   echo
   echo "== release binary sizes (x86_64, stripped, LTO)"
   for f in ingest validate route notify-supplier poll-tracking escalate dropline; do

@@ -145,11 +145,121 @@ fn us(d: Duration) -> String {
     format!("{:.2} us", d.as_secs_f64() * 1e6)
 }
 
+/// The CPU section's order and catalog: a 3-line Shopify order against 100k SKUs from 50
+/// suppliers, every supplier with a history.
+struct CpuFixture {
+    doc: CatalogDocument,
+    catalog: MemoryCatalog,
+    skus: [String; 3],
+    body: Vec<u8>,
+    policy: ValidationPolicy,
+    config: RoutingConfig,
+    measured: dropline_domain::performance::Measured,
+    now: chrono::DateTime<Utc>,
+}
+
+impl CpuFixture {
+    fn new() -> Self {
+        let doc = big_catalog();
+        let catalog = MemoryCatalog::new(&doc);
+        let skus = [sku_name(123), sku_name(50_001), sku_name(99_998)];
+        let body = shopify_body(4_500_000_001, [&skus[0], &skus[1], &skus[2]]);
+        let config = bench_routing(&doc);
+        let measured = doc
+            .suppliers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let n = 100 + i as u32;
+                let o = dropline_domain::performance::Outcomes {
+                    answered: n,
+                    accepted: n - 3,
+                    shipped: n - 5,
+                    shipped_on_time: n - 9,
+                    cancelled_after_acceptance: 1,
+                    tracking_hours_total: u64::from(n) * 6,
+                };
+                (s.id.clone(), o)
+            })
+            .collect();
+        Self { doc, catalog, skus, body, policy: ValidationPolicy::default(), config, measured, now: Utc::now() }
+    }
+
+    fn route_once(
+        &self,
+        order: &dropline_domain::order::CanonicalOrder,
+        view: &dropline_domain::catalog::CatalogView,
+    ) -> dropline_domain::routing::Routed {
+        let all_lines: Vec<usize> = (0..order.lines.len()).collect();
+        let req = Request {
+            order,
+            lines: &all_lines,
+            service_level: ServiceLevel::Standard,
+            excluded: &[],
+            waived: &[],
+            now: self.now,
+            unknown_stock: UnknownStock::Hold,
+            measured: &self.measured,
+        };
+        route(&req, view, &self.config)
+    }
+}
+
+/// The CPU target's unit of work: parse, validate and route one order (its catalog reads
+/// included). Never inlined: the instruction count collects inside it by name.
+#[inline(never)]
+fn dropline_one_order(f: &CpuFixture) {
+    let order = shopify_order("bench.myshopify.com", black_box(&f.body)).expect("maps");
+    let skus: Vec<Sku> = order.lines.iter().filter_map(|l| l.sku.clone()).collect();
+    let view = f.catalog.lookup(&skus, true);
+    assert!(validate(&order, &view, &f.policy, f.now).passes());
+    let view = f.catalog.lookup(&skus, true);
+    black_box(f.route_once(&order, &view).result.expect("routes"));
+}
+
+/// Instructions per order, counted by callgrind (stable whatever else the machine does): this
+/// program again under `valgrind --tool=callgrind`, collecting only inside `dropline_one_order`,
+/// for 1 and for 1 + N orders; the difference over N.
+fn instructions() {
+    println!("\n== instructions per order (valgrind --tool=callgrind, collected inside dropline_one_order)");
+    let Ok(exe) = std::env::current_exe() else { return println!("no executable path") };
+    let run = |n: u32| -> Option<u64> {
+        let out = std::process::Command::new("valgrind")
+            .args(["--tool=callgrind", "--callgrind-out-file=/dev/null", "--toggle-collect=*dropline_one_order*"])
+            .arg(&exe)
+            .args(["--bench", "instructions-child", &n.to_string()])
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stderr);
+        let line = text.lines().find(|l| l.contains("Collected :"))?;
+        line.rsplit(':').next()?.trim().replace(',', "").parse().ok()
+    };
+    // 1 and 1 + N orders: the first order's one-time work (the address rules parsed on first
+    // use, caches filled) is in both and cancels out.
+    let n = 200;
+    match (run(1), run(1 + n)) {
+        (Some(base), Some(total)) => {
+            let per = total.saturating_sub(base) / u64::from(n);
+            println!("parse + validate + route, 3 lines, 100k SKUs: {per} instructions per order ({n} orders)");
+        }
+        _ => println!("valgrind not available or its output not understood: not measured"),
+    }
+}
+
+/// What `instructions` runs under valgrind: `n` orders, nothing printed.
+fn instructions_child(n: u32) {
+    let f = CpuFixture::new();
+    for _ in 0..n {
+        dropline_one_order(&f);
+    }
+}
+
 fn cpu() {
     println!("== cpu (one thread; run under `taskset -c 0` for one core)");
     let t = Instant::now();
-    let doc = big_catalog();
-    let catalog = MemoryCatalog::new(&doc);
+    let fixture = CpuFixture::new();
+    let CpuFixture { doc, catalog, skus, body, policy, now, .. } = &fixture;
+    let (policy, now) = (policy.clone(), *now);
     println!(
         "catalog: {} SKUs, {} offers, {} suppliers (built in {:.1} s)",
         CATALOG_SKUS,
@@ -157,46 +267,12 @@ fn cpu() {
         SUPPLIERS,
         t.elapsed().as_secs_f64()
     );
-    let skus = [sku_name(123), sku_name(50_001), sku_name(99_998)];
-    let body = shopify_body(4_500_000_001, [&skus[0], &skus[1], &skus[2]]);
-    let policy = ValidationPolicy::default();
-    let order = shopify_order("bench.myshopify.com", &body).expect("maps");
+    let order = shopify_order("bench.myshopify.com", body).expect("maps");
     let view = catalog.lookup(&order.lines.iter().filter_map(|l| l.sku.clone()).collect::<Vec<_>>(), true);
-    let now = chrono::Utc::now();
     let report = validate(&order, &view, &policy, now);
     assert!(report.passes(), "the bench order is valid: {:?}", report.findings);
-    let config = bench_routing(&doc);
-    let all_lines: Vec<usize> = (0..order.lines.len()).collect();
-    // Every supplier with a history, as in production.
-    let measured: dropline_domain::performance::Measured = doc
-        .suppliers
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let n = 100 + i as u32;
-            let o = dropline_domain::performance::Outcomes {
-                answered: n,
-                accepted: n - 3,
-                shipped: n - 5,
-                shipped_on_time: n - 9,
-                cancelled_after_acceptance: 1,
-                tracking_hours_total: u64::from(n) * 6,
-            };
-            (s.id.clone(), o)
-        })
-        .collect();
     let route_once = |order: &dropline_domain::order::CanonicalOrder, view: &dropline_domain::catalog::CatalogView| {
-        let req = Request {
-            order,
-            lines: &all_lines,
-            service_level: ServiceLevel::Standard,
-            excluded: &[],
-            waived: &[],
-            now,
-            unknown_stock: UnknownStock::Hold,
-            measured: &measured,
-        };
-        route(&req, view, &config)
+        fixture.route_once(order, view)
     };
     let routed = route_once(&order, &view);
     assert!(routed.result.is_ok(), "the bench order routes: {:?}", routed.result);
@@ -208,7 +284,7 @@ fn cpu() {
     );
 
     let (p50, best) = measure(7, 20_000, |_| {
-        black_box(shopify_order("bench.myshopify.com", black_box(&body)).expect("maps"));
+        black_box(shopify_order("bench.myshopify.com", black_box(body)).expect("maps"));
     });
     println!("parse + map (Shopify JSON -> canonical order):      median {} best {}", us(p50), us(best));
     let (p50, best) = measure(7, 20_000, |_| {
@@ -240,14 +316,7 @@ fn cpu() {
     });
     println!("  routing engine alone (50 suppliers configured):    median {} best {}", us(p50), us(best));
     println!("  = {:.0} routing decisions/s on one core", 1.0 / p50.as_secs_f64());
-    let (p50, best) = measure(7, 20_000, |_| {
-        let order = shopify_order("bench.myshopify.com", black_box(&body)).expect("maps");
-        let skus: Vec<Sku> = order.lines.iter().filter_map(|l| l.sku.clone()).collect();
-        let view = catalog.lookup(&skus, true);
-        assert!(validate(&order, &view, &policy, now).passes());
-        let view = catalog.lookup(&skus, true);
-        black_box(route_once(&order, &view).result.expect("routes"));
-    });
+    let (p50, best) = measure(7, 20_000, |_| dropline_one_order(&fixture));
     println!(
         "parse + validate + route, 3 lines, 100k SKUs:       median {} best {}  (target < 20 us)",
         us(p50),
@@ -314,11 +383,17 @@ fn cpu() {
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    if args.first().map(String::as_str) == Some("instructions-child") {
+        return instructions_child(args.get(1).and_then(|n| n.parse().ok()).unwrap_or(0));
+    }
     let all = args.is_empty() || args.iter().any(|a| a == "all");
     let want = |s: &str| all || args.iter().any(|a| a == s);
     if want("cpu") {
         // The CPU section builds its own single-threaded runtime.
         tokio::task::spawn_blocking(cpu).await.expect("cpu bench");
+    }
+    if want("instructions") {
+        instructions();
     }
     if want("init") {
         aws_benches::init().await;
