@@ -1178,7 +1178,7 @@ async fn a_redelivered_route_message_gives_back_what_a_crashed_attempt_left_held
         supplier_id: r.purchase_orders[0].supplier_id.clone(),
         quantity: 1,
         at: w.clock.now(),
-        owner_checked: false,
+        owner_checked_at: None,
     };
     use dropline_app::ports::{StockLedger, WorkQueue};
     w.catalog.reserve(&leftover, &|_| true).await.expect("reserve");
@@ -1217,7 +1217,7 @@ async fn a_hold_no_purchase_order_owns_stops_blocking_once_its_taker_has_finishe
                 supplier_id: offer.supplier_id.clone(),
                 quantity: offer.stock - offer.reserved,
                 at: w.clock.now(),
-                owner_checked: false,
+                owner_checked_at: None,
             };
             w.catalog.reserve(&hold, &|_| true).await.expect("reserve");
             leftovers.push(hold);
@@ -1240,5 +1240,5 @@ async fn a_hold_no_purchase_order_owns_stops_blocking_once_its_taker_has_finishe
     let ended = dropline_app::stock::reclaim_stale(w.catalog.as_ref(), w.store.as_ref(), &sku, w.clock.now()).await;
     assert_eq!(ended.expect("check"), 0);
     let holds = w.catalog.holds(&sku).await.expect("holds");
-    assert!(!holds.is_empty() && holds.iter().all(|h| h.owner_checked), "{holds:?}");
+    assert!(!holds.is_empty() && holds.iter().all(|h| h.owner_checked_at.is_some()), "{holds:?}");
 }

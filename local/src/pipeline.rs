@@ -194,7 +194,9 @@ impl Pipeline {
         };
         // As Lambda would: the invocation ends by its timeout, and then none of its messages is
         // deleted (they come back after their visibility timeout).
-        let budget = std::time::Duration::from_secs(INVOCATION_SECONDS.into());
+        // Notify-supplier's deadline (its locks end after it); the others get Lambda's 30 s.
+        let seconds = if step == Step::NotifySupplier { INVOCATION_SECONDS } else { 30 };
+        let budget = std::time::Duration::from_secs(seconds.into());
         let Ok(response) = tokio::time::timeout(budget, invocation).await else {
             tracing::warn!(step = %step, messages = batch.len(), "invocation timed out; its messages come back");
             return Ok(Pumped { received: batch.len(), failed: batch.len() });

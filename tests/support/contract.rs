@@ -393,7 +393,7 @@ pub async fn stock_ledger<C: Catalog + StockLedger>(c: &C) {
         supplier_id: acme.clone(),
         quantity,
         at,
-        owner_checked: false,
+        owner_checked_at: None,
     };
     let fits = |q: u32| move |o: &Offer| o.stock.saturating_sub(o.reserved) >= q;
     let order_a = OrderId::new("o_aaaaaaaaaaaaaaaa").expect("id");
@@ -464,16 +464,27 @@ pub async fn stock_ledger<C: Catalog + StockLedger>(c: &C) {
     listed.sort();
     assert_eq!(listed, expected);
     let earlier = at - Duration::seconds(1);
-    assert!(!c.record_owner_check(&sku, &live, earlier, false).await.expect("newer"), "taken again since");
-    assert!(c.record_owner_check(&sku, &other, at, true).await.expect("owned"));
-    assert!(c.record_owner_check(&sku, &live, at, false).await.expect("orphan"));
-    assert!(!c.record_owner_check(&sku, &live, at, false).await.expect("again"), "already ended");
-    assert!(!c.record_owner_check(&sku, "o_eeeeeeeeeeeeeeee-1/1@acme", at, false).await.expect("none"), "never held");
+    let now = at + Duration::minutes(30);
+    assert!(!c.record_owner_check(&sku, &live, earlier, false, now).await.expect("newer"), "taken again since");
+    assert!(c.record_owner_check(&sku, &other, at, true, now).await.expect("owned"));
+    assert!(c.record_owner_check(&sku, &live, at, false, now).await.expect("orphan"));
+    assert!(!c.record_owner_check(&sku, &live, at, false, now).await.expect("again"), "already ended");
+    let never = "o_eeeeeeeeeeeeeeee-1/1@acme";
+    assert!(!c.record_owner_check(&sku, never, at, false, now).await.expect("none"), "never held");
     let left = c.holds(&sku).await.expect("holds");
     assert_eq!(
-        left.iter().map(|r| (r.holder.as_str(), r.owner_checked)).collect::<Vec<_>>(),
-        vec![(other.as_str(), true)]
+        left.iter().map(|r| (r.holder.as_str(), r.owner_checked_at)).collect::<Vec<_>>(),
+        vec![(other.as_str(), Some(now))]
     );
+    // A retry reserving under a holder that holds takes the hold anew: an owner check that
+    // read the older hold (before the retry saved its purchase order) cannot end it.
+    let retried = Reservation { at: at + Duration::minutes(19), ..hold(&live, 1) };
+    assert_eq!(c.reserve(&hold(&live, 1), &fits(1)).await.expect("reserve"), Reserved::Taken);
+    assert_eq!(c.reserve(&retried, &fits(1)).await.expect("retry"), Reserved::AlreadyHeld);
+    let mine = c.holds(&sku).await.expect("holds").into_iter().find(|r| r.holder == live).expect("held");
+    assert_eq!(mine.at, retried.at, "taken anew");
+    assert!(!c.record_owner_check(&sku, &live, at, false, now).await.expect("stale check"), "kept");
+    c.release(&sku, &live).await.expect("clean up");
     c.release(&sku, &other).await.expect("clean up");
 }
 

@@ -104,7 +104,8 @@ impl NotifySupplier {
         if receipts.is_empty() {
             return;
         }
-        let seconds = u32::try_from(span.num_seconds().max(0)).unwrap_or(u32::MAX);
+        // Whole seconds, rounded up: never shorter than the span.
+        let seconds = u32::try_from((span.num_milliseconds().max(0) + 999) / 1000).unwrap_or(u32::MAX);
         if let Err(e) = self.queue.keep_hidden(Step::NotifySupplier, receipts, seconds).await {
             tracing::warn!(error = %e, messages = receipts.len(), "message visibility unchanged; the queue's own applies");
         }

@@ -61,7 +61,7 @@ pub async fn reclaim_stale(
     let mut stale: Vec<Reservation> = stock.holds(sku).await?.into_iter().filter(|r| r.due_owner_check(now)).collect();
     stale.sort_by(|a, b| a.holder.cmp(&b.holder));
     let mut ended = 0;
-    let mut owner: Option<(String, Vec<String>)> = None;
+    let mut owner: Option<(String, Option<Vec<String>>)> = None;
     for r in stale {
         let Some(order) = r.order_id() else {
             tracing::warn!(sku = %sku, "a hold not in Dropline's form is left alone");
@@ -69,11 +69,22 @@ pub async fn reclaim_stale(
         };
         // Holds are sorted by holder, so one order's come together: its record is read once.
         if owner.as_ref().is_none_or(|(id, _)| id != order.as_str()) {
-            let owned = orders.get(&order).await?.map(|rec| owned_holders(&rec)).unwrap_or_default();
+            // Best effort: an order that cannot be read now (an outage, a record this version
+            // cannot parse) keeps its holds until a later check; it never fails the caller.
+            let owned = match orders.get(&order).await {
+                Ok(record) => Some(record.map(|rec| owned_holders(&rec)).unwrap_or_default()),
+                Err(e) => {
+                    tracing::warn!(order_id = %order, sku = %sku, error = %e, "owner not readable; its holds are kept");
+                    None
+                }
+            };
             owner = Some((order.to_string(), owned));
         }
-        let owned = owner.as_ref().is_some_and(|(_, owned)| owned.contains(&r.holder));
-        if stock.record_owner_check(sku, &r.holder, r.at, owned).await? && !owned {
+        // None: the owner could not be read, so the hold is kept.
+        let Some(owned) = owner.as_ref().and_then(|(_, owned)| owned.as_ref().map(|o| o.contains(&r.holder))) else {
+            continue;
+        };
+        if stock.record_owner_check(sku, &r.holder, r.at, owned, now).await? && !owned {
             tracing::info!(order_id = %order, sku = %sku, quantity = r.quantity, "an orphaned hold ended");
             ended += 1;
         }

@@ -304,9 +304,11 @@ pub struct Reservation {
     pub supplier_id: SupplierId,
     pub quantity: u32,
     pub at: DateTime<Utc>,
-    /// An owner check found a standing purchase order owning it: it is not checked again.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub owner_checked: bool,
+    /// When an owner check last found a standing purchase order owning it: it is checked
+    /// again only after `HOLD_OWNER_RECHECK_HOURS` (its purchase order may end since, on a path
+    /// that crashed before giving the units back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_checked_at: Option<DateTime<Utc>>,
 }
 
 /// Units that left an offer's stock when its supplier accepted them.
@@ -361,13 +363,17 @@ impl Reservation {
     /// minutes), so a hold this old that no standing purchase order owns is an orphan, and
     /// giving it back cannot race the attempt that took it.
     pub fn due_owner_check(&self, now: DateTime<Utc>) -> bool {
-        !self.owner_checked && now - self.at >= chrono::Duration::minutes(HOLD_OWNER_CHECK_AFTER_MINUTES)
+        let recheck = chrono::Duration::hours(HOLD_OWNER_RECHECK_HOURS);
+        now - self.at >= chrono::Duration::minutes(HOLD_OWNER_CHECK_AFTER_MINUTES)
+            && self.owner_checked_at.is_none_or(|c| now - c >= recheck)
     }
 }
 
 /// A hold is checked against its owner (and ended when none owns it) once it is this old: longer
 /// than any invocation can run (Lambda stops one at 15 minutes), with a margin for clock skew.
 pub const HOLD_OWNER_CHECK_AFTER_MINUTES: i64 = 20;
+/// An owned hold is checked again this long after its last check.
+pub const HOLD_OWNER_RECHECK_HOURS: i64 = 6;
 
 /// The part of the catalog one order needs: the offers for its SKUs and the suppliers behind them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -464,20 +470,36 @@ pub fn reservation_check(
 
 /// An owner check's answer applied to a SKU's holds (what every stock ledger does between its
 /// read and its write): the hold of `holder` taken at `taken_by` is ended when not `owned`,
-/// marked checked when owned. False (nothing to write) when that hold is not there: ended, or
-/// taken again since under the same holder.
+/// marked checked `now` when owned. False (nothing to write) when that hold is not there:
+/// ended, or taken again since under the same holder (`refresh_hold`).
 pub fn apply_owner_check(
     holds: &mut BTreeMap<String, Reservation>,
     holder: &str,
     taken_by: DateTime<Utc>,
     owned: bool,
+    now: DateTime<Utc>,
 ) -> bool {
     match holds.get_mut(holder) {
-        Some(r) if r.at == taken_by && owned => r.owner_checked = true,
+        Some(r) if r.at == taken_by && owned => r.owner_checked_at = Some(now),
         Some(r) if r.at == taken_by => drop(holds.remove(holder)),
         _ => return false,
     }
     true
+}
+
+/// A retry reserving under a holder that already holds (a routing attempt that died before
+/// saving, taken up again): the hold is taken anew at `r.at`, so an owner check that read the
+/// older hold (and the order before this attempt saves its purchase order) cannot end it.
+/// True when the hold changed and must be written.
+pub fn refresh_hold(holds: &mut BTreeMap<String, Reservation>, r: &Reservation) -> bool {
+    match holds.get_mut(&r.holder) {
+        Some(h) if h.at < r.at => {
+            h.at = r.at;
+            h.owner_checked_at = None;
+            true
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -586,7 +608,7 @@ mod tests {
             supplier_id: SupplierId::new("acme-us").unwrap(),
             quantity,
             at: Utc::now(),
-            owner_checked: false,
+            owner_checked_at: None,
         };
         let acme = SupplierId::new("acme-us").unwrap();
         view.count_reservations(vec![

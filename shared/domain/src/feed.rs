@@ -295,7 +295,7 @@ mod tests {
             supplier_id: supplier.clone(),
             quantity: 3,
             at: t(9),
-            owner_checked: false,
+            owner_checked_at: None,
         };
         r.take_from(&mut doc.offers[i..=i], t(10));
         assert_eq!(doc.offers[i].stock, 7);

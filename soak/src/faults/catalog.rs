@@ -54,8 +54,9 @@ impl<C: StockLedger + ?Sized + 'static> StockLedger for FaultyCatalog<C> {
         holder: &str,
         taken_by: chrono::DateTime<chrono::Utc>,
         owned: bool,
+        now: chrono::DateTime<chrono::Utc>,
     ) -> PortResult<bool> {
-        let check = self.inner.record_owner_check(sku, holder, taken_by, owned);
+        let check = self.inner.record_owner_check(sku, holder, taken_by, owned, now);
         self.faults.around("stock.release", true, check).await
     }
 }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use dropline_app::ports::{PortError, PortResult, StockLedger};
 use dropline_domain::catalog::{Offer, Reservation};
-use dropline_domain::catalog::{Reserved, apply_owner_check, reservation_check};
+use dropline_domain::catalog::{Reserved, apply_owner_check, refresh_hold, reservation_check};
 use dropline_domain::primitives::ids::{OrderId, Sku};
 use std::collections::BTreeMap;
 
@@ -94,7 +94,15 @@ impl StockLedger for DynamoCatalog {
         for attempt in 0..LEDGER_ATTEMPTS {
             let (offers, _, (mut holds, version)) = self.ledger_read(&r.sku).await?;
             if let Some(answer) = reservation_check(r, offers.as_deref().unwrap_or(&[]), &holds, fits) {
-                return Ok(answer);
+                // A retry taking up its own hold takes it anew (under the version read).
+                if answer != Reserved::AlreadyHeld
+                    || !refresh_hold(&mut holds, r)
+                    || self.write_holds(&r.sku, &holds, version).await?
+                {
+                    return Ok(answer);
+                }
+                back_off(attempt).await;
+                continue;
             }
             holds.insert(r.holder.clone(), r.clone());
             if self.write_holds(&r.sku, &holds, version).await? {
@@ -147,10 +155,11 @@ impl StockLedger for DynamoCatalog {
         holder: &str,
         taken_by: chrono::DateTime<chrono::Utc>,
         owned: bool,
+        now: chrono::DateTime<chrono::Utc>,
     ) -> PortResult<bool> {
         for attempt in 0..LEDGER_ATTEMPTS {
             let (_, _, (mut holds, version)) = self.ledger_read(sku).await?;
-            if !apply_owner_check(&mut holds, holder, taken_by, owned) {
+            if !apply_owner_check(&mut holds, holder, taken_by, owned, now) {
                 return Ok(false);
             }
             // Under the version read: a retry's new hold under the same holder fails the write.

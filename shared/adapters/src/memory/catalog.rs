@@ -4,7 +4,7 @@ use super::sync::lock;
 use async_trait::async_trait;
 use dropline_app::ports::{Catalog, OutcomeLedger, PortResult, StockLedger};
 use dropline_domain::catalog::{CatalogDocument, CatalogView, Offer, Reservation, Supplier};
-use dropline_domain::catalog::{Reserved, apply_owner_check, reservation_check};
+use dropline_domain::catalog::{Reserved, apply_owner_check, refresh_hold, reservation_check};
 use dropline_domain::performance::{Measured, Outcome};
 use dropline_domain::primitives::ids::{OrderId, Sku, SupplierId};
 use std::collections::{BTreeMap, HashMap};
@@ -102,6 +102,9 @@ impl StockLedger for MemoryCatalog {
         let sku_holds = holds.entry(r.sku.clone()).or_default();
         let offers = view.offers.get(&r.sku).map(|o| o.as_slice()).unwrap_or(&[]);
         if let Some(answer) = reservation_check(r, offers, sku_holds, fits) {
+            if answer == Reserved::AlreadyHeld {
+                refresh_hold(sku_holds, r);
+            }
             return Ok(answer);
         }
         sku_holds.insert(r.holder.clone(), r.clone());
@@ -130,9 +133,10 @@ impl StockLedger for MemoryCatalog {
         holder: &str,
         taken_by: chrono::DateTime<chrono::Utc>,
         owned: bool,
+        now: chrono::DateTime<chrono::Utc>,
     ) -> PortResult<bool> {
         let mut holds = lock(&self.holds);
-        Ok(holds.get_mut(sku).is_some_and(|h| apply_owner_check(h, holder, taken_by, owned)))
+        Ok(holds.get_mut(sku).is_some_and(|h| apply_owner_check(h, holder, taken_by, owned, now)))
     }
 
     async fn settle(&self, sku: &Sku, holder: &str, accepted_at: chrono::DateTime<chrono::Utc>) -> PortResult<bool> {

@@ -12,7 +12,8 @@ use dropline_domain::primitives::ids::{OrderId, Sku};
 #[async_trait]
 pub trait StockLedger: Send + Sync {
     /// Holds `r.quantity` of the offer for `r.holder` if `fits` accepts the offer as stored now
-    /// (its `reserved` counting every holder); a holder already holding is told so.
+    /// (its `reserved` counting every holder); a holder already holding is told so, and its
+    /// hold is taken anew at `r.at` (`refresh_hold`).
     async fn reserve(
         &self,
         r: &Reservation,
@@ -31,13 +32,14 @@ pub trait StockLedger: Send + Sync {
     async fn holds(&self, sku: &Sku) -> PortResult<Vec<Reservation>>;
     /// Records an owner check of `holder`'s hold, if it is still the hold taken at `taken_by`
     /// (one taken again since, by a retry reserving under the same holder, is not the check's):
-    /// ended when no standing purchase order `owned` it, marked checked when one did. False
-    /// when the hold was not there as seen.
+    /// ended when no standing purchase order `owned` it, marked checked at `now` when one did.
+    /// False when the hold was not there as seen.
     async fn record_owner_check(
         &self,
         sku: &Sku,
         holder: &str,
         taken_by: DateTime<Utc>,
         owned: bool,
+        now: DateTime<Utc>,
     ) -> PortResult<bool>;
 }

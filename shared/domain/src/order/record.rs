@@ -231,6 +231,11 @@ impl OrderRecord {
             return Err(TransitionError::PurchaseOrder { po: id.to_string(), from: po.status, to });
         }
         let from = po.status;
+        // A purchase order kept before its creation time was: while PENDING, its status time
+        // is its creation, which the supplier's document must keep carrying once it moves.
+        if from == PoStatus::Pending && po.created_at.is_none() {
+            po.created_at = Some(po.status_since);
+        }
         po.status = to;
         po.status_since = now;
         if to == PoStatus::Submitted {

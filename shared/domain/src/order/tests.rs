@@ -364,6 +364,17 @@ fn the_suppliers_document_is_the_same_on_every_attempt() {
     let retry = PurchaseOrderDocument::build(&r, r.po(&po).unwrap());
     assert_eq!(serde_json::to_vec(&first).unwrap(), serde_json::to_vec(&retry).unwrap());
     assert_eq!(retry.created_at, now);
+
+    // A purchase order kept before its creation time was: moving it from PENDING keeps the
+    // status time it was created with.
+    let mut r = record();
+    r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
+    let po = add_po(&mut r, 1);
+    r.transition(OrderStatus::Routed, "route", "", now).unwrap();
+    let first = PurchaseOrderDocument::build(&r, r.po(&po).unwrap());
+    r.transition_po(&po, PoStatus::Sending, "notify", "", now + chrono::Duration::seconds(7)).unwrap();
+    let retry = PurchaseOrderDocument::build(&r, r.po(&po).unwrap());
+    assert_eq!(first, retry, "records from before created_at was kept");
 }
 
 /// Found by the soak (11 callbacks answered 409 in 10,000 orders): a supplier that let its
