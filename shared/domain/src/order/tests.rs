@@ -345,6 +345,15 @@ fn the_acknowledgment_window_counts_from_the_submission() {
     assert_eq!(old.ack_by_from(sent + chrono::Duration::hours(100)), old.ack_by);
 }
 
+/// An order routed at `now` with one pending purchase order.
+fn routed_with_po(now: chrono::DateTime<Utc>) -> (OrderRecord, PurchaseOrderId) {
+    let mut r = record();
+    r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
+    let po = add_po(&mut r, 1);
+    r.transition(OrderStatus::Routed, "route", "", now).unwrap();
+    (r, po)
+}
+
 /// Found by the kill -9 measurement (defect 3b): the supplier's document carried the purchase
 /// order's status time, which the send itself moves (PENDING -> SENDING), so a retry after a
 /// crash sent a different body under the same idempotency key (and, while the dead attempt's
@@ -354,11 +363,8 @@ fn the_acknowledgment_window_counts_from_the_submission() {
 fn the_suppliers_document_is_the_same_on_every_attempt() {
     use crate::wire::supplier::PurchaseOrderDocument;
     let now = Utc::now();
-    let mut r = record();
-    r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
-    let po = add_po(&mut r, 1);
+    let (mut r, po) = routed_with_po(now);
     r.purchase_orders[0].created_at = Some(now);
-    r.transition(OrderStatus::Routed, "route", "", now).unwrap();
     let first = PurchaseOrderDocument::build(&r, r.po(&po).unwrap());
     r.transition_po(&po, PoStatus::Sending, "notify", "", now + chrono::Duration::seconds(7)).unwrap();
     let retry = PurchaseOrderDocument::build(&r, r.po(&po).unwrap());
@@ -367,10 +373,7 @@ fn the_suppliers_document_is_the_same_on_every_attempt() {
 
     // A purchase order kept before its creation time was: moving it from PENDING keeps the
     // status time it was created with.
-    let mut r = record();
-    r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
-    let po = add_po(&mut r, 1);
-    r.transition(OrderStatus::Routed, "route", "", now).unwrap();
+    let (mut r, po) = routed_with_po(now);
     let first = PurchaseOrderDocument::build(&r, r.po(&po).unwrap());
     r.transition_po(&po, PoStatus::Sending, "notify", "", now + chrono::Duration::seconds(7)).unwrap();
     let retry = PurchaseOrderDocument::build(&r, r.po(&po).unwrap());
@@ -393,20 +396,14 @@ fn a_late_rejection_of_a_cancelled_purchase_order_is_an_answer_not_a_conflict() 
         supplier_reference: None,
     };
     let said = Said { at: now, sequence: None };
-    let mut r = record();
-    r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
-    let po = add_po(&mut r, 1);
-    r.transition(OrderStatus::Routed, "route", "", now).unwrap();
+    let (mut r, po) = routed_with_po(now);
     r.transition_po(&po, PoStatus::Submitted, "notify", "", now).unwrap();
     r.transition_po(&po, PoStatus::Cancelled, "escalate", "acknowledgment window passed", now).unwrap();
     let before = r.clone();
     assert_eq!(apply_supplier_event(&mut r, &po, &reject(&po), said, "supplier:acme", now), Ok(None));
     assert_eq!(r, before, "nothing changes");
 
-    let mut r = record();
-    r.transition(OrderStatus::Validated, "validate", "", now).unwrap();
-    let po = add_po(&mut r, 1);
-    r.transition(OrderStatus::Routed, "route", "", now).unwrap();
+    let (mut r, po) = routed_with_po(now);
     r.transition_po(&po, PoStatus::Submitted, "notify", "", now).unwrap();
     r.transition_po(&po, PoStatus::Shipped, "supplier:acme", "", now).unwrap();
     assert!(
