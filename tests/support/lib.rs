@@ -2,6 +2,7 @@
 //! suites every adapter must pass, and a stand-in for the Lambda Runtime API.
 
 pub mod contract;
+pub mod load;
 pub mod runtime_api;
 
 use chrono::Utc;
@@ -59,6 +60,10 @@ pub struct StackOptions {
     /// reckoned on the manual clock, which SQS does not follow (a crashed invocation's message
     /// would stay hidden for real seconds).
     pub lease_messages: bool,
+    /// Meters the stack's DynamoDB calls (the load run).
+    pub meter: Option<dropline_adapters::aws::CapacityMeter>,
+    /// The catalog to load (the demo's when none); its suppliers' endpoints are the stack's.
+    pub catalog: Option<CatalogDocument>,
 }
 
 impl Default for StackOptions {
@@ -68,6 +73,8 @@ impl Default for StackOptions {
             supplier_behaviour: HashMap::new(),
             routing: None,
             lease_messages: false,
+            meter: None,
+            catalog: None,
         }
     }
 }
@@ -95,9 +102,19 @@ pub struct Stack {
 
 impl Stack {
     pub async fn start(opts: StackOptions) -> Stack {
-        let aws = aws().await;
+        let aws = match &opts.meter {
+            Some(meter) => {
+                require_emulators();
+                let conf = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                AwsClients::metered(&conf, meter.clone())
+            }
+            None => aws().await,
+        };
         let infra = provision(&aws, &unique("dl"), opts.queues).await.expect("provision");
-        let mut doc = dropline_local::demo::catalog().expect("demo catalog");
+        let mut doc = match &opts.catalog {
+            Some(doc) => doc.clone(),
+            None => dropline_local::demo::catalog().expect("demo catalog"),
+        };
         put_secret(&aws, &infra, "shopify", SHOPIFY_SECRET).await.expect("secret");
         put_secret(&aws, &infra, &format!("woocommerce/{}", dropline_local::demo::WOO_HOST), WOO_SECRET)
             .await

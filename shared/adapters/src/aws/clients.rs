@@ -20,6 +20,9 @@ struct Inner {
     )]
     conf: aws_config::SdkConfig,
     requests: RequestCounter,
+    /// Measures DynamoDB capacity and partition heat (the bench's clients only).
+    #[cfg(feature = "dynamodb")]
+    meter: Option<super::capacity_meter::CapacityMeter>,
     #[cfg(feature = "dynamodb")]
     dynamodb: OnceLock<aws_sdk_dynamodb::Client>,
     #[cfg(feature = "sqs")]
@@ -43,6 +46,8 @@ impl AwsClients {
             conf: conf.clone(),
             requests: RequestCounter::default(),
             #[cfg(feature = "dynamodb")]
+            meter: None,
+            #[cfg(feature = "dynamodb")]
             dynamodb: OnceLock::new(),
             #[cfg(feature = "sqs")]
             sqs: OnceLock::new(),
@@ -56,6 +61,29 @@ impl AwsClients {
     /// Every request the clients made, by `Service.Operation`.
     pub fn requests(&self) -> &RequestCounter {
         &self.0.requests
+    }
+
+    /// Clients whose DynamoDB client also reports to `meter` (for measurements: the meter
+    /// remembers every item it saw written).
+    #[cfg(feature = "dynamodb")]
+    pub fn metered(conf: &aws_config::SdkConfig, meter: super::capacity_meter::CapacityMeter) -> Self {
+        let mut inner = Self::from_conf(conf);
+        if let Some(i) = Arc::get_mut(&mut inner.0) {
+            i.meter = Some(meter);
+        }
+        inner
+    }
+
+    #[cfg(feature = "dynamodb")]
+    pub fn dynamodb(&self) -> &aws_sdk_dynamodb::Client {
+        let i = &self.0;
+        i.dynamodb.get_or_init(|| {
+            let mut b = aws_sdk_dynamodb::config::Builder::from(&i.conf).interceptor(i.requests.clone());
+            if let Some(m) = &i.meter {
+                b = b.interceptor(m.clone());
+            }
+            aws_sdk_dynamodb::Client::from_conf(b.build())
+        })
     }
 }
 
@@ -77,7 +105,6 @@ macro_rules! client {
     };
 }
 
-client!("dynamodb", dynamodb, aws_sdk_dynamodb);
 client!("sqs", sqs, aws_sdk_sqs);
 client!("eventbridge", eventbridge, aws_sdk_eventbridge);
 client!("ssm", ssm, aws_sdk_ssm);

@@ -4,6 +4,8 @@
 //! feature per service. The same code runs against AWS and against the local emulators
 //! (DynamoDB Local, moto), selected by the standard `AWS_ENDPOINT_URL_*` variables.
 
+#[cfg(feature = "dynamodb")]
+mod capacity_meter;
 mod clients;
 mod errors;
 #[cfg(feature = "dynamodb")]
@@ -32,6 +34,8 @@ mod ssm;
 mod stock;
 
 #[cfg(feature = "dynamodb")]
+pub use capacity_meter::{CapacityMeter, KeyHeat, Metered, Units};
+#[cfg(feature = "dynamodb")]
 pub use catalog::DynamoCatalog;
 pub use clients::AwsClients;
 pub use errors::classify;
@@ -41,8 +45,8 @@ pub use eventbridge::EventBridgePublisher;
 pub use idempotency::DynamoIdempotencyStore;
 #[cfg(feature = "dynamodb")]
 pub use orders::{
-    ADDRESS_INDEX, DUPLICATE_INDEX_ATTRIBUTES, DynamoOrderStore, EMAIL_INDEX, OUTBOX_INDEX, STATUS_INDEX,
-    TRACKING_INDEX,
+    ADDRESS_INDEX, DUPLICATE_INDEX_ATTRIBUTES, DynamoOrderStore, EMAIL_INDEX, INDEX_PARTITION_KEYS, OUTBOX_INDEX,
+    STATUS_INDEX, TRACKING_INDEX,
 };
 pub use request_counter::RequestCounter;
 #[cfg(feature = "dynamodb")]

@@ -25,6 +25,14 @@ pub const EMAIL_INDEX: &str = "by-customer-email";
 pub const ADDRESS_INDEX: &str = "by-customer-address";
 /// What the duplicate indexes copy besides their keys: nothing personal.
 pub const DUPLICATE_INDEX_ATTRIBUTES: [&str; 3] = ["status", "order_name", "items_key"];
+/// Each index's partition attribute, for the capacity meter.
+pub const INDEX_PARTITION_KEYS: [(&str, &str); 5] = [
+    (STATUS_INDEX, "status"),
+    (TRACKING_INDEX, "tracking_bucket"),
+    (OUTBOX_INDEX, "outbox_bucket"),
+    (EMAIL_INDEX, "email_key"),
+    (ADDRESS_INDEX, "address_key"),
+];
 pub(super) const TRACKING_BUCKET: &str = "DUE";
 /// The key of a sweep's cursor item (beside the orders; in no index, since it has none of
 /// their attributes).

@@ -1,0 +1,27 @@
+//! Scale on the emulators: a short slice of the load run (one SKU taking 30% of the orders),
+//! its partition heat scaled to 1,000 orders/s. The figures are per order, so the slice
+//! checks the design the long run (`make load`) measures; nothing here is timed.
+
+use dropline_adapters::aws::{CapacityMeter, INDEX_PARTITION_KEYS};
+use dropline_tests::load::{self, LoadPlan};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_partition_key_takes_a_tenth_of_its_write_limit_at_1000_orders_a_second_with_a_hot_sku() {
+    let plan = LoadPlan { orders: 120, batch: 60, skus: 40, ..Default::default() };
+    let meter = CapacityMeter::new(&INDEX_PARTITION_KEYS);
+    let stack = load::load_stack(&meter, &plan).await;
+    let run = load::run(&stack, &meter, plan).await;
+    let report = load::report(&run);
+    println!("{report}");
+    assert!(run.undelivered.is_empty(), "every order delivered or lost by the carrier\n{report}");
+    assert!(run.metered.write_units() > 0.0, "the emulator reported consumed capacity\n{report}");
+    for h in load::heat(&run, 5) {
+        assert!(
+            h.share < 0.10,
+            "{} {} takes {:.1}% of its partition's write limit\n{report}",
+            h.space,
+            h.key,
+            h.share * 100.0
+        );
+    }
+}
