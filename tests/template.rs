@@ -249,9 +249,13 @@ fn tables_match_the_code() {
         })
         .collect();
     use dropline_adapters::aws::{
-        ADDRESS_INDEX, DUPLICATE_INDEX_ATTRIBUTES, EMAIL_INDEX, STATUS_INDEX, TRACKING_INDEX,
+        ADDRESS_INDEX, DUPLICATE_INDEX_ATTRIBUTES, EMAIL_INDEX, INDEX_PARTITION_KEYS, STATUS_INDEX, TRACKING_INDEX,
     };
-    assert_eq!(indexes.get(STATUS_INDEX), Some(&("status".to_string(), "status_since".to_string())));
+    // Every index's partition key is the attribute the adapter writes (the sharded ones too).
+    for (index, hash) in INDEX_PARTITION_KEYS {
+        assert_eq!(indexes.get(index).map(|(h, _)| h.as_str()), Some(hash), "{index}");
+    }
+    assert_eq!(indexes.get(STATUS_INDEX), Some(&("status_shard".to_string(), "status_since".to_string())));
     assert_eq!(indexes.get(EMAIL_INDEX), Some(&("email_key".to_string(), "placed_at".to_string())));
     assert_eq!(indexes.get(ADDRESS_INDEX), Some(&("address_key".to_string(), "placed_at".to_string())));
     for i in orders["GlobalSecondaryIndexes"].as_sequence().expect("indexes") {

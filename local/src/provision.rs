@@ -113,7 +113,7 @@ pub async fn provision(aws: &AwsClients, prefix: &str, settings: QueueSettings) 
         &orders_table,
         "pk",
         vec![
-            attr("status", ScalarAttributeType::S)?,
+            attr("status_shard", ScalarAttributeType::S)?,
             attr("status_since", ScalarAttributeType::N)?,
             attr("tracking_bucket", ScalarAttributeType::S)?,
             attr("tracking_due_at", ScalarAttributeType::N)?,
@@ -124,7 +124,7 @@ pub async fn provision(aws: &AwsClients, prefix: &str, settings: QueueSettings) 
             attr("placed_at", ScalarAttributeType::N)?,
         ],
         vec![
-            gsi(STATUS_INDEX, "status", "status_since", ProjectionType::KeysOnly)?,
+            gsi(STATUS_INDEX, "status_shard", "status_since", ProjectionType::KeysOnly)?,
             gsi(TRACKING_INDEX, "tracking_bucket", "tracking_due_at", ProjectionType::KeysOnly)?,
             gsi(OUTBOX_INDEX, "outbox_bucket", "outbox_due_at", ProjectionType::KeysOnly)?,
             duplicate_index(EMAIL_INDEX, "email_key")?,

@@ -258,6 +258,59 @@ pub fn heat(run: &LoadRun, n: usize) -> Vec<Heat> {
     all
 }
 
+/// A shared key's family: the key without its shard suffix (`DUE#17` -> `DUE`), and how many
+/// shards the family has (none for a key that is not sharded).
+fn family(space: &str, key: &str) -> (String, Option<u32>) {
+    use dropline_adapters::aws::shards::{DUE_SHARDS, STATUS_SHARDS};
+    let stem = match key.rsplit_once('#') {
+        Some((stem, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => stem,
+        _ => return (key.to_string(), None),
+    };
+    let shards = if space.ends_with("/by-status") {
+        Some(STATUS_SHARDS)
+    } else if space.ends_with("/tracking-due") || space.ends_with("/outbox-due") {
+        Some(DUE_SHARDS)
+    } else if stem.starts_with("PERFORMANCE#") {
+        Some(dropline_adapters::aws::PERFORMANCE_SHARDS)
+    } else {
+        None
+    };
+    match shards {
+        Some(k) => (stem.to_string(), Some(k)),
+        None => (key.to_string(), None),
+    }
+}
+
+/// Each sharded family's load per shard at the design rate, if its writes spread evenly over
+/// its shards (a short run sees too few orders per shard for its hottest shard to say that),
+/// hottest first: (space, family, shards, share of the partition limit).
+pub fn expected_shard_heat(run: &LoadRun) -> Vec<(String, String, u32, f64)> {
+    let orders = run.plan.orders.max(1) as f64;
+    let mut families: std::collections::BTreeMap<(String, String), (u32, f64)> = Default::default();
+    for ((space, key), h) in &run.metered.heat {
+        if one_orders(run, space, key) {
+            continue;
+        }
+        if let (stem, Some(k)) = family(space, key) {
+            families.entry((space.clone(), stem)).or_insert((k, 0.0)).1 += h.write_units;
+        }
+    }
+    let mut out: Vec<_> = families
+        .into_iter()
+        .map(|((space, stem), (k, units))| {
+            let share = units / orders * DESIGN_ORDERS_PER_SECOND / f64::from(k) / PARTITION_WRITE_LIMIT;
+            (space, stem, k, share)
+        })
+        .collect();
+    out.sort_by(|a, b| b.3.total_cmp(&a.3));
+    out
+}
+
+/// Whether the key is one of a sharded family (its share is judged spread over the family).
+pub fn is_sharded(space: &str, key: &str) -> bool {
+    family(space, key).1.is_some()
+}
+
 /// The load run's report: units per order per table and index, the hottest keys, and the line
 /// the bench reports (`hottest partition key: NN% of the per-partition write limit at 1,000
 /// orders/s`).
@@ -305,6 +358,10 @@ pub fn report(run: &LoadRun) -> String {
             h.at_design_rate,
             h.share * 100.0
         );
+    }
+    let _ = writeln!(out, "sharded keys, each family's writes spread over its shards:");
+    for (space, stem, k, share) in expected_shard_heat(run).iter().take(6) {
+        let _ = writeln!(out, "  {space:<40} {stem:<44} {k:>4} shards {:>5.1}% each", share * 100.0);
     }
     let top = hottest.first().map(|h| h.share * 100.0).unwrap_or(0.0);
     let _ = writeln!(out, "hottest partition key: {top:.0}% of the per-partition write limit at 1,000 orders/s");

@@ -25,7 +25,11 @@ mod orders;
 #[cfg(feature = "dynamodb")]
 mod outcomes;
 #[cfg(feature = "dynamodb")]
+pub use outcomes::PERFORMANCE_SHARDS;
+#[cfg(feature = "dynamodb")]
 mod routing_config;
+#[cfg(feature = "dynamodb")]
+pub mod shards;
 #[cfg(feature = "sqs")]
 mod sqs;
 #[cfg(feature = "ssm")]

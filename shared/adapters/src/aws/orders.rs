@@ -1,7 +1,9 @@
-//! Orders in DynamoDB: one item per order, written with a version condition; the index queries.
+//! Orders in DynamoDB: one item per order, written with a version condition; the index queries
+//! (write-sharded keys, fanned out).
 
 use super::errors::classify;
 use super::items::*;
+use super::shards::{DUE_SHARDS, STATUS_SHARDS, all_shards, shard_of, shard_value};
 use super::time::ms_to_time;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
@@ -12,7 +14,6 @@ use dropline_domain::order::OrderRecord;
 use dropline_domain::order::OrderStatus;
 use dropline_domain::primitives::ids::OrderId;
 use dropline_domain::validation::duplicates::{CustomerKey, PriorOrder};
-use std::collections::HashMap;
 
 /// Index names and the bucket value of the sparse tracking index (shared with the template).
 pub const STATUS_INDEX: &str = "by-status";
@@ -27,13 +28,16 @@ pub const ADDRESS_INDEX: &str = "by-customer-address";
 pub const DUPLICATE_INDEX_ATTRIBUTES: [&str; 3] = ["status", "order_name", "items_key"];
 /// Each index's partition attribute, for the capacity meter.
 pub const INDEX_PARTITION_KEYS: [(&str, &str); 5] = [
-    (STATUS_INDEX, "status"),
+    (STATUS_INDEX, "status_shard"),
     (TRACKING_INDEX, "tracking_bucket"),
     (OUTBOX_INDEX, "outbox_bucket"),
     (EMAIL_INDEX, "email_key"),
     (ADDRESS_INDEX, "address_key"),
 ];
-pub(super) const TRACKING_BUCKET: &str = "DUE";
+/// The prefix of the due indexes' sharded bucket values (`DUE#0` ... `DUE#255`).
+const DUE_PREFIX: &str = "DUE";
+/// Shard queries of one fan-out in flight at once.
+const SHARD_QUERIES_IN_FLIGHT: usize = 16;
 /// The key of a sweep's cursor item (beside the orders; in no index, since it has none of
 /// their attributes).
 const SWEEP_PREFIX: &str = "SWEEP#";
@@ -59,15 +63,18 @@ impl DynamoOrderStore {
         item.insert("pk".into(), s(record.id.as_str()));
         item.insert("version".into(), n(version));
         item.insert("status".into(), s(record.status.as_str()));
+        let id = record.id.as_str();
+        item.insert("status_shard".into(), s(shard_value(record.status.as_str(), shard_of(id, STATUS_SHARDS))));
         item.insert("status_since".into(), n(record.status_since.timestamp_millis()));
         item.insert("body".into(), s(body));
+        let due_bucket = shard_value(DUE_PREFIX, shard_of(id, DUE_SHARDS));
         if let Some(due) = record.tracking_due_at() {
-            item.insert("tracking_bucket".into(), s(TRACKING_BUCKET));
+            item.insert("tracking_bucket".into(), s(&due_bucket));
             item.insert("tracking_due_at".into(), n(due.timestamp_millis()));
         }
         // Sparse: only orders that still owe an event or a notice are in the index.
         if let Some(due) = record.outbox_due_at() {
-            item.insert("outbox_bucket".into(), s(TRACKING_BUCKET));
+            item.insert("outbox_bucket".into(), s(due_bucket));
             item.insert("outbox_due_at".into(), n(due.timestamp_millis()));
         }
         for key in &record.customer_keys {
@@ -83,44 +90,72 @@ impl DynamoOrderStore {
         Ok(item)
     }
 
-    /// Rows of one of the sparse "due" indexes (one bucket, a due time), oldest first, after
-    /// `after`, paged until `limit`. `keys` names the index's (bucket, due time) attributes.
-    async fn due_rows(
+    /// The rows of a write-sharded index (`hash` one of `values`, `sort` a time in ms) whose
+    /// time is in `lo..=hi` and past `after` (time, then id), oldest first, at most `limit`:
+    /// every shard queried (a bounded Query each, 16 at a time), their heads merged.
+    #[allow(clippy::too_many_arguments)]
+    async fn sharded_rows(
         &self,
         index: &str,
-        keys: (&str, &str),
-        condition: &str,
-        t: DateTime<Utc>,
+        (hash, sort): (&str, &str),
+        values: Vec<String>,
+        (lo, hi): (i64, i64),
         limit: usize,
-        after: Option<&IndexPosition>,
-    ) -> PortResult<Vec<IndexPosition>> {
-        let (bucket, due) = keys;
+        after: Option<(i64, &OrderId)>,
+    ) -> PortResult<Vec<(OrderId, i64)>> {
+        use futures_util::StreamExt;
+        if limit == 0 || hi < lo {
+            return Ok(Vec::new());
+        }
+        let shards =
+            values.into_iter().map(|value| self.shard_rows(index, (hash, sort), value, (lo, hi), limit, after));
+        let mut rows: Vec<(OrderId, i64)> = Vec::new();
+        let mut results = futures_util::stream::iter(shards).buffer_unordered(SHARD_QUERIES_IN_FLIGHT);
+        while let Some(r) = results.next().await {
+            rows.extend(r?);
+        }
+        rows.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.as_str().cmp(b.0.as_str())));
+        rows.truncate(limit);
+        Ok(rows)
+    }
+
+    /// One shard's rows for `sharded_rows`: paged until `limit` rows past `after`.
+    async fn shard_rows(
+        &self,
+        index: &str,
+        (hash, sort): (&str, &str),
+        value: String,
+        (lo, hi): (i64, i64),
+        limit: usize,
+        after: Option<(i64, &OrderId)>,
+    ) -> PortResult<Vec<(OrderId, i64)>> {
         let mut out = Vec::new();
-        // A GSI's start key is the table key plus the index keys.
-        let mut start: Option<Item> = after.map(|a| {
-            HashMap::from([
-                ("pk".to_string(), s(a.id.as_str())),
-                (bucket.to_string(), s(TRACKING_BUCKET)),
-                (due.to_string(), n(a.at.timestamp_millis())),
-            ])
-        });
+        let mut start: Option<Item> = None;
         loop {
             let page = self
                 .client
                 .query()
                 .table_name(&self.table)
                 .index_name(index)
-                .key_condition_expression(condition)
-                .expression_attribute_values(":b", s(TRACKING_BUCKET))
-                .expression_attribute_values(":t", n(t.timestamp_millis()))
+                .key_condition_expression("#h = :h AND #s BETWEEN :lo AND :hi")
+                .expression_attribute_names("#h", hash)
+                .expression_attribute_names("#s", sort)
+                .expression_attribute_values(":h", s(&value))
+                .expression_attribute_values(":lo", n(lo))
+                .expression_attribute_values(":hi", n(hi))
                 .limit(i32::try_from(limit.saturating_sub(out.len())).unwrap_or(i32::MAX).max(1))
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
                 .map_err(|e| classify(&format!("Query({index})"), e))?;
             for item in page.items() {
-                if let (Some(id), Some(at)) = (get_s(item, "pk").and_then(|v| OrderId::new(v).ok()), get_n(item, due)) {
-                    out.push(IndexPosition { id, at: ms_to_time(at) });
+                let (Some(id), Some(at)) = (get_s(item, "pk").and_then(|v| OrderId::new(v).ok()), get_n(item, sort))
+                else {
+                    continue;
+                };
+                // Past the cursor: a later time, or the same time and a later id.
+                if after.is_none_or(|(t, a)| at > t || (at == t && id.as_str() > a.as_str())) {
+                    out.push((id, at));
                 }
             }
             match page.last_evaluated_key() {
@@ -129,6 +164,32 @@ impl DynamoOrderStore {
             }
         }
         Ok(out)
+    }
+
+    /// Rows of one of the sparse "due" indexes (sharded `DUE#n` buckets, a due time) due
+    /// before `t` (or at it, `inclusive`), oldest first, after `after`, at most `limit`.
+    async fn due_rows(
+        &self,
+        index: &str,
+        keys: (&str, &str),
+        t: DateTime<Utc>,
+        inclusive: bool,
+        limit: usize,
+        after: Option<&IndexPosition>,
+    ) -> PortResult<Vec<IndexPosition>> {
+        let hi = t.timestamp_millis() - i64::from(!inclusive);
+        let lo = after.map_or(0, |a| a.at.timestamp_millis());
+        let rows = self
+            .sharded_rows(
+                index,
+                keys,
+                all_shards(DUE_PREFIX, DUE_SHARDS),
+                (lo, hi),
+                limit,
+                after.map(|a| (a.at.timestamp_millis(), &a.id)),
+            )
+            .await?;
+        Ok(rows.into_iter().map(|(id, at)| IndexPosition { id, at: ms_to_time(at) }).collect())
     }
 
     fn from_item(item: &Item) -> PortResult<OrderRecord> {
@@ -224,49 +285,23 @@ impl OrderStore for DynamoOrderStore {
         limit: usize,
         after: Option<&OrderRef>,
     ) -> PortResult<Vec<OrderRef>> {
-        let mut out = Vec::new();
-        // A GSI's start key is the table key plus the index keys: all in an OrderRef.
-        let mut start: Option<Item> = after.map(|a| {
-            HashMap::from([
-                ("pk".to_string(), s(a.id.as_str())),
-                ("status".to_string(), s(a.status.as_str())),
-                ("status_since".to_string(), n(a.status_since.timestamp_millis())),
-            ])
-        });
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(STATUS_INDEX)
-                .key_condition_expression("#s = :s AND status_since < :before")
-                .expression_attribute_names("#s", "status")
-                .expression_attribute_values(":s", s(status.as_str()))
-                .expression_attribute_values(":before", n(before.timestamp_millis()))
-                .limit(i32::try_from(limit.saturating_sub(out.len())).unwrap_or(i32::MAX).max(1))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| classify("Query(by-status)", e))?;
-            for item in page.items() {
-                let (Some(id), Some(since)) = (get_s(item, "pk"), get_n(item, "status_since")) else {
-                    continue;
-                };
-                let Ok(id) = OrderId::new(id) else { continue };
-                out.push(OrderRef { id, status, status_since: ms_to_time(since) });
-            }
-            match page.last_evaluated_key() {
-                Some(k) if out.len() < limit => start = Some(k.clone()),
-                _ => break,
-            }
-        }
-        Ok(out)
+        let lo = after.map_or(0, |a| a.status_since.timestamp_millis());
+        let rows = self
+            .sharded_rows(
+                STATUS_INDEX,
+                ("status_shard", "status_since"),
+                all_shards(status.as_str(), STATUS_SHARDS),
+                (lo, before.timestamp_millis() - 1),
+                limit,
+                after.map(|a| (a.status_since.timestamp_millis(), &a.id)),
+            )
+            .await?;
+        Ok(rows.into_iter().map(|(id, since)| OrderRef { id, status, status_since: ms_to_time(since) }).collect())
     }
 
     async fn tracking_due(&self, now: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
-        let condition = "tracking_bucket = :b AND tracking_due_at <= :t";
         let keys = ("tracking_bucket", "tracking_due_at");
-        let rows = self.due_rows(TRACKING_INDEX, keys, condition, now, limit, None).await?;
+        let rows = self.due_rows(TRACKING_INDEX, keys, now, true, limit, None).await?;
         Ok(rows.into_iter().map(|r| r.id).collect())
     }
 
@@ -276,8 +311,7 @@ impl OrderStore for DynamoOrderStore {
         limit: usize,
         after: Option<&IndexPosition>,
     ) -> PortResult<Vec<IndexPosition>> {
-        let condition = "outbox_bucket = :b AND outbox_due_at < :t";
-        self.due_rows(OUTBOX_INDEX, ("outbox_bucket", "outbox_due_at"), condition, before, limit, after).await
+        self.due_rows(OUTBOX_INDEX, ("outbox_bucket", "outbox_due_at"), before, false, limit, after).await
     }
 
     async fn sweep_cursor(&self, sweep: &str) -> PortResult<Option<IndexPosition>> {
