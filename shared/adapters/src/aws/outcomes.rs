@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use chrono::Utc;
 use dropline_app::ports::{OutcomeLedger, PortError, PortResult};
-use dropline_domain::performance::{COUNTERS, Measured, Outcome, Outcomes};
+use dropline_domain::performance::{COUNTERS, Measured, Outcome};
 use dropline_domain::primitives::ids::SupplierId;
 
 /// How long an outcome's marker is kept: longer than any supplier retries a callback.
