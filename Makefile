@@ -14,7 +14,7 @@ test:
 ## Unit tests and the handler tests on memory adapters (no emulators).
 unit:
 	$(CARGO) test --workspace --lib
-	$(CARGO) test -p dropline-tests --test handlers --test egress --test architecture --test wire_compat --test docs_examples --test webhook_bodies
+	$(CARGO) test -p dropline-tests --test handlers --test sweeps --test egress --test architecture --test wire_compat --test docs_examples --test webhook_bodies
 
 ## The fault-injecting simulation: 10,000 orders with faults on every port, then the history
 ## checker. `make soak SEED=7 ORDERS=2000` reproduces a run; exits non-zero on any violation.

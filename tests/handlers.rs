@@ -850,8 +850,14 @@ impl OrderStore for Poisoned {
     ) -> PortResult<Vec<dropline_app::ports::OrderRef>> {
         self.inner.in_status_since_before(status, before, limit, after).await
     }
-    async fn tracking_due(&self, now: chrono::DateTime<chrono::Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
-        self.inner.tracking_due(now, limit).await
+    async fn tracking_due(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+        after: Option<&dropline_app::ports::IndexPosition>,
+        slice: dropline_app::sharding::Slice,
+    ) -> PortResult<Vec<dropline_app::ports::IndexPosition>> {
+        self.inner.tracking_due(now, limit, after, slice).await
     }
     async fn outbox_due(
         &self,

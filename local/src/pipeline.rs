@@ -159,7 +159,8 @@ impl Pipeline {
                 tracker: p.tracker,
                 events: p.events.clone(),
                 clock: p.clock.clone(),
-                batch_size: 100,
+                batch_size: dropline_poll_tracking::DEFAULT_BATCH_SIZE,
+                concurrency: dropline_poll_tracking::DEFAULT_CONCURRENCY,
             }),
             escalate: Arc::new(Escalate {
                 store: p.store,

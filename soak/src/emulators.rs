@@ -87,8 +87,14 @@ impl OrderStore for Followed {
     ) -> PortResult<Vec<OrderRef>> {
         self.real.in_status_since_before(status, before, limit, after).await
     }
-    async fn tracking_due(&self, now: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
-        self.real.tracking_due(now, limit).await
+    async fn tracking_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        after: Option<&IndexPosition>,
+        slice: dropline_app::sharding::Slice,
+    ) -> PortResult<Vec<IndexPosition>> {
+        self.real.tracking_due(now, limit, after, slice).await
     }
     async fn outbox_due(
         &self,

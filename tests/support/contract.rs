@@ -7,6 +7,7 @@ use dropline_app::ports::{
     Catalog, Created, EventPublisher, OrderStore, PortError, QueueConsumer, StockLedger, WorkQueue,
 };
 use dropline_app::ports::{IdempotencyStore, IndexPosition, PutOutcome};
+use dropline_app::sharding::Slice;
 use dropline_domain::catalog::Reserved;
 use dropline_domain::catalog::{CatalogDocument, Offer, Reservation};
 use dropline_domain::order::{OrderRecord, PurchaseOrder, Receipt, Shipment};
@@ -134,14 +135,34 @@ pub async fn order_store(store: &dyn OrderStore) {
         Created::Existing(_) => panic!("new"),
     };
     store.create(&later).await.expect("create");
-    assert_eq!(store.tracking_due(now, 10).await.expect("due"), vec![shipped.id.clone()]);
+    let due = |rows: Vec<IndexPosition>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    let all = Slice::ALL;
+    assert_eq!(due(store.tracking_due(now, 10, None, all).await.expect("due")), vec![shipped.id.clone()]);
+    // Paged oldest first, and shared by slices: each due order in exactly one of a count's.
+    let both = due(store.tracking_due(now + Duration::hours(2), 10, None, all).await.expect("due"));
+    assert_eq!(both, vec![shipped.id.clone(), later.id.clone()]);
+    let first = store.tracking_due(now + Duration::hours(2), 1, None, all).await.expect("due");
+    assert_eq!(due(first.clone()), vec![shipped.id.clone()]);
+    let next = store.tracking_due(now + Duration::hours(2), 10, first.last(), all).await.expect("due");
+    assert_eq!(due(next), vec![later.id.clone()]);
+    let mut sliced = Vec::new();
+    for i in 0..4 {
+        let slice = Slice::new(i, 4).expect("slice");
+        let rows = due(store.tracking_due(now + Duration::hours(2), 10, None, slice).await.expect("due"));
+        assert!(rows.iter().all(|id| slice.takes(id)), "slice {i}: {rows:?}");
+        sliced.extend(rows);
+    }
+    sliced.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    let mut expected = both.clone();
+    expected.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    assert_eq!(sliced, expected, "the slices cover every due order once");
     // Once nothing is left to check, the order leaves the index.
     let mut done = stored.clone();
     if let Some(s) = done.purchase_orders[0].shipment.as_mut() {
         s.next_check_at = None;
     }
     store.save(&done).await.expect("save");
-    assert!(store.tracking_due(now, 10).await.expect("due").is_empty());
+    assert!(store.tracking_due(now, 10, None, all).await.expect("due").is_empty());
 
     // The outbox index: an order whose outbox holds an event is due once the event is older
     // than `before`; published and removed, it leaves the index.

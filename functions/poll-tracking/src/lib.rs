@@ -2,14 +2,17 @@
 //! `tracking-due` index, never a scan), asks the carrier tracker, and records the normalized
 //! status. Delivered purchase orders roll the order up to DELIVERED.
 //!
-//! Overlapping runs are harmless: a status is recorded only when it differs from the stored one,
+//! A run pages through everything due (a bounded Query per shard and page), checking 32 orders
+//! at once within its budget; several schedules can share the sweep by slice (each takes the
+//! orders of its index shards). Overlapping runs are harmless: a status is recorded only when it differs from the stored one,
 //! under the order's version check.
 
 use chrono::{DateTime, Utc};
 use dropline_app::batch::StepError;
 use dropline_app::order_update::update_from;
 use dropline_app::outbox;
-use dropline_app::ports::{CarrierTracker, Clock, EventPublisher, OrderStore};
+use dropline_app::ports::{CarrierTracker, Clock, EventPublisher, IndexPosition, OrderStore};
+use dropline_app::sharding::Slice;
 use dropline_domain::order::EventType;
 use dropline_domain::order::PoStatus;
 use dropline_domain::order::TrackingCheckpoint;
@@ -37,8 +40,43 @@ pub struct PollTracking {
     pub tracker: Arc<dyn CarrierTracker>,
     pub events: Arc<dyn EventPublisher>,
     pub clock: Arc<dyn Clock>,
-    /// Orders looked at per run.
+    /// Orders read from the index per page (a run pages through everything due).
     pub batch_size: usize,
+    /// Orders checked at once (each a carrier request, then a save).
+    pub concurrency: usize,
+}
+
+/// Orders checked at once by default: at a carrier's 200 ms, 32 in flight check ~160 parcels
+/// a second.
+pub const DEFAULT_CONCURRENCY: usize = 32;
+/// Orders per index page by default.
+pub const DEFAULT_BATCH_SIZE: usize = 200;
+
+/// The scheduled event: which slice of the due parcels this run takes (the whole sweep when
+/// absent), so that several schedules share a sweep (`{"slice": {"index": 0, "count": 4}}`).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct RunRequest {
+    #[serde(default)]
+    pub slice: Option<SliceRequest>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct SliceRequest {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl RunRequest {
+    /// The slice the event names; an unreadable event or slice is an error (a schedule
+    /// misconfigured is seen, not silently run as the whole sweep).
+    pub fn slice_of(event: &serde_json::Value) -> Result<Slice, String> {
+        let req: RunRequest =
+            serde_json::from_value(event.clone()).map_err(|e| format!("unreadable scheduled event: {e}"))?;
+        match req.slice {
+            None => Ok(Slice::ALL),
+            Some(s) => Slice::new(s.index, s.count).map_err(|e| e.to_string()),
+        }
+    }
 }
 
 /// What a run did.
@@ -50,28 +88,69 @@ pub struct PollSummary {
     pub delivered: usize,
     pub exceptions: usize,
     pub errors: usize,
+    /// Orders due that the run's budget left for the next run.
+    pub left_for_next_run: usize,
+}
+
+impl PollSummary {
+    fn add(&mut self, o: &PollSummary) {
+        self.orders_due += o.orders_due;
+        self.parcels_checked += o.parcels_checked;
+        self.status_changes += o.status_changes;
+        self.delivered += o.delivered;
+        self.exceptions += o.exceptions;
+        self.errors += o.errors;
+        self.left_for_next_run += o.left_for_next_run;
+    }
 }
 
 impl PollTracking {
+    /// The whole sweep.
     pub async fn run(&self) -> Result<PollSummary, StepError> {
+        self.run_slice(Slice::ALL).await
+    }
+
+    /// Pages through every order of `slice` due now, oldest first, checking `concurrency` at
+    /// once, until none is left or the run's budget is spent (no check starts after it).
+    pub async fn run_slice(&self, slice: Slice) -> Result<PollSummary, StepError> {
+        use futures_util::StreamExt;
         let now = self.clock.now();
-        let due = self.store.tracking_due(now, self.batch_size).await?;
-        let mut summary = PollSummary { orders_due: due.len(), ..Default::default() };
         let started = std::time::Instant::now();
-        for (done, order_id) in due.iter().enumerate() {
+        let mut summary = PollSummary::default();
+        let mut after: Option<IndexPosition> = None;
+        let page_size = self.batch_size.max(1);
+        loop {
             if started.elapsed() > RUN_BUDGET {
-                tracing::warn!(
-                    orders_left = summary.orders_due - done,
-                    "run budget spent; the rest waits for the next run"
-                );
                 break;
             }
-            if let Err(e) = self.poll_order(order_id, now, &mut summary).await {
-                summary.errors += 1;
-                tracing::warn!(order_id = %order_id, error = %e, "tracking not updated");
+            let page = self.store.tracking_due(now, page_size, after.as_ref(), slice).await?;
+            let full = page.len() == page_size;
+            after = page.last().cloned();
+            summary.orders_due += page.len();
+            let checks = page.into_iter().map(|row| async move {
+                let mut s = PollSummary::default();
+                if started.elapsed() > RUN_BUDGET {
+                    s.left_for_next_run = 1;
+                    return s;
+                }
+                if let Err(e) = self.poll_order(&row.id, now, &mut s).await {
+                    s.errors += 1;
+                    tracing::warn!(order_id = %row.id, error = %e, "tracking not updated");
+                }
+                s
+            });
+            let mut results = futures_util::stream::iter(checks).buffer_unordered(self.concurrency.max(1));
+            while let Some(s) = results.next().await {
+                summary.add(&s);
+            }
+            if !full {
+                break;
             }
         }
-        tracing::info!(?summary, "tracking run done");
+        if summary.left_for_next_run > 0 || started.elapsed() > RUN_BUDGET {
+            tracing::warn!(left = summary.left_for_next_run, "run budget spent; the rest waits for the next run");
+        }
+        tracing::info!(?summary, slice = slice.index(), of = slice.count(), "tracking run done");
         Ok(summary)
     }
 

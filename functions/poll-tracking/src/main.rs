@@ -4,7 +4,7 @@ use dropline_adapters::aws::{AwsClients, DynamoOrderStore, EventBridgePublisher}
 use dropline_adapters::http::{Egress, HttpCarrierTracker};
 use dropline_app::env::{optional, parsed_or, required};
 use dropline_app::ports::SystemClock;
-use dropline_poll_tracking::PollTracking;
+use dropline_poll_tracking::{DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, PollTracking, RunRequest};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 use std::sync::Arc;
@@ -16,7 +16,8 @@ async fn main() -> Result<(), Error> {
     let orders_table = required("DROPLINE_ORDERS_TABLE")?;
     let event_bus = required("DROPLINE_EVENT_BUS")?;
     let carrier_api = optional("DROPLINE_CARRIER_API_URL");
-    let batch_size: usize = parsed_or("DROPLINE_TRACKING_BATCH_SIZE", 50)?;
+    let batch_size: usize = parsed_or("DROPLINE_TRACKING_BATCH_SIZE", DEFAULT_BATCH_SIZE)?;
+    let concurrency: usize = parsed_or("DROPLINE_TRACKING_CONCURRENCY", DEFAULT_CONCURRENCY)?;
 
     let aws = AwsClients::from_env().await;
     let tracker = match carrier_api {
@@ -32,11 +33,13 @@ async fn main() -> Result<(), Error> {
         events: Arc::new(EventBridgePublisher::new(aws.eventbridge().clone(), event_bus)),
         clock: Arc::new(SystemClock),
         batch_size,
+        concurrency,
     });
-    lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let poll = poll.clone();
         async move {
-            let summary = poll.run().await?;
+            let slice = RunRequest::slice_of(&event.payload)?;
+            let summary = poll.run_slice(slice).await?;
             Ok::<Value, Error>(serde_json::to_value(summary)?)
         }
     }))

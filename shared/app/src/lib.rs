@@ -16,5 +16,6 @@ pub mod outcomes;
 pub mod ports;
 pub mod reroute;
 pub mod secrets;
+pub mod sharding;
 pub mod stock;
 pub mod telemetry;

@@ -34,8 +34,14 @@ impl OrderStore for FaultyOrders {
     ) -> PortResult<Vec<OrderRef>> {
         self.faults.around("orders.query", false, self.inner.in_status_since_before(status, before, limit, after)).await
     }
-    async fn tracking_due(&self, now: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
-        self.faults.around("orders.query", false, self.inner.tracking_due(now, limit)).await
+    async fn tracking_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        after: Option<&IndexPosition>,
+        slice: dropline_app::sharding::Slice,
+    ) -> PortResult<Vec<IndexPosition>> {
+        self.faults.around("orders.query", false, self.inner.tracking_due(now, limit, after, slice)).await
     }
     async fn outbox_due(
         &self,

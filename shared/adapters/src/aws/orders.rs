@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use chrono::{DateTime, Utc};
 use dropline_app::ports::{Created, IndexPosition, OrderRef, OrderStore, PortError, PortResult};
+use dropline_app::sharding::Slice;
 use dropline_domain::order::OrderRecord;
 use dropline_domain::order::OrderStatus;
 use dropline_domain::primitives::ids::OrderId;
@@ -166,12 +167,14 @@ impl DynamoOrderStore {
         Ok(out)
     }
 
-    /// Rows of one of the sparse "due" indexes (sharded `DUE#n` buckets, a due time) due
-    /// before `t` (or at it, `inclusive`), oldest first, after `after`, at most `limit`.
+    /// Rows of one of the sparse "due" indexes (in `shards` of its `DUE#n` buckets, a due time)
+    /// due before `t` (or at it, `inclusive`), oldest first, after `after`, at most `limit`.
+    #[allow(clippy::too_many_arguments)]
     async fn due_rows(
         &self,
         index: &str,
         keys: (&str, &str),
+        shards: Vec<String>,
         t: DateTime<Utc>,
         inclusive: bool,
         limit: usize,
@@ -180,14 +183,7 @@ impl DynamoOrderStore {
         let hi = t.timestamp_millis() - i64::from(!inclusive);
         let lo = after.map_or(0, |a| a.at.timestamp_millis());
         let rows = self
-            .sharded_rows(
-                index,
-                keys,
-                all_shards(DUE_PREFIX, DUE_SHARDS),
-                (lo, hi),
-                limit,
-                after.map(|a| (a.at.timestamp_millis(), &a.id)),
-            )
+            .sharded_rows(index, keys, shards, (lo, hi), limit, after.map(|a| (a.at.timestamp_millis(), &a.id)))
             .await?;
         Ok(rows.into_iter().map(|(id, at)| IndexPosition { id, at: ms_to_time(at) }).collect())
     }
@@ -299,10 +295,15 @@ impl OrderStore for DynamoOrderStore {
         Ok(rows.into_iter().map(|(id, since)| OrderRef { id, status, status_since: ms_to_time(since) }).collect())
     }
 
-    async fn tracking_due(&self, now: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
-        let keys = ("tracking_bucket", "tracking_due_at");
-        let rows = self.due_rows(TRACKING_INDEX, keys, now, true, limit, None).await?;
-        Ok(rows.into_iter().map(|r| r.id).collect())
+    async fn tracking_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        after: Option<&IndexPosition>,
+        slice: Slice,
+    ) -> PortResult<Vec<IndexPosition>> {
+        let shards: Vec<String> = slice.shards().map(|k| shard_value(DUE_PREFIX, k)).collect();
+        self.due_rows(TRACKING_INDEX, ("tracking_bucket", "tracking_due_at"), shards, now, true, limit, after).await
     }
 
     async fn outbox_due(
@@ -311,7 +312,8 @@ impl OrderStore for DynamoOrderStore {
         limit: usize,
         after: Option<&IndexPosition>,
     ) -> PortResult<Vec<IndexPosition>> {
-        self.due_rows(OUTBOX_INDEX, ("outbox_bucket", "outbox_due_at"), before, false, limit, after).await
+        let shards = all_shards(DUE_PREFIX, DUE_SHARDS);
+        self.due_rows(OUTBOX_INDEX, ("outbox_bucket", "outbox_due_at"), shards, before, false, limit, after).await
     }
 
     async fn sweep_cursor(&self, sweep: &str) -> PortResult<Option<IndexPosition>> {

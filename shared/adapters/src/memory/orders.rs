@@ -5,6 +5,7 @@ use super::sync::lock;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use dropline_app::ports::{Created, IndexPosition, OrderRef, OrderStore, PortError, PortResult};
+use dropline_app::sharding::Slice;
 use dropline_domain::order::OrderRecord;
 use dropline_domain::order::OrderStatus;
 use dropline_domain::primitives::ids::OrderId;
@@ -118,14 +119,23 @@ impl OrderStore for MemoryOrderStore {
         Ok(v)
     }
 
-    async fn tracking_due(&self, now: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>> {
+    async fn tracking_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        after: Option<&IndexPosition>,
+        slice: Slice,
+    ) -> PortResult<Vec<IndexPosition>> {
         self.ops.hit("query_tracking");
+        let after = after.map(|a| (a.at, a.id.clone()));
         let mut v: Vec<(DateTime<Utc>, OrderId)> = lock(&self.items)
             .values()
+            .filter(|r| slice.takes(&r.id))
             .filter_map(|r| r.tracking_due_at().filter(|t| *t <= now).map(|t| (t, r.id.clone())))
+            .filter(|row| after.as_ref().is_none_or(|a| row > a))
             .collect();
         v.sort();
-        Ok(v.into_iter().take(limit).map(|(_, id)| id).collect())
+        Ok(v.into_iter().take(limit).map(|(at, id)| IndexPosition { id, at }).collect())
     }
 
     async fn outbox_due(

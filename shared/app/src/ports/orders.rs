@@ -56,9 +56,15 @@ pub trait OrderStore: Send + Sync {
         limit: usize,
         after: Option<&OrderRef>,
     ) -> PortResult<Vec<OrderRef>>;
-    /// Orders with a shipped purchase order due for a tracking check at or before `now`,
-    /// through the tracking index.
-    async fn tracking_due(&self, now: DateTime<Utc>, limit: usize) -> PortResult<Vec<OrderId>>;
+    /// Orders of `slice` with a shipped purchase order due for a tracking check at or before
+    /// `now`, oldest first, through the tracking index; the page after `after`.
+    async fn tracking_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        after: Option<&IndexPosition>,
+        slice: crate::sharding::Slice,
+    ) -> PortResult<Vec<IndexPosition>>;
     /// Orders whose outbox (undelivered events, unsent void notices) has been due since before
     /// `before`, oldest first, through the sparse `outbox-due` index; the page after `after`.
     async fn outbox_due(
