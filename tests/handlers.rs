@@ -1077,31 +1077,57 @@ async fn a_crashed_sends_message_comes_back_when_its_lease_ends_not_after_the_qu
     assert_eq!(queue.receive(Step::NotifySupplier, 10).await.expect("receive").len(), 1, "back after 180 s");
 }
 
-/// An order too large for its record is refused at once with 413 (it used to be a 503 the store
-/// retried for hours: DynamoDB refuses items over 400 KB); so is a body over the cap.
+/// An order of any size that passes the signature is stored and visible (it used to be a 503
+/// the store retried for hours, then a 413: lost either way); only a body over Lambda's payload
+/// limit, which API Gateway refuses before us, is a 413.
 #[tokio::test]
-async fn an_oversized_order_is_a_413_naming_the_problem_and_nothing_is_stored() {
+async fn a_2500_line_order_is_stored_and_held_with_one_reason_naming_its_lines() {
     let w = world();
     let mut big = delivery("ok_us_single");
     let p = big.payload.as_mut().expect("payload");
     let line = p["line_items"][0].clone();
-    let lines: Vec<serde_json::Value> = (0..1500)
+    let lines: Vec<serde_json::Value> = (0..2500)
         .map(|i| {
             let mut l = line.clone();
             l["id"] = serde_json::json!(800_000 + i);
+            l["sku"] = serde_json::json!(format!("NOT-IN-CATALOG-{i}"));
             l
         })
         .collect();
     p["line_items"] = serde_json::Value::Array(lines);
     let answer = w.pipeline.ingest.handle(big.request(big.secret())).await;
-    assert_eq!((answer.status, answer.body["error"].as_str()), (413, Some("order_too_large")), "{}", answer.body);
-    assert_eq!(answer.body["field"], "line_items");
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    w.pipeline.drain().await.expect("drain");
+    let id = OrderId::new(answer.body["order_id"].as_str().expect("id")).expect("id");
+    let r = w.store.get(&id).await.expect("get").expect("stored");
+    assert_eq!(r.status, OrderStatus::OnHold);
+    let unmapped: Vec<_> = r.holds.iter().filter(|h| h.code == "sku_unmapped").collect();
+    assert_eq!(unmapped.len(), 1, "one reason, not 2,500: {:?}", r.holds.len());
+    assert!(unmapped[0].message.starts_with("2500 lines (1-2500)"), "{}", unmapped[0].message);
 
     let mut huge = delivery("ok_us_single");
     huge.payload.as_mut().expect("payload")["note"] = serde_json::json!("x".repeat(dropline_ingest::MAX_BODY_BYTES));
     let answer = w.pipeline.ingest.handle(huge.request(huge.secret())).await;
     assert_eq!((answer.status, answer.body["error"].as_str()), (413, Some("payload_too_large")), "{}", answer.body);
-    assert!(w.store.all().is_empty(), "nothing stored");
+}
+
+/// A SKU no store should send (4 KB) is data Dropline cannot process: the order is stored and
+/// held with a reason quoting its start, never refused.
+#[tokio::test]
+async fn an_unusable_sku_holds_the_order_instead_of_refusing_it() {
+    let w = world();
+    let mut d = delivery("ok_us_single");
+    d.payload.as_mut().expect("payload")["line_items"][0]["sku"] = serde_json::json!("Z".repeat(4096));
+    let answer = w.pipeline.ingest.handle(d.request(d.secret())).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    w.pipeline.drain().await.expect("drain");
+    let id = OrderId::new(answer.body["order_id"].as_str().expect("id")).expect("id");
+    let r = w.store.get(&id).await.expect("get").expect("stored");
+    assert_eq!(r.status, OrderStatus::OnHold);
+    let h = r.holds.iter().find(|h| h.code == "sku_invalid").expect("sku_invalid hold");
+    assert_eq!(h.field.as_deref(), Some("lines[0].sku"));
+    assert!(h.message.contains("4096 characters"), "{}", h.message);
+    assert!(h.message.len() < 300, "quotes the start only: {}", h.message.len());
 }
 
 /// Events leave Dropline (EventBridge subscribers, archives): an order held for its address says

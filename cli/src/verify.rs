@@ -146,6 +146,7 @@ pub fn verify(doc: &CatalogDocument, store: Option<&[StoreVariant]>) -> Vec<Find
             let line = LineItem {
                 line_id: String::new(),
                 sku: None,
+                sku_problem: None,
                 product_id: None,
                 variant_id: None,
                 title: v.title.clone(),

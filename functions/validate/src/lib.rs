@@ -66,7 +66,7 @@ impl Validate {
                 // An operator's overrides turn those holds into warnings.
                 let (holds, warnings): (Vec<HoldReason>, Vec<HoldReason>) =
                     apply_overrides(&report.findings, &r.overrides).into_iter().partition(HoldReason::holds);
-                r.warnings = warnings;
+                r.warnings = dropline_domain::findings::grouped(warnings);
                 r.service_level = report.service_level;
                 // Into the duplicate indexes with this write: later orders find this one.
                 r.customer_keys = keys.clone();

@@ -43,6 +43,8 @@ pub enum FindingCode {
     StreetNumberMissing,
     PoBox,
     SkuMissing,
+    /// The store's SKU cannot be used as one (too long, control characters).
+    SkuInvalid,
     SkuUnmapped,
     SkuDiscontinued,
     VariantMismatch,
@@ -62,7 +64,7 @@ pub enum FindingCode {
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 34] = [
+    pub const ALL: [FindingCode; 35] = [
         Self::OrderCancelled,
         Self::TestOrder,
         Self::PaymentNotAccepted,
@@ -81,6 +83,7 @@ impl FindingCode {
         Self::StreetNumberMissing,
         Self::PoBox,
         Self::SkuMissing,
+        Self::SkuInvalid,
         Self::SkuUnmapped,
         Self::SkuDiscontinued,
         Self::VariantMismatch,
@@ -119,6 +122,7 @@ impl FindingCode {
             Self::StreetNumberMissing => "street_number_missing",
             Self::PoBox => "po_box",
             Self::SkuMissing => "sku_missing",
+            Self::SkuInvalid => "sku_invalid",
             Self::SkuUnmapped => "sku_unmapped",
             Self::SkuDiscontinued => "sku_discontinued",
             Self::VariantMismatch => "variant_mismatch",
@@ -159,6 +163,9 @@ impl FindingCode {
             Self::QuantityNotPositive => "correct or remove the line in the store",
             Self::LineIdInvalid => "the store sent lines Dropline cannot tell apart: recreate the order in the store",
             Self::SkuMissing => "give the product variant a SKU in the store and map it to a supplier item",
+            Self::SkuInvalid => {
+                "give the product variant a usable SKU in the store (at most 255 printable characters), then release the hold"
+            }
             Self::SkuUnmapped => "map the SKU to a supplier item in the catalog (dropline catalog load)",
             Self::SkuDiscontinued => "map the SKU to an active supplier item, or cancel the line",
             Self::NoSupplierForLine => "restock, add a supplier that ships there, or cancel the line",
@@ -206,6 +213,7 @@ impl FindingCode {
                 | Self::QuantityNotPositive
                 | Self::LineIdInvalid
                 | Self::SkuMissing
+                | Self::SkuInvalid
                 | Self::SkuUnmapped
                 | Self::SkuDiscontinued
                 | Self::OutOfStock
@@ -322,9 +330,130 @@ pub fn apply_overrides(findings: &[HoldReason], overrides: &[Override]) -> Vec<H
         .collect()
 }
 
+/// More findings of one code than this, each about a line, become one finding naming them all.
+pub const GROUP_LINES_OVER: usize = 3;
+/// The line messages a grouped finding quotes (the rest it counts).
+const GROUP_QUOTES: usize = 3;
+
+/// The line a finding's field names (`lines[4].sku` -> 4), if it names one.
+fn line_of(field: Option<&str>) -> Option<(usize, String)> {
+    let rest = field?.strip_prefix("lines[")?;
+    let (n, tail) = rest.split_once(']')?;
+    Some((n.parse().ok()?, tail.to_string()))
+}
+
+/// `[0, 1, 2, 5]` as "1-3, 6" (counted from `base`: 1 as messages name lines, 0 as fields do).
+fn ranges(lines: &[usize], base: usize) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let mut j = i;
+        while j + 1 < lines.len() && lines[j + 1] == lines[j] + 1 {
+            j += 1;
+        }
+        out.push(if i == j {
+            format!("{}", lines[i] + base)
+        } else {
+            format!("{}-{}", lines[i] + base, lines[j] + base)
+        });
+        i = j + 1;
+    }
+    out.join(", ")
+}
+
+/// Findings as a human reads them, and as an order of any size can store them: more than
+/// `GROUP_LINES_OVER` findings of one code and severity about lines become one, whose field
+/// names every line (`lines[0-499].sku`) and whose message counts them and quotes the first
+/// few. Others are kept as they are, in their order.
+pub fn grouped(findings: Vec<HoldReason>) -> Vec<HoldReason> {
+    use std::collections::BTreeMap;
+    let mut per_code: BTreeMap<(String, bool, String), Vec<usize>> = BTreeMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        if let Some((_, tail)) = line_of(f.field.as_deref()) {
+            per_code.entry((f.code.as_str().to_string(), f.severity == Severity::Hold, tail)).or_default().push(i);
+        }
+    }
+    let big: Vec<Vec<usize>> = per_code.into_values().filter(|v| v.len() > GROUP_LINES_OVER).collect();
+    if big.is_empty() {
+        return findings;
+    }
+    let mut merged_into: BTreeMap<usize, usize> = BTreeMap::new();
+    for (g, members) in big.iter().enumerate() {
+        for m in members {
+            merged_into.insert(*m, g);
+        }
+    }
+    let mut out = Vec::new();
+    for (i, f) in findings.iter().enumerate() {
+        match merged_into.get(&i) {
+            None => out.push(f.clone()),
+            // The group stands where its first member stood.
+            Some(g) if big[*g][0] == i => {
+                let members: Vec<&HoldReason> = big[*g].iter().map(|m| &findings[*m]).collect();
+                let mut lines: Vec<usize> =
+                    members.iter().filter_map(|m| line_of(m.field.as_deref()).map(|(n, _)| n)).collect();
+                lines.sort_unstable();
+                lines.dedup();
+                let tail = line_of(f.field.as_deref()).map(|(_, t)| t).unwrap_or_default();
+                let quoted: Vec<&str> = members.iter().take(GROUP_QUOTES).map(|m| m.message.as_str()).collect();
+                let more = members.len().saturating_sub(GROUP_QUOTES);
+                let mut message = format!("{} lines ({}): {}", members.len(), ranges(&lines, 1), quoted.join("; "));
+                if more > 0 {
+                    message.push_str(&format!("; and {more} more like these"));
+                }
+                out.push(HoldReason {
+                    field: Some(format!("lines[{}]{tail}", ranges(&lines, 0).replace(", ", ","))),
+                    message,
+                    ..f.clone()
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn line_finding(i: usize, code: FindingCode) -> HoldReason {
+        HoldReason::new(
+            code,
+            HoldCategory::Mapping,
+            Some(format!("lines[{i}].sku")),
+            format!("line {} is wrong", i + 1),
+        )
+    }
+
+    #[test]
+    fn many_findings_of_one_code_about_lines_become_one_naming_every_line() {
+        let mut findings: Vec<HoldReason> = (0..500).map(|i| line_finding(i, FindingCode::SkuUnmapped)).collect();
+        findings.insert(0, HoldReason::new(FindingCode::TotalsMismatch, HoldCategory::Order, None, "totals"));
+        findings.push(line_finding(7, FindingCode::SkuMissing));
+        let g = grouped(findings);
+        assert_eq!(g.len(), 3, "{g:?}");
+        assert_eq!(g[0].code, FindingCode::TotalsMismatch);
+        assert_eq!(g[1].code, FindingCode::SkuUnmapped);
+        assert_eq!(g[1].field.as_deref(), Some("lines[0-499].sku"));
+        assert!(
+            g[1].message
+                .starts_with("500 lines (1-500): line 1 is wrong; line 2 is wrong; line 3 is wrong; and 497 more")
+        );
+        assert!(g[1].message.len() < 200, "bounded: {}", g[1].message);
+        assert_eq!(g[2].code, FindingCode::SkuMissing, "a lone finding stays as it is");
+        // A few stay separate, and grouping is idempotent.
+        let few: Vec<HoldReason> = (0..3).map(|i| line_finding(i * 2, FindingCode::OutOfStock)).collect();
+        assert_eq!(grouped(few.clone()), few);
+        let again = grouped(g.clone());
+        assert_eq!(again, g);
+    }
+
+    #[test]
+    fn line_ranges_are_compact() {
+        assert_eq!(ranges(&[0, 1, 2, 5, 7, 8], 1), "1-3, 6, 8-9");
+        assert_eq!(ranges(&[0, 1, 2, 5], 0), "0-2, 5");
+    }
 
     #[test]
     fn finding_codes_serialize_to_their_names_and_parse_back() {

@@ -23,6 +23,7 @@ fn line(id: &str, s: &str, title: &str, qty: u32, price: &str) -> LineItem {
     LineItem {
         line_id: id.into(),
         sku: Some(sku(s)),
+        sku_problem: None,
         product_id: None,
         variant_id: None,
         title: title.into(),

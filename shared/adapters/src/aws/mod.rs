@@ -21,6 +21,8 @@ mod eventbridge;
 #[cfg(feature = "dynamodb")]
 mod idempotency;
 #[cfg(feature = "dynamodb")]
+mod order_body;
+#[cfg(feature = "dynamodb")]
 mod orders;
 #[cfg(feature = "dynamodb")]
 mod outcomes;

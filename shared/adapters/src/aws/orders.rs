@@ -3,11 +3,13 @@
 
 use super::errors::classify;
 use super::items::*;
+use super::order_body::StoredBody;
 use super::shards::{DUE_SHARDS, STATUS_SHARDS, all_shards, shard_of, shard_value};
 use super::time::ms_to_time;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 use dropline_app::ports::{Created, IndexPosition, OrderRef, OrderStore, PortError, PortResult};
 use dropline_app::sharding::Slice;
@@ -15,6 +17,7 @@ use dropline_domain::order::OrderRecord;
 use dropline_domain::order::OrderStatus;
 use dropline_domain::primitives::ids::OrderId;
 use dropline_domain::validation::duplicates::{CustomerKey, PriorOrder};
+use std::collections::HashMap;
 
 /// Index names and the bucket value of the sparse tracking index (shared with the template).
 pub const STATUS_INDEX: &str = "by-status";
@@ -37,6 +40,12 @@ pub const INDEX_PARTITION_KEYS: [(&str, &str); 5] = [
 ];
 /// The prefix of the due indexes' sharded bucket values (`DUE#0` ... `DUE#255`).
 const DUE_PREFIX: &str = "DUE";
+/// The key of part `i` of the body of `id`'s version `version` (beside the orders; in no
+/// index, since it has none of their attributes).
+fn part_key(id: &OrderId, version: u64, i: usize) -> String {
+    format!("{id}#BODY#{version}#{i}")
+}
+
 /// Shard queries of one fan-out in flight at once.
 const SHARD_QUERIES_IN_FLIGHT: usize = 16;
 /// The key of a sweep's cursor item (beside the orders; in no index, since it has none of
@@ -56,18 +65,36 @@ impl DynamoOrderStore {
         Self { client, table: table.into() }
     }
 
-    fn to_item(record: &OrderRecord, version: u64) -> PortResult<Item> {
+    /// The order's item at `version`, and the part items its body needs (none for most).
+    fn to_item(record: &OrderRecord, version: u64) -> PortResult<(Item, Vec<Item>)> {
         let mut r = record.clone();
         r.version = version;
         let body = serde_json::to_string(&r).map_err(|e| PortError::Permanent(format!("serialize order: {e}")))?;
         let mut item = Item::new();
+        let mut parts = Vec::new();
         item.insert("pk".into(), s(record.id.as_str()));
         item.insert("version".into(), n(version));
         item.insert("status".into(), s(record.status.as_str()));
         let id = record.id.as_str();
         item.insert("status_shard".into(), s(shard_value(record.status.as_str(), shard_of(id, STATUS_SHARDS))));
         item.insert("status_since".into(), n(record.status_since.timestamp_millis()));
-        item.insert("body".into(), s(body));
+        match StoredBody::encode(body) {
+            StoredBody::Inline(text) => {
+                item.insert("body".into(), s(text));
+            }
+            StoredBody::Compressed(z) => {
+                item.insert("body_z".into(), AttributeValue::B(Blob::new(z)));
+            }
+            StoredBody::Parts(chunks) => {
+                item.insert("body_parts".into(), n(chunks.len()));
+                for (i, chunk) in chunks.into_iter().enumerate() {
+                    parts.push(HashMap::from([
+                        ("pk".to_string(), s(part_key(&record.id, version, i))),
+                        ("body_z".to_string(), AttributeValue::B(Blob::new(chunk))),
+                    ]));
+                }
+            }
+        }
         let due_bucket = shard_value(DUE_PREFIX, shard_of(id, DUE_SHARDS));
         if let Some(due) = record.tracking_due_at() {
             item.insert("tracking_bucket".into(), s(&due_bucket));
@@ -88,7 +115,72 @@ impl DynamoOrderStore {
         item.insert("placed_at".into(), n(record.order.created_at.timestamp_millis()));
         item.insert("order_name".into(), s(record.order.name.as_str()));
         item.insert("items_key".into(), s(dropline_domain::validation::duplicates::items_key(&record.order)));
-        Ok(item)
+        Ok((item, parts))
+    }
+
+    /// Writes a body's part items (before the order's item that names them).
+    async fn put_parts(&self, parts: &[Item]) -> PortResult<()> {
+        for part in parts {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(part.clone()))
+                .send()
+                .await
+                .map_err(|e| classify("PutItem(order body part)", e))?;
+        }
+        Ok(())
+    }
+
+    /// Deletes part items no order item names any more (a version replaced, a write refused);
+    /// best effort: a leftover part is dead weight, never read.
+    async fn drop_parts(&self, id: &OrderId, version: u64, count: usize) {
+        for i in 0..count {
+            let key = part_key(id, version, i);
+            if let Err(e) = self.client.delete_item().table_name(&self.table).key("pk", s(&key)).send().await {
+                tracing::warn!(order_id = %id, error = %classify("DeleteItem(order body part)", e), "an old body part is left");
+            }
+        }
+    }
+
+    /// The record an order item holds, its body read from its part items when it has them.
+    async fn record_of(&self, item: &Item) -> PortResult<OrderRecord> {
+        let json = match (get_s(item, "body"), item.get("body_z"), get_n(item, "body_parts")) {
+            (Some(text), _, _) => text.to_string(),
+            (None, Some(AttributeValue::B(z)), _) => StoredBody::inflate(z.as_ref())?,
+            (None, None, Some(count)) => {
+                let id = get_s(item, "pk").and_then(|v| OrderId::new(v).ok());
+                let version = get_n(item, "version").and_then(|v| u64::try_from(v).ok());
+                let (Some(id), Some(version)) = (id, version) else {
+                    return Err(PortError::Permanent("order item with parts has no id or version".into()));
+                };
+                let mut z = Vec::new();
+                for i in 0..usize::try_from(count).unwrap_or(0) {
+                    let out = self
+                        .client
+                        .get_item()
+                        .table_name(&self.table)
+                        .key("pk", s(part_key(&id, version, i)))
+                        .consistent_read(true)
+                        .send()
+                        .await
+                        .map_err(|e| classify("GetItem(order body part)", e))?;
+                    match out.item().and_then(|p| p.get("body_z")) {
+                        Some(AttributeValue::B(chunk)) => z.extend_from_slice(chunk.as_ref()),
+                        // Replaced since the item was read: the caller reads again.
+                        _ => return Err(PortError::Transient(format!("order {id} changed while it was read"))),
+                    }
+                }
+                StoredBody::inflate(&z)?
+            }
+            _ => return Err(PortError::Permanent("order item has no body".into())),
+        };
+        let mut r: OrderRecord =
+            serde_json::from_str(&json).map_err(|e| PortError::Permanent(format!("unreadable order item: {e}")))?;
+        if let Some(v) = get_n(item, "version") {
+            r.version = u64::try_from(v).unwrap_or(0);
+        }
+        Ok(r)
     }
 
     /// The rows of a write-sharded index (`hash` one of `values`, `sort` a time in ms) whose
@@ -187,22 +279,13 @@ impl DynamoOrderStore {
             .await?;
         Ok(rows.into_iter().map(|(id, at)| IndexPosition { id, at: ms_to_time(at) }).collect())
     }
-
-    fn from_item(item: &Item) -> PortResult<OrderRecord> {
-        let body = get_s(item, "body").ok_or_else(|| PortError::Permanent("order item has no body".into()))?;
-        let mut r: OrderRecord =
-            serde_json::from_str(body).map_err(|e| PortError::Permanent(format!("unreadable order item: {e}")))?;
-        if let Some(v) = get_n(item, "version") {
-            r.version = u64::try_from(v).unwrap_or(0);
-        }
-        Ok(r)
-    }
 }
 
 #[async_trait]
 impl OrderStore for DynamoOrderStore {
     async fn create(&self, record: &OrderRecord) -> PortResult<Created> {
-        let item = Self::to_item(record, 1)?;
+        let (item, parts) = Self::to_item(record, 1)?;
+        self.put_parts(&parts).await?;
         let res = self
             .client
             .put_item()
@@ -226,7 +309,7 @@ impl OrderStore for DynamoOrderStore {
                     _ => None,
                 };
                 match old {
-                    Some(item) => Ok(Created::Existing(Self::from_item(&item)?)),
+                    Some(item) => Ok(Created::Existing(self.record_of(&item).await?)),
                     None => self.get(&record.id).await?.map(Created::Existing).ok_or_else(|| {
                         PortError::Transient(format!("order {} exists but could not be read", record.id))
                     }),
@@ -246,12 +329,16 @@ impl OrderStore for DynamoOrderStore {
             .send()
             .await
             .map_err(|e| classify("GetItem(order)", e))?;
-        out.item().map(Self::from_item).transpose()
+        match out.item() {
+            Some(item) => self.record_of(item).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     async fn save(&self, record: &OrderRecord) -> PortResult<OrderRecord> {
         let next = record.version + 1;
-        let item = Self::to_item(record, next)?;
+        let (item, parts) = Self::to_item(record, next)?;
+        self.put_parts(&parts).await?;
         let res = self
             .client
             .put_item()
@@ -259,15 +346,22 @@ impl OrderStore for DynamoOrderStore {
             .set_item(Some(item))
             .condition_expression("version = :v")
             .expression_attribute_values(":v", n(record.version))
+            // Whether the version replaced had part items to drop (returning costs no capacity).
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .send()
             .await;
         match res {
-            Ok(_) => {
+            Ok(out) => {
+                // The version replaced kept its body in parts: they are read no more.
+                if let Some(old) = out.attributes().and_then(|a| get_n(a, "body_parts")) {
+                    self.drop_parts(&record.id, record.version, usize::try_from(old).unwrap_or(0)).await;
+                }
                 let mut stored = record.clone();
                 stored.version = next;
                 Ok(stored)
             }
             Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
+                self.drop_parts(&record.id, next, parts.len()).await;
                 Err(PortError::Conflict(format!("order {} changed since version {}", record.id, record.version)))
             }
             Err(e) => Err(classify("PutItem(order save)", e)),

@@ -86,8 +86,13 @@ pub struct Contact {
 pub struct LineItem {
     /// The channel's line id.
     pub line_id: String,
-    /// `None` when the store sent no SKU: validation holds such a line.
+    /// `None` when the store sent no SKU, or one that cannot be a SKU (`sku_problem` says
+    /// why): validation holds such a line.
     pub sku: Option<Sku>,
+    /// Why the store's SKU could not be used (too long, control characters), quoting its start:
+    /// the order is stored and held, never refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku_problem: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -196,7 +196,10 @@ impl OrderRecord {
 
     /// Puts the order on hold with every reason found.
     pub fn hold(&mut self, reasons: Vec<HoldReason>, actor: &str, now: DateTime<Utc>) -> Result<(), TransitionError> {
-        let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+        // Grouped: an order of any size keeps a bounded list (one reason naming 500 lines).
+        let reasons = crate::findings::grouped(reasons);
+        let mut codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+        codes.dedup();
         let note = format!("held: {}", codes.join(", "));
         self.transition(OrderStatus::OnHold, actor, note, now)?;
         self.holds = reasons;

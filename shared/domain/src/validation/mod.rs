@@ -145,6 +145,15 @@ pub fn validate(
             continue;
         }
         let Some(sku) = &line.sku else {
+            if let Some(problem) = &line.sku_problem {
+                out.push(reason(
+                    FindingCode::SkuInvalid,
+                    HoldCategory::Mapping,
+                    &field("sku"),
+                    format!("line {} ({}): {problem}", i + 1, line.title),
+                ));
+                continue;
+            }
             out.push(reason(
                 FindingCode::SkuMissing,
                 HoldCategory::Mapping,

@@ -104,12 +104,27 @@ pub(super) fn quantity(field: impl std::fmt::Display, q: i64) -> Result<u32, Pay
         .map_err(|_| PayloadError::new(field.to_string(), format!("quantity {q} is not a non-negative integer")))
 }
 
-pub(super) fn sku(field: impl std::fmt::Display, s: Option<String>) -> Result<Option<Sku>, PayloadError> {
+/// The line's SKU, or why the store's could not be one: never an error, since a line with an
+/// unusable SKU is data Dropline holds for a human, not a malformed request.
+pub(super) fn sku(s: Option<String>) -> (Option<Sku>, Option<String>) {
     match non_empty(s) {
-        None => Ok(None),
-        Some(s) => Sku::new(s).map(Some).map_err(|e| PayloadError::new(field.to_string(), e.to_string())),
+        None => (None, None),
+        Some(s) => match Sku::new(s.as_str()) {
+            Ok(sku) => (Some(sku), None),
+            Err(e) => {
+                let start: String = s.chars().filter(|c| !c.is_control()).take(SKU_QUOTE_CHARS).collect();
+                let problem = format!(
+                    "the store's SKU ({} characters, starting \"{start}…\") cannot be used: {e}",
+                    s.chars().count()
+                );
+                (None, Some(problem))
+            }
+        },
     }
 }
+
+/// How much of an unusable SKU a hold quotes.
+const SKU_QUOTE_CHARS: usize = 40;
 
 pub(super) fn rfc3339(field: &str, s: &str) -> Result<DateTime<Utc>, PayloadError> {
     DateTime::parse_from_rfc3339(s.trim())

@@ -214,9 +214,11 @@ pub fn shopify_order(shop_domain: &str, body: &[u8]) -> Result<CanonicalOrder, P
     let mut lines = Vec::with_capacity(o.line_items.len());
     for (i, l) in o.line_items.into_iter().enumerate() {
         let at = |f: &'static str| Indexed("line_items", i, f);
+        let (sku, sku_problem) = sku(l.sku);
         lines.push(LineItem {
             line_id: l.id.0,
-            sku: sku(at("sku"), l.sku)?,
+            sku,
+            sku_problem,
             product_id: l.product_id.map(|f| f.0),
             variant_id: l.variant_id.map(|f| f.0),
             title: l.title.unwrap_or_default(),

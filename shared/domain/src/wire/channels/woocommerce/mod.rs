@@ -110,9 +110,11 @@ fn map_order(store: StoreId, o: WooOrder, clock: LocalClock) -> Result<Canonical
         let variant_title =
             (!options.is_empty()).then(|| options.iter().map(|o| o.value.as_str()).collect::<Vec<_>>().join(" / "));
         let variation = l.variation_id.map(|f| f.0).filter(|v| v != "0");
+        let (sku, sku_problem) = sku(l.sku);
         lines.push(LineItem {
             line_id: l.id.0,
-            sku: sku(at("sku"), l.sku)?,
+            sku,
+            sku_problem,
             product_id: l.product_id.map(|f| f.0),
             variant_id: variation,
             title: l.name.unwrap_or_default(),
