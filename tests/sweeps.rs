@@ -7,13 +7,12 @@ use chrono::{Duration, Utc};
 use dropline_adapters::memory::{ManualClock, MemoryEventBus, MemoryOrderStore};
 use dropline_app::ports::{CarrierTracker, OrderStore, PortResult};
 use dropline_app::sharding::Slice;
-use dropline_domain::order::{OrderRecord, OrderStatus, PoLine, PoStatus, PurchaseOrder, Shipment};
-use dropline_domain::primitives::ids::{PurchaseOrderId, SupplierId};
+use dropline_domain::order::{OrderRecord, OrderStatus, PoLine};
+use dropline_domain::primitives::ids::PurchaseOrderId;
 use dropline_domain::primitives::money::Money;
-use dropline_domain::tracking::TrackingStatus;
 use dropline_domain::wire::supplier::TrackingReport;
 use dropline_poll_tracking::PollTracking;
-use dropline_tests::contract::new_record;
+use dropline_tests::contract::{new_record, shipped_po};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -57,34 +56,11 @@ fn shipped(n: u32, now: chrono::DateTime<Utc>) -> OrderRecord {
             unit_cost: Money::parse("1.00").expect("money"),
         })
         .collect();
-    r.purchase_orders.push(PurchaseOrder {
-        id: PurchaseOrderId::new(r.id.clone(), 1),
-        number: format!("{n}-1"),
-        supplier_id: SupplierId::new("acme-us").expect("id"),
-        lines,
-        status: PoStatus::Shipped,
-        status_since: now - Duration::hours(2),
-        created_at: None,
-        submitted_at: None,
-        accepted_at: None,
-        supplier_reference: None,
-        rejection: None,
-        shipment: Some(Shipment {
-            carrier: "dhl".into(),
-            tracking_number: format!("JD{n:08}"),
-            shipped_at: now - Duration::hours(2),
-            reported_at: None,
-            status: TrackingStatus::InTransit,
-            last_checked_at: None,
-            // Spread over the last hour: the oldest first.
-            next_check_at: Some(now - Duration::minutes(i64::from(n % 60) + 1)),
-            checkpoints: vec![],
-        }),
-        promise: None,
-        last_word: None,
-        void_notice: None,
-        void_notice_sent: false,
-    });
+    // Due over the last hour: the oldest first.
+    let due = now - Duration::minutes(i64::from(n % 60) + 1);
+    let mut po = shipped_po(PurchaseOrderId::new(r.id.clone(), 1), &format!("JD{n:08}"), now - Duration::hours(2), due);
+    po.lines = lines;
+    r.purchase_orders.push(po);
     r
 }
 

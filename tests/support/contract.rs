@@ -28,6 +28,43 @@ pub fn new_record(n: u32, at: DateTime<Utc>) -> OrderRecord {
     OrderRecord::received(o, Receipt { delivery_id: None, topic: "orders/create".into(), received_at: at })
 }
 
+/// A purchase order without lines, shipped at `at` (in transit with DHL as `tracking_number`),
+/// due for its next tracking check at `next_check_at`.
+pub fn shipped_po(
+    id: PurchaseOrderId,
+    tracking_number: &str,
+    at: DateTime<Utc>,
+    next_check_at: DateTime<Utc>,
+) -> PurchaseOrder {
+    PurchaseOrder {
+        number: format!("{}-1", id.order_id()),
+        id,
+        supplier_id: SupplierId::new("acme-us").expect("id"),
+        lines: vec![],
+        status: PoStatus::Shipped,
+        status_since: at,
+        created_at: None,
+        submitted_at: None,
+        accepted_at: None,
+        supplier_reference: None,
+        rejection: None,
+        shipment: Some(Shipment {
+            carrier: "dhl".into(),
+            tracking_number: tracking_number.into(),
+            shipped_at: at,
+            reported_at: None,
+            status: TrackingStatus::InTransit,
+            last_checked_at: None,
+            next_check_at: Some(next_check_at),
+            checkpoints: vec![],
+        }),
+        promise: None,
+        last_word: None,
+        void_notice: None,
+        void_notice_sent: false,
+    }
+}
+
 pub async fn order_store(store: &dyn OrderStore) {
     let t0 = Utc::now() - Duration::hours(3);
     let r = new_record(1, t0);
@@ -98,33 +135,7 @@ pub async fn order_store(store: &dyn OrderStore) {
     let now = Utc::now();
     let mut shipped = new_record(20, now - Duration::hours(2));
     let po_id = PurchaseOrderId::new(shipped.id.clone(), 1);
-    shipped.purchase_orders.push(PurchaseOrder {
-        id: po_id.clone(),
-        number: "1001-1".into(),
-        supplier_id: SupplierId::new("acme-us").expect("id"),
-        lines: vec![],
-        status: PoStatus::Shipped,
-        status_since: now,
-        created_at: None,
-        submitted_at: None,
-        accepted_at: None,
-        supplier_reference: None,
-        rejection: None,
-        shipment: Some(Shipment {
-            carrier: "dhl".into(),
-            tracking_number: "JD1".into(),
-            shipped_at: now,
-            reported_at: None,
-            status: TrackingStatus::InTransit,
-            last_checked_at: None,
-            next_check_at: Some(now - Duration::minutes(1)),
-            checkpoints: vec![],
-        }),
-        promise: None,
-        last_word: None,
-        void_notice: None,
-        void_notice_sent: false,
-    });
+    shipped.purchase_orders.push(shipped_po(po_id.clone(), "JD1", now, now - Duration::minutes(1)));
     let mut later = shipped.clone();
     later.id = new_record(21, now).id;
     if let Some(s) = later.purchase_orders[0].shipment.as_mut() {

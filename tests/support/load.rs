@@ -60,7 +60,7 @@ pub struct LoadRun {
 
 /// Every SKU's name in the run: the hot one, then `skus` others.
 pub fn load_skus(skus: usize) -> Vec<String> {
-    std::iter::once(HOT_SKU.to_string()).chain((0..skus).map(|i| format!("LOAD-{i:04}"))).collect()
+    std::iter::once(HOT_SKU.to_string()).chain((0..skus).map(cold_sku)).collect()
 }
 
 /// The demo catalog with the load SKUs, each offered as the template SKU is, with stock for
@@ -105,9 +105,12 @@ pub fn load_delivery(i: usize, sku: &str) -> Delivery {
 /// Which SKU the `i`th order buys: every order whose slot in a window of 10 falls under the
 /// hot share buys the hot SKU, the others cycle through the rest.
 pub fn sku_of(i: usize, plan: &LoadPlan) -> String {
-    let skus = load_skus(plan.skus);
     let hot_in_ten = (plan.hot_share * 10.0).round() as usize;
-    if i % 10 < hot_in_ten { skus[0].clone() } else { skus[1 + (i * 7919) % plan.skus.max(1)].clone() }
+    if i % 10 < hot_in_ten { HOT_SKU.to_string() } else { cold_sku((i * 7919) % plan.skus.max(1)) }
+}
+
+fn cold_sku(i: usize) -> String {
+    format!("LOAD-{i:04}")
 }
 
 /// A stack on the emulators whose DynamoDB calls report to `meter`, with the load catalog.
@@ -170,10 +173,6 @@ pub async fn run(stack: &Stack, meter: &CapacityMeter, plan: LoadPlan) -> LoadRu
                 }
             }
             pending = still;
-        }
-        if std::env::var("LOAD_DEBUG").is_ok() && !pending.is_empty() {
-            let r = store.get(&pending[0]).await.expect("get order");
-            eprintln!("undelivered: {}", serde_json::to_string_pretty(&r).unwrap_or_default());
         }
         for id in pending {
             let status = store.get(&id).await.expect("get order").map(|r| r.status.as_str().to_string());
