@@ -576,3 +576,82 @@ fn every_scanner_skip_says_why() {
     }
     assert!(skips > 0, "the skips were read");
 }
+
+/// Sized for 1,000 orders/s: each route's throttle takes its share of the requests with
+/// headroom, each queue's consumer can drain its queue faster than orders arrive, and the
+/// reserved concurrency covers what the event sources may run.
+#[test]
+fn throttles_and_concurrency_are_sized_for_1000_orders_per_second() {
+    const ORDERS_PER_SECOND: f64 = 1000.0;
+    // A store sends about two webhooks per order (created, then updated); a supplier answers
+    // about twice (the acknowledgment, the shipment).
+    const REQUESTS_PER_ORDER: f64 = 2.0;
+    // How long ingest's invocation takes per request (its DynamoDB and SQS calls), with margin.
+    const INGEST_SECONDS: f64 = 0.05;
+    // How long one batch of an SQS consumer takes (its records run concurrently): a few
+    // DynamoDB round trips, or a supplier's HTTP answer for notify-supplier, with margin.
+    let batch_seconds = |function: &str| if function == "NotifySupplierFunction" { 0.5 } else { 0.25 };
+    const HEADROOM: f64 = 1.5;
+
+    let t = template();
+    let res = resources(&t);
+    let api = &res["HttpApi"]["Properties"];
+    let limits = |v: &Value| {
+        (v["ThrottlingRateLimit"].as_f64().unwrap_or(0.0), v["ThrottlingBurstLimit"].as_f64().unwrap_or(0.0))
+    };
+    let routes = api["RouteSettings"].as_mapping().expect("per-route throttles");
+    assert_eq!(routes.len(), 3, "the two store webhooks and the supplier callbacks");
+    let mut total_rate = 0.0;
+    for (route, v) in routes {
+        let (rate, burst) = limits(v);
+        let need = ORDERS_PER_SECOND * REQUESTS_PER_ORDER * HEADROOM;
+        assert!(rate >= need, "{route:?}: {rate} requests/s < {need}");
+        assert!(burst >= rate && burst <= 5000.0, "{route:?}: burst {burst} between its rate and the account's 5,000");
+        total_rate += rate;
+    }
+    let (default_rate, default_burst) = limits(&api["DefaultRouteSettings"]);
+    assert!(
+        default_rate >= ORDERS_PER_SECOND * REQUESTS_PER_ORDER * 2.0,
+        "the default covers orders and callbacks together"
+    );
+    assert!(default_burst <= 5000.0 && default_rate <= 10_000.0, "within the account's HTTP API limits");
+    assert!(total_rate > default_rate, "the routes share the default, each capped on its own");
+
+    let reserved = |f: &Value| -> f64 {
+        let v = &f["Properties"]["ReservedConcurrentExecutions"];
+        let branches = match v {
+            Value::Tagged(t) if t.tag == "!If" || t.tag == "If" => t.value.as_sequence(),
+            _ => v["Fn::If"].as_sequence(),
+        };
+        branches.and_then(|s| s.get(1)).and_then(Value::as_f64).unwrap_or(0.0)
+    };
+    let functions = of_type(&res, "AWS::Serverless::Function");
+    let mut total_reserved = 0.0;
+    for (name, f) in &functions {
+        let r = reserved(f);
+        assert!(r >= 1.0, "{name} reserves concurrency");
+        total_reserved += r;
+        let Some(events) = f["Properties"]["Events"].as_mapping() else { continue };
+        for e in events.values().filter(|e| e["Type"].as_str() == Some("SQS")) {
+            let p = &e["Properties"];
+            let batch = p["BatchSize"].as_f64().expect("batch size");
+            let concurrency = p["ScalingConfig"]["MaximumConcurrency"].as_f64().expect("maximum concurrency");
+            let per_second = concurrency * batch / batch_seconds(name);
+            assert!(
+                per_second >= ORDERS_PER_SECOND * HEADROOM,
+                "{name}: {concurrency} x {batch} per {} s = {per_second} messages/s",
+                batch_seconds(name)
+            );
+            assert!(r >= concurrency, "{name}: reserves {r}, below its event source's {concurrency}");
+        }
+    }
+    let ingest = reserved(&res["IngestFunction"]);
+    let need = ORDERS_PER_SECOND * REQUESTS_PER_ORDER * 2.0 * INGEST_SECONDS;
+    assert!(ingest >= need, "ingest reserves {ingest} < {need} for orders and callbacks");
+    let described = t["Parameters"]["ReserveConcurrency"]["Description"].as_str().expect("description");
+    let floor = (total_reserved + 100.0) as u64;
+    assert!(
+        described.contains(&format!("at least {floor}")),
+        "the parameter names the account limit it needs ({floor}): {described}"
+    );
+}

@@ -107,4 +107,47 @@ macro_rules! client {
 
 client!("sqs", sqs, aws_sdk_sqs);
 client!("eventbridge", eventbridge, aws_sdk_eventbridge);
-client!("ssm", ssm, aws_sdk_ssm);
+/// How SSM calls retry. Every cold start reads its secrets with `GetParametersByPath`, and a
+/// scale-out starts hundreds of instances at once: SSM throttles them (about 40 calls/s per
+/// account by default). Adaptive retry waits out the throttle with jittered backoff and a client-side
+/// rate limit, well within a function's 10 s init, instead of failing the init after 3 attempts.
+#[cfg(feature = "ssm")]
+pub fn ssm_retry() -> aws_sdk_ssm::config::retry::RetryConfig {
+    aws_sdk_ssm::config::retry::RetryConfig::adaptive()
+        .with_max_attempts(8)
+        .with_initial_backoff(std::time::Duration::from_millis(100))
+        .with_max_backoff(std::time::Duration::from_secs(2))
+}
+
+impl AwsClients {
+    /// The SSM client, retrying throttled cold-start reads ([`ssm_retry`]).
+    #[cfg(feature = "ssm")]
+    pub fn ssm(&self) -> &aws_sdk_ssm::Client {
+        let i = &self.0;
+        i.ssm.get_or_init(|| {
+            aws_sdk_ssm::Client::from_conf(
+                aws_sdk_ssm::config::Builder::from(&i.conf)
+                    .retry_config(ssm_retry())
+                    .interceptor(i.requests.clone())
+                    .build(),
+            )
+        })
+    }
+}
+
+#[cfg(all(test, feature = "ssm"))]
+mod tests {
+    #[test]
+    fn ssm_reads_outlast_a_scale_out_throttle() {
+        let conf = aws_config::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build();
+        let clients = super::AwsClients::from_conf(&conf);
+        let retry = clients.ssm().config().retry_config().expect("a retry configuration");
+        assert_eq!(retry.mode(), aws_sdk_ssm::config::retry::RetryMode::Adaptive);
+        assert_eq!(retry.max_attempts(), 8);
+        // The backoffs add up to well under a function's 10 s init.
+        let worst: std::time::Duration = (0..retry.max_attempts() - 1)
+            .map(|n| (retry.initial_backoff() * 2u32.pow(n)).min(retry.max_backoff()))
+            .sum();
+        assert!(worst < std::time::Duration::from_secs(10), "{worst:?}");
+    }
+}
