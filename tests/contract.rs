@@ -119,6 +119,7 @@ async fn catalog_memory() {
 #[tokio::test]
 async fn stock_ledger_memory() {
     contract::stock_ledger(&MemoryCatalog::new(&sample_catalog_document())).await;
+    contract::stock_ledger_sharded(&MemoryCatalog::new(&contract::bulk_catalog())).await;
 }
 
 #[tokio::test]
@@ -126,8 +127,48 @@ async fn stock_ledger_dynamodb() {
     let aws = aws().await;
     let infra = provision(&aws, &unique("sl"), QueueSettings::default()).await.expect("provision");
     let c = DynamoCatalog::new(aws.dynamodb().clone(), &infra.catalog_table);
-    c.load(&sample_catalog_document()).await.expect("load");
+    c.load(&contract::bulk_catalog()).await.expect("load");
     contract::stock_ledger(&c).await;
+    contract::stock_ledger_sharded(&c).await;
+    // A newer snapshot, counted after the acceptance, has those units in it: they stop counting,
+    // and each shard recounts against it when a hold next finds it behind.
+    let bulk = dropline_domain::primitives::ids::Sku::new("BULK-1").unwrap();
+    let counted = chrono::Utc::now() + chrono::Duration::minutes(2);
+    let patch = |offers: &mut Vec<dropline_domain::catalog::Offer>| {
+        for o in offers.iter_mut() {
+            o.stock = 970;
+            o.stock_as_of = Some(counted);
+        }
+    };
+    assert!(c.patch_offers(&bulk, &patch).await.expect("feed"));
+    let reserved = |v: dropline_domain::catalog::CatalogView| v.offers_for(&bulk)[0].reserved;
+    let view = dropline_app::ports::Catalog::view(&c, std::slice::from_ref(&bulk)).await.unwrap();
+    assert_eq!(reserved(view), 0, "the accepted units are in the newer count");
+    use dropline_app::ports::StockLedger;
+    use dropline_domain::catalog::{Reservation, Reserved};
+    use dropline_domain::stock::HoldLimit;
+    let acme = dropline_domain::primitives::ids::SupplierId::new("acme-us").unwrap();
+    let hold = |i: u32, quantity| Reservation {
+        holder: Reservation::holder_for(
+            &dropline_domain::primitives::ids::PurchaseOrderId::new(
+                dropline_domain::primitives::ids::OrderId::new(format!("o_feed{i:012}")).unwrap(),
+                1,
+            ),
+            "1",
+            &acme,
+        ),
+        sku: bulk.clone(),
+        supplier_id: acme.clone(),
+        quantity,
+        at: chrono::Utc::now(),
+    };
+    let to_stock = |o: &dropline_domain::catalog::Offer| HoldLimit::Units(o.stock);
+    assert_eq!(c.reserve(&hold(1, 970), &to_stock).await.expect("all of it"), Reserved::Taken);
+    match c.reserve(&hold(2, 1), &to_stock).await.expect("none left") {
+        Reserved::Refused(o) => assert_eq!((o.stock, o.reserved), (970, 970)),
+        other => panic!("{other:?}"),
+    }
+    assert!(c.release(&bulk, &hold(1, 970).holder).await.expect("release"));
     c.load(&sample_catalog_document()).await.expect("reload");
     let sku = dropline_domain::primitives::ids::Sku::new("HOODIE-GRY-L").unwrap();
     let view = dropline_app::ports::Catalog::view(&c, std::slice::from_ref(&sku)).await.unwrap();

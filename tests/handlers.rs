@@ -1210,10 +1210,9 @@ async fn a_redelivered_route_message_gives_back_what_a_crashed_attempt_left_held
         supplier_id: r.purchase_orders[0].supplier_id.clone(),
         quantity: 1,
         at: w.clock.now(),
-        owner_checked_at: None,
     };
     use dropline_app::ports::{StockLedger, WorkQueue};
-    w.catalog.reserve(&leftover, &|_| true).await.expect("reserve");
+    w.catalog.reserve(&leftover, &|_| dropline_domain::stock::HoldLimit::Unlimited).await.expect("reserve");
     assert_eq!(reserved(&w, &sku), before + 1);
     w.queues.enqueue(Step::Route, &[WorkMessage::order(id.clone(), "redelivery")]).await.expect("enqueue");
     w.pipeline.pump(Step::Route).await.expect("route again");
@@ -1221,27 +1220,26 @@ async fn a_redelivered_route_message_gives_back_what_a_crashed_attempt_left_held
 }
 
 /// Defect 7 (the expiry): a hold that no purchase order owns (a routing attempt that died
-/// before saving, an order held on a path that never saw the hold) used to block its units
-/// forever: nothing read `Reservation.at`. Once old enough that its taker has finished, the
-/// next order needing the units checks its owner and ends it; a purchase order's own hold is
-/// kept and marked checked, so it is looked at once.
+/// before saving) used to block its units until an owner check found it. Each order's holds are
+/// now its own record, found by key: the attempt that takes the order up again sees them as its
+/// own units (not someone else's), routes on them and gives back what it does not use.
 #[tokio::test]
-async fn a_hold_no_purchase_order_owns_stops_blocking_once_its_taker_has_finished() {
+async fn a_crashed_attempts_holds_are_the_orders_own_when_it_is_routed_again() {
     use dropline_app::ports::StockLedger;
     use dropline_domain::catalog::Reservation;
+    use dropline_domain::stock::HoldLimit;
     let w = world();
     let id = ingest(&w, "ok_us_single").await;
     w.pipeline.pump(Step::Validate).await.expect("validate");
     let r = w.store.get(&id).await.expect("get").expect("order");
-    // Another order's crashed attempt took every unit of every offer of the order's SKUs.
-    let ghost = OrderId::new("o_ffffffffffffffff").expect("id");
+    // The order's own crashed attempt took every unit of every offer of its SKUs.
     let mut leftovers = Vec::new();
     for line in &r.order.lines {
         let sku = line.sku.clone().expect("sku");
         for offer in w.catalog.lookup(std::slice::from_ref(&sku), false).offers_for(&sku) {
             let hold = Reservation {
                 holder: Reservation::holder_for(
-                    &PurchaseOrderId::new(ghost.clone(), 1),
+                    &PurchaseOrderId::new(id.clone(), 7),
                     &line.line_id,
                     &offer.supplier_id,
                 ),
@@ -1249,28 +1247,24 @@ async fn a_hold_no_purchase_order_owns_stops_blocking_once_its_taker_has_finishe
                 supplier_id: offer.supplier_id.clone(),
                 quantity: offer.stock - offer.reserved,
                 at: w.clock.now(),
-                owner_checked_at: None,
             };
-            w.catalog.reserve(&hold, &|_| true).await.expect("reserve");
+            w.catalog.reserve(&hold, &|o| HoldLimit::Units(o.stock)).await.expect("reserve");
             leftovers.push(hold);
         }
     }
-    // A hold that young may be a live attempt's: the check leaves it alone.
-    let sku = leftovers[0].sku.clone();
-    w.clock.advance(Duration::minutes(19));
-    let ended = dropline_app::stock::reclaim_stale(w.catalog.as_ref(), w.store.as_ref(), &sku, w.clock.now()).await;
-    assert_eq!(ended.expect("check"), 0, "not yet due");
-    w.clock.advance(Duration::minutes(2));
+    let skus: Vec<_> = leftovers.iter().map(|h| h.sku.clone()).collect();
+    assert_eq!(w.catalog.holds_of(&id, &skus).await.expect("holds").len(), leftovers.len(), "found by key");
     w.pipeline.pump(Step::Route).await.expect("route");
     let r = w.store.get(&id).await.expect("get").expect("order");
-    assert_eq!(r.status, OrderStatus::Routed, "{:?}", r.holds);
-    let holds = w.catalog.holds(&sku).await.expect("holds");
-    assert!(holds.iter().all(|h| h.held_by(&id)), "every leftover ended: {holds:?}");
-    assert!(!holds.is_empty(), "the purchase order's own hold stands");
-    // Later, the purchase order's hold is checked once: owned, so kept.
-    w.clock.advance(Duration::minutes(30));
-    let ended = dropline_app::stock::reclaim_stale(w.catalog.as_ref(), w.store.as_ref(), &sku, w.clock.now()).await;
-    assert_eq!(ended.expect("check"), 0);
-    let holds = w.catalog.holds(&sku).await.expect("holds");
-    assert!(!holds.is_empty() && holds.iter().all(|h| h.owner_checked_at.is_some()), "{holds:?}");
+    assert_eq!(r.status, OrderStatus::Routed, "its own holds did not hold it as out of stock: {:?}", r.holds);
+    let holds = w.catalog.holds_of(&id, &skus).await.expect("holds");
+    let owned: Vec<String> = r
+        .purchase_orders
+        .iter()
+        .flat_map(|p| p.lines.iter().map(|l| Reservation::holder_for(&p.id, &l.line_id, &p.supplier_id)))
+        .collect();
+    assert!(
+        !holds.is_empty() && holds.iter().all(|h| owned.contains(&h.holder)),
+        "only the purchase orders' own holds stand: {holds:?}"
+    );
 }

@@ -412,12 +412,19 @@ async fn two_orders_for_the_last_unit_one_proceeds_and_one_holds() {
     let nw = view.offers_for(&sku).iter().find(|o| o.supplier_id.as_str() == "northwind-us").unwrap().clone();
     assert_eq!((nw.stock, nw.reserved), (1, 1), "the unit is held for the routed order");
 
-    // The supplier accepts and ships: the unit leaves the snapshot and the hold ends.
+    // The supplier accepts and ships: the hold ends, and the unit counts as accepted against
+    // the snapshot (once, not twice) until a newer count has it.
     stack.settle().await;
     assert_eq!(stack.suppliers.deliver_callbacks().await, vec![200, 200]);
     let view = dropline_app::ports::Catalog::view(stack.ledger.as_ref(), std::slice::from_ref(&sku)).await.unwrap();
     let nw = view.offers_for(&sku).iter().find(|o| o.supplier_id.as_str() == "northwind-us").unwrap().clone();
-    assert_eq!((nw.stock, nw.reserved), (0, 0), "settled once, not twice");
+    assert_eq!((nw.stock, nw.reserved), (1, 1), "settled once, not twice");
+    let mine = dropline_app::ports::StockLedger::holds_of(
+        stack.ledger.as_ref(),
+        &records.iter().find(|r| r.status == OrderStatus::Routed).unwrap().id,
+        std::slice::from_ref(&sku),
+    );
+    assert!(mine.await.unwrap().is_empty(), "the hold ended");
     assert!(view.reservations.is_empty());
 }
 
@@ -528,8 +535,12 @@ async fn a_supplier_that_rejects_is_replaced_and_the_reservation_moves_with_the_
     assert_eq!(r.status, OrderStatus::Shipped);
     let view = dropline_app::ports::Catalog::view(stack.ledger.as_ref(), std::slice::from_ref(&sku)).await.unwrap();
     let after = held(&view);
-    let pac_before = before.iter().find(|h| h.0 == "pacific-au").unwrap().1;
-    assert_eq!(after.iter().find(|h| h.0 == "pacific-au").unwrap().1, pac_before - 1);
+    let pac_before = before.iter().find(|h| h.0 == "pacific-au").unwrap();
+    assert_eq!(
+        after.iter().find(|h| h.0 == "pacific-au").unwrap(),
+        &("pacific-au".to_string(), pac_before.1, pac_before.2 + 1),
+        "the accepted unit counts against pacific-au's snapshot until a newer count has it"
+    );
     assert!(view.reservations.is_empty());
     assert_eq!(stack.suppliers.requests(), 2, "one purchase order to each supplier, once");
 

@@ -6,7 +6,6 @@ use dropline_adapters::aws::{CapacityMeter, INDEX_PARTITION_KEYS};
 use dropline_tests::load::{self, LoadPlan};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "issue 13 in progress: HOLD#<sku> and SKU#<sku> still take every reservation of a hot SKU"]
 async fn no_partition_key_takes_a_tenth_of_its_write_limit_at_1000_orders_a_second_with_a_hot_sku() {
     let plan = LoadPlan { orders: 120, batch: 60, skus: 40, ..Default::default() };
     let meter = CapacityMeter::new(&INDEX_PARTITION_KEYS);

@@ -410,7 +410,7 @@ fn every_function_is_granted_exactly_what_it_needs() {
     let t = template();
     let res = resources(&t);
     let secrets = "ssm:${SecretsPath}";
-    let stock_and_outcomes = Some(vec!["HOLD#*", "SKU#*", "OUTCOME#*", "PERFORMANCE#*"]);
+    let stock_and_outcomes = Some(vec!["HOLD#*", "STOCK#*", "SKU#*", "OUTCOME#*", "PERFORMANCE#*"]);
     let g = |action: &str, resource: &str, keys: &Option<Vec<&str>>, only_if: Option<&str>| Grant {
         action: action.into(),
         resource: resource.into(),
@@ -489,7 +489,7 @@ fn every_function_is_granted_exactly_what_it_needs() {
     for a in ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"] {
         f.push(g(a, "CatalogTable", &none, None));
     }
-    let stock = Some(vec!["HOLD#*", "SKU#*"]);
+    let stock = Some(vec!["HOLD#*", "STOCK#*", "SKU#*"]);
     f.push(g("dynamodb:PutItem", "CatalogTable", &stock, None));
     f.push(g("dynamodb:UpdateItem", "CatalogTable", &stock, None));
     f.push(g("sqs:SendMessage", "RouteQueue", &none, None));

@@ -97,7 +97,7 @@ impl World {
             }),
             Backend::Emulators(e) => Ok(Ledgers {
                 reservations: e.catalog.all_reservations().await.map_err(|e| e.to_string())?,
-                offers: e.catalog.document().await.map_err(|e| e.to_string())?.offers,
+                offers: e.catalog.offers_left().await.map_err(|e| e.to_string())?,
                 measured: e.catalog.measured(&self.supplier_ids).await.map_err(|e| e.to_string())?,
             }),
         }

@@ -9,11 +9,12 @@ use dropline_app::ports::{
 use dropline_app::ports::{IdempotencyStore, IndexPosition, PutOutcome};
 use dropline_app::sharding::Slice;
 use dropline_domain::catalog::Reserved;
-use dropline_domain::catalog::{CatalogDocument, Offer, Reservation};
+use dropline_domain::catalog::{CatalogDocument, CatalogView, Offer, Reservation};
 use dropline_domain::order::{OrderRecord, PurchaseOrder, Receipt, Shipment};
 use dropline_domain::order::{OrderStatus, PoStatus};
 use dropline_domain::primitives::ids::{ChannelOrderId, OrderId, PurchaseOrderId, Sku, SupplierId};
-use dropline_domain::testing::sample_order;
+use dropline_domain::stock::HoldLimit;
+use dropline_domain::testing::{sample_catalog_document, sample_order};
 use dropline_domain::tracking::TrackingStatus;
 use dropline_domain::wire::events::DomainEvent;
 use dropline_domain::wire::messages::{Step, WorkMessage};
@@ -413,8 +414,8 @@ pub async fn catalog(c: &dyn Catalog, doc: &CatalogDocument) {
     assert!(offers.suppliers.is_empty());
 }
 
-/// Stock reservations: atomic per SKU, idempotent per holder, never more than the check allows
-/// even when many orders race for the same units.
+/// Stock reservations: atomic per SKU, idempotent per holder, never more than the limit allows
+/// even when many orders race for the same units; an order's holds found by key.
 pub async fn stock_ledger<C: Catalog + StockLedger>(c: &C) {
     let sku = Sku::new("HOODIE-GRY-L").expect("sku"); // acme-us has 20
     let acme = SupplierId::new("acme-us").expect("id");
@@ -425,32 +426,36 @@ pub async fn stock_ledger<C: Catalog + StockLedger>(c: &C) {
         supplier_id: acme.clone(),
         quantity,
         at,
-        owner_checked_at: None,
     };
-    let fits = |q: u32| move |o: &Offer| o.stock.saturating_sub(o.reserved) >= q;
-    let order_a = OrderId::new("o_aaaaaaaaaaaaaaaa").expect("id");
-    let a = Reservation::holder_for(&PurchaseOrderId::new(order_a.clone(), 1), "1", &acme);
+    let to_stock = |o: &Offer| HoldLimit::Units(o.stock);
+    let order = |tag: &str| OrderId::new(format!("o_{tag:a>16}")).expect("id");
+    let holder = |o: &OrderId, seq: u16| Reservation::holder_for(&PurchaseOrderId::new(o.clone(), seq), "1", &acme);
+    let order_a = order("a");
+    let a = holder(&order_a, 1);
 
-    assert_eq!(c.reserve(&hold(&a, 3), &fits(3)).await.expect("reserve"), Reserved::Taken);
-    assert_eq!(c.reserve(&hold(&a, 3), &fits(3)).await.expect("again"), Reserved::AlreadyHeld, "idempotent");
+    assert_eq!(c.reserve(&hold(&a, 3), &to_stock).await.expect("reserve"), Reserved::Taken);
+    assert_eq!(c.reserve(&hold(&a, 3), &to_stock).await.expect("again"), Reserved::AlreadyHeld, "idempotent");
     let view = c.view(std::slice::from_ref(&sku)).await.expect("view");
     assert_eq!(view.offers_for(&sku)[0].reserved, 3);
-    assert_eq!(view.reservations.len(), 1);
-    let own = view.clone().without_reservations_of(&order_a);
+    assert!(view.reservations.is_empty(), "a plain view lists no order's holds");
+    let own = c.view_for(std::slice::from_ref(&sku), &order_a).await.expect("view for a");
     assert_eq!(own.offers_for(&sku)[0].reserved, 0, "an order's own units are not someone else's");
+    assert_eq!(own.reservations, vec![hold(&a, 3)]);
 
-    match c.reserve(&hold("o_bbbbbbbbbbbbbbbb/1", 18), &fits(18)).await.expect("reserve") {
+    match c.reserve(&hold(&holder(&order("b"), 1), 18), &to_stock).await.expect("reserve") {
         Reserved::Refused(o) => assert_eq!((o.stock, o.reserved), (20, 3)),
         other => panic!("18 of 17 left: {other:?}"),
     }
-    let ghost = Reservation { supplier_id: SupplierId::new("nobody").expect("id"), ..hold("o_cccccccccccccccc/1", 1) };
-    assert_eq!(c.reserve(&ghost, &fits(1)).await.expect("reserve"), Reserved::NoOffer);
+    let ghost = Reservation { supplier_id: SupplierId::new("nobody").expect("id"), ..hold(&holder(&order("c"), 1), 1) };
+    assert_eq!(c.reserve(&ghost, &to_stock).await.expect("reserve"), Reserved::NoOffer);
+    let refused = c.reserve(&hold(&holder(&order("c"), 1), 1), &|_| HoldLimit::Refused).await.expect("reserve");
+    assert!(matches!(refused, Reserved::Refused(_)), "a refused limit takes nothing: {refused:?}");
 
     // Ten orders race for two units each; 17 are left: exactly eight win.
-    let racers: Vec<String> = (0..10).map(|i| format!("o_race{i:012}/1")).collect();
+    let racers: Vec<String> = (0..10).map(|i| holder(&order(&format!("race{i}")), 1)).collect();
     let results = futures_util::future::join_all(racers.iter().map(|h| {
         let r = hold(h, 2);
-        async move { c.reserve(&r, &fits(2)).await }
+        async move { c.reserve(&r, &to_stock).await }
     }))
     .await;
     let taken = results.iter().filter(|r| matches!(r, Ok(Reserved::Taken))).count();
@@ -458,8 +463,13 @@ pub async fn stock_ledger<C: Catalog + StockLedger>(c: &C) {
     assert_eq!((taken, refused), (8, 2), "{results:?}");
     let view = c.view(std::slice::from_ref(&sku)).await.expect("view");
     assert_eq!(view.offers_for(&sku)[0].reserved, 3 + 16);
+    // Stock of unknown age, when policy proceeds: no limit.
+    let over = holder(&order("d"), 1);
+    assert_eq!(c.reserve(&hold(&over, 5), &|_| HoldLimit::Unlimited).await.expect("reserve"), Reserved::Taken);
+    assert!(c.release(&sku, &over).await.expect("release"));
 
-    // Release gives units back once; settle takes them out of the stock once.
+    // Release gives units back once; a settlement keeps counting against the snapshot the
+    // units came from (the supplier's count does not know of them yet), once.
     assert!(c.release(&sku, &a).await.expect("release"));
     assert!(!c.release(&sku, &a).await.expect("release again"), "nothing left to release");
     let winner = results.iter().zip(&racers).find(|(r, _)| matches!(r, Ok(Reserved::Taken))).expect("a winner").1;
@@ -467,57 +477,79 @@ pub async fn stock_ledger<C: Catalog + StockLedger>(c: &C) {
     assert!(!c.settle(&sku, winner, Utc::now()).await.expect("settle again"));
     let view = c.view(std::slice::from_ref(&sku)).await.expect("view");
     let o = &view.offers_for(&sku)[0];
-    assert_eq!((o.stock, o.reserved), (18, 14), "settled units leave the snapshot and the holds");
+    assert_eq!((o.stock, o.reserved), (20, 16), "14 held and 2 accepted against the snapshot of 20");
     for h in &racers {
         c.release(&sku, h).await.expect("clean up");
     }
 
     // Orphans: order a holds under two purchase orders, one of them never saved; releasing
     // its others ends only that one, and no other order's holds.
-    let live = Reservation::holder_for(&PurchaseOrderId::new(order_a.clone(), 2), "1", &acme);
-    let orphan = Reservation::holder_for(&PurchaseOrderId::new(order_a.clone(), 3), "1", &acme);
-    let other =
-        Reservation::holder_for(&PurchaseOrderId::new(OrderId::new("o_dddddddddddddddd").expect("id"), 1), "1", &acme);
+    let live = holder(&order_a, 2);
+    let orphan = holder(&order_a, 3);
+    let other = holder(&order("e"), 1);
     for h in [&live, &orphan, &other] {
-        assert_eq!(c.reserve(&hold(h, 1), &fits(1)).await.expect("reserve"), Reserved::Taken);
+        assert_eq!(c.reserve(&hold(h, 1), &to_stock).await.expect("reserve"), Reserved::Taken);
     }
+    let mut mine: Vec<String> =
+        c.holds_of(&order_a, &[sku.clone(), sku.clone()]).await.expect("holds").into_iter().map(|r| r.holder).collect();
+    mine.sort();
+    let mut expected = vec![live.clone(), orphan.clone()];
+    expected.sort();
+    assert_eq!(mine, expected, "the order's holds, each once");
     assert_eq!(c.release_others(&sku, &order_a, std::slice::from_ref(&live)).await.expect("orphans"), 1);
     assert_eq!(c.release_others(&sku, &order_a, std::slice::from_ref(&live)).await.expect("again"), 0, "idempotent");
+    let mine: Vec<String> =
+        c.holds_of(&order_a, std::slice::from_ref(&sku)).await.expect("holds").into_iter().map(|r| r.holder).collect();
+    assert_eq!(mine, vec![live.clone()]);
     let view = c.view(std::slice::from_ref(&sku)).await.expect("view");
-    let mut holders: Vec<&str> = view.reservations.iter().map(|r| r.holder.as_str()).collect();
-    holders.sort();
-    let mut expected = vec![live.as_str(), other.as_str()];
-    expected.sort();
-    assert_eq!(holders, expected);
-
-    // Stale holds: every hold of the SKU is listed, and one is ended only when it was taken no
-    // later than the caller saw (a retry's newer hold under the same holder is kept).
-    let mut listed: Vec<String> = c.holds(&sku).await.expect("holds").into_iter().map(|r| r.holder).collect();
-    listed.sort();
-    assert_eq!(listed, expected);
-    let earlier = at - Duration::seconds(1);
-    let now = at + Duration::minutes(30);
-    assert!(!c.record_owner_check(&sku, &live, earlier, false, now).await.expect("newer"), "taken again since");
-    assert!(c.record_owner_check(&sku, &other, at, true, now).await.expect("owned"));
-    assert!(c.record_owner_check(&sku, &live, at, false, now).await.expect("orphan"));
-    assert!(!c.record_owner_check(&sku, &live, at, false, now).await.expect("again"), "already ended");
-    let never = "o_eeeeeeeeeeeeeeee-1/1@acme";
-    assert!(!c.record_owner_check(&sku, never, at, false, now).await.expect("none"), "never held");
-    let left = c.holds(&sku).await.expect("holds");
-    assert_eq!(
-        left.iter().map(|r| (r.holder.as_str(), r.owner_checked_at)).collect::<Vec<_>>(),
-        vec![(other.as_str(), Some(now))]
-    );
-    // A retry reserving under a holder that holds takes the hold anew: an owner check that
-    // read the older hold (before the retry saved its purchase order) cannot end it.
-    let retried = Reservation { at: at + Duration::minutes(19), ..hold(&live, 1) };
-    assert_eq!(c.reserve(&hold(&live, 1), &fits(1)).await.expect("reserve"), Reserved::Taken);
-    assert_eq!(c.reserve(&retried, &fits(1)).await.expect("retry"), Reserved::AlreadyHeld);
-    let mine = c.holds(&sku).await.expect("holds").into_iter().find(|r| r.holder == live).expect("held");
-    assert_eq!(mine.at, retried.at, "taken anew");
-    assert!(!c.record_owner_check(&sku, &live, at, false, now).await.expect("stale check"), "kept");
+    assert_eq!(view.offers_for(&sku)[0].reserved, 2 + 2, "live and other held, two accepted");
     c.release(&sku, &live).await.expect("clean up");
     c.release(&sku, &other).await.expect("clean up");
+}
+
+/// A SKU with stock enough to be counted in several shards (`BULK-1`: 1,000 units at acme-us):
+/// many orders racing take exactly the stock, a line takes from several shards when its own is
+/// full, and giving back returns every unit where it came from.
+pub async fn stock_ledger_sharded<C: Catalog + StockLedger>(c: &C) {
+    let sku = Sku::new("BULK-1").expect("sku");
+    let acme = SupplierId::new("acme-us").expect("id");
+    let to_stock = |o: &Offer| HoldLimit::Units(o.stock);
+    let holder = |i: usize| {
+        let o = OrderId::new(format!("o_bulk{i:012}")).expect("id");
+        Reservation::holder_for(&PurchaseOrderId::new(o, 1), "1", &acme)
+    };
+    let hold = |h: String, quantity: u32| Reservation {
+        holder: h,
+        sku: sku.clone(),
+        supplier_id: acme.clone(),
+        quantity,
+        at: Utc::now(),
+    };
+    // 40 orders of 30 units race for 1,000: 33 fit (990), whatever shard each one's id picks.
+    let results = futures_util::future::join_all((0..40).map(|i| {
+        let r = hold(holder(i), 30);
+        async move { c.reserve(&r, &to_stock).await }
+    }))
+    .await;
+    let taken: Vec<usize> = (0..40).filter(|i| matches!(results[*i], Ok(Reserved::Taken))).collect();
+    let refused = results.iter().filter(|r| matches!(r, Ok(Reserved::Refused(_)))).count();
+    assert_eq!((taken.len(), refused), (33, 7), "{results:?}");
+    let reserved = |v: CatalogView| v.offers_for(&sku)[0].reserved;
+    assert_eq!(reserved(c.view(std::slice::from_ref(&sku)).await.expect("view")), 990);
+    // The last 10 units, wherever they are left, go to one order; then nothing is left.
+    assert_eq!(c.reserve(&hold(holder(100), 10), &to_stock).await.expect("last"), Reserved::Taken);
+    match c.reserve(&hold(holder(101), 1), &to_stock).await.expect("none left") {
+        Reserved::Refused(o) => assert_eq!(o.reserved, 1000),
+        other => panic!("nothing left: {other:?}"),
+    }
+    // Giving back and settling: each unit once.
+    assert!(c.release(&sku, &holder(100)).await.expect("release"));
+    assert!(c.settle(&sku, &holder(taken[0]), Utc::now()).await.expect("settle"));
+    assert_eq!(reserved(c.view(std::slice::from_ref(&sku)).await.expect("view")), 990, "30 accepted still count");
+    for i in &taken[1..] {
+        assert!(c.release(&sku, &holder(*i)).await.expect("release"));
+    }
+    assert_eq!(reserved(c.view(std::slice::from_ref(&sku)).await.expect("view")), 30);
 }
 
 /// The duplicate indexes: orders of one customer (by email, by address) in a time range, with
@@ -655,4 +687,14 @@ pub async fn outcome_ledger(l: &dyn dropline_app::ports::OutcomeLedger) {
         1,
         "only the suppliers asked for"
     );
+}
+
+/// The sample catalog with `BULK-1`: 1,000 units at acme-us (several stock counter shards).
+pub fn bulk_catalog() -> CatalogDocument {
+    let mut doc = sample_catalog_document();
+    let mut bulk = doc.offers.iter().find(|o| o.supplier_id.as_str() == "acme-us").cloned().expect("an acme offer");
+    bulk.sku = Sku::new("BULK-1").expect("sku");
+    bulk.stock = 1000;
+    doc.offers.push(bulk);
+    doc
 }

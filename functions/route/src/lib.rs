@@ -16,7 +16,7 @@ use dropline_app::order_update::{load_order, update_from};
 use dropline_app::outbox;
 use dropline_app::outcomes::record_outcomes;
 use dropline_app::ports::{Catalog, Clock, EventPublisher, OrderStore, OutcomeLedger, StockLedger, WorkQueue};
-use dropline_app::stock::{reclaim_stale, release_orphans};
+use dropline_app::stock::release_orphans;
 use dropline_domain::catalog::Reserved;
 use dropline_domain::catalog::{Availability, CatalogView, Offer, Reservation};
 use dropline_domain::findings::FindingCode;
@@ -29,6 +29,7 @@ use dropline_domain::performance::OutcomeSlot;
 use dropline_domain::primitives::ids::Sku;
 use dropline_domain::primitives::money::Money;
 use dropline_domain::routing::{Request, route};
+use dropline_domain::stock::HoldLimit;
 use dropline_domain::validation::{Refusal, UnknownStock, ValidationPolicy, margin_below_floor};
 use dropline_domain::wire::messages::{Step, WorkMessage};
 use std::sync::Arc;
@@ -37,7 +38,11 @@ pub const ACTOR: &str = "route";
 
 /// Reserves every line of `pos`. When one can't be held, gives back what this call took (not
 /// what an earlier attempt held: that is cleaned up once the outcome is stored) and says why.
-/// Returns the holders this call took, and the refusal if any.
+/// The order's own earlier holds (`view.reservations`: a crashed attempt's) are its units, so
+/// each limit is raised by them: they never hold the order as out of stock, and they end once
+/// the outcome is stored (a concurrent attempt of the same order holds as much at most, and
+/// only one attempt's purchase orders are saved). Returns the holders this call took, and the
+/// refusal if any.
 pub async fn reserve_pos(
     stock: &dyn StockLedger,
     pos: &[PurchaseOrder],
@@ -55,14 +60,19 @@ pub async fn reserve_pos(
                 supplier_id: po.supplier_id.clone(),
                 quantity: line.quantity,
                 at: now,
-                owner_checked_at: None,
             };
             let need = line.quantity;
-            let fits = |o: &Offer| match o.availability(supplier, now) {
-                Availability::Known(n) => n >= need,
-                Availability::Stale { .. } => unknown_stock == UnknownStock::Proceed,
+            let own = view
+                .reservations
+                .iter()
+                .filter(|h| h.sku == line.sku && h.supplier_id == po.supplier_id)
+                .fold(0u32, |n, h| n.saturating_add(h.quantity));
+            let limit = |o: &Offer| match o.stock_limit(supplier, now) {
+                Ok(units) => HoldLimit::Units(units.saturating_add(own)),
+                Err(_) if unknown_stock == UnknownStock::Proceed => HoldLimit::Unlimited,
+                Err(_) => HoldLimit::Refused,
             };
-            let refusal = match stock.reserve(&r, &fits).await? {
+            let refusal = match stock.reserve(&r, &limit).await? {
                 Reserved::Taken => {
                     taken.push((r.sku, r.holder));
                     continue;
@@ -70,7 +80,7 @@ pub async fn reserve_pos(
                 Reserved::AlreadyHeld => continue,
                 Reserved::Refused(o) => {
                     let why = match o.availability(supplier, now) {
-                        Availability::Known(n) => Refusal::Short { available: n, needed: need },
+                        Availability::Known(n) => Refusal::Short { available: n.saturating_add(own), needed: need },
                         Availability::Stale { as_of } => Refusal::StaleStock { as_of },
                     };
                     format!("{} {}: {why}", po.supplier_id, line.sku)
@@ -136,13 +146,9 @@ impl Route {
         let first = record.purchase_orders.iter().map(|p| p.id.seq()).max().unwrap_or(0);
         let mut lost = Vec::new();
         let mut held_before = Vec::new();
-        for attempt in 0..3 {
-            let mut full = self.catalog.view(&skus).await?;
-            if attempt == 0 && self.reclaim_stale_holds(&full, now).await > 0 {
-                full = self.catalog.view(&skus).await?;
-            }
-            held_before = full.reservations.iter().filter(|r| r.held_by(&record.id)).cloned().collect();
-            let view = full.without_reservations_of(&record.id);
+        for _ in 0..3 {
+            let view = self.catalog.view_for(&skus, &record.id).await?;
+            held_before = view.reservations.clone();
             let request = Request {
                 order: &record.order,
                 lines: &lines,
@@ -213,25 +219,6 @@ impl Route {
             taken: Vec::new(),
             held_before,
         })
-    }
-
-    /// The owner check on the holds in the way: a hold old enough that its taker has finished,
-    /// and not checked yet, is ended unless a standing purchase order owns it (a routing attempt
-    /// that died before saving, an order held or cancelled on a path that never saw the hold),
-    /// so a leaked hold blocks no order for longer than the check's age. Returns how many ended.
-    async fn reclaim_stale_holds(&self, view: &CatalogView, now: DateTime<Utc>) -> usize {
-        let mut due: Vec<&Sku> = view.reservations.iter().filter(|r| r.due_owner_check(now)).map(|r| &r.sku).collect();
-        due.sort();
-        due.dedup();
-        let mut ended = 0;
-        for sku in due {
-            // Best effort: a check that fails now is made by a later order; routing goes on.
-            match reclaim_stale(self.stock.as_ref(), self.store.as_ref(), sku, now).await {
-                Ok(n) => ended += n,
-                Err(e) => tracing::warn!(sku = %sku, error = %e, "owner check not made"),
-            }
-        }
-        ended
     }
 
     /// Validation estimated the margin with the cheapest offers and the catalog's shipping

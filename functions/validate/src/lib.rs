@@ -45,7 +45,7 @@ impl Validate {
         if record.status == OrderStatus::Received {
             let skus: Vec<Sku> = record.order.lines.iter().filter_map(|l| l.sku.clone()).collect();
             // The order's own reservations (a re-validation after a hold) are its own units.
-            let catalog = self.catalog.view(&skus).await?.without_reservations_of(id);
+            let catalog = self.catalog.view_for(&skus, id).await?;
             let now = self.clock.now();
             let mut report = validate(&record.order, &catalog, &self.policy, now);
             // Probable duplicates, through the customer indexes (one Query per key).

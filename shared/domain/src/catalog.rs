@@ -154,8 +154,9 @@ pub struct Offer {
     /// importing it must not put those units back (see `feed::apply`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub settled: Vec<Settled>,
-    /// Units reserved by orders routed to this offer and not yet accepted by the supplier;
-    /// counted from the stock ledger into a view, never read from or written to a document.
+    /// Units held for orders routed to this offer and not yet answered, and units the supplier
+    /// accepted since this snapshot was counted (`stock` does not know of them yet); counted from
+    /// the stock ledger into a view, never read from or written to a document.
     #[serde(skip)]
     pub reserved: u32,
     /// Replaces the supplier's buffer for this item.
@@ -209,14 +210,23 @@ impl Offer {
     /// Units available now: stale snapshots are unknown; otherwise the snapshot less the buffer
     /// (the offer's own, else the supplier's) less what is reserved.
     pub fn availability(&self, supplier: Option<&Supplier>, now: DateTime<Utc>) -> Availability {
+        match self.stock_limit(supplier, now) {
+            Ok(limit) => Availability::Known(limit.saturating_sub(self.reserved)),
+            Err(as_of) => Availability::Stale { as_of },
+        }
+    }
+
+    /// The most units orders may hold and have accepted against this snapshot: the snapshot
+    /// less the buffer; the snapshot's time (`Err`) when it is older than the supplier's limit.
+    pub fn stock_limit(&self, supplier: Option<&Supplier>, now: DateTime<Utc>) -> Result<u32, Option<DateTime<Utc>>> {
         if let Some(limit) = supplier.and_then(|s| s.stock_max_age) {
             match self.stock_as_of {
                 Some(at) if now.signed_duration_since(at) <= limit.duration() => {}
-                as_of => return Availability::Stale { as_of },
+                as_of => return Err(as_of),
             }
         }
         let buffer = self.buffer.or(supplier.map(|s| s.buffer)).unwrap_or_default();
-        Availability::Known(buffer.apply(self.stock).saturating_sub(self.reserved))
+        Ok(buffer.apply(self.stock))
     }
 }
 
@@ -304,48 +314,18 @@ pub struct Reservation {
     pub supplier_id: SupplierId,
     pub quantity: u32,
     pub at: DateTime<Utc>,
-    /// When an owner check last found a standing purchase order owning it: it is checked
-    /// again only after `HOLD_OWNER_RECHECK_HOURS` (its purchase order may end since, on a path
-    /// that crashed before giving the units back).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_checked_at: Option<DateTime<Utc>>,
 }
 
-/// Units that left an offer's stock when its supplier accepted them.
+/// Units that left an offer's stock when its supplier accepted them, as earlier versions
+/// recorded it (feed imports still honour what is stored; acceptances are now counted by the
+/// stock ledger, see the `stock` module).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settled {
     pub at: DateTime<Utc>,
     pub quantity: u32,
 }
 
-/// How long a settlement is remembered against feed snapshots older than it (no feed arrives
-/// that late; the list stays short).
-pub const SETTLED_MEMORY_DAYS: i64 = 30;
-/// The most settlements an offer remembers (its item must stay small).
-pub const MAX_SETTLED: usize = 200;
-
 impl Reservation {
-    /// Settling: the supplier accepted at `accepted_at`, so the held units leave its stock
-    /// snapshot (and are remembered against older snapshots imported later).
-    pub fn take_from(&self, offers: &mut [Offer], accepted_at: DateTime<Utc>) {
-        if let Some(o) = offers.iter_mut().find(|o| o.supplier_id == self.supplier_id) {
-            o.stock = o.stock.saturating_sub(self.quantity);
-            // Only what a snapshot could still be older than: newer than the stored snapshot
-            // (older ones are refused) and within the memory.
-            let horizon = accepted_at - chrono::Duration::days(SETTLED_MEMORY_DAYS);
-            let floor = o.stock_as_of.map_or(horizon, |s| s.max(horizon));
-            o.settled.retain(|s| s.at > floor);
-            o.settled.push(Settled { at: accepted_at, quantity: self.quantity });
-            o.settled.sort_by_key(|s| s.at);
-            // Bounded (a hot offer settles often): the oldest two become one at the later time,
-            // which can only make an old snapshot count fewer units, never more.
-            while o.settled.len() > MAX_SETTLED {
-                let first = o.settled.remove(0);
-                o.settled[0].quantity += first.quantity;
-            }
-        }
-    }
-
     pub fn holder_for(po: &crate::primitives::ids::PurchaseOrderId, line_id: &str, supplier: &SupplierId) -> String {
         format!("{po}/{line_id}@{supplier}")
     }
@@ -358,22 +338,7 @@ impl Reservation {
         let (po, _) = self.holder.split_once('/')?;
         crate::primitives::ids::PurchaseOrderId::parse(po).ok().map(|p| p.order_id().clone())
     }
-    /// Due an owner check: old enough that whoever took it has finished: an invocation that reserves either saves
-    /// the purchase order owning the hold or dies within its timeout (Lambda's longest is 15
-    /// minutes), so a hold this old that no standing purchase order owns is an orphan, and
-    /// giving it back cannot race the attempt that took it.
-    pub fn due_owner_check(&self, now: DateTime<Utc>) -> bool {
-        let recheck = chrono::Duration::hours(HOLD_OWNER_RECHECK_HOURS);
-        now - self.at >= chrono::Duration::minutes(HOLD_OWNER_CHECK_AFTER_MINUTES)
-            && self.owner_checked_at.is_none_or(|c| now - c >= recheck)
-    }
 }
-
-/// A hold is checked against its owner (and ended when none owns it) once it is this old: longer
-/// than any invocation can run (Lambda stops one at 15 minutes), with a margin for clock skew.
-pub const HOLD_OWNER_CHECK_AFTER_MINUTES: i64 = 20;
-/// An owned hold is checked again this long after its last check.
-pub const HOLD_OWNER_RECHECK_HOURS: i64 = 6;
 
 /// The part of the catalog one order needs: the offers for its SKUs and the suppliers behind them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -381,7 +346,8 @@ pub struct CatalogView {
     /// Shared with the adapter's cache where it has one: a view is cheap to make.
     pub offers: HashMap<Sku, Arc<Vec<Offer>>>,
     pub suppliers: HashMap<SupplierId, Arc<Supplier>>,
-    /// The reservations counted in the offers' `reserved`.
+    /// The holds listed with the view: the order's own (not counted in `reserved`) in a view
+    /// made for an order; those counted in with `count_reservations` in a preview's.
     pub reservations: Vec<Reservation>,
 }
 
@@ -411,7 +377,7 @@ impl CatalogView {
         self.offers.get_mut(sku).and_then(|os| Arc::make_mut(os).iter_mut().find(|o| &o.supplier_id == supplier))
     }
 
-    /// Counts `reservations` into the offers' `reserved` (adapters call this once per view).
+    /// Counts `reservations` into the offers' `reserved` (a preview's own list of holds).
     pub fn count_reservations(&mut self, reservations: Vec<Reservation>) {
         for r in &reservations {
             if let Some(o) = self.offer_mut(&r.sku, &r.supplier_id) {
@@ -419,6 +385,18 @@ impl CatalogView {
             }
         }
         self.reservations.extend(reservations);
+    }
+
+    /// The view as the order holding `own` sees it (a stock ledger's `view_for`): its own holds
+    /// are its units, not someone else's, so they leave `reserved`; `reservations` lists them.
+    pub fn seen_by(mut self, own: Vec<Reservation>) -> Self {
+        for r in &own {
+            if let Some(o) = self.offer_mut(&r.sku, &r.supplier_id) {
+                o.reserved = o.reserved.saturating_sub(r.quantity);
+            }
+        }
+        self.reservations = own;
+        self
     }
 
     /// The view as `order` sees it: its own reservations are its units, not someone else's.
@@ -442,64 +420,11 @@ pub enum Reserved {
     Taken,
     /// The holder already held them (a redelivery): nothing changed.
     AlreadyHeld,
-    /// The offer as stored now (its `reserved` counting every holder) did not pass the check.
+    /// The offer as stored now (its `reserved` counting every holder's held and accepted units)
+    /// did not leave room for the hold.
     Refused(Box<Offer>),
     /// No such offer.
     NoOffer,
-}
-
-/// What a reservation attempt must do given the SKU's offers and reservations as stored: `None`
-/// to write the reservation, or the answer to give without writing. Every ledger adapter decides
-/// through this, between its read and its conditional write.
-pub fn reservation_check(
-    r: &Reservation,
-    offers: &[Offer],
-    holds: &BTreeMap<String, Reservation>,
-    fits: &(dyn for<'o> Fn(&'o Offer) -> bool + Send + Sync),
-) -> Option<Reserved> {
-    if holds.contains_key(&r.holder) {
-        return Some(Reserved::AlreadyHeld);
-    }
-    let Some(mut offer) = offers.iter().find(|o| o.supplier_id == r.supplier_id).cloned() else {
-        return Some(Reserved::NoOffer);
-    };
-    offer.reserved =
-        holds.values().filter(|h| h.supplier_id == r.supplier_id).map(|h| h.quantity).fold(0u32, u32::saturating_add);
-    (!fits(&offer)).then_some(Reserved::Refused(Box::new(offer)))
-}
-
-/// An owner check's answer applied to a SKU's holds (what every stock ledger does between its
-/// read and its write): the hold of `holder` taken at `taken_by` is ended when not `owned`,
-/// marked checked `now` when owned. False (nothing to write) when that hold is not there:
-/// ended, or taken again since under the same holder (`refresh_hold`).
-pub fn apply_owner_check(
-    holds: &mut BTreeMap<String, Reservation>,
-    holder: &str,
-    taken_by: DateTime<Utc>,
-    owned: bool,
-    now: DateTime<Utc>,
-) -> bool {
-    match holds.get_mut(holder) {
-        Some(r) if r.at == taken_by && owned => r.owner_checked_at = Some(now),
-        Some(r) if r.at == taken_by => drop(holds.remove(holder)),
-        _ => return false,
-    }
-    true
-}
-
-/// A retry reserving under a holder that already holds (a routing attempt that died before
-/// saving, taken up again): the hold is taken anew at `r.at`, so an owner check that read the
-/// older hold (and the order before this attempt saves its purchase order) cannot end it.
-/// True when the hold changed and must be written.
-pub fn refresh_hold(holds: &mut BTreeMap<String, Reservation>, r: &Reservation) -> bool {
-    match holds.get_mut(&r.holder) {
-        Some(h) if h.at < r.at => {
-            h.at = r.at;
-            h.owner_checked_at = None;
-            true
-        }
-        _ => false,
-    }
 }
 
 #[cfg(test)]
@@ -608,7 +533,6 @@ mod tests {
             supplier_id: SupplierId::new("acme-us").unwrap(),
             quantity,
             at: Utc::now(),
-            owner_checked_at: None,
         };
         let acme = SupplierId::new("acme-us").unwrap();
         view.count_reservations(vec![

@@ -288,17 +288,9 @@ mod tests {
         let (supplier, item) = (doc.offers[i].supplier_id.clone(), doc.offers[i].supplier_sku.clone());
         doc.offers[i].stock = 10;
         let t = |h: u32| chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 27, h, 0, 0).single().expect("time");
-        // We settle 3 units the supplier accepted at 10:00.
-        let r = crate::catalog::Reservation {
-            holder: "o_x-1/1@acme-us".into(),
-            sku: doc.offers[i].sku.clone(),
-            supplier_id: supplier.clone(),
-            quantity: 3,
-            at: t(9),
-            owner_checked_at: None,
-        };
-        r.take_from(&mut doc.offers[i..=i], t(10));
-        assert_eq!(doc.offers[i].stock, 7);
+        // An earlier version settled 3 units the supplier accepted at 10:00 into the snapshot.
+        doc.offers[i].stock = 7;
+        doc.offers[i].settled.push(crate::catalog::Settled { at: t(10), quantity: 3 });
         let row = |qty: &str, at: &str| RawRow {
             line: 2,
             fields: [("Item", item.as_str()), ("Qty", qty), ("At", at)]

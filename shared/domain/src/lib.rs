@@ -12,6 +12,7 @@ pub mod order;
 pub mod performance;
 pub mod primitives;
 pub mod routing;
+pub mod stock;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 pub mod tracking;

@@ -7,6 +7,7 @@ use dropline_app::ports::{Catalog, OutcomeLedger, PortResult, StockLedger};
 use dropline_domain::catalog::{CatalogView, Offer, Reservation, Reserved, Supplier};
 use dropline_domain::performance::{Measured, Outcome};
 use dropline_domain::primitives::ids::{OrderId, Sku, SupplierId};
+use dropline_domain::stock::HoldLimit;
 use std::sync::Arc;
 
 pub struct FaultyCatalog<C: ?Sized> {
@@ -18,6 +19,9 @@ pub struct FaultyCatalog<C: ?Sized> {
 impl<C: Catalog + ?Sized + 'static> Catalog for FaultyCatalog<C> {
     async fn view(&self, skus: &[Sku]) -> PortResult<CatalogView> {
         self.faults.around("catalog.view", false, self.inner.view(skus)).await
+    }
+    async fn view_for(&self, skus: &[Sku], order: &OrderId) -> PortResult<CatalogView> {
+        self.faults.around("catalog.view", false, self.inner.view_for(skus, order)).await
     }
     async fn offers(&self, skus: &[Sku]) -> PortResult<CatalogView> {
         self.faults.around("catalog.view", false, self.inner.offers(skus)).await
@@ -32,9 +36,9 @@ impl<C: StockLedger + ?Sized + 'static> StockLedger for FaultyCatalog<C> {
     async fn reserve(
         &self,
         r: &Reservation,
-        fits: &(dyn for<'o> Fn(&'o Offer) -> bool + Send + Sync),
+        limit: &(dyn for<'o> Fn(&'o Offer) -> HoldLimit + Send + Sync),
     ) -> PortResult<Reserved> {
-        self.faults.around("stock.reserve", true, self.inner.reserve(r, fits)).await
+        self.faults.around("stock.reserve", true, self.inner.reserve(r, limit)).await
     }
     async fn release(&self, sku: &Sku, holder: &str) -> PortResult<bool> {
         self.faults.around("stock.release", true, self.inner.release(sku, holder)).await
@@ -45,19 +49,8 @@ impl<C: StockLedger + ?Sized + 'static> StockLedger for FaultyCatalog<C> {
     async fn release_others(&self, sku: &Sku, order: &OrderId, live: &[String]) -> PortResult<usize> {
         self.faults.around("stock.release", true, self.inner.release_others(sku, order, live)).await
     }
-    async fn holds(&self, sku: &Sku) -> PortResult<Vec<Reservation>> {
-        self.faults.around("stock.holds", false, self.inner.holds(sku)).await
-    }
-    async fn record_owner_check(
-        &self,
-        sku: &Sku,
-        holder: &str,
-        taken_by: chrono::DateTime<chrono::Utc>,
-        owned: bool,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> PortResult<bool> {
-        let check = self.inner.record_owner_check(sku, holder, taken_by, owned, now);
-        self.faults.around("stock.release", true, check).await
+    async fn holds_of(&self, order: &OrderId, skus: &[Sku]) -> PortResult<Vec<Reservation>> {
+        self.faults.around("stock.holds", false, self.inner.holds_of(order, skus)).await
     }
 }
 

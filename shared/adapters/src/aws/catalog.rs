@@ -1,4 +1,4 @@
-//! The catalog table's offers and suppliers (`SKU#`, `SUPPLIER#` items), read in one BatchGetItem per view.
+//! The catalog table's offers and suppliers (`SKU#`, `SUPPLIER#` items).
 
 use super::errors::classify;
 use super::items::*;
@@ -7,16 +7,17 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::KeysAndAttributes;
 use dropline_app::ports::{Catalog, PortError, PortResult};
-use dropline_domain::catalog::{CatalogDocument, CatalogView, Offer, Reservation, Supplier};
-use dropline_domain::primitives::ids::{Sku, SupplierId};
+use dropline_domain::catalog::{CatalogDocument, CatalogView, Offer, Supplier};
+use dropline_domain::primitives::ids::{OrderId, Sku, SupplierId};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-/// The catalog in DynamoDB: `SKU#<sku>` items holding that SKU's offers, `HOLD#<sku>` items
-/// holding its stock reservations (with a version for conditional writes), `SUPPLIER#<id>` items
-/// holding a supplier profile. An order's view costs one BatchGetItem for its SKUs and their
-/// reservations and one for the suppliers they reference. Loading offers never touches the
-/// reservations.
+/// The catalog in DynamoDB: `SKU#<sku>` items holding that SKU's offers (and how many stock
+/// counter shards it has), `SUPPLIER#<id>` items holding a supplier profile, and the stock
+/// ledger's `HOLD#` and `STOCK#` items (`super::stock`). An order's view costs one BatchGetItem
+/// for its SKUs, their first counter shards and its own holds, one for the other shards of the
+/// SKUs that have them, and one for the suppliers they reference. Loading offers never touches
+/// the holds or counters.
 pub struct DynamoCatalog {
     pub(super) client: aws_sdk_dynamodb::Client,
     pub(super) table: String,
@@ -70,7 +71,7 @@ impl DynamoCatalog {
 
     /// Every item of the table, page by page, to `visit`. A Scan: for operator commands and
     /// whole-run checks only, never a request path.
-    async fn scan_all(&self, mut visit: impl FnMut(&Item) -> PortResult<()>) -> PortResult<()> {
+    pub(super) async fn scan_all(&self, mut visit: impl FnMut(&Item) -> PortResult<()>) -> PortResult<()> {
         let mut start: Option<Item> = None;
         loop {
             let page = self
@@ -89,20 +90,6 @@ impl DynamoCatalog {
                 None => return Ok(()),
             }
         }
-    }
-
-    /// Every outstanding reservation in the table, for checks over a whole run (the soak on the
-    /// emulators).
-    pub async fn all_reservations(&self) -> PortResult<Vec<Reservation>> {
-        let mut out = Vec::new();
-        self.scan_all(|item| {
-            if get_s(item, "pk").is_some_and(|pk| pk.starts_with("HOLD#")) {
-                out.extend(holds_of(item)?.0.into_values());
-            }
-            Ok(())
-        })
-        .await?;
-        Ok(out)
     }
 
     /// Every offer and supplier in the table, for operator commands (`feed import`, `catalog
@@ -130,20 +117,23 @@ impl DynamoCatalog {
     /// on a lost race. Returns false when the SKU has no offers item.
     pub async fn patch_offers(&self, sku: &Sku, change: &(dyn Fn(&mut Vec<Offer>) + Sync)) -> PortResult<bool> {
         for attempt in 0..LEDGER_ATTEMPTS {
-            let (Some(mut offers), Some(raw), _) = self.ledger_read(sku).await? else {
+            let (Some(mut offers), Some(raw), shards) = self.ledger_read(sku).await? else {
                 return Ok(false);
             };
             change(&mut offers);
+            // Never fewer shards than before: held units may sit on any of them.
+            let shards = shards.max(shards_for_offers(offers.iter()));
             let json = serde_json::to_string(&offers).map_err(|e| PortError::Permanent(e.to_string()))?;
             let res = self
                 .client
                 .update_item()
                 .table_name(&self.table)
                 .key("pk", s(format!("SKU#{sku}")))
-                .update_expression("SET offers = :new")
+                .update_expression("SET offers = :new, stock_shards = :shards")
                 .condition_expression("offers = :old")
                 .expression_attribute_values(":new", s(json))
                 .expression_attribute_values(":old", s(raw))
+                .expression_attribute_values(":shards", n(shards))
                 .send()
                 .await;
             match res {
@@ -163,10 +153,23 @@ impl DynamoCatalog {
         for o in &doc.offers {
             by_sku.entry(&o.sku).or_default().push(o);
         }
+        // The shard counts stored now: a load never lowers one (held units may sit on any shard).
+        let mut stored: HashMap<String, u32> = HashMap::new();
+        for item in self.batch_get(by_sku.keys().map(|sku| format!("SKU#{sku}")).collect()).await? {
+            if let Some(pk) = get_s(&item, "pk") {
+                stored.insert(pk.to_string(), super::stock::stock_shards(&item));
+            }
+        }
         let mut items: Vec<Item> = Vec::new();
         for (sku, offers) in by_sku {
             let json = serde_json::to_string(&offers).map_err(|e| PortError::Permanent(e.to_string()))?;
-            items.push(HashMap::from([("pk".to_string(), s(format!("SKU#{sku}"))), ("offers".to_string(), s(json))]));
+            let pk = format!("SKU#{sku}");
+            let shards = stored.get(&pk).copied().unwrap_or(1).max(shards_for_offers(offers.iter().copied()));
+            items.push(HashMap::from([
+                ("pk".to_string(), s(pk)),
+                ("offers".to_string(), s(json)),
+                ("stock_shards".to_string(), n(shards)),
+            ]));
         }
         for sup in &doc.suppliers {
             let json = serde_json::to_string(sup).map_err(|e| PortError::Permanent(e.to_string()))?;
@@ -211,48 +214,25 @@ impl DynamoCatalog {
 #[async_trait]
 impl Catalog for DynamoCatalog {
     async fn offers(&self, skus: &[Sku]) -> PortResult<CatalogView> {
-        let mut keys: Vec<String> = skus.iter().flat_map(|s| [format!("SKU#{s}"), format!("HOLD#{s}")]).collect();
-        keys.sort();
-        keys.dedup();
-        let mut view = CatalogView::default();
-        if keys.is_empty() {
-            return Ok(view);
-        }
-        let mut reservations = Vec::new();
-        for item in self.batch_get(keys).await? {
-            let Some(pk) = get_s(&item, "pk") else { continue };
-            if pk.starts_with("HOLD#") {
-                reservations.extend(holds_of(&item)?.0.into_values());
-                continue;
-            }
-            let Some(sku) = pk.strip_prefix("SKU#").and_then(|v| Sku::new(v).ok()) else {
-                continue;
-            };
-            if let Some(offers) = offers_of(&item)? {
-                view.offers.insert(sku, Arc::new(offers));
-            }
-        }
-        view.count_reservations(reservations);
-        Ok(view)
+        let (offers, _) = self.counted_offers(skus, None).await?;
+        Ok(CatalogView {
+            offers: offers.into_iter().map(|(k, v)| (k, Arc::new(v))).collect(),
+            ..CatalogView::default()
+        })
+    }
+
+    async fn view_for(&self, skus: &[Sku], order: &OrderId) -> PortResult<CatalogView> {
+        let (offers, own) = self.counted_offers(skus, Some(order)).await?;
+        let view = CatalogView {
+            offers: offers.into_iter().map(|(k, v)| (k, Arc::new(v))).collect(),
+            ..CatalogView::default()
+        };
+        Ok(self.with_suppliers(view).await?.seen_by(own))
     }
 
     async fn view(&self, skus: &[Sku]) -> PortResult<CatalogView> {
-        let mut view = self.offers(skus).await?;
-        let mut supplier_keys: Vec<String> =
-            view.offers.values().flat_map(|os| os.iter()).map(|o| format!("SUPPLIER#{}", o.supplier_id)).collect();
-        supplier_keys.sort();
-        supplier_keys.dedup();
-        if !supplier_keys.is_empty() {
-            for item in self.batch_get(supplier_keys).await? {
-                let Some(json) = get_s(&item, "supplier") else {
-                    continue;
-                };
-                let sup: Supplier = serde_json::from_str(json)
-                    .map_err(|e| PortError::Permanent(format!("catalog supplier item: {e}")))?;
-                view.suppliers.insert(sup.id.clone(), Arc::new(sup));
-            }
-        }
-        Ok(view)
+        let view = self.offers(skus).await?;
+        self.with_suppliers(view).await
     }
 
     async fn supplier(&self, id: &SupplierId) -> PortResult<Option<Supplier>> {
@@ -273,6 +253,32 @@ impl Catalog for DynamoCatalog {
     }
 }
 
+impl DynamoCatalog {
+    /// `view` with the suppliers its offers reference (one BatchGetItem).
+    async fn with_suppliers(&self, mut view: CatalogView) -> PortResult<CatalogView> {
+        let mut supplier_keys: Vec<String> =
+            view.offers.values().flat_map(|os| os.iter()).map(|o| format!("SUPPLIER#{}", o.supplier_id)).collect();
+        supplier_keys.sort();
+        supplier_keys.dedup();
+        if !supplier_keys.is_empty() {
+            for item in self.batch_get(supplier_keys).await? {
+                let Some(json) = get_s(&item, "supplier") else {
+                    continue;
+                };
+                let sup: Supplier = serde_json::from_str(json)
+                    .map_err(|e| PortError::Permanent(format!("catalog supplier item: {e}")))?;
+                view.suppliers.insert(sup.id.clone(), Arc::new(sup));
+            }
+        }
+        Ok(view)
+    }
+}
+
+/// How many counter shards a SKU with these offers needs (by its largest snapshot).
+fn shards_for_offers<'a>(offers: impl Iterator<Item = &'a Offer>) -> u32 {
+    dropline_domain::stock::shards_for(offers.map(|o| o.stock).max().unwrap_or(0))
+}
+
 /// A `SKU#` item's offers (none when the item is not an offers item).
 pub(super) fn offers_of(item: &Item) -> PortResult<Option<Vec<Offer>>> {
     get_s(item, "offers")
@@ -281,17 +287,4 @@ pub(super) fn offers_of(item: &Item) -> PortResult<Option<Vec<Offer>>> {
                 .map_err(|e| PortError::Permanent(format!("catalog item {}: {e}", get_s(item, "pk").unwrap_or("?"))))
         })
         .transpose()
-}
-
-/// A SKU's reservations (holder -> reservation) and the version they were read at (0: none yet).
-pub(super) type Holds = (BTreeMap<String, Reservation>, i64);
-
-pub(super) fn holds_of(item: &Item) -> PortResult<Holds> {
-    let holds = match get_s(item, "holds") {
-        Some(json) => {
-            serde_json::from_str(json).map_err(|e| PortError::Permanent(format!("reservations item: {e}")))?
-        }
-        None => BTreeMap::new(),
-    };
-    Ok((holds, get_n(item, "ver").unwrap_or(0)))
 }
