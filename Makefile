@@ -1,5 +1,5 @@
 # Dropline: the commands. `make demo` and `make test` are the two that matter.
-.PHONY: demo test unit lint soak soak-emulators fuzz dev dev-down bench build lambda sam-build emulators-up emulators-down clean
+.PHONY: demo test unit lint soak soak-emulators load fuzz dev dev-down bench build lambda sam-build emulators-up emulators-down clean
 
 CARGO ?= cargo
 
@@ -34,6 +34,15 @@ soak-emulators:
 	scripts/tools.sh
 	scripts/emulators.sh up
 	. .run/env && $(CARGO) run --release --quiet -p dropline-soak -- --emulators --seed $(SEED) --orders $(or $(EMULATOR_ORDERS),1000)
+
+## The load run on the emulators: 20,000 orders, 30% on one SKU, partition heat scaled to
+## 1,000 orders/s (`make load LOAD_ORDERS=2000` for a shorter one). Hours, not minutes: the
+## emulators take a few orders a second. Report in target/load-report.txt.
+LOAD_ORDERS ?= 20000
+load:
+	scripts/tools.sh
+	scripts/emulators.sh up
+	. .run/env && DROPLINE_LOAD_ORDERS=$(LOAD_ORDERS) $(CARGO) test --release -p dropline-tests --test scale the_load_run -- --ignored --nocapture
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -5,6 +5,9 @@
 //! * `init`: each release binary, exec to its first Runtime API poll, and its size.
 //! * `latency`: ingest over HTTP against the emulators, p50 / p99.
 //! * `requests`: AWS requests per order on the happy path, by service and operation.
+//! * `bill`: the AWS bill per 1,000 orders at list prices, from a run's real requests.
+//! * `sweep`: poll-tracking's checks per minute in one invocation against a carrier that takes
+//!   200 ms per answer (memory adapters, the template's batch size and concurrency).
 //!
 //! `init`, `latency` and `requests` need the emulators (`scripts/bench.sh` starts them).
 //! Nothing here asserts a time: it measures and prints.
@@ -380,6 +383,27 @@ fn cpu() {
     println!("  of which signature verification (HMAC-SHA256, {} B body): {}", req.0.len(), us(p50));
 }
 
+/// One poll-tracking invocation against a carrier that answers in 200 ms: how many checks a
+/// minute it sustains with the configured page size and concurrency (the goal: 2,000).
+async fn sweep_rate() {
+    use dropline_poll_tracking::{DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY};
+    println!("\n== poll-tracking sweep rate (memory adapters, carrier answering in 200 ms)");
+    let orders = 3000;
+    let (store, carrier, clock) = dropline_tests::sweep::world(orders, Duration::from_millis(200)).await;
+    let mut poll = dropline_tests::sweep::poll(&store, &carrier, &clock);
+    poll.batch_size = DEFAULT_BATCH_SIZE;
+    poll.concurrency = DEFAULT_CONCURRENCY;
+    let start = Instant::now();
+    let summary = poll.run().await.expect("run");
+    let elapsed = start.elapsed().as_secs_f64();
+    let most = carrier.most_in_flight.load(std::sync::atomic::Ordering::SeqCst);
+    println!(
+        "{} parcels checked in {elapsed:.1} s by one invocation (pages of {DEFAULT_BATCH_SIZE}, at most {most} at once): {:.0} checks/minute",
+        summary.parcels_checked,
+        summary.parcels_checked as f64 / elapsed * 60.0
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
@@ -403,6 +427,12 @@ async fn main() {
     }
     if want("requests") {
         aws_benches::requests().await;
+    }
+    if want("bill") {
+        aws_benches::bill().await;
+    }
+    if want("sweep") {
+        sweep_rate().await;
     }
 }
 
@@ -517,18 +547,22 @@ mod aws_benches {
         );
     }
 
-    pub async fn requests() {
-        println!("\n== AWS requests per order, happy path (webhook to delivered)");
-        // Notify-supplier leases its messages as in Lambda (one ChangeMessageVisibilityBatch).
-        let mut stack = Stack::start(StackOptions { lease_messages: true, ..Default::default() }).await;
-        // The runner plays Lambda's event source mapping: its receives and deletes are AWS's, not
-        // the functions', so it gets clients of its own that are not counted.
+    /// The runner plays Lambda's event source mapping: its receives and deletes are AWS's, not
+    /// the functions', so it gets clients of its own that are not counted; so does the store
+    /// the run's own checks read through.
+    async fn as_lambda_polls(stack: &mut Stack) -> dropline_adapters::aws::DynamoOrderStore {
         let observer = AwsClients::from_env().await;
         let mut q = SqsWorkQueue::new(observer.sqs().clone(), stack.infra.queues.clone());
         q.wait_seconds = 0;
         stack.pipeline.consumer = Arc::new(q);
-        let store =
-            dropline_adapters::aws::DynamoOrderStore::new(observer.dynamodb().clone(), &stack.infra.orders_table);
+        dropline_adapters::aws::DynamoOrderStore::new(observer.dynamodb().clone(), &stack.infra.orders_table)
+    }
+
+    pub async fn requests() {
+        println!("\n== AWS requests per order, happy path (webhook to delivered)");
+        // Notify-supplier leases its messages as in Lambda (one ChangeMessageVisibilityBatch).
+        let mut stack = Stack::start(StackOptions { lease_messages: true, ..Default::default() }).await;
+        let store = as_lambda_polls(&mut stack).await;
         stack.aws.requests().reset();
         let mut phases: Vec<(String, BTreeMap<String, u64>)> = Vec::new();
         let mut last = BTreeMap::new();
@@ -576,5 +610,166 @@ mod aws_benches {
         println!("{:<40} {:>3}  {total:?}", "total", total.values().sum::<u64>());
         assert!(!total.keys().any(|k| k.ends_with("Scan")), "no scans");
         assert_eq!(store.get(&id).await.expect("get").map(|r| r.status), Some(OrderStatus::Delivered));
+    }
+
+    /// Bytes the functions log, counted as CloudWatch would ingest them (JSON lines).
+    #[derive(Clone, Default)]
+    struct LogBytes(Arc<std::sync::atomic::AtomicU64>);
+
+    impl std::io::Write for LogBytes {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.fetch_add(buf.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBytes {
+        type Writer = LogBytes;
+        fn make_writer(&'a self) -> LogBytes {
+            self.clone()
+        }
+    }
+
+    /// Lambda's own lines per invocation (START, END, REPORT: about 300 bytes), and API
+    /// Gateway's access log line per request (the template's format: about 250 bytes). These
+    /// two are estimates; the functions' own lines are counted.
+    const PLATFORM_LOG_BYTES: u64 = 300;
+    const ACCESS_LOG_BYTES: u64 = 250;
+
+    /// The functions' memory, as the template configures it.
+    fn memory_gb() -> f64 {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/template.yaml")).expect("template");
+        let t: serde_yaml::Value = serde_yaml::from_str(&text).expect("yaml");
+        t["Globals"]["Function"]["MemorySize"].as_f64().expect("MemorySize") / 1024.0
+    }
+
+    pub async fn bill() {
+        use dropline_tests::bill::{Usage, render};
+        use dropline_tests::load::{self, LoadPlan};
+        println!("\n== the AWS bill per 1,000 orders, happy path (webhook to delivered)");
+        let logs = LogBytes::default();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(logs.clone())
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        let plan = LoadPlan { orders: 40, batch: 40, skus: 10, ..Default::default() };
+        let meter = dropline_adapters::aws::CapacityMeter::new(&dropline_adapters::aws::INDEX_PARTITION_KEYS);
+        let mut stack = load::load_stack(&meter, &plan).await;
+        // Lambda's pollers' receives and deletes are billed on their own line.
+        let store = as_lambda_polls(&mut stack).await;
+        stack.clock.set(chrono::Utc::now());
+        meter.reset();
+        stack.aws.requests().reset();
+        logs.0.store(0, std::sync::atomic::Ordering::Relaxed);
+        let gb = memory_gb();
+        let mut u = Usage { orders: plan.orders as u64, ..Default::default() };
+        let mut seconds = 0.0;
+        let mut ids = Vec::new();
+        for i in 0..plan.orders {
+            let d = load::load_delivery(i, &load::sku_of(i, &plan));
+            let start = Instant::now();
+            let (status, body) = stack.post_delivery(&d, dropline_tests::SHOPIFY_SECRET).await;
+            seconds += start.elapsed().as_secs_f64();
+            assert_eq!(status, 200, "{body}");
+            ids.push(
+                dropline_domain::primitives::ids::OrderId::new(body["order_id"].as_str().expect("id")).expect("id"),
+            );
+            u.lambda_invocations += 1;
+            u.http_requests += 1;
+        }
+        println!(
+            "{:<18} {:>4} invocations {:>8.2} ms each",
+            "ingest (webhooks)",
+            plan.orders,
+            seconds * 1000.0 / plan.orders as f64
+        );
+        for (step, name) in
+            [(Step::Validate, "validate"), (Step::Route, "route"), (Step::NotifySupplier, "notify-supplier")]
+        {
+            let (mut calls, mut messages, mut step_seconds) = (0u64, 0u64, 0.0);
+            loop {
+                let start = Instant::now();
+                let pumped = stack.pipeline.pump(step).await.expect("pump");
+                if pumped.received == 0 {
+                    break;
+                }
+                step_seconds += start.elapsed().as_secs_f64();
+                calls += 1;
+                messages += pumped.received as u64;
+            }
+            u.lambda_invocations += calls;
+            u.sqs_messages_consumed += messages;
+            seconds += step_seconds;
+            println!(
+                "{name:<18} {calls:>4} invocations {:>8.2} ms each ({messages} messages in batches of up to 10)",
+                step_seconds * 1000.0 / calls.max(1) as f64
+            );
+        }
+        let start = Instant::now();
+        let callbacks = stack.suppliers.deliver_callbacks().await;
+        let callback_seconds = start.elapsed().as_secs_f64();
+        seconds += callback_seconds;
+        u.lambda_invocations += callbacks.len() as u64;
+        u.http_requests += callbacks.len() as u64;
+        println!(
+            "{:<18} {:>4} invocations {:>8.2} ms each",
+            "ingest (callbacks)",
+            callbacks.len(),
+            callback_seconds * 1000.0 / callbacks.len().max(1) as f64
+        );
+        let mut runs = 0u64;
+        let mut poll_seconds = 0.0;
+        for _ in 0..8 {
+            stack.clock.advance(chrono::Duration::hours(6));
+            let start = Instant::now();
+            stack.pipeline.poll_tracking().await;
+            poll_seconds += start.elapsed().as_secs_f64();
+            runs += 1;
+            let mut open = 0;
+            for id in &ids {
+                let r = store.get(id).await.expect("get").expect("order");
+                let lost = r.purchase_orders.iter().any(|p| {
+                    p.shipment
+                        .as_ref()
+                        .is_some_and(|s| s.status == dropline_domain::tracking::TrackingStatus::Exception)
+                });
+                if r.status != OrderStatus::Delivered && !lost {
+                    open += 1;
+                }
+            }
+            if open == 0 {
+                break;
+            }
+        }
+        seconds += poll_seconds;
+        u.lambda_invocations += runs;
+        println!(
+            "{:<18} {runs:>4} invocations {:>8.2} ms each (until every parcel arrived)",
+            "poll-tracking",
+            poll_seconds * 1000.0 / runs as f64
+        );
+        let metered = meter.snapshot();
+        u.dynamodb_write_units = metered.write_units();
+        u.dynamodb_read_units = metered.read_units();
+        let billed = stack.aws.requests().billed();
+        u.sqs_units = billed.iter().filter(|(k, _)| k.starts_with("SQS.")).map(|(_, v)| v).sum();
+        u.eventbridge_events = billed.iter().filter(|(k, _)| k.starts_with("EventBridge.")).map(|(_, v)| v).sum();
+        u.lambda_gb_seconds = seconds * gb;
+        u.log_bytes = logs.0.load(std::sync::atomic::Ordering::Relaxed)
+            + u.lambda_invocations * PLATFORM_LOG_BYTES
+            + u.http_requests * ACCESS_LOG_BYTES;
+        println!(
+            "(durations measured here, against the emulators on loopback, at {gb} GB; each batch is one invocation)"
+        );
+        print!("{}", render(&u));
     }
 }

@@ -26,3 +26,25 @@ async fn no_partition_key_takes_a_tenth_of_its_write_limit_at_1000_orders_a_seco
         assert!(share < 10.0, "{space} {family} takes {share:.1}% of each of its {shards} shards\n{report}");
     }
 }
+
+/// The load run itself (`make load`): `DROPLINE_LOAD_ORDERS` orders (20,000 by default), 30% on
+/// one SKU, through the emulator pipeline; the same judgement as the slice, on every shard's
+/// own figure once each has seen enough orders. Hours on the emulators: not part of `make test`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "the long run: make load"]
+async fn the_load_run() {
+    let orders = std::env::var("DROPLINE_LOAD_ORDERS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    let plan = LoadPlan { orders, ..Default::default() };
+    let meter = CapacityMeter::new(&INDEX_PARTITION_KEYS);
+    let stack = load::load_stack(&meter, &plan).await;
+    let run = load::run(&stack, &meter, plan).await;
+    let report = load::report(&run);
+    println!("{report}");
+    std::fs::create_dir_all(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")).ok();
+    std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/load-report.txt"), &report).ok();
+    assert!(run.undelivered.is_empty(), "every order delivered or lost by the carrier\n{report}");
+    let line = report.lines().find(|l| l.starts_with("hottest partition key:")).expect("the heat line");
+    let share: f64 =
+        line["hottest partition key: ".len()..].split('%').next().and_then(|s| s.trim().parse().ok()).expect("a share");
+    assert!(share < 10.0, "{line}\n{report}");
+}

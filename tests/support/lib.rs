@@ -1,9 +1,11 @@
 //! Test support: the emulator environment, a whole pipeline stack on the emulators, the contract
 //! suites every adapter must pass, and a stand-in for the Lambda Runtime API.
 
+pub mod bill;
 pub mod contract;
 pub mod load;
 pub mod runtime_api;
+pub mod sweep;
 
 use chrono::Utc;
 use dropline_adapters::aws::DynamoRoutingConfig;

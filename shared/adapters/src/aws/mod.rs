@@ -23,6 +23,8 @@ mod idempotency;
 #[cfg(feature = "dynamodb")]
 mod order_body;
 #[cfg(feature = "dynamodb")]
+pub use order_body::StoredBody;
+#[cfg(feature = "dynamodb")]
 mod orders;
 #[cfg(feature = "dynamodb")]
 mod outcomes;

@@ -339,7 +339,9 @@ impl OrderStore for DynamoOrderStore {
         let next = record.version + 1;
         let (item, parts) = Self::to_item(record, next)?;
         self.put_parts(&parts).await?;
-        let large = !item.contains_key("body");
+        // Only a body that was deflated past this can have had parts (orders do not shrink 20x).
+        let large = item.contains_key("body_parts")
+            || item.get("body_z").and_then(|z| z.as_b().ok()).is_some_and(|z| z.as_ref().len() > 16 * 1024);
         let res = self
             .client
             .put_item()
@@ -348,8 +350,8 @@ impl OrderStore for DynamoOrderStore {
             .condition_expression("version = :v")
             .expression_attribute_values(":v", n(record.version))
             // Whether the version replaced had part items to drop: asked only of a large body
-            // (orders grow; one stored as text now never had parts), so an ordinary save does
-            // not carry its old item back.
+            // (orders grow; one small now never had parts), so an ordinary save does not carry
+            // its old item back.
             .set_return_values(large.then_some(aws_sdk_dynamodb::types::ReturnValue::AllOld))
             .send()
             .await;
