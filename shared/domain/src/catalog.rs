@@ -335,7 +335,11 @@ impl Reservation {
     }
     /// The order whose purchase order holds the units (None for a holder not in Dropline's form).
     pub fn order_id(&self) -> Option<crate::primitives::ids::OrderId> {
-        let (po, _) = self.holder.split_once('/')?;
+        Self::order_of(&self.holder)
+    }
+    /// The order a holder (`<purchase order id>/<line id>@<supplier>`) names.
+    pub fn order_of(holder: &str) -> Option<crate::primitives::ids::OrderId> {
+        let (po, _) = holder.split_once('/')?;
         crate::primitives::ids::PurchaseOrderId::parse(po).ok().map(|p| p.order_id().clone())
     }
 }

@@ -24,7 +24,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use dropline_app::ports::{PortError, PortResult, StockLedger};
 use dropline_domain::catalog::{Offer, Reservation, Reserved};
-use dropline_domain::primitives::ids::{OrderId, PurchaseOrderId, Sku, SupplierId};
+use dropline_domain::primitives::ids::{OrderId, Sku, SupplierId};
 use dropline_domain::stock::{
     HoldLimit, acceptance_minute, allotment, counts_against, hold_refusal, snapshot_millis, split_hold,
 };
@@ -51,12 +51,6 @@ fn holder_attr(holder: &str) -> String {
 
 fn bucket_prefix(supplier: &SupplierId) -> String {
     format!("acc#{supplier}#")
-}
-
-/// The order whose purchase order a holder names.
-fn holder_order(holder: &str) -> Option<OrderId> {
-    let (po, _) = holder.split_once('/')?;
-    PurchaseOrderId::parse(po).ok().map(|p| p.order_id().clone())
 }
 
 /// A hold as its order's hold item keeps it: the reservation and the (shard, units) it took.
@@ -138,17 +132,8 @@ struct Take {
 impl DynamoCatalog {
     /// The SKU's offers (and their JSON as stored) and its shard count, read strongly consistent.
     pub(super) async fn ledger_read(&self, sku: &Sku) -> PortResult<(Option<Vec<Offer>>, Option<String>, u32)> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(format!("SKU#{sku}")))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify("GetItem(catalog offers)", e))?;
-        let Some(item) = out.item() else { return Ok((None, None, 1)) };
-        Ok((super::catalog::offers_of(item)?, get_s(item, "offers").map(String::from), stock_shards(item)))
+        let Some(item) = self.get_consistent(format!("SKU#{sku}")).await? else { return Ok((None, None, 1)) };
+        Ok((super::catalog::offers_of(&item)?, get_s(&item, "offers").map(String::from), stock_shards(&item)))
     }
 
     async fn get_consistent(&self, key: String) -> PortResult<Option<Item>> {
@@ -166,7 +151,7 @@ impl DynamoCatalog {
 
     /// `holder`'s hold as stored (with its raw JSON, the condition of the write that ends it).
     async fn read_hold(&self, sku: &Sku, holder: &str) -> PortResult<Option<(OrderId, StoredHold, String)>> {
-        let Some(order) = holder_order(holder) else { return Ok(None) };
+        let Some(order) = Reservation::order_of(holder) else { return Ok(None) };
         let Some(item) = self.get_consistent(hold_key(sku, &order)).await? else { return Ok(None) };
         let Some(json) = get_s(&item, &holder_attr(holder)) else { return Ok(None) };
         let hold: StoredHold =
@@ -435,7 +420,7 @@ impl StockLedger for DynamoCatalog {
         r: &Reservation,
         limit: &(dyn for<'o> Fn(&'o Offer) -> HoldLimit + Send + Sync),
     ) -> PortResult<Reserved> {
-        let order = holder_order(&r.holder)
+        let order = Reservation::order_of(&r.holder)
             .ok_or_else(|| PortError::Permanent(format!("holder {} does not name a purchase order", r.holder)))?;
         for attempt in 0..LEDGER_ATTEMPTS {
             let (offers, _, shards) = self.ledger_read(&r.sku).await?;
