@@ -404,6 +404,20 @@ async fn sweep_rate() {
     );
 }
 
+/// Each step's own work on memory adapters, one core (a single-threaded runtime, one request
+/// or batch at a time): orders per second per core.
+fn throughput_memory() {
+    use dropline_tests::load::{LoadPlan, load_catalog};
+    let plan = LoadPlan::default();
+    let orders = 2_000;
+    println!("\n== throughput per step, memory adapters, one core ({orders} load orders, 30% on one SKU)");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let catalog = load_catalog(dropline_local::demo::catalog().expect("catalog"), plan.skus);
+    let world = dropline_local::demo::world(&catalog);
+    let rates = rt.block_on(dropline_tests::throughput::measure(&world.pipeline, &plan, orders, 1));
+    print!("{}", dropline_tests::throughput::render(&rates));
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
@@ -434,6 +448,10 @@ async fn main() {
     if want("sweep") {
         sweep_rate().await;
     }
+    if want("throughput") {
+        tokio::task::spawn_blocking(throughput_memory).await.expect("throughput bench");
+        aws_benches::throughput().await;
+    }
 }
 
 mod aws_benches {
@@ -455,6 +473,18 @@ mod aws_benches {
             .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
         let p = target.join("release").join(name);
         p.exists().then_some(p)
+    }
+
+    /// The same on the emulators: one invocation at a time per step, ingest 8 webhooks at once.
+    pub async fn throughput() {
+        use dropline_tests::load::{LoadPlan, load_stack};
+        let plan = LoadPlan::default();
+        let orders = 100;
+        println!("\n== throughput per step, DynamoDB Local and moto ({orders} load orders, one invocation at a time)");
+        let meter = dropline_adapters::aws::CapacityMeter::new(&dropline_adapters::aws::INDEX_PARTITION_KEYS);
+        let stack = load_stack(&meter, &plan).await;
+        let rates = dropline_tests::throughput::measure(&stack.pipeline, &plan, orders, 8).await;
+        print!("{}", dropline_tests::throughput::render(&rates));
     }
 
     pub async fn init() {

@@ -825,6 +825,15 @@ async fn a_shop_with_its_own_secret_is_not_verified_by_the_app_secret() {
 struct Poisoned {
     inner: Arc<dyn OrderStore>,
     ids: std::collections::HashSet<OrderId>,
+    /// Reads in flight now and at most, each held for a moment (`None`: reads answer at once).
+    gauge: Option<Arc<InFlight>>,
+}
+
+/// Counts calls in flight at once.
+#[derive(Default)]
+struct InFlight {
+    now: std::sync::atomic::AtomicUsize,
+    most: std::sync::atomic::AtomicUsize,
 }
 
 #[async_trait::async_trait]
@@ -835,6 +844,13 @@ impl OrderStore for Poisoned {
     async fn get(&self, id: &OrderId) -> PortResult<Option<dropline_domain::order::OrderRecord>> {
         if self.ids.contains(id) {
             return Err(PortError::Permanent(format!("order {id}: item does not parse")));
+        }
+        if let Some(g) = &self.gauge {
+            use std::sync::atomic::Ordering::SeqCst;
+            let now = g.now.fetch_add(1, SeqCst) + 1;
+            g.most.fetch_max(now, SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            g.now.fetch_sub(1, SeqCst);
         }
         self.inner.get(id).await
     }
@@ -920,13 +936,14 @@ async fn a_stuck_order_behind_a_thousand_poisoned_ones_is_reached_within_two_run
 
     let e = &w.pipeline.escalate;
     let sweep = dropline_escalate::Escalate {
-        store: Arc::new(Poisoned { inner: w.store.clone(), ids: poisoned }),
+        store: Arc::new(Poisoned { inner: w.store.clone(), ids: poisoned, gauge: None }),
         queue: e.queue.clone(),
         events: e.events.clone(),
         clock: e.clock.clone(),
         outcomes: e.outcomes.clone(),
         thresholds: e.thresholds.clone(),
         batch_size: e.batch_size,
+        concurrency: e.concurrency,
     };
     // Out of time before it starts, a run touches nothing (and loses no place).
     let none = sweep.run_within(Some(std::time::Duration::ZERO)).await.expect("run");
@@ -938,6 +955,59 @@ async fn a_stuck_order_behind_a_thousand_poisoned_ones_is_reached_within_two_run
     let r = w.store.get(&victim).await.expect("get").expect("order");
     assert_eq!(r.escalations.len(), 1, "reached on the second run");
     assert_eq!(w.queues.receive(Step::Validate, 10).await.expect("receive").len(), 1, "and re-enqueued");
+}
+
+/// Issue 13: the sweep works its orders `concurrency` at a time (a run no longer takes an hour
+/// at tens of milliseconds a request), never more, and two runs side by side still escalate each
+/// order once.
+#[tokio::test]
+async fn escalation_works_orders_side_by_side_and_overlapping_runs_escalate_each_once() {
+    let w = world();
+    let mut stuck = Vec::new();
+    for n in 0..40u64 {
+        let mut d = updated("ok_us_single", &format!("stuck-{n}"), |p| p["id"] = serde_json::json!(9_100_000 + n));
+        d.topic = "orders/create".into();
+        let answer = w.pipeline.ingest.handle(d.request(d.secret())).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        stuck.push(OrderId::new(answer.body["order_id"].as_str().expect("id")).expect("id"));
+    }
+    lose_validate_messages(&w).await;
+    w.clock.advance(Duration::minutes(6));
+
+    let e = &w.pipeline.escalate;
+    let gauge = Arc::new(InFlight::default());
+    let sweep = || dropline_escalate::Escalate {
+        store: Arc::new(Poisoned { inner: w.store.clone(), ids: Default::default(), gauge: Some(gauge.clone()) }),
+        queue: e.queue.clone(),
+        events: e.events.clone(),
+        clock: e.clock.clone(),
+        outcomes: e.outcomes.clone(),
+        thresholds: e.thresholds.clone(),
+        batch_size: 100,
+        concurrency: 8,
+    };
+    let (a, b) = (sweep(), sweep());
+    let (ra, rb) = tokio::join!(a.run(), b.run());
+    let (ra, rb) = (ra.expect("run"), rb.expect("run"));
+    let most = gauge.most.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((3..=16).contains(&most), "two runs of 8 at once: {most} reads in flight at most");
+    assert_eq!(ra.escalated + rb.escalated, 40, "{ra:?} {rb:?}");
+    for id in &stuck {
+        let r = w.store.get(id).await.expect("get").expect("order");
+        assert_eq!(r.escalations.len(), 1, "{id} escalated once");
+    }
+    let mut requeued = 0;
+    loop {
+        let taken = w.queues.receive(Step::Validate, 10).await.expect("receive");
+        if taken.is_empty() {
+            break;
+        }
+        requeued += taken.len();
+        for m in &taken {
+            w.queues.delete(Step::Validate, &m.receipt).await.expect("delete");
+        }
+    }
+    assert_eq!(requeued, 40, "each stuck order re-enqueued once");
 }
 
 /// A supplier whose first request never answers: the invocation sending it dies mid-send.
@@ -1267,4 +1337,19 @@ async fn a_crashed_attempts_holds_are_the_orders_own_when_it_is_routed_again() {
         !holds.is_empty() && holds.iter().all(|h| owned.contains(&h.holder)),
         "only the purchase orders' own holds stand: {holds:?}"
     );
+}
+
+/// The bench's throughput run (issue 13) on memory adapters: every load order goes through
+/// ingest, validate, route and notify-supplier, each phase counted (its rate is the bench's).
+#[tokio::test]
+async fn the_throughput_run_takes_every_order_through_every_step() {
+    use dropline_tests::load::{LoadPlan, load_catalog};
+    let plan = LoadPlan::default();
+    let w = demo::world(&load_catalog(demo::catalog().expect("catalog"), plan.skus));
+    let rates = dropline_tests::throughput::measure(&w.pipeline, &plan, 60, 4).await;
+    let steps: Vec<(&str, usize)> = rates.iter().map(|r| (r.step, r.orders)).collect();
+    assert_eq!(steps, [("ingest", 60), ("validate", 60), ("route", 60), ("notify-supplier", 60)]);
+    let submitted = w.store.all().iter().filter(|r| r.status == OrderStatus::Submitted).count();
+    assert_eq!(submitted, 60, "every order's purchase order sent");
+    assert!(dropline_tests::throughput::render(&rates).contains("orders/s"));
 }

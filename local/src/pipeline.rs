@@ -169,7 +169,8 @@ impl Pipeline {
                 clock: p.clock,
                 outcomes: p.outcomes,
                 thresholds: p.thresholds,
-                batch_size: 100,
+                batch_size: dropline_escalate::DEFAULT_BATCH_SIZE,
+                concurrency: dropline_escalate::DEFAULT_CONCURRENCY,
             }),
             consumer: p.consumer,
         }

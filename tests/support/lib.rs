@@ -6,6 +6,7 @@ pub mod contract;
 pub mod load;
 pub mod runtime_api;
 pub mod sweep;
+pub mod throughput;
 
 use chrono::Utc;
 use dropline_adapters::aws::DynamoRoutingConfig;

@@ -3,11 +3,11 @@
 use dropline_adapters::aws::{
     AwsClients, DynamoCatalog, DynamoOrderStore, EventBridgePublisher, QueueUrls, SqsWorkQueue,
 };
-use dropline_app::env::{optional, required};
+use dropline_app::env::{optional, parsed_or, required};
 use dropline_app::ports::SystemClock;
 use dropline_domain::escalation::Thresholds;
 use dropline_domain::wire::messages::Step;
-use dropline_escalate::Escalate;
+use dropline_escalate::{DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, Escalate};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 use std::sync::Arc;
@@ -36,7 +36,8 @@ async fn main() -> Result<(), Error> {
         clock: Arc::new(SystemClock),
         outcomes: Arc::new(DynamoCatalog::new(aws.dynamodb().clone(), catalog_table)),
         thresholds,
-        batch_size: 100,
+        batch_size: parsed_or("DROPLINE_ESCALATION_BATCH_SIZE", DEFAULT_BATCH_SIZE)?,
+        concurrency: parsed_or("DROPLINE_ESCALATION_CONCURRENCY", DEFAULT_CONCURRENCY)?,
     });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let escalate = escalate.clone();
