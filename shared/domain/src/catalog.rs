@@ -1,12 +1,13 @@
 //! Suppliers and what they offer for each store SKU.
 
 use crate::primitives::config_error::ConfigError;
+use crate::primitives::fast_map::FastMap;
 use crate::primitives::ids::{Sku, SupplierId};
 use crate::primitives::money::Money;
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Units held back from a stock snapshot before any count as available: a fixed number and/or a
@@ -348,8 +349,8 @@ impl Reservation {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CatalogView {
     /// Shared with the adapter's cache where it has one: a view is cheap to make.
-    pub offers: HashMap<Sku, Arc<Vec<Offer>>>,
-    pub suppliers: HashMap<SupplierId, Arc<Supplier>>,
+    pub offers: FastMap<Sku, Arc<Vec<Offer>>>,
+    pub suppliers: FastMap<SupplierId, Arc<Supplier>>,
     /// The holds listed with the view: the order's own (not counted in `reserved`) in a view
     /// made for an order; those counted in with `count_reservations` in a preview's.
     pub reservations: Vec<Reservation>,

@@ -99,14 +99,26 @@ impl MemoryCatalog {
                     }
                 }
             }
-            let counted: Vec<Offer> = offers
+            let held = holds.get(sku);
+            let reserved: Vec<u32> = offers
                 .iter()
-                .map(|o| Offer {
-                    reserved: used(o, holds.get(sku), accepted.get(&(sku.clone(), o.supplier_id.clone()))),
-                    ..o.clone()
+                .map(|o| {
+                    // The key is built (two copies) only when something was accepted at all.
+                    let since =
+                        if accepted.is_empty() { None } else { accepted.get(&(sku.clone(), o.supplier_id.clone())) };
+                    used(o, held, since)
                 })
                 .collect();
-            out.offers.insert(sku.clone(), std::sync::Arc::new(counted));
+            // Nothing held or accepted since the snapshot (most SKUs): the offers are shared,
+            // not copied.
+            let shared = if offers.iter().zip(&reserved).all(|(o, r)| o.reserved == *r) {
+                offers.clone()
+            } else {
+                let counted =
+                    offers.iter().zip(reserved).map(|(o, reserved)| Offer { reserved, ..o.clone() }).collect();
+                std::sync::Arc::new(counted)
+            };
+            out.offers.insert(sku.clone(), shared);
         }
         out
     }

@@ -251,7 +251,7 @@ pub struct RoutingConfig {
     pub policy: Policy,
     pub rules: Vec<Rule>,
     /// Supplier id -> position in `suppliers`.
-    index: std::collections::HashMap<SupplierId, usize>,
+    index: crate::primitives::fast_map::FastMap<SupplierId, usize>,
 }
 
 impl RoutingConfig {
