@@ -16,7 +16,7 @@ report=target/bench-report.txt
   echo "Dropline bench, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m)"
   # The CPU section on one core.
   taskset -c 0 cargo bench -q -p dropline-tests --bench pipeline -- cpu
-  cargo bench -q -p dropline-tests --bench pipeline -- instructions init latency requests bill
+  cargo bench -q -p dropline-tests --bench pipeline -- instructions init latency requests bill sweep throughput
   echo
   echo "== partition heat: the load run's slice (make load runs 20,000 orders)"
   cargo test -q --release -p dropline-tests --test scale no_partition_key -- --nocapture 2>&1 | grep -v '^test \|^running\|^$' 
