@@ -313,3 +313,39 @@ async fn an_orders_item_of_the_old_layout_reads_and_saves_unchanged_on_dynamodb(
     let body: OrderRecord = serde_json::from_str(&json).expect("body reads");
     assert_eq!(body, OrderRecord { version: version + 1, ..expected });
 }
+
+/// Orders written before the due indexes were sharded carry the one bucket `DUE`: a shipped
+/// parcel's order gets no write until it is checked, so the sweeps must still find it there
+/// (the whole sweep, or the first of its slices only), and the outbox sweep likewise.
+#[tokio::test]
+async fn orders_in_the_unsharded_due_buckets_are_still_swept_on_dynamodb() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use dropline_app::ports::OrderStore;
+    use dropline_app::sharding::Slice;
+    let aws = aws().await;
+    let infra = provision(&aws, &unique("ub"), QueueSettings::default()).await.expect("provision");
+    let due = chrono::Utc::now() - chrono::Duration::hours(1);
+    let ms = AttributeValue::N(due.timestamp_millis().to_string());
+    let id = "o_0000000000000abc";
+    aws.dynamodb()
+        .put_item()
+        .table_name(&infra.orders_table)
+        .item("pk", AttributeValue::S(id.into()))
+        .item("tracking_bucket", AttributeValue::S("DUE".into()))
+        .item("tracking_due_at", ms.clone())
+        .item("outbox_bucket", AttributeValue::S("DUE".into()))
+        .item("outbox_due_at", ms)
+        .send()
+        .await
+        .expect("old item written");
+    let store = DynamoOrderStore::new(aws.dynamodb().clone(), &infra.orders_table);
+    let now = chrono::Utc::now();
+    let ids =
+        |rows: Vec<dropline_app::ports::IndexPosition>| rows.into_iter().map(|p| p.id.to_string()).collect::<Vec<_>>();
+    assert_eq!(ids(store.tracking_due(now, 10, None, Slice::ALL).await.expect("query")), [id]);
+    let first = Slice::new(0, 4).expect("slice");
+    let second = Slice::new(1, 4).expect("slice");
+    assert_eq!(ids(store.tracking_due(now, 10, None, first).await.expect("query")), [id]);
+    assert!(store.tracking_due(now, 10, None, second).await.expect("query").is_empty(), "one slice takes it");
+    assert_eq!(ids(store.outbox_due(now, 10, None).await.expect("query")), [id]);
+}

@@ -40,6 +40,10 @@ pub const INDEX_PARTITION_KEYS: [(&str, &str); 5] = [
 ];
 /// The prefix of the due indexes' sharded bucket values (`DUE#0` ... `DUE#255`).
 const DUE_PREFIX: &str = "DUE";
+/// The one bucket value of the due indexes before they were sharded: orders written then keep
+/// it until their next write (a parcel due a check gets none until it is checked), so the sweeps
+/// query it too, the whole sweep or its first slice.
+const UNSHARDED_DUE_BUCKET: &str = "DUE";
 /// The key of part `i` of the body of `id`'s version `version` (beside the orders; in no
 /// index, since it has none of their attributes).
 fn part_key(id: &OrderId, version: u64, i: usize) -> String {
@@ -401,7 +405,10 @@ impl OrderStore for DynamoOrderStore {
         after: Option<&IndexPosition>,
         slice: Slice,
     ) -> PortResult<Vec<IndexPosition>> {
-        let shards: Vec<String> = slice.shards().map(|k| shard_value(DUE_PREFIX, k)).collect();
+        let mut shards: Vec<String> = slice.shards().map(|k| shard_value(DUE_PREFIX, k)).collect();
+        if slice.index() == 0 {
+            shards.push(UNSHARDED_DUE_BUCKET.to_string());
+        }
         self.due_rows(TRACKING_INDEX, ("tracking_bucket", "tracking_due_at"), shards, now, true, limit, after).await
     }
 
@@ -411,7 +418,8 @@ impl OrderStore for DynamoOrderStore {
         limit: usize,
         after: Option<&IndexPosition>,
     ) -> PortResult<Vec<IndexPosition>> {
-        let shards = all_shards(DUE_PREFIX, DUE_SHARDS);
+        let mut shards = all_shards(DUE_PREFIX, DUE_SHARDS);
+        shards.push(UNSHARDED_DUE_BUCKET.to_string());
         self.due_rows(OUTBOX_INDEX, ("outbox_bucket", "outbox_due_at"), shards, before, false, limit, after).await
     }
 
