@@ -903,15 +903,39 @@ impl OrderStore for Poisoned {
     }
 }
 
-async fn lose_validate_messages(w: &DemoWorld) {
+/// Takes every message off the validate queue (as if lost); returns how many there were.
+async fn lose_validate_messages(w: &DemoWorld) -> usize {
+    let mut lost = 0;
     loop {
         let taken = w.queues.receive(Step::Validate, 10).await.expect("receive");
         if taken.is_empty() {
-            break;
+            return lost;
         }
+        lost += taken.len();
         for m in &taken {
             w.queues.delete(Step::Validate, &m.receipt).await.expect("delete");
         }
+    }
+}
+
+/// The demo's escalation sweep over another order store, in pages of `batch_size` with
+/// `concurrency` orders at once.
+fn escalate_over(
+    w: &DemoWorld,
+    store: Arc<dyn OrderStore>,
+    batch_size: usize,
+    concurrency: usize,
+) -> dropline_escalate::Escalate {
+    let e = &w.pipeline.escalate;
+    dropline_escalate::Escalate {
+        store,
+        queue: e.queue.clone(),
+        events: e.events.clone(),
+        clock: e.clock.clone(),
+        outcomes: e.outcomes.clone(),
+        thresholds: e.thresholds.clone(),
+        batch_size,
+        concurrency,
     }
 }
 
@@ -935,16 +959,8 @@ async fn a_stuck_order_behind_a_thousand_poisoned_ones_is_reached_within_two_run
     w.clock.advance(Duration::minutes(6));
 
     let e = &w.pipeline.escalate;
-    let sweep = dropline_escalate::Escalate {
-        store: Arc::new(Poisoned { inner: w.store.clone(), ids: poisoned, gauge: None }),
-        queue: e.queue.clone(),
-        events: e.events.clone(),
-        clock: e.clock.clone(),
-        outcomes: e.outcomes.clone(),
-        thresholds: e.thresholds.clone(),
-        batch_size: e.batch_size,
-        concurrency: e.concurrency,
-    };
+    let poisoned = Arc::new(Poisoned { inner: w.store.clone(), ids: poisoned, gauge: None });
+    let sweep = escalate_over(&w, poisoned, e.batch_size, e.concurrency);
     // Out of time before it starts, a run touches nothing (and loses no place).
     let none = sweep.run_within(Some(std::time::Duration::ZERO)).await.expect("run");
     assert_eq!((none.overdue, none.errors), (0, 0), "{none:?}");
@@ -974,19 +990,9 @@ async fn escalation_works_orders_side_by_side_and_overlapping_runs_escalate_each
     lose_validate_messages(&w).await;
     w.clock.advance(Duration::minutes(6));
 
-    let e = &w.pipeline.escalate;
     let gauge = Arc::new(InFlight::default());
-    let sweep = || dropline_escalate::Escalate {
-        store: Arc::new(Poisoned { inner: w.store.clone(), ids: Default::default(), gauge: Some(gauge.clone()) }),
-        queue: e.queue.clone(),
-        events: e.events.clone(),
-        clock: e.clock.clone(),
-        outcomes: e.outcomes.clone(),
-        thresholds: e.thresholds.clone(),
-        batch_size: 100,
-        concurrency: 8,
-    };
-    let (a, b) = (sweep(), sweep());
+    let gauged = Arc::new(Poisoned { inner: w.store.clone(), ids: Default::default(), gauge: Some(gauge.clone()) });
+    let (a, b) = (escalate_over(&w, gauged.clone(), 100, 8), escalate_over(&w, gauged, 100, 8));
     let (ra, rb) = tokio::join!(a.run(), b.run());
     let (ra, rb) = (ra.expect("run"), rb.expect("run"));
     let most = gauge.most.load(std::sync::atomic::Ordering::SeqCst);
@@ -996,18 +1002,7 @@ async fn escalation_works_orders_side_by_side_and_overlapping_runs_escalate_each
         let r = w.store.get(id).await.expect("get").expect("order");
         assert_eq!(r.escalations.len(), 1, "{id} escalated once");
     }
-    let mut requeued = 0;
-    loop {
-        let taken = w.queues.receive(Step::Validate, 10).await.expect("receive");
-        if taken.is_empty() {
-            break;
-        }
-        requeued += taken.len();
-        for m in &taken {
-            w.queues.delete(Step::Validate, &m.receipt).await.expect("delete");
-        }
-    }
-    assert_eq!(requeued, 40, "each stuck order re-enqueued once");
+    assert_eq!(lose_validate_messages(&w).await, 40, "each stuck order re-enqueued once");
 }
 
 /// A supplier whose first request never answers: the invocation sending it dies mid-send.
