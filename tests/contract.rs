@@ -119,7 +119,9 @@ async fn catalog_memory() {
 #[tokio::test]
 async fn stock_ledger_memory() {
     contract::stock_ledger(&MemoryCatalog::new(&sample_catalog_document())).await;
-    contract::stock_ledger_sharded(&MemoryCatalog::new(&contract::bulk_catalog())).await;
+    let bulk = MemoryCatalog::new(&contract::bulk_catalog());
+    contract::stock_ledger_sharded(&bulk).await;
+    contract::stock_ledger_over_time(&bulk).await;
 }
 
 #[tokio::test]
@@ -130,6 +132,7 @@ async fn stock_ledger_dynamodb() {
     c.load(&contract::bulk_catalog()).await.expect("load");
     contract::stock_ledger(&c).await;
     contract::stock_ledger_sharded(&c).await;
+    aged_counter_stays_small(&aws, &infra.catalog_table, &c).await;
     // A newer snapshot, counted after the acceptance, has those units in it: they stop counting,
     // and each shard recounts against it when a hold next finds it behind.
     let bulk = dropline_domain::primitives::ids::Sku::new("BULK-1").unwrap();
@@ -173,6 +176,52 @@ async fn stock_ledger_dynamodb() {
     let sku = dropline_domain::primitives::ids::Sku::new("HOODIE-GRY-L").unwrap();
     let view = dropline_app::ports::Catalog::view(&c, std::slice::from_ref(&sku)).await.unwrap();
     assert_eq!(view.offers_for(&sku)[0].stock, 20, "loading offers leaves reservations alone");
+}
+
+/// A unit accepted in each of 90 minutes: the SKU's counter keeps a bounded number of minutes
+/// and stays under 1 KB (one write unit, two in a transaction, however long no snapshot comes);
+/// a newer snapshot counted 30 minutes before the last acceptance has the units before it taken
+/// off, and at most as many again of the merged minutes counted too many (never too few).
+async fn aged_counter_stays_small(aws: &dropline_adapters::aws::AwsClients, table: &str, c: &DynamoCatalog) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use dropline_domain::stock::ACCEPTANCE_BUCKETS_MAX;
+    let start = contract::stock_ledger_over_time(c).await;
+    let key = format!("STOCK#{}#0", contract::AGED_SKU);
+    let got = aws
+        .dynamodb()
+        .get_item()
+        .table_name(table)
+        .key("pk", AttributeValue::S(key.clone()))
+        .send()
+        .await
+        .expect("get counter");
+    let item = got.item().expect("the counter");
+    let buckets = item.keys().filter(|k| k.starts_with("acc#")).count();
+    assert!((2..=ACCEPTANCE_BUCKETS_MAX).contains(&buckets), "{buckets} acceptance buckets in {key}");
+    // DynamoDB's item size: attribute names plus values (a number: its digits, about).
+    let size: usize = item
+        .iter()
+        .map(|(k, v)| {
+            k.len()
+                + match v {
+                    AttributeValue::S(s) => s.len(),
+                    AttributeValue::N(n) => n.len(),
+                    _ => 8,
+                }
+        })
+        .sum();
+    assert!(size < 1024, "{key} is {size} bytes: {item:?}");
+    let sku = dropline_domain::primitives::ids::Sku::new(contract::AGED_SKU).unwrap();
+    let counted = start + chrono::Duration::minutes(i64::from(contract::AGED_MINUTES) - 30);
+    let feed = |offers: &mut Vec<dropline_domain::catalog::Offer>| {
+        for o in offers.iter_mut() {
+            o.stock_as_of = Some(counted);
+        }
+    };
+    assert!(c.patch_offers(&sku, &feed).await.expect("feed"));
+    let view = dropline_app::ports::Catalog::view(c, std::slice::from_ref(&sku)).await.expect("view");
+    let reserved = view.offers_for(&sku)[0].reserved;
+    assert!((30..=60).contains(&reserved), "30 units accepted after the newer count; {reserved} counted");
 }
 
 #[tokio::test]

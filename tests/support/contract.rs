@@ -695,6 +695,43 @@ pub fn bulk_catalog() -> CatalogDocument {
     let mut bulk = doc.offers.iter().find(|o| o.supplier_id.as_str() == "acme-us").cloned().expect("an acme offer");
     bulk.sku = Sku::new("BULK-1").expect("sku");
     bulk.stock = 1000;
-    doc.offers.push(bulk);
+    doc.offers.push(bulk.clone());
+    // Counted a day ago, in one counter: the SKU [`stock_ledger_over_time`] settles on.
+    let mut aged = bulk;
+    aged.sku = Sku::new(AGED_SKU).expect("sku");
+    aged.stock = 200;
+    aged.stock_as_of = Some(Utc::now() - Duration::days(1));
+    doc.offers.push(aged);
     doc
+}
+
+/// The SKU of [`bulk_catalog`] whose snapshot is a day old.
+pub const AGED_SKU: &str = "AGED-1";
+/// The minutes [`stock_ledger_over_time`] accepts a unit in, the first this many minutes ago.
+pub const AGED_MINUTES: u32 = 90;
+
+/// A unit accepted in each of many minutes and no newer snapshot: every unit keeps counting
+/// against the snapshot, once, however the adapter merges the minutes it remembers them by.
+/// Returns the first acceptance's time.
+pub async fn stock_ledger_over_time<C: Catalog + StockLedger>(c: &C) -> DateTime<Utc> {
+    let sku = Sku::new(AGED_SKU).expect("sku");
+    let acme = SupplierId::new("acme-us").expect("id");
+    let to_stock = |o: &Offer| HoldLimit::Units(o.stock);
+    let start = Utc::now() - Duration::minutes(i64::from(AGED_MINUTES));
+    for i in 0..AGED_MINUTES {
+        let o = OrderId::new(format!("o_aged{i:012}")).expect("id");
+        let at = start + Duration::minutes(i64::from(i));
+        let r = Reservation {
+            holder: Reservation::holder_for(&PurchaseOrderId::new(o, 1), "1", &acme),
+            sku: sku.clone(),
+            supplier_id: acme.clone(),
+            quantity: 1,
+            at,
+        };
+        assert_eq!(c.reserve(&r, &to_stock).await.expect("reserve"), Reserved::Taken, "minute {i}");
+        assert!(c.settle(&sku, &r.holder, at).await.expect("settle"), "minute {i}");
+        let view = c.view(std::slice::from_ref(&sku)).await.expect("view");
+        assert_eq!(view.offers_for(&sku)[0].reserved, i + 1, "every accepted unit counts once, minute {i}");
+    }
+    start
 }

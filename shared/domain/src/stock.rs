@@ -5,7 +5,12 @@
 //! accepted keep counting against the snapshot they were taken from until a newer snapshot
 //! arrives: the supplier's own count then includes them. Acceptances are remembered by their
 //! minute, so a snapshot counted in the middle of a minute still has that whole minute's
-//! acceptances held against it: never too few units counted, at most one minute's too many.
+//! acceptances held against it: never too few units counted. So that a counter stays a small
+//! item however long no snapshot comes, it keeps at most [`ACCEPTANCE_BUCKETS_MAX`] buckets per
+//! supplier: the older ones are merged into later ones ([`bucket_merges`]); the recent minutes
+//! stay exact and an old bucket spans up to a few times its age. A merged bucket counts against every
+//! snapshot its parts would, and some they would not (too many units, never too few), until a
+//! snapshot newer than the bucket arrives.
 //!
 //! A SKU's count lives in `shards` counters; shard `k` may take at most its share of the limit
 //! (`allotment`). An order takes its units from its own shard (chosen by its id), and from
@@ -13,6 +18,7 @@
 
 use crate::catalog::{Offer, Reserved};
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
 
 /// The most counters one SKU's stock is split over.
 pub const MAX_STOCK_SHARDS: u32 = 16;
@@ -41,6 +47,52 @@ pub enum HoldLimit {
     Unlimited,
     /// No hold may be taken (stock of unknown age, when policy holds the order).
     Refused,
+}
+
+/// Acceptance buckets a counter keeps per supplier before the older ones are merged.
+pub const ACCEPTANCE_BUCKETS_MAX: usize = 16;
+/// How many a merge leaves (so that merges are a write every few minutes, not every minute).
+pub const ACCEPTANCE_BUCKETS_KEPT: usize = 10;
+
+/// How to merge acceptance buckets (their minutes; a bucket holds the units accepted after the
+/// previous bucket's minute and up to its own) down to `keep` of them: each surviving minute
+/// that takes others, with the minutes folded into it. A bucket is only ever folded into a
+/// later one (so its units count against every snapshot they did), never into the newest (the
+/// one acceptances are still added to), the oldest stays (it may hold everything before it),
+/// and the cheapest merge goes first: the one whose merged span is smallest against its age,
+/// so recent minutes stay exact and old buckets grow geometrically. Empty when there are `keep` or fewer (`keep` is at least 3).
+pub fn bucket_merges(minutes: &[i64], keep: usize) -> BTreeMap<i64, Vec<i64>> {
+    let mut keys: Vec<i64> = minutes.to_vec();
+    keys.sort_unstable();
+    keys.dedup();
+    let keep = keep.max(3);
+    // minute -> the minutes already folded into it.
+    let mut folded: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    while keys.len() > keep {
+        let n = keys.len();
+        let newest = keys[n - 1];
+        // Folding `keys[i]` into `keys[i + 1]`: the merged bucket's span and age, in minutes.
+        // Neither the oldest (whose start is not known: it may hold everything before it) nor
+        // the newest is folded.
+        let cost = |i: usize| (i128::from(keys[i + 1] - keys[i - 1]), i128::from(newest - keys[i + 1]));
+        let mut best = 1;
+        for i in 2..n - 2 {
+            let ((span, age), (best_span, best_age)) = (cost(i), cost(best));
+            // span / age < best_span / best_age (ages are at least 1: the minutes differ).
+            if span * best_age < best_span * age {
+                best = i;
+            }
+        }
+        let (from, into) = (keys[best], keys[best + 1]);
+        let mut moved = folded.remove(&from).unwrap_or_default();
+        moved.push(from);
+        folded.entry(into).or_default().extend(moved);
+        keys.remove(best);
+    }
+    for parts in folded.values_mut() {
+        parts.sort_unstable();
+    }
+    folded
 }
 
 /// The minute an acceptance is remembered by (minutes since the Unix epoch).
@@ -127,6 +179,63 @@ mod tests {
         assert!(!counts_against(m, Some(at + chrono::Duration::seconds(30))), "a snapshot after the minute has it");
         assert_eq!(snapshot_of_millis(snapshot_millis(Some(at))), Some(at));
         assert_eq!(snapshot_of_millis(snapshot_millis(None)), None);
+    }
+
+    const WEEK: i64 = 7 * 24 * 60;
+
+    /// `minutes` of acceptances, a unit a minute, merged as a counter merges them: the buckets
+    /// and the newest minute.
+    fn buckets_over(minutes: i64) -> (BTreeMap<i64, u32>, i64) {
+        let mut buckets: BTreeMap<i64, u32> = BTreeMap::new();
+        for minute in 0..minutes {
+            *buckets.entry(minute).or_default() += 1;
+            if buckets.len() > ACCEPTANCE_BUCKETS_MAX {
+                let keys: Vec<i64> = buckets.keys().copied().collect();
+                for (into, parts) in bucket_merges(&keys, ACCEPTANCE_BUCKETS_KEPT) {
+                    let moved: u32 = parts.iter().map(|m| buckets.remove(m).unwrap_or(0)).sum();
+                    *buckets.entry(into).or_default() += moved;
+                }
+            }
+        }
+        (buckets, minutes - 1)
+    }
+
+    #[test]
+    fn merged_buckets_keep_their_units_move_later_and_spare_the_newest() {
+        let minutes: Vec<i64> = (100..120).collect();
+        let plan = bucket_merges(&minutes, 10);
+        let folded: usize = plan.values().map(Vec::len).sum();
+        assert_eq!(minutes.len() - folded, 10, "{plan:?}");
+        for (into, parts) in &plan {
+            assert!(parts.iter().all(|m| m < into), "folded into a later minute: {plan:?}");
+            assert!(parts.iter().all(|m| !plan.contains_key(m)), "a folded minute does not survive");
+        }
+        assert!(!plan.contains_key(&119) && plan.values().all(|p| !p.contains(&119)), "the newest is left alone");
+        assert!(bucket_merges(&minutes, 20).is_empty() && bucket_merges(&[5, 6, 7], 0).is_empty());
+
+        let (buckets, newest) = buckets_over(WEEK);
+        assert!(buckets.len() <= ACCEPTANCE_BUCKETS_MAX);
+        assert_eq!(i64::from(buckets.values().sum::<u32>()), WEEK, "no unit lost or made up");
+        for m in newest - 3..=newest {
+            assert_eq!(buckets.get(&m), Some(&1), "minute {m} is exact");
+        }
+    }
+
+    #[test]
+    fn a_merged_bucket_counts_too_many_units_never_too_few_and_a_few_times_its_age_at_most() {
+        // Over an hour without a snapshot, a snapshot of age A counts at most 2A minutes'
+        // acceptances; over four hours 3A; over a week 4A.
+        for (minutes, factor) in [(60, 2), (4 * 60, 3), (WEEK, 4)] {
+            let (buckets, newest) = buckets_over(minutes);
+            for age in 0..minutes {
+                // A snapshot counted at the start of minute `t` has every unit accepted before it.
+                let t = newest - age;
+                let counted: i64 = buckets.iter().filter(|(m, _)| **m >= t).map(|(_, q)| i64::from(*q)).sum();
+                let after = age + 1;
+                assert!(counted >= after, "{minutes} min, age {age}: {counted} counted of {after}");
+                assert!(counted <= factor * after, "{minutes} min, age {age}: {counted} counted of {after}");
+            }
+        }
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //!   (`held#<supplier>`), the units held or accepted against the snapshot (`used#<supplier>`,
 //!   what a hold's condition reads), the snapshot time that count is against
 //!   (`base#<supplier>`, ms; 0 for a snapshot of unknown time) and the accepted units by minute
-//!   (`acc#<supplier>#<minute>`), with a version `v` every write adds to.
+//!   (`acc#<supplier>#<minute>`, the older minutes merged so that a shard keeps a few per
+//!   supplier and stays under 1 KB), with a version `v` every write adds to.
 //!
 //! Taking, giving back and settling a hold is one transaction over the hold item and the
 //! shards it touches: both or neither. An order takes from its own shard (by its id) and from
@@ -26,16 +27,14 @@ use dropline_app::ports::{PortError, PortResult, StockLedger};
 use dropline_domain::catalog::{Offer, Reservation, Reserved};
 use dropline_domain::primitives::ids::{OrderId, Sku, SupplierId};
 use dropline_domain::stock::{
-    HoldLimit, acceptance_minute, allotment, counts_against, hold_refusal, snapshot_millis, split_hold,
+    ACCEPTANCE_BUCKETS_KEPT, ACCEPTANCE_BUCKETS_MAX, HoldLimit, acceptance_minute, allotment, bucket_merges,
+    counts_against, hold_refusal, snapshot_millis, split_hold,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// How many times a stock write is tried again after losing a race for the same items.
 pub(super) const LEDGER_ATTEMPTS: u32 = 12;
-/// Accepted-unit buckets a shard keeps per supplier before the oldest are merged (into a later
-/// minute: a merged bucket counts against every snapshot its parts would, never fewer).
-const MAX_BUCKETS: usize = 48;
 
 pub(super) fn hold_key(sku: &Sku, order: &OrderId) -> String {
     format!("HOLD#{sku}#{order}")
@@ -275,37 +274,44 @@ impl DynamoCatalog {
         }
     }
 
-    /// Merges a shard's oldest acceptance buckets of `supplier` into the newest of them when it
-    /// keeps more than `MAX_BUCKETS` (no newer snapshot came to end them). Best effort, each
-    /// bucket written only if it still holds what was read.
+    /// Merges a shard's acceptance buckets of `supplier` down to `ACCEPTANCE_BUCKETS_KEPT` when it
+    /// keeps more than `ACCEPTANCE_BUCKETS_MAX` (no newer snapshot came to end them), as
+    /// `bucket_merges` plans, so the shard stays a small item (one write unit, two in a
+    /// transaction). Best effort: written only if every bucket it touches still holds what was read.
     pub(super) async fn compact(&self, sku: &Sku, k: u32, supplier: &SupplierId, count: &ShardCount) -> PortResult<()> {
-        if count.accepted.len() <= MAX_BUCKETS {
+        if count.accepted.len() <= ACCEPTANCE_BUCKETS_MAX {
             return Ok(());
         }
-        let merged: Vec<(i64, u32)> =
-            count.accepted.iter().take(count.accepted.len() - MAX_BUCKETS / 2).map(|(m, q)| (*m, *q)).collect();
-        let Some(&(into, into_q)) = merged.last() else { return Ok(()) };
-        let total = merged.iter().fold(0u32, |n, (_, q)| n.saturating_add(*q));
+        let minutes: Vec<i64> = count.accepted.keys().copied().collect();
+        let plan = bucket_merges(&minutes, ACCEPTANCE_BUCKETS_KEPT);
+        if plan.is_empty() {
+            return Ok(());
+        }
         let prefix = bucket_prefix(supplier);
-        let mut req = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(shard_key(sku, k)))
-            .expression_attribute_names("#into", format!("{prefix}{into}"))
-            .expression_attribute_values(":total", n(total))
-            .expression_attribute_values(":into", n(into_q));
-        let mut removes = Vec::new();
-        let mut conds = vec!["#into = :into".to_string()];
-        for (i, (m, q)) in merged.iter().take(merged.len() - 1).enumerate() {
+        let units = |m: &i64| count.accepted.get(m).copied().unwrap_or(0);
+        let mut req = self.client.update_item().table_name(&self.table).key("pk", s(shard_key(sku, k)));
+        let (mut sets, mut removes, mut conds) = (Vec::new(), Vec::new(), Vec::new());
+        let mut i = 0usize;
+        for (into, parts) in &plan {
+            let total = parts.iter().fold(units(into), |n, m| n.saturating_add(units(m)));
             req = req
-                .expression_attribute_names(format!("#m{i}"), format!("{prefix}{m}"))
-                .expression_attribute_values(format!(":m{i}"), n(q));
-            removes.push(format!("#m{i}"));
-            conds.push(format!("#m{i} = :m{i}"));
+                .expression_attribute_names(format!("#b{i}"), format!("{prefix}{into}"))
+                .expression_attribute_values(format!(":b{i}"), n(units(into)))
+                .expression_attribute_values(format!(":t{i}"), n(total));
+            sets.push(format!("#b{i} = :t{i}"));
+            conds.push(format!("#b{i} = :b{i}"));
+            i += 1;
+            for m in parts {
+                req = req
+                    .expression_attribute_names(format!("#b{i}"), format!("{prefix}{m}"))
+                    .expression_attribute_values(format!(":b{i}"), n(units(m)));
+                removes.push(format!("#b{i}"));
+                conds.push(format!("#b{i} = :b{i}"));
+                i += 1;
+            }
         }
         let res = req
-            .update_expression(format!("SET #into = :total REMOVE {}", removes.join(", ")))
+            .update_expression(format!("SET {} REMOVE {}", sets.join(", "), removes.join(", ")))
             .condition_expression(conds.join(" AND "))
             .send()
             .await;
