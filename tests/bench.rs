@@ -12,6 +12,10 @@
 //! `init`, `latency` and `requests` need the emulators (`scripts/bench.sh` starts them).
 //! Nothing here asserts a time: it measures and prints.
 
+/// The functions' allocator (their main.rs), so that the CPU figures are theirs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use chrono::Utc;
 use dropline_adapters::memory::{
     ManualClock, MemoryCatalog, MemoryEventBus, MemoryIdempotencyStore, MemoryOrderStore, MemoryQueues,

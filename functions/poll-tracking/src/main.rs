@@ -10,6 +10,10 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// mimalloc: its malloc and free take a fraction of glibc's instructions (docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     dropline_app::telemetry::init();

@@ -14,6 +14,10 @@ use dropline_validate::Validate;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::sync::Arc;
 
+/// mimalloc: its malloc and free take a fraction of glibc's instructions (docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     dropline_app::telemetry::init();

@@ -10,6 +10,7 @@
 use crate::findings::{FindingCode, HoldCategory, HoldReason};
 use crate::order::Address;
 use crate::validation::countries::is_country;
+use crate::validation::required_letters::{Letters, required_letters};
 use regex_lite::Regex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -67,6 +68,9 @@ pub struct Country {
     postal: OnceLock<Option<Regex>>,
     /// Every PO-box pattern of the country as one alternation: one pass over a street line.
     po_box: OnceLock<Option<Regex>>,
+    /// What each PO-box pattern needs a line to contain (None: some pattern needs nothing, so
+    /// every line is matched against the patterns).
+    po_box_letters: OnceLock<Option<Vec<Letters>>>,
 }
 
 /// The whole table.
@@ -88,7 +92,14 @@ impl AddressRules {
             .countries
             .into_iter()
             .map(|(code, rules)| {
-                (code.clone(), Country { code, rules, postal: OnceLock::new(), po_box: OnceLock::new() })
+                let country = Country {
+                    code: code.clone(),
+                    rules,
+                    postal: OnceLock::new(),
+                    po_box: OnceLock::new(),
+                    po_box_letters: OnceLock::new(),
+                };
+                (code, country)
             })
             .collect();
         Ok(Self { countries })
@@ -236,7 +247,25 @@ impl Country {
     }
 
     pub fn is_po_box(&self, line: &str) -> bool {
-        !line.is_empty() && self.lazy(&self.po_box, || self.po_box_source()).is_some_and(|re| re.is_match(line))
+        if line.is_empty() {
+            return false;
+        }
+        // Most street lines lack the letters every pattern needs: no pattern run for them.
+        if let Some(alternatives) = self.po_box_letters.get_or_init(|| self.po_box_needs()) {
+            let have = Letters::of_text(line);
+            if !alternatives.iter().any(|needed| have.contains_all(needed)) {
+                return false;
+            }
+        }
+        self.lazy(&self.po_box, || self.po_box_source()).is_some_and(|re| re.is_match(line))
+    }
+
+    fn po_box_needs(&self) -> Option<Vec<Letters>> {
+        let patterns = &self.rules.po_box_patterns;
+        if patterns.is_empty() {
+            return None;
+        }
+        patterns.iter().map(|p| required_letters(p).filter(|l| !l.is_empty())).collect()
     }
 }
 

@@ -7,6 +7,7 @@ pub mod duplicates;
 mod margin;
 mod policy;
 mod refusal;
+pub mod required_letters;
 mod totals;
 
 #[cfg(test)]

@@ -104,17 +104,38 @@ pub fn same_value(a: &str, b: &str) -> bool {
 }
 
 pub(super) fn squash(s: &str) -> String {
-    s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ").to_lowercase()
+    // One pass, one allocation: words of letters and digits, lower-cased, one space apart.
+    let mut out = String::with_capacity(s.len());
+    let mut gap = false;
+    for c in s.chars() {
+        if c.is_alphanumeric() {
+            if gap && !out.is_empty() {
+                out.push(' ');
+            }
+            gap = false;
+            if c.is_ascii() {
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.extend(c.to_lowercase());
+            }
+        } else {
+            gap = true;
+        }
+    }
+    out
 }
 
-/// Whether `needle` (words separated by single spaces) occurs in `hay` (the same) on word
-/// boundaries.
-pub(super) fn has_words(hay: &str, needle: &str) -> bool {
-    // Only word starts can begin a match: compare there (no substring searcher to set up).
-    let starts = std::iter::once(0).chain(hay.match_indices(' ').map(|(i, _)| i + 1));
-    starts.into_iter().any(|i| {
-        hay.get(i..).is_some_and(|rest| {
-            rest.starts_with(needle) && rest.as_bytes().get(needle.len()).is_none_or(|&b| b == b' ')
+/// Where the words of `hay` (squashed: words one space apart) start.
+fn word_starts(hay: &str) -> Vec<usize> {
+    std::iter::once(0).chain(hay.bytes().enumerate().filter(|(_, b)| *b == b' ').map(|(i, _)| i + 1)).collect()
+}
+
+/// Whether `needle` (words separated by single spaces) occurs in `hay` (the same), whose words
+/// start at `starts`, on word boundaries.
+fn has_words_at(hay: &str, starts: &[usize], needle: &str) -> bool {
+    starts.iter().any(|&i| {
+        hay.as_bytes().get(i..).is_some_and(|rest| {
+            rest.starts_with(needle.as_bytes()) && rest.get(needle.len()).is_none_or(|&b| b == b' ')
         })
     })
 }
@@ -153,8 +174,9 @@ impl ShippingMap {
                 &["standard", "free", "economy", "ground", "regular", "flat rate", "basic", "normal", "tracked"],
             ),
         ];
+        let (code_starts, title_starts) = (word_starts(&code), word_starts(&title));
         for (level, keys) in WORDS {
-            if keys.iter().any(|k| has_words(&code, k) || has_words(&title, k)) {
+            if keys.iter().any(|k| has_words_at(&code, &code_starts, k) || has_words_at(&title, &title_starts, k)) {
                 return Some(level);
             }
         }

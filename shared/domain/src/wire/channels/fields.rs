@@ -96,7 +96,12 @@ impl std::fmt::Display for Indexed {
 }
 
 pub(super) fn non_empty(s: Option<String>) -> Option<String> {
-    s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    // Trimmed in place: most fields need no trimming, and none a second allocation.
+    let mut s = s?;
+    s.truncate(s.trim_end().len());
+    let start = s.len() - s.trim_start().len();
+    s.drain(..start);
+    (!s.is_empty()).then_some(s)
 }
 
 pub(super) fn quantity(field: impl std::fmt::Display, q: i64) -> Result<u32, PayloadError> {
