@@ -1,13 +1,14 @@
-//! The letters and digits every match of a pattern contains, read from its syntax: a prefilter
+//! The letters and digits every match of a pattern contains, read from its text: a prefilter
 //! that answers "cannot match" for most street lines without running the pattern (a PO-box
 //! alternation on an ordinary street line is the costliest step of validation otherwise).
 //!
 //! Letters compare case-folded ([`fold`]). The sets only ever under-state what a match needs
 //! (a class counts only when all its characters fold to one letter; an alternation needs what
 //! all its branches need; an optional part needs nothing), so a line the prefilter turns away
-//! can never have matched.
-
-use regex_syntax::hir::{Class, Hir, HirKind};
+//! can never have matched. The reader knows the syntax the bundled patterns use (literals,
+//! escapes, classes, groups, alternations, quantifiers); anything else makes it give up (None:
+//! the pattern then runs on every line). Its own reader, not regex-syntax: that crate's Unicode
+//! tables would add half a megabyte to every binary.
 
 /// A character as the prefilter compares it: upper- then lower-cased, so `S`, `s` and `ſ` are
 /// one letter (and `ß`, whose upper case is `SS`, folds to `s`: too many matches, never too few).
@@ -77,63 +78,174 @@ impl Letters {
 }
 
 /// The letters every match of `pattern` contains (case-insensitively); None when the pattern
-/// does not parse here (the caller then runs the pattern on every line).
+/// uses syntax this reader does not know (the caller then runs the pattern on every line).
 pub fn required_letters(pattern: &str) -> Option<Letters> {
-    let hir = regex_syntax::ParserBuilder::new().case_insensitive(true).build().parse(pattern).ok()?;
-    Some(required(&hir))
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut at = 0;
+    let out = alternation(&chars, &mut at)?;
+    // Everything read, or the pattern has a `)` it never opened.
+    (at == chars.len()).then_some(out)
 }
 
-fn required(hir: &Hir) -> Letters {
-    match hir.kind() {
-        HirKind::Literal(lit) => std::str::from_utf8(&lit.0).map(Letters::of_text).unwrap_or_default(),
-        HirKind::Class(class) => single_letter(class).map_or_else(Letters::default, |c| {
-            let mut one = Letters::default();
-            one.insert(c);
-            one
-        }),
-        HirKind::Repetition(rep) if rep.min >= 1 => required(&rep.sub),
-        HirKind::Capture(cap) => required(&cap.sub),
-        HirKind::Concat(parts) => parts.iter().map(required).fold(Letters::default(), Letters::union),
-        HirKind::Alternation(branches) => {
-            let mut sets = branches.iter().map(required);
-            let first = sets.next().unwrap_or_default();
-            sets.fold(first, |acc, s| acc.intersection(&s))
+/// Branches separated by `|`, up to a `)` or the end: what all of them need.
+fn alternation(p: &[char], at: &mut usize) -> Option<Letters> {
+    let mut all = sequence(p, at)?;
+    while p.get(*at) == Some(&'|') {
+        *at += 1;
+        all = all.intersection(&sequence(p, at)?);
+    }
+    Some(all)
+}
+
+/// Atoms one after another, each with its quantifier: what each needs, together.
+fn sequence(p: &[char], at: &mut usize) -> Option<Letters> {
+    let mut needs = Letters::default();
+    while let Some(&c) = p.get(*at) {
+        if c == '|' || c == ')' {
+            break;
         }
-        _ => Letters::default(),
+        let atom = atom(p, at)?;
+        if quantifier_allows_none(p, at)? {
+            continue;
+        }
+        needs = needs.union(atom);
+    }
+    Some(needs)
+}
+
+/// One atom at `at`: a literal, an escape, a class or a group.
+fn atom(p: &[char], at: &mut usize) -> Option<Letters> {
+    let c = *p.get(*at)?;
+    *at += 1;
+    let mut one = Letters::default();
+    match c {
+        '(' => {
+            if p.get(*at) == Some(&'?') {
+                // `(?:...)` a group; `(?i)` a flag (case is folded here anyway); nothing else.
+                match (p.get(*at + 1), p.get(*at + 2)) {
+                    (Some(':'), _) => *at += 2,
+                    (Some('i'), Some(')')) => {
+                        *at += 3;
+                        return Some(one);
+                    }
+                    _ => return None,
+                }
+            }
+            let inner = alternation(p, at)?;
+            (p.get(*at) == Some(&')')).then_some(())?;
+            *at += 1;
+            Some(inner)
+        }
+        '[' => class(p, at),
+        '\\' => {
+            let e = *p.get(*at)?;
+            *at += 1;
+            match e {
+                // Looks and classes: nothing a line must hold.
+                'b' | 'B' | 's' | 'S' | 'd' | 'D' | 'w' | 'W' | 'A' | 'z' | 'n' | 'r' | 't' => Some(one),
+                e if e.is_ascii_punctuation() || e == ' ' => Some(one),
+                // `\p{..}`, `\x..` and the like: not known here.
+                _ => None,
+            }
+        }
+        '^' | '$' | '.' => Some(one),
+        ')' | '|' | '?' | '*' | '+' | '{' | ']' => None,
+        c => {
+            one.insert(c);
+            Some(one)
+        }
     }
 }
 
-/// The one folded letter every character of a small class folds to (`[Pp]`, `[Kk\u{212A}]`).
-fn single_letter(class: &Class) -> Option<char> {
-    let chars: Vec<char> = match class {
-        Class::Unicode(u) => {
-            let mut out = Vec::new();
-            for r in u.iter() {
-                if (r.end() as u32) - (r.start() as u32) > 8 || out.len() > 8 {
-                    return None;
-                }
-                out.extend(r.start()..=r.end());
+/// `[...]` after its `[`: one folded letter when every character in it folds to that letter.
+fn class(p: &[char], at: &mut usize) -> Option<Letters> {
+    let mut members: Vec<char> = Vec::new();
+    let mut single = p.get(*at) != Some(&'^');
+    let mut first = true;
+    loop {
+        let c = *p.get(*at)?;
+        *at += 1;
+        match c {
+            ']' if !first => break,
+            '\\' => {
+                // An escape in a class (`\s`, `\d`, `\.`): more than one letter, or none.
+                p.get(*at)?;
+                *at += 1;
+                single = false;
             }
-            out
+            '-' if !first && p.get(*at) != Some(&']') => single = false,
+            c => members.push(c),
         }
-        Class::Bytes(b) => {
-            let mut out = Vec::new();
-            for r in b.iter() {
-                if r.end() - r.start() > 8 || out.len() > 8 {
-                    return None;
-                }
-                out.extend((r.start()..=r.end()).map(char::from));
-            }
-            out
+        first = false;
+    }
+    let mut one = Letters::default();
+    if let Some(&f) = members.first() {
+        let letter = fold(f);
+        if single && letter.is_alphanumeric() && members.iter().all(|c| fold(*c) == letter) {
+            one.insert(letter);
         }
+    }
+    Some(one)
+}
+
+/// Reads a quantifier after an atom: true when it lets the atom match nothing (`?`, `*`,
+/// `{0,..}`); None when it is malformed.
+fn quantifier_allows_none(p: &[char], at: &mut usize) -> Option<bool> {
+    let none = match p.get(*at) {
+        Some('?') | Some('*') => {
+            *at += 1;
+            true
+        }
+        Some('+') => {
+            *at += 1;
+            false
+        }
+        Some('{') => {
+            let close = p[*at..].iter().position(|c| *c == '}')? + *at;
+            let body: String = p[*at + 1..close].iter().collect();
+            let min: u32 = body.split(',').next()?.trim().parse().ok()?;
+            *at = close + 1;
+            min == 0
+        }
+        _ => return Some(false),
     };
-    let first = fold(*chars.first()?);
-    (first.is_alphanumeric() && chars.iter().all(|c| fold(*c) == first)).then_some(first)
+    // A lazy quantifier's `?`.
+    if p.get(*at) == Some(&'?') {
+        *at += 1;
+    }
+    Some(none)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use regex_syntax::hir::{Class, Hir, HirKind};
+
+    /// What regex-syntax's reading of `pattern` says every match needs: the oracle the reader
+    /// here may never claim more than.
+    fn required_by_syntax(hir: &Hir) -> Letters {
+        let single = |class: &Class| -> Option<char> {
+            let chars: Vec<char> = match class {
+                Class::Unicode(u) => u.iter().flat_map(|r| r.start()..=r.end()).take(16).collect(),
+                Class::Bytes(b) => b.iter().flat_map(|r| r.start()..=r.end()).map(char::from).take(16).collect(),
+            };
+            let first = fold(*chars.first()?);
+            (chars.len() < 16 && chars.iter().all(|c| fold(*c) == first)).then_some(first)
+        };
+        match hir.kind() {
+            HirKind::Literal(lit) => std::str::from_utf8(&lit.0).map(Letters::of_text).unwrap_or_default(),
+            HirKind::Class(class) => single(class).map_or_else(Letters::default, |c| Letters::of_text(&c.to_string())),
+            HirKind::Repetition(rep) if rep.min >= 1 => required_by_syntax(&rep.sub),
+            HirKind::Capture(cap) => required_by_syntax(&cap.sub),
+            HirKind::Concat(parts) => parts.iter().map(required_by_syntax).fold(Letters::default(), Letters::union),
+            HirKind::Alternation(branches) => {
+                let mut sets = branches.iter().map(required_by_syntax);
+                let first = sets.next().unwrap_or_default();
+                sets.fold(first, |acc, s| acc.intersection(&s))
+            }
+            _ => Letters::default(),
+        }
+    }
 
     fn letters(s: &str) -> Letters {
         Letters::of_text(s)
@@ -149,7 +261,11 @@ mod tests {
         assert_eq!(required_letters(r"POSTFACH|POSTBOX"), Some(letters("post")));
         assert_eq!(required_letters("私書箱"), Some(letters("私書箱")));
         assert_eq!(required_letters(r"\d+"), Some(Letters::default()));
-        assert_eq!(required_letters(r"(unclosed"), None);
+        assert_eq!(required_letters(r"(?i)BOX{2,}|BOX{0,3}"), Some(letters("bo")));
+        assert_eq!(required_letters(r"[A-Z]OX[^B]"), Some(letters("ox")));
+        for unknown in [r"(unclosed", r"closed)", r"\p{L}BOX", r"(?P<n>BOX)", r"BOX{2"] {
+            assert_eq!(required_letters(unknown), None, "{unknown}");
+        }
     }
 
     #[test]
@@ -212,8 +328,12 @@ mod tests {
             let country = rules.country(code).expect("listed");
             for p in &country.rules.po_box_patterns {
                 let re = regex_lite::Regex::new(&format!("(?i){p}")).expect("compiles");
-                let needed = required_letters(p).expect("parses");
+                let needed = required_letters(p).expect("the reader knows the bundled syntax");
                 let hir = regex_syntax::ParserBuilder::new().case_insensitive(true).build().parse(p).expect("parses");
+                assert!(
+                    required_by_syntax(&hir).contains_all(&needed),
+                    "{code} {p:?}: {needed:?} claims more than the syntax needs"
+                );
                 for i in 0..200 {
                     let mut line = String::new();
                     sample(&hir, &mut seed, &mut line);
