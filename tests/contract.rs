@@ -297,6 +297,61 @@ async fn a_bad_configuration_is_rejected_whole_and_routing_keeps_the_loaded_one(
     assert_eq!(cache.get().await.expect("kept").version, 2, "the bad version 3 is not half applied");
 }
 
+/// Orders stored before the `by-status` index was sharded (no `status_shard`) are out of the
+/// index; `dropline upgrade status-index`'s backfill puts them back, leaves orders of today's
+/// layout alone, and finds nothing to do when run again.
+#[tokio::test]
+async fn the_status_index_backfill_brings_old_orders_back_into_the_index_on_dynamodb() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use dropline_adapters::aws::Backfill;
+    use dropline_app::ports::OrderStore;
+    use dropline_domain::order::OrderStatus;
+    let aws = aws().await;
+    let infra = provision(&aws, &unique("bf"), QueueSettings::default()).await.expect("provision");
+    let store = DynamoOrderStore::new(aws.dynamodb().clone(), &infra.orders_table);
+    let since = chrono::Utc::now() - chrono::Duration::hours(3);
+    let old_ids = ["o_0LDHELD000000001", "o_0LDHELD000000002"];
+    for id in old_ids {
+        aws.dynamodb()
+            .put_item()
+            .table_name(&infra.orders_table)
+            .item("pk", AttributeValue::S(id.into()))
+            .item("version", AttributeValue::N("3".into()))
+            .item("status", AttributeValue::S(OrderStatus::OnHold.as_str().into()))
+            .item("status_since", AttributeValue::N(since.timestamp_millis().to_string()))
+            .item("body", AttributeValue::S("{}".into()))
+            .send()
+            .await
+            .expect("old item");
+    }
+    let held = || async {
+        let rows =
+            store.in_status_since_before(OrderStatus::OnHold, chrono::Utc::now(), 100, None).await.expect("query");
+        let mut ids: Vec<String> = rows.into_iter().map(|r| r.id.to_string()).collect();
+        ids.sort();
+        ids
+    };
+    assert!(held().await.is_empty(), "out of the sharded index before the backfill");
+    let dry = store.backfill_status_shards(true).await.expect("dry run");
+    assert_eq!(dry, Backfill { found: 2, written: 0, changed_meanwhile: 0 });
+    assert!(held().await.is_empty(), "a dry run writes nothing");
+    let done = store.backfill_status_shards(false).await.expect("backfill");
+    assert_eq!(done, Backfill { found: 2, written: 2, changed_meanwhile: 0 });
+    assert_eq!(held().await, old_ids.map(String::from).to_vec(), "back in the index");
+    let item = aws
+        .dynamodb()
+        .get_item()
+        .table_name(&infra.orders_table)
+        .key("pk", AttributeValue::S(old_ids[0].into()))
+        .send()
+        .await
+        .expect("get")
+        .item
+        .expect("item");
+    assert_eq!(item.get("version"), Some(&AttributeValue::N("3".into())), "the version is not touched");
+    assert_eq!(store.backfill_status_shards(false).await.expect("again"), Backfill::default(), "nothing left");
+}
+
 /// An orders item as the layout before the three crates wrote it (`pk`, `version`, `status`,
 /// `status_since`, `body` and the projected keys) reads with today's store, and saving it
 /// writes the same attributes with the record as its `body`.

@@ -60,6 +60,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::routing::RoutingCommand,
     },
+    /// Rewrite stored items for a new release (see infra/README.md, "Upgrading").
+    Upgrade {
+        #[command(subcommand)]
+        command: commands::upgrade::UpgradeCommand,
+    },
 }
 
 #[tokio::main]
@@ -86,5 +91,6 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Catalog { command } => commands::catalog::run(command).await,
         Command::Route { command } => commands::route::run(command).await,
         Command::Routing { command } => commands::routing::run(command).await,
+        Command::Upgrade { command } => commands::upgrade::run(command).await,
     }
 }

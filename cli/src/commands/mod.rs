@@ -9,6 +9,7 @@ pub mod holds;
 pub mod order;
 pub mod route;
 pub mod routing;
+pub mod upgrade;
 
 /// One order to print.
 #[derive(clap::Args)]

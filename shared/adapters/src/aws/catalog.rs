@@ -71,25 +71,8 @@ impl DynamoCatalog {
 
     /// Every item of the table, page by page, to `visit`. A Scan: for operator commands and
     /// whole-run checks only, never a request path.
-    pub(super) async fn scan_all(&self, mut visit: impl FnMut(&Item) -> PortResult<()>) -> PortResult<()> {
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| classify("Scan(catalog)", e))?;
-            for item in page.items() {
-                visit(item)?;
-            }
-            match page.last_evaluated_key() {
-                Some(k) => start = Some(k.clone()),
-                None => return Ok(()),
-            }
-        }
+    pub(super) async fn scan_all(&self, visit: impl FnMut(&Item) -> PortResult<()>) -> PortResult<()> {
+        super::scan::scan_pages(self.client.scan().table_name(&self.table), "Scan(catalog)", visit).await
     }
 
     /// Every offer and supplier in the table, for operator commands (`feed import`, `catalog

@@ -29,7 +29,13 @@ mod orders;
 #[cfg(feature = "dynamodb")]
 mod outcomes;
 #[cfg(feature = "dynamodb")]
+mod scan;
+#[cfg(feature = "dynamodb")]
+mod upgrade;
+#[cfg(feature = "dynamodb")]
 pub use outcomes::PERFORMANCE_SHARDS;
+#[cfg(feature = "dynamodb")]
+pub use upgrade::Backfill;
 #[cfg(feature = "dynamodb")]
 mod routing_config;
 #[cfg(feature = "dynamodb")]

@@ -60,8 +60,8 @@ const SWEEP_PREFIX: &str = "SWEEP#";
 /// `body`, and projected attributes for the two indexes (`status`/`status_since`, and the
 /// sparse `tracking_bucket`/`tracking_due_at`).
 pub struct DynamoOrderStore {
-    client: aws_sdk_dynamodb::Client,
-    table: String,
+    pub(super) client: aws_sdk_dynamodb::Client,
+    pub(super) table: String,
 }
 
 impl DynamoOrderStore {
