@@ -95,6 +95,21 @@ pub fn bucket_merges(minutes: &[i64], keep: usize) -> BTreeMap<i64, Vec<i64>> {
     folded
 }
 
+/// Merges `buckets` (units by minute) in place as [`bucket_merges`] plans, when there are more
+/// than [`ACCEPTANCE_BUCKETS_MAX`]: what a counter held in memory does; a stored counter writes
+/// the same plan under conditions instead.
+pub fn merge_buckets(buckets: &mut BTreeMap<i64, u32>) {
+    if buckets.len() <= ACCEPTANCE_BUCKETS_MAX {
+        return;
+    }
+    let minutes: Vec<i64> = buckets.keys().copied().collect();
+    for (into, parts) in bucket_merges(&minutes, ACCEPTANCE_BUCKETS_KEPT) {
+        let moved = parts.iter().fold(0u32, |n, m| n.saturating_add(buckets.remove(m).unwrap_or(0)));
+        let b = buckets.entry(into).or_default();
+        *b = b.saturating_add(moved);
+    }
+}
+
 /// The minute an acceptance is remembered by (minutes since the Unix epoch).
 pub fn acceptance_minute(at: DateTime<Utc>) -> i64 {
     at.timestamp().div_euclid(60)
@@ -189,13 +204,7 @@ mod tests {
         let mut buckets: BTreeMap<i64, u32> = BTreeMap::new();
         for minute in 0..minutes {
             *buckets.entry(minute).or_default() += 1;
-            if buckets.len() > ACCEPTANCE_BUCKETS_MAX {
-                let keys: Vec<i64> = buckets.keys().copied().collect();
-                for (into, parts) in bucket_merges(&keys, ACCEPTANCE_BUCKETS_KEPT) {
-                    let moved: u32 = parts.iter().map(|m| buckets.remove(m).unwrap_or(0)).sum();
-                    *buckets.entry(into).or_default() += moved;
-                }
-            }
+            merge_buckets(&mut buckets);
         }
         (buckets, minutes - 1)
     }

@@ -6,10 +6,7 @@ use dropline_app::ports::{Catalog, OutcomeLedger, PortResult, StockLedger};
 use dropline_domain::catalog::{CatalogDocument, CatalogView, Offer, Reservation, Reserved, Supplier};
 use dropline_domain::performance::{Measured, Outcome};
 use dropline_domain::primitives::ids::{OrderId, Sku, SupplierId};
-use dropline_domain::stock::{
-    ACCEPTANCE_BUCKETS_KEPT, ACCEPTANCE_BUCKETS_MAX, HoldLimit, acceptance_minute, bucket_merges, counts_against,
-    hold_refusal,
-};
+use dropline_domain::stock::{HoldLimit, acceptance_minute, counts_against, hold_refusal, merge_buckets};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
@@ -211,14 +208,7 @@ impl StockLedger for MemoryCatalog {
             let buckets = accepted.entry((sku.clone(), r.supplier_id.clone())).or_default();
             *buckets.entry(minute).or_default() += r.quantity;
             // Merged as a DynamoDB counter merges them, so both count the same units.
-            if buckets.len() > ACCEPTANCE_BUCKETS_MAX {
-                let minutes: Vec<i64> = buckets.keys().copied().collect();
-                for (into, parts) in bucket_merges(&minutes, ACCEPTANCE_BUCKETS_KEPT) {
-                    let moved = parts.iter().fold(0u32, |n, m| n.saturating_add(buckets.remove(m).unwrap_or(0)));
-                    let b = buckets.entry(into).or_default();
-                    *b = b.saturating_add(moved);
-                }
-            }
+            merge_buckets(buckets);
         }
         Ok(true)
     }
